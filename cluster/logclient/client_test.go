@@ -1,0 +1,316 @@
+package logclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/akutan-dev/akutan/roles/logserver/logtest"
+	"github.com/akutan-dev/akutan/wire"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func newClient(t *testing.T, addrs []string, opts ...Option) *Client {
+	t.Helper()
+	c, err := New(addrs, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func appendOK(t *testing.T, c *Client, entries ...string) (uint64, uint64) {
+	t.Helper()
+	var b [][]byte
+	for _, e := range entries {
+		b = append(b, []byte(e))
+	}
+	first, last, err := c.Append(timeout(t, 15*time.Second), b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last-first+1 != uint64(len(entries)) {
+		t.Fatalf("append of %d entries got [%d, %d]", len(entries), first, last)
+	}
+	return first, last
+}
+
+// reader runs Read in the background and collects what it delivers.
+type reader struct {
+	mu      sync.Mutex
+	entries map[uint64]string
+	order   []uint64
+	changed chan struct{}
+	cancel  context.CancelFunc
+	ended   chan struct{} // closed when Read returns
+	err     error         // Read's error, set before ended closes
+}
+
+func startReader(t *testing.T, c *Client, start uint64) *reader {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &reader{entries: make(map[uint64]string), changed: make(chan struct{}, 1), ended: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(r.ended)
+		r.err = c.Read(ctx, start, func(i uint64, data []byte) error {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if _, dup := r.entries[i]; dup {
+				return fmt.Errorf("index %d delivered twice", i)
+			}
+			r.entries[i] = string(data)
+			r.order = append(r.order, i)
+			select {
+			case r.changed <- struct{}{}:
+			default:
+			}
+			return nil
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-r.ended
+	})
+	return r
+}
+
+// waitFor waits until n entries have been delivered, checking they are
+// dense and in order from the first.
+func (r *reader) waitFor(t *testing.T, n int) map[uint64]string {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		r.mu.Lock()
+		got := len(r.order)
+		r.mu.Unlock()
+		if got >= n {
+			break
+		}
+		select {
+		case <-r.changed:
+		case <-r.ended:
+			t.Fatalf("read ended after %d entries: %v", got, r.err)
+		case <-deadline:
+			t.Fatalf("read delivered %d entries, want %d", got, n)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, idx := range r.order {
+		if idx != r.order[0]+uint64(i) {
+			t.Fatalf("delivery %d was index %d after %d", i, idx, r.order[0])
+		}
+	}
+	return r.entries
+}
+
+func TestAppendReadTail(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	c := newClient(t, lc.Addrs())
+	if f, l := appendOK(t, c, "a", "b"); f != 1 || l != 2 {
+		t.Fatalf("first append got [%d, %d]", f, l)
+	}
+	r := startReader(t, c, 1)
+	r.waitFor(t, 2)
+	appendOK(t, c, "c")
+	if got := r.waitFor(t, 3); got[3] != "c" {
+		t.Fatalf("tail read %v", got)
+	}
+	if last, err := c.LastIndex(timeout(t, 5*time.Second)); err != nil || last != 3 {
+		t.Fatalf("LastIndex = %d, %v", last, err)
+	}
+	r.cancel()
+	<-r.ended
+	if !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("read ended with %v, want context.Canceled", r.err)
+	}
+}
+
+func TestConcurrentAppendsExactlyOnce(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	c := newClient(t, lc.Addrs())
+	const writers, perWriter = 8, 30
+	var mu sync.Mutex
+	assigned := make(map[uint64]string)
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < perWriter; i++ {
+				e := fmt.Sprintf("w%d-%d", w, i)
+				first, _, err := c.Append(context.Background(), [][]byte{[]byte(e)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				assigned[first] = e
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	got := startReader(t, c, 1).waitFor(t, writers*perWriter)
+	for i := uint64(1); i <= writers*perWriter; i++ {
+		if got[i] != assigned[i] {
+			t.Fatalf("entry %d = %q, assigned %q", i, got[i], assigned[i])
+		}
+	}
+	if last, err := c.LastIndex(timeout(t, 5*time.Second)); err != nil || last != writers*perWriter {
+		t.Fatalf("LastIndex = %d, %v", last, err)
+	}
+}
+
+// lossyLog forwards to a real replica but loses the first reply to each
+// Append, so the client has to retry with the same key.
+type lossyLog struct {
+	wire.UnimplementedLogServer
+	real wire.LogClient
+	mu   sync.Mutex
+	seen map[[2]uint64]bool
+}
+
+func (l *lossyLog) Append(ctx context.Context, req *wire.AppendRequest) (*wire.AppendReply, error) {
+	reply, err := l.real.Append(ctx, req)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := [2]uint64{req.ClientId, req.Seq}
+	if err == nil && !l.seen[key] {
+		l.seen[key] = true
+		return nil, status.Error(codes.Unavailable, "reply lost")
+	}
+	return reply, err
+}
+
+func (l *lossyLog) Info(ctx context.Context, req *wire.InfoRequest) (*wire.InfoReply, error) {
+	return l.real.Info(ctx, req)
+}
+
+func TestRetryIsAppliedOnce(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	wire.RegisterLogServer(srv, &lossyLog{real: lc.Dial(t, 0), seen: make(map[[2]uint64]bool)})
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+
+	c := newClient(t, []string{lis.Addr().String()})
+	for i := uint64(1); i <= 5; i++ {
+		if f, l := appendOK(t, c, "x", "y"); f != 2*i-1 || l != 2*i {
+			t.Fatalf("append %d got [%d, %d]", i, f, l)
+		}
+	}
+	if last, err := c.LastIndex(timeout(t, 5*time.Second)); err != nil || last != 10 {
+		t.Fatalf("LastIndex = %d, %v; want 10", last, err)
+	}
+}
+
+func TestFailoverWhenLeaderStops(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	c := newClient(t, lc.Addrs())
+	appendOK(t, c, "before")
+	r := startReader(t, c, 1)
+	r.waitFor(t, 1)
+	lc.StopReplica(lc.WaitLeader(t))
+	for i := 0; i < 5; i++ {
+		appendOK(t, c, fmt.Sprint(i))
+	}
+	if got := r.waitFor(t, 6); got[6] != "4" {
+		t.Fatalf("read after failover %v", got)
+	}
+}
+
+func TestReadResumesOnAnotherReplica(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	c := newClient(t, lc.Addrs())
+	for i := 0; i < 10; i++ {
+		appendOK(t, c, fmt.Sprint(i))
+	}
+	c.cur.Store(1) // read from replica index 1, then stop it
+	r := startReader(t, c, 3)
+	r.waitFor(t, 8)
+	lc.StopReplica(1)
+	for i := 10; i < 20; i++ {
+		appendOK(t, c, fmt.Sprint(i))
+	}
+	got := r.waitFor(t, 18)
+	if len(got) != 18 || got[3] != "2" || got[20] != "19" {
+		t.Fatalf("resumed read got %d entries: %v", len(got), got)
+	}
+}
+
+func TestReadTruncated(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	c := newClient(t, lc.Addrs())
+	appendOK(t, c, "a", "b", "c")
+	if _, err := lc.Servers[0].Truncate(timeout(t, 5*time.Second), 3); err != nil {
+		t.Fatal(err)
+	}
+	// Replicas apply the truncation at their own pace: retry until the one
+	// read from has.
+	errEntry := errors.New("entry delivered")
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		err = c.Read(timeout(t, 5*time.Second), 1, func(uint64, []byte) error { return errEntry })
+		if !errors.Is(err, errEntry) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("read of a truncated index: %v", err)
+	}
+}
+
+func TestReadCallbackError(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	c := newClient(t, lc.Addrs())
+	appendOK(t, c, "a", "b")
+	stop := errors.New("stop")
+	var n int
+	err := c.Read(timeout(t, 5*time.Second), 0, func(i uint64, _ []byte) error {
+		if n++; i == 2 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 2 {
+		t.Fatalf("read returned %v after %d entries", err, n)
+	}
+}
+
+func TestInfoReportsLeader(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	c := newClient(t, lc.Addrs())
+	leader := lc.WaitLeader(t)
+	info, err := c.Info(timeout(t, 5*time.Second), true) // true: the replica knows the leader
+	if err != nil || info.LeaderId != uint64(leader+1) || len(info.Members) != 3 {
+		t.Fatalf("info %v, %v; leader %d", info, err, leader+1)
+	}
+}
+
+func TestAppendGivesUpWithContext(t *testing.T) {
+	c := newClient(t, []string{logtest.FreeAddr(t)}) // nothing listens there
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, _, err := c.Append(ctx, [][]byte{[]byte("x")})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("append to nowhere: %v", err)
+	}
+}

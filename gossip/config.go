@@ -1,0 +1,138 @@
+package gossip
+
+import (
+	"fmt"
+	"log"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/rs/zerolog"
+)
+
+// DefaultBindAddr is used when Config.BindAddr is empty.
+const DefaultBindAddr = "0.0.0.0:7946"
+
+// Config configures a gossip Node.
+type Config struct {
+	// Name is the node's name, unique in the cluster. It defaults to the
+	// hostname followed by the gossip address actually bound, so that
+	// several servers on one host (or one restarted on a new port) do not
+	// collide.
+	Name string
+	// BindAddr is the host:port to listen on, TCP and UDP. Port 0 picks a
+	// free port; see Node.Addr. The host must be an IP address or resolve to
+	// one. Defaults to DefaultBindAddr.
+	BindAddr string
+	// Join lists the host:port gossip addresses of other servers. Any one
+	// that answers is enough; this node's own address may be included.
+	Join []string
+	// Cluster separates gossip pools: only nodes with the same Cluster
+	// (memberlist's Label) see each other. At most 255 bytes.
+	Cluster string
+	// SecretKey, when set, encrypts and authenticates all gossip. It must be
+	// 16, 24 or 32 bytes (AES-128, -192 or -256), the same on every node.
+	SecretKey []byte
+	// Logger receives this package's logs, and memberlist's at debug level.
+	Logger zerolog.Logger
+}
+
+// Timing used for memberlist. These keep memberlist's LAN probe timings:
+// tighter ones cause false suspicions on busy machines with few cores.
+const (
+	joinRetryInterval   = time.Second
+	joinDialTimeout     = 2 * time.Second
+	joinWarnInterval    = 30 * time.Second
+	metaPushInterval    = 250 * time.Millisecond
+	metaPushTimeout     = time.Second
+	pushPullInterval    = 15 * time.Second
+	deadNodeReclaimTime = 10 * time.Second
+)
+
+// validate checks the parts of cfg that memberlist would reject with a vague
+// message, or not at all.
+func (cfg *Config) validate() error {
+	if n := len(cfg.SecretKey); n != 0 {
+		if err := memberlist.ValidateKey(cfg.SecretKey); err != nil {
+			return fmt.Errorf("gossip: secret key is %d bytes: %w", n, err)
+		}
+	}
+	if len(cfg.Cluster) > memberlist.LabelMaxSize {
+		return fmt.Errorf("gossip: cluster name is %d bytes, at most %d allowed",
+			len(cfg.Cluster), memberlist.LabelMaxSize)
+	}
+	return nil
+}
+
+// resolveBindAddr splits cfg.BindAddr into an IP and a port.
+func resolveBindAddr(addr string) (net.IP, int, error) {
+	if addr == "" {
+		addr = DefaultBindAddr
+	}
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, 0, fmt.Errorf("gossip: bind address %q: %w", addr, err)
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return nil, 0, fmt.Errorf("gossip: bind address %q: bad port %q", addr, portStr)
+	}
+	if host == "" {
+		return net.IPv4zero, int(port), nil
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip, int(port), nil
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return nil, 0, fmt.Errorf("gossip: bind address %q: cannot resolve host: %v", addr, err)
+	}
+	for _, ip := range ips {
+		if ip.To4() != nil {
+			return ip, int(port), nil
+		}
+	}
+	return ips[0], int(port), nil
+}
+
+// listen binds memberlist's TCP and UDP listeners. With port 0, the kernel's
+// TCP port may be taken for UDP, so it retries a few times.
+func listen(ip net.IP, port int, logger *log.Logger) (*memberlist.NetTransport, error) {
+	tries := 1
+	if port == 0 {
+		tries = 10
+	}
+	var err error
+	for range tries {
+		var t *memberlist.NetTransport
+		t, err = memberlist.NewNetTransport(&memberlist.NetTransportConfig{
+			BindAddrs: []string{ip.String()},
+			BindPort:  port,
+			Logger:    logger,
+		})
+		if err == nil {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("gossip: listen on %s: %w", net.JoinHostPort(ip.String(), strconv.Itoa(port)), err)
+}
+
+// memberlistConfig builds memberlist's configuration from cfg.
+func memberlistConfig(cfg Config, name string, t *memberlist.NetTransport, bindIP net.IP, logger *log.Logger) *memberlist.Config {
+	bindPort := t.GetAutoBindPort()
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = name
+	mc.Transport = t
+	mc.BindAddr = bindIP.String()
+	mc.BindPort = bindPort
+	mc.AdvertisePort = bindPort
+	mc.Label = cfg.Cluster
+	if len(cfg.SecretKey) > 0 {
+		mc.SecretKey = append([]byte(nil), cfg.SecretKey...)
+	}
+	mc.Logger = logger
+	mc.PushPullInterval = pushPullInterval
+	mc.DeadNodeReclaimTime = deadNodeReclaimTime
+	return mc
+}

@@ -1,0 +1,267 @@
+package gossip
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// start starts a node on a free loopback port and stops it at cleanup.
+func start(t *testing.T, cfg Config, meta Meta) *Node {
+	t.Helper()
+	if cfg.BindAddr == "" {
+		cfg.BindAddr = "127.0.0.1:0"
+	}
+	n, err := Start(context.Background(), cfg, meta)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { _ = n.Stop() })
+	return n
+}
+
+// waitFor polls cond until it returns nil or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sees checks that n sees exactly the given members with the given meta.
+func sees(n *Node, want map[string]Meta) error {
+	got := n.Members()
+	if len(got) != len(want) {
+		return fmt.Errorf("%s sees %d members %v, want %d", n.Name(), len(got), got, len(want))
+	}
+	for _, m := range got {
+		w, ok := want[m.Name]
+		if !ok || m.Meta != w {
+			return fmt.Errorf("%s sees %s with %+v, want %+v", n.Name(), m.Name, m.Meta, w)
+		}
+	}
+	return nil
+}
+
+// freeAddr returns a loopback address with no listener, for now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func TestThreeNodes(t *testing.T) {
+	const cluster = "test"
+	key := []byte("0123456789abcdef")
+	// n1 starts first and is told to join n2, which is not up yet.
+	n2Addr := freeAddr(t)
+	meta := func(i int) Meta {
+		return Meta{Role: "view", Cluster: cluster, Space: "hashsp", RangeEnd: uint64(i),
+			GRPCAddr: fmt.Sprintf("127.0.0.1:%d", 9000+i)}
+	}
+	n1 := start(t, Config{Name: "n1", Cluster: cluster, SecretKey: key, Join: []string{n2Addr}}, meta(1))
+	n2 := start(t, Config{Name: "n2", BindAddr: n2Addr, Cluster: cluster, SecretKey: key,
+		Join: []string{n2Addr}}, meta(2)) // only itself: nothing to join
+	n3 := start(t, Config{Cluster: cluster, SecretKey: key, Join: []string{n1.Addr()}}, meta(3))
+	if !strings.Contains(n3.Name(), n3.Addr()) {
+		t.Errorf("default name %q does not contain address %q", n3.Name(), n3.Addr())
+	}
+	select {
+	case <-n2.Joined():
+	default:
+		t.Error("a node with only itself to join must count as joined")
+	}
+	want := map[string]Meta{"n1": meta(1), "n2": meta(2), n3.Name(): meta(3)}
+	for _, n := range []*Node{n1, n2, n3} {
+		waitFor(t, 10*time.Second, func() error { return sees(n, want) })
+	}
+	<-n1.Joined()
+
+	t.Run("SetMeta", func(t *testing.T) {
+		changed := n2.Changed()
+		var last Meta
+		for i := range 200 { // many quick updates are coalesced
+			last = meta(1)
+			last.AppliedIndex, last.Serving = uint64(i), true
+			if err := n1.SetMeta(last); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want["n1"] = last
+		for _, n := range []*Node{n1, n2, n3} {
+			waitFor(t, 5*time.Second, func() error { return sees(n, want) })
+		}
+		select {
+		case <-changed:
+		case <-time.After(time.Second):
+			t.Error("Changed was not closed by a meta update")
+		}
+	})
+
+	t.Run("Leave", func(t *testing.T) {
+		if err := n3.Leave(2 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := n3.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if err := n3.Stop(); err != nil {
+			t.Fatalf("second Stop: %v", err)
+		}
+		if err := n3.Leave(time.Second); err == nil {
+			t.Error("Leave after Stop must fail")
+		}
+		delete(want, n3.Name())
+		for _, n := range []*Node{n1, n2} {
+			// Well under failure detection time: the leave is broadcast.
+			waitFor(t, 2*time.Second, func() error { return sees(n, want) })
+		}
+	})
+}
+
+func TestMismatchedPoolsDoNotJoin(t *testing.T) {
+	key1 := []byte("0123456789abcdef")
+	key2 := []byte("fedcba9876543210")
+	cases := []struct {
+		name          string
+		first, second Config
+	}{
+		{"label", Config{Cluster: "a"}, Config{Cluster: "b"}},
+		{"no label", Config{Cluster: "a"}, Config{}},
+		{"unexpected label", Config{}, Config{Cluster: "b"}},
+		{"key", Config{SecretKey: key1}, Config{SecretKey: key2}},
+		{"no key", Config{SecretKey: key1}, Config{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			logs := &syncBuffer{}
+			first := start(t, tc.first, Meta{Role: "log"})
+			tc.second.Join = []string{first.Addr()}
+			tc.second.Logger = zerolog.New(logs).Level(zerolog.WarnLevel)
+			second := start(t, tc.second, Meta{Role: "api"})
+			waitFor(t, 10*time.Second, func() error {
+				if !strings.Contains(logs.String(), "--cluster label or --gossip-key") {
+					return fmt.Errorf("no join warning yet; logs: %s", logs.String())
+				}
+				return nil
+			})
+			t.Logf("warning: %s", logs.String())
+			time.Sleep(1500 * time.Millisecond) // a few more attempts
+			for _, n := range []*Node{first, second} {
+				if got := len(n.Members()); got != 1 {
+					t.Errorf("%s sees %d members, want 1", n.Name(), got)
+				}
+			}
+			select {
+			case <-second.Joined():
+				t.Error("Joined closed for a mismatched pool")
+			default:
+			}
+		})
+	}
+}
+
+func TestJoinWarnsWhenPeerDown(t *testing.T) {
+	logs := &syncBuffer{}
+	n := start(t, Config{Join: []string{freeAddr(t)},
+		Logger: zerolog.New(logs).Level(zerolog.WarnLevel)}, Meta{})
+	waitFor(t, 5*time.Second, func() error {
+		if !strings.Contains(logs.String(), "peer down or wrong address") {
+			return fmt.Errorf("no warning yet; logs: %s", logs.String())
+		}
+		return nil
+	})
+	if err := n.Stop(); err != nil { // must not hang in the join loop
+		t.Fatal(err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	ctx := context.Background()
+	big := Meta{GRPCAddr: strings.Repeat("x", MaxMetaSize)}
+	cases := []struct {
+		name string
+		cfg  Config
+		meta Meta
+		want string
+	}{
+		{"key size", Config{SecretKey: []byte("short")}, Meta{}, "secret key is 5 bytes"},
+		{"label size", Config{Cluster: strings.Repeat("c", 256)}, Meta{}, "cluster name is 256 bytes"},
+		{"meta size", Config{}, big, "encoded meta"},
+		{"bind port", Config{BindAddr: "127.0.0.1:http2"}, Meta{}, "bad port"},
+		{"bind form", Config{BindAddr: "127.0.0.1"}, Meta{}, "bind address"},
+	}
+	for _, tc := range cases {
+		tc.cfg.BindAddr = cmpOr(tc.cfg.BindAddr, "127.0.0.1:0")
+		n, err := Start(ctx, tc.cfg, tc.meta)
+		if err == nil {
+			_ = n.Stop()
+			t.Errorf("%s: Start succeeded", tc.name)
+		} else if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %q, want it to contain %q", tc.name, err, tc.want)
+		}
+	}
+	n := start(t, Config{}, Meta{})
+	if err := n.SetMeta(big); err == nil || !strings.Contains(err.Error(), "encoded meta") {
+		t.Errorf("SetMeta(too big) = %v", err)
+	}
+	if len(n.Members()) != 1 || n.Members()[0].Meta != (Meta{}) {
+		t.Errorf("a rejected SetMeta must leave the meta alone: %+v", n.Members())
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func TestLogWriter(t *testing.T) {
+	logs := &syncBuffer{}
+	l := newStdLogger(zerolog.New(logs))
+	l.Printf("[WARN] memberlist: something odd")
+	if got := logs.String(); !strings.Contains(got, `"level":"debug"`) ||
+		!strings.Contains(got, `"memberlist_level":"WARN"`) ||
+		!strings.Contains(got, `"message":"memberlist: something odd"`) {
+		t.Errorf("log line = %s", got)
+	}
+}

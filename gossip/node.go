@@ -1,0 +1,293 @@
+package gossip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/rs/zerolog"
+)
+
+// Member is a live member of the gossip pool, as seen by this node.
+type Member struct {
+	// Name is the member's unique node name.
+	Name string
+	// Addr is the member's gossip address (host:port).
+	Addr string
+	// Meta is what the member last advertised.
+	Meta Meta
+}
+
+// Node is this server's membership in the gossip pool. Its methods are safe
+// for concurrent use.
+type Node struct {
+	log  zerolog.Logger
+	ml   *memberlist.Memberlist
+	name string
+	addr string
+
+	mu          sync.Mutex
+	meta        Meta
+	metaBytes   []byte
+	metaVersion uint64            // bumped by every SetMeta
+	members     map[string]Member // other live members, from events
+	changed     chan struct{}     // closed at the next membership change
+
+	joined   chan struct{} // closed once joined to at least one peer
+	pushNow  chan struct{} // capacity 1: asks pushLoop to advertise meta
+	done     chan struct{} // closed to stop the background goroutines
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	haltOnce sync.Once
+
+	lifeMu  sync.Mutex // guards left and stopped, and orders Leave/Stop
+	left    bool
+	stopped bool
+}
+
+// Start creates a gossip node advertising meta, listening on cfg.BindAddr.
+// It returns once listening; joining the addresses in cfg.Join happens in
+// the background, retried every second until one of them accepts (see
+// Joined), so servers may start in any order. ctx bounds only those join
+// attempts: cancelling it does not stop the node; call Leave and Stop.
+func Start(ctx context.Context, cfg Config, meta Meta) (*Node, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	metaBytes, err := encodeMeta(meta)
+	if err != nil {
+		return nil, err
+	}
+	bindIP, bindPort, err := resolveBindAddr(cfg.BindAddr)
+	if err != nil {
+		return nil, err
+	}
+	stdLog := newStdLogger(cfg.Logger)
+	transport, err := listen(bindIP, bindPort, stdLog)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		meta:      meta,
+		metaBytes: metaBytes,
+		members:   make(map[string]Member),
+		changed:   make(chan struct{}),
+		joined:    make(chan struct{}),
+		pushNow:   make(chan struct{}, 1),
+		done:      make(chan struct{}),
+	}
+	n.name = cfg.Name
+	if n.name == "" {
+		n.name = defaultName(bindIP, transport.GetAutoBindPort())
+	}
+	n.log = cfg.Logger.With().Str("gossip_node", n.name).Logger()
+	mc := memberlistConfig(cfg, n.name, transport, bindIP, stdLog)
+	mc.Delegate = delegate{n}
+	mc.Events = events{n}
+	n.ml, err = memberlist.Create(mc)
+	if err != nil {
+		_ = transport.Shutdown()
+		return nil, fmt.Errorf("gossip: start memberlist as %q: %w", n.name, err)
+	}
+	n.addr = n.ml.LocalNode().Address()
+	n.log.Info().Str("addr", n.addr).Str("cluster", cfg.Cluster).
+		Bool("encrypted", len(cfg.SecretKey) > 0).Msg("gossip started")
+
+	joinCtx, cancel := context.WithCancel(ctx)
+	n.cancel = cancel
+	n.wg.Add(1)
+	go n.pushLoop()
+	if peers := n.peers(cfg.Join, bindIP); len(peers) > 0 {
+		n.wg.Add(1)
+		go n.joinLoop(joinCtx, peers)
+	} else {
+		close(n.joined)
+	}
+	return n, nil
+}
+
+// defaultName returns hostname-ip:port.
+func defaultName(ip net.IP, port int) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "akutan"
+	}
+	return host + "-" + net.JoinHostPort(ip.String(), strconv.Itoa(port))
+}
+
+// Name returns the node's unique name.
+func (n *Node) Name() string { return n.name }
+
+// Addr returns the gossip address (host:port) other nodes reach this one at:
+// the bound address, with the actual port when port 0 was asked for.
+func (n *Node) Addr() string { return n.addr }
+
+// Joined returns a channel closed once one of the configured peers accepted
+// this node, or at once if there was no peer to join.
+func (n *Node) Joined() <-chan struct{} { return n.joined }
+
+// Changed returns a channel that is closed at the next change in membership
+// or in a member's meta. Call it again for the change after that.
+func (n *Node) Changed() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.changed
+}
+
+// notifyChanged wakes everyone waiting on Changed.
+func (n *Node) notifyChanged() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	close(n.changed)
+	n.changed = make(chan struct{})
+}
+
+// Meta returns the meta this node currently advertises.
+func (n *Node) Meta() Meta {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.meta
+}
+
+// SetMeta replaces the meta this node advertises. It returns at once; the
+// change reaches the other members in the background, coalesced with other
+// changes so that at most one update is sent every 250 ms. It fails only if
+// m encodes to more than MaxMetaSize bytes.
+func (n *Node) SetMeta(m Meta) error {
+	b, err := encodeMeta(m)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.meta, n.metaBytes = m, b
+	n.metaVersion++
+	n.mu.Unlock()
+	select {
+	case n.pushNow <- struct{}{}:
+	default: // a push is already pending and will carry this meta
+	}
+	return nil
+}
+
+// localMeta returns the encoded meta and its version.
+func (n *Node) localMeta() ([]byte, uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.metaBytes, n.metaVersion
+}
+
+// pushLoop advertises meta changes, at most one every metaPushInterval.
+func (n *Node) pushLoop() {
+	defer n.wg.Done()
+	var pushed uint64
+	for {
+		select {
+		case <-n.done:
+			return
+		case <-n.pushNow:
+		}
+		if _, v := n.localMeta(); v != pushed {
+			pushed = v
+			// UpdateNode queues the new meta for gossip, then waits for
+			// it to go out; a timeout only means that wait was cut short.
+			if err := n.ml.UpdateNode(metaPushTimeout); err != nil {
+				n.log.Debug().Err(err).Msg("gossip: advertising new meta")
+			}
+		}
+		select {
+		case <-n.done:
+			return
+		case <-time.After(metaPushInterval):
+		}
+	}
+}
+
+// Members returns the live members, this node included, sorted by name.
+// Members whose meta cannot be decoded are left out.
+func (n *Node) Members() []Member {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]Member, 0, len(n.members)+1)
+	out = append(out, Member{Name: n.name, Addr: n.addr, Meta: n.meta})
+	for _, m := range n.members {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// putMember records a joined or updated member, or forgets it if its meta
+// cannot be decoded. It is called by memberlist, which owns node.
+func (n *Node) putMember(node *memberlist.Node) {
+	if node.Name == n.name {
+		return // Members reports this node's current meta directly
+	}
+	meta, err := decodeMeta(node.Meta)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err != nil {
+		n.log.Debug().Err(err).Str("member", node.Name).Msg("gossip: skipping member")
+		delete(n.members, node.Name)
+		return
+	}
+	n.members[node.Name] = Member{Name: node.Name, Addr: node.Address(), Meta: meta}
+}
+
+// dropMember forgets a member that left or failed.
+func (n *Node) dropMember(name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.members, name)
+}
+
+// halt stops the background goroutines and waits for them.
+func (n *Node) halt() {
+	n.haltOnce.Do(func() {
+		n.cancel()
+		close(n.done)
+		n.wg.Wait()
+	})
+}
+
+// Leave tells the other members that this node is leaving, so that they
+// drop it at once rather than after failure detection, waiting up to timeout
+// for the message to go out. The node stops joining and advertising meta;
+// call Stop afterwards.
+func (n *Node) Leave(timeout time.Duration) error {
+	n.halt()
+	n.lifeMu.Lock()
+	defer n.lifeMu.Unlock()
+	if n.stopped {
+		return errors.New("gossip: leave after stop")
+	}
+	n.left = true
+	if err := n.ml.Leave(timeout); err != nil {
+		return fmt.Errorf("gossip: leave: %w", err)
+	}
+	n.log.Info().Msg("gossip left")
+	return nil
+}
+
+// Stop shuts the node down, without telling the others unless Leave was
+// called first. It is safe to call more than once.
+func (n *Node) Stop() error {
+	n.halt()
+	n.lifeMu.Lock()
+	defer n.lifeMu.Unlock()
+	if n.stopped {
+		return nil
+	}
+	n.stopped = true
+	if err := n.ml.Shutdown(); err != nil {
+		return fmt.Errorf("gossip: shut down memberlist: %w", err)
+	}
+	n.log.Info().Bool("left", n.left).Msg("gossip stopped")
+	return nil
+}

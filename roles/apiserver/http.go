@@ -1,0 +1,128 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// maxBodyBytes bounds an HTTP request body.
+const maxBodyBytes = 64 << 20
+
+func (s *Server) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/query", s.handleQuery)
+	mux.HandleFunc("POST /v1/insert", s.handleInsert)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// QueryRequest is the body of POST /v1/query. A body that is not JSON is
+// taken as the query text.
+type QueryRequest struct {
+	Query string `json:"query"`
+	Index uint64 `json:"index"`
+}
+
+// QueryResponse is the JSON answer to a query; unbound values are null.
+type QueryResponse struct {
+	Index   uint64      `json:"index"`
+	Columns []string    `json:"columns"`
+	Rows    [][]*string `json:"rows"`
+}
+
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
+	var req QueryRequest
+	if !decodeBody(w, r, &req, func(text string) { req.Query = text }) {
+		return
+	}
+	res, err := s.Query(r.Context(), req.Query, req.Index)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := QueryResponse{Index: res.Index, Columns: res.Columns, Rows: make([][]*string, len(res.Rows))}
+	for i, row := range res.Rows {
+		out.Rows[i] = make([]*string, len(row))
+		for j, v := range row {
+			if !v.Unbound {
+				text := v.Text
+				out.Rows[i][j] = &text
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// InsertRequest is the body of POST /v1/insert. A body that is not JSON is
+// taken as TSV data.
+type InsertRequest struct {
+	Format string `json:"format"`
+	Data   string `json:"data"`
+}
+
+// InsertResponse is the JSON answer to an insert.
+type InsertResponse struct {
+	Index    uint64 `json:"index"`
+	Inserted int    `json:"inserted"`
+	Existing int    `json:"existing"`
+}
+
+func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request) {
+	var req InsertRequest
+	if !decodeBody(w, r, &req, func(text string) { req.Data = text }) {
+		return
+	}
+	res, err := s.Insert(r.Context(), req.Format, req.Data)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, InsertResponse{Index: res.Index, Inserted: res.Inserted, Existing: res.Existing})
+}
+
+// decodeBody reads a JSON body into v, or hands a non-JSON body to raw.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string)) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		writeError(w, fmt.Errorf("%w: reading body: %v", ErrInvalid, err))
+		return false
+	}
+	if len(body) > maxBodyBytes {
+		writeError(w, fmt.Errorf("%w: body larger than %d bytes", ErrInvalid, maxBodyBytes))
+		return false
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(body, v); err != nil {
+			writeError(w, fmt.Errorf("%w: decoding JSON body: %v", ErrInvalid, err))
+			return false
+		}
+		return true
+	}
+	raw(string(body))
+	return true
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	code := http.StatusServiceUnavailable
+	if errors.Is(err, ErrInvalid) {
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

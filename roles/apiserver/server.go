@@ -1,0 +1,262 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
+
+	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/cluster/viewclient"
+	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/query/engine"
+	"github.com/akutan-dev/akutan/query/parser"
+	"github.com/akutan-dev/akutan/query/update"
+	"github.com/akutan-dev/akutan/storage/logentry"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// DefaultQueryTimeout bounds a request whose caller set no deadline.
+const DefaultQueryTimeout = 60 * time.Second
+
+// Config configures one API server.
+type Config struct {
+	GRPCAddr   string
+	HTTPAddr   string // empty: no HTTP
+	LogAddrs   []string
+	DC         string
+	Cluster    string
+	GossipAddr string
+	GossipJoin []string
+	GossipKey  []byte
+	Logger     zerolog.Logger
+	Registry   *prometheus.Registry // nil: a private one
+}
+
+// Server is a running API server.
+type Server struct {
+	cfg     Config
+	log     zerolog.Logger
+	logc    *logclient.Client
+	gossip  *gossip.Node
+	views   *viewclient.Client
+	engine  *engine.Engine
+	metrics *metrics
+
+	grpcLis net.Listener
+	grpc    *grpc.Server
+	httpLis net.Listener
+	http    *http.Server
+
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// Start connects to the log, joins gossip and serves.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With().Str("role", "api").Logger(), metrics: newMetrics(cfg.Registry)}
+	if err := s.start(ctx); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("starting api server: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Server) start(ctx context.Context) error {
+	var err error
+	if s.logc, err = logclient.New(s.cfg.LogAddrs); err != nil {
+		return fmt.Errorf("connecting to the log: %w", err)
+	}
+	if s.grpcLis, err = net.Listen("tcp", s.cfg.GRPCAddr); err != nil {
+		return fmt.Errorf("listening on %s: %w", s.cfg.GRPCAddr, err)
+	}
+	if s.cfg.HTTPAddr != "" {
+		if s.httpLis, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listening on %s: %w", s.cfg.HTTPAddr, err)
+		}
+	}
+	if s.gossip, err = gossip.Start(ctx, s.gossipConfig(), s.meta()); err != nil {
+		return err
+	}
+	s.views = viewclient.New(s.gossip.Members)
+	s.engine = engine.New(s.views)
+	s.serve()
+	s.log.Info().Str("grpc", s.GRPCAddr()).Str("http", s.HTTPAddr()).Str("gossip", s.gossip.Addr()).Msg("api serving")
+	return nil
+}
+
+func (s *Server) serve() {
+	s.grpc = grpc.NewServer()
+	wire.RegisterAPIServer(s.grpc, &service{s: s})
+	s.goRun(func() { _ = s.grpc.Serve(s.grpcLis) })
+	if s.httpLis != nil {
+		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		s.goRun(func() {
+			if err := s.http.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error().Err(err).Msg("http server failed")
+			}
+		})
+	}
+}
+
+func (s *Server) goRun(fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
+
+func (s *Server) gossipConfig() gossip.Config {
+	return gossip.Config{
+		Name:      "api-" + s.GRPCAddr(),
+		BindAddr:  s.cfg.GossipAddr,
+		Join:      s.cfg.GossipJoin,
+		Cluster:   s.cfg.Cluster,
+		SecretKey: s.cfg.GossipKey,
+		Logger:    s.log,
+	}
+}
+
+func (s *Server) meta() gossip.Meta {
+	return gossip.Meta{
+		Role:          "api",
+		Cluster:       s.cfg.Cluster,
+		DC:            s.cfg.DC,
+		GRPCAddr:      s.GRPCAddr(),
+		HTTPAddr:      s.HTTPAddr(),
+		Serving:       true,
+		MaxLogVersion: logentry.MaxSupportedVersion,
+	}
+}
+
+// GRPCAddr is the address of the gRPC API.
+func (s *Server) GRPCAddr() string {
+	if s.grpcLis == nil {
+		return s.cfg.GRPCAddr
+	}
+	return s.grpcLis.Addr().String()
+}
+
+// HTTPAddr is the address of the HTTP API, or "".
+func (s *Server) HTTPAddr() string {
+	if s.httpLis == nil {
+		return s.cfg.HTTPAddr
+	}
+	return s.httpLis.Addr().String()
+}
+
+// Stop leaves gossip and stops serving.
+func (s *Server) Stop() {
+	s.once.Do(func() {
+		if s.gossip != nil {
+			s.gossip.Leave(time.Second)
+			s.gossip.Stop()
+		}
+		if s.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = s.http.Shutdown(ctx)
+			cancel()
+		} else if s.httpLis != nil {
+			s.httpLis.Close()
+		}
+		if s.grpc != nil {
+			s.grpc.Stop()
+		} else if s.grpcLis != nil {
+			s.grpcLis.Close()
+		}
+		s.wg.Wait()
+		if s.views != nil {
+			s.views.Close()
+		}
+		if s.logc != nil {
+			s.logc.Close()
+		}
+	})
+}
+
+// ErrInvalid marks a request the client must fix.
+var ErrInvalid = errors.New("invalid request")
+
+// Query parses and runs a query at index (0: the log's current last index).
+func (s *Server) Query(ctx context.Context, text string, index uint64) (*engine.Result, error) {
+	start := time.Now()
+	res, err := s.query(ctx, text, index)
+	s.metrics.observe("query", start, err)
+	return res, err
+}
+
+func (s *Server) query(ctx context.Context, text string, index uint64) (*engine.Result, error) {
+	q, err := parser.ParseQuery(text)
+	if err != nil {
+		return nil, fmt.Errorf("%w: parsing query: %v", ErrInvalid, err)
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	last, err := s.logc.LastIndex(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the log's last index: %w", err)
+	}
+	if index == 0 {
+		index = last
+	} else if index > last {
+		return nil, fmt.Errorf("%w: index %d is beyond the log's last index %d", ErrInvalid, index, last)
+	}
+	return s.engine.Run(ctx, q, index)
+}
+
+// Insert parses and applies an insert request atomically.
+func (s *Server) Insert(ctx context.Context, format, data string) (update.Result, error) {
+	start := time.Now()
+	res, err := s.insert(ctx, format, data)
+	s.metrics.observe("insert", start, err)
+	return res, err
+}
+
+func (s *Server) insert(ctx context.Context, format, data string) (update.Result, error) {
+	if format != "" && format != "tsv" {
+		return update.Result{}, fmt.Errorf("%w: unknown insert format %q (supported: tsv)", ErrInvalid, format)
+	}
+	req, err := parser.ParseInsert(data)
+	if err != nil {
+		return update.Result{}, fmt.Errorf("%w: parsing insert: %v", ErrInvalid, err)
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	res, err := update.Insert(ctx, s.views, s.logc, req)
+	if errors.Is(err, update.ErrTooLarge) {
+		return res, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return res, err
+}
+
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, DefaultQueryTimeout)
+}
+
+// GossipAddr is the address other nodes join to find this server.
+func (s *Server) GossipAddr() string { return s.gossip.Addr() }
+
+// ViewCount is how many serving views the server currently knows.
+func (s *Server) ViewCount() int {
+	n := 0
+	for _, m := range s.gossip.Members() {
+		if m.Meta.Role == "view" && m.Meta.Serving {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,10 @@
+// Package local runs a whole Akutan cluster in one process, for newcomers
+// and for development: three log replicas, HashSP and HashPO each split
+// into two partitions with two replicas each, and one API server, all on
+// loopback, with their data under one directory.
+//
+// Every component is the real one, talking real gRPC and gossip over
+// loopback; only the process boundary is gone. Raft addresses are chosen on
+// first start and recorded in the directory, because a log replica must
+// keep its address for life.
+package local

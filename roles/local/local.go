@@ -1,0 +1,215 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/roles/apiserver"
+	"github.com/akutan-dev/akutan/roles/logserver"
+	"github.com/akutan-dev/akutan/roles/viewserver"
+)
+
+// The topology of a local cluster.
+const (
+	LogReplicas  = 3
+	Partitions   = 2
+	ViewReplicas = 2
+)
+
+// Config configures a local cluster.
+type Config struct {
+	Dir      string
+	APIAddr  string // gRPC
+	HTTPAddr string
+	Logger   zerolog.Logger
+}
+
+// Cluster is a running local cluster.
+type Cluster struct {
+	API   *apiserver.Server
+	Logs  []*logserver.Server
+	Views []*viewserver.Server
+}
+
+// layout is what must stay the same across restarts of one directory.
+type layout struct {
+	RaftAddrs map[uint64]string `json:"raft_addrs"`
+}
+
+// Start starts every component and waits until the cluster answers.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", cfg.Dir, err)
+	}
+	lay, err := loadLayout(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{}
+	if err := c.start(ctx, cfg, lay); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
+	var err error
+	if c.Logs, err = startLogs(ctx, cfg, lay); err != nil {
+		return err
+	}
+	logAddrs := make([]string, len(c.Logs))
+	for i, l := range c.Logs {
+		logAddrs[i] = l.GRPCAddr()
+	}
+	reg := prometheus.NewRegistry()
+	c.API, err = apiserver.Start(ctx, apiserver.Config{
+		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
+		GossipAddr: "127.0.0.1:0", Logger: cfg.Logger, Registry: reg,
+	})
+	if err != nil {
+		return err
+	}
+	if c.Views, err = startViews(ctx, cfg, logAddrs, c.API, reg); err != nil {
+		return err
+	}
+	return c.waitReady(ctx, logAddrs)
+}
+
+// loadLayout reads the directory's layout, choosing Raft ports on first use.
+func loadLayout(dir string) (layout, error) {
+	path := filepath.Join(dir, "layout.json")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		var lay layout
+		if err := json.Unmarshal(b, &lay); err != nil || len(lay.RaftAddrs) != LogReplicas {
+			return layout{}, fmt.Errorf("%s is damaged: %v", path, err)
+		}
+		return lay, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return layout{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	lay := layout{RaftAddrs: map[uint64]string{}}
+	for id := uint64(1); id <= LogReplicas; id++ {
+		addr, err := freeAddr()
+		if err != nil {
+			return layout{}, err
+		}
+		lay.RaftAddrs[id] = addr
+	}
+	b, _ = json.MarshalIndent(lay, "", "  ")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return layout{}, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return lay, nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func startLogs(ctx context.Context, cfg Config, lay layout) ([]*logserver.Server, error) {
+	logs := make([]*logserver.Server, LogReplicas)
+	errs := make([]error, LogReplicas)
+	var wg sync.WaitGroup
+	for i := range logs {
+		id := uint64(i + 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			logs[i], errs[i] = logserver.Start(ctx, logserver.Config{
+				ReplicaID: id, Dir: filepath.Join(cfg.Dir, "log-"+strconv.FormatUint(id, 10)),
+				RaftAddr: lay.RaftAddrs[id], GRPCAddr: "127.0.0.1:0", InitialMembers: lay.RaftAddrs,
+				Logger: cfg.Logger, Registry: prometheus.NewRegistry(),
+			})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, l := range logs {
+			if l != nil {
+				l.Stop()
+			}
+		}
+		return nil, err
+	}
+	return logs, nil
+}
+
+func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserver.Server, reg *prometheus.Registry) ([]*viewserver.Server, error) {
+	var views []*viewserver.Server
+	for _, sp := range []space.Space{space.HashSP, space.HashPO} {
+		for p := 1; p <= Partitions; p++ {
+			rg, err := space.Partition(p, Partitions)
+			if err != nil {
+				return views, err
+			}
+			for r := 1; r <= ViewReplicas; r++ {
+				v, err := viewserver.Start(ctx, viewserver.Config{
+					Space: sp, Range: rg, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("view-%s-p%dof%d-r%d", sp, p, Partitions, r)),
+					GRPCAddr: "127.0.0.1:0", LogAddrs: logAddrs, GossipAddr: "127.0.0.1:0",
+					GossipJoin: []string{api.GossipAddr()}, Logger: cfg.Logger, Registry: reg,
+				})
+				if err != nil {
+					return views, err
+				}
+				views = append(views, v)
+			}
+		}
+	}
+	return views, nil
+}
+
+// waitReady waits until the log has a leader and the API sees every view.
+func (c *Cluster) waitReady(ctx context.Context, logAddrs []string) error {
+	lc, err := logclient.New(logAddrs)
+	if err != nil {
+		return err
+	}
+	defer lc.Close()
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		_, err := lc.LastIndex(ctx)
+		if err == nil && c.API.ViewCount() >= len(c.Views) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the local cluster to come up: %w (last error: %v)", ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Stop stops every component, API first.
+func (c *Cluster) Stop() {
+	if c.API != nil {
+		c.API.Stop()
+	}
+	for _, v := range c.Views {
+		v.Stop()
+	}
+	for _, l := range c.Logs {
+		l.Stop()
+	}
+}

@@ -1,0 +1,212 @@
+package logserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/lni/dragonboat/v3"
+	sm "github.com/lni/dragonboat/v3/statemachine"
+	"time"
+)
+
+const (
+	// maxBatchBytes bounds the entry bytes of one Raft proposal (a single
+	// larger request still goes alone).
+	maxBatchBytes = 4 << 20
+	// maxInflight bounds the proposals in flight at once. Requests arriving
+	// while a proposal is in flight wait and form the next batch (group
+	// commit); a second proposal starts early only when a full batch is
+	// waiting, which pipelines bulk loads without splitting small requests
+	// into many small proposals (measured: each proposal costs an fsync).
+	maxInflight = 4
+	// maxProposalTimeout caps how long a proposal may wait to commit.
+	maxProposalTimeout = 30 * time.Second
+	minProposalTimeout = 100 * time.Millisecond
+)
+
+var errStopping = errors.New("log replica is stopping")
+
+// appendReq is one Append RPC waiting for its batch to commit.
+type appendReq struct {
+	ctx  context.Context
+	op   *appendOp
+	size int
+	done chan appendResult // buffered: the batcher never blocks on it
+}
+
+type appendResult struct {
+	res opResult
+	err error
+}
+
+func (r *appendReq) finish(res opResult, err error) {
+	r.done <- appendResult{res: res, err: err}
+}
+
+// runBatcher gathers Append requests into proposals until Stop.
+func (s *Server) runBatcher() {
+	var pending []*appendReq
+	pendingBytes := 0
+	inflight := 0
+	finished := make(chan struct{}, maxInflight)
+	for {
+		if len(pending) > 0 && (inflight == 0 || inflight < maxInflight && pendingBytes >= maxBatchBytes) {
+			var batch []*appendReq
+			batch, pending = cutBatch(pending)
+			pendingBytes = totalSize(pending)
+			if len(batch) > 0 {
+				inflight++
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					s.propose(batch)
+					finished <- struct{}{}
+				}()
+			}
+			continue
+		}
+		select {
+		case r := <-s.reqc:
+			pending = drain(s.reqc, append(pending, r))
+			pendingBytes = totalSize(pending)
+		case <-finished:
+			inflight--
+		case <-s.stopc:
+			for _, r := range pending {
+				r.finish(opResult{}, errStopping)
+			}
+			return
+		}
+	}
+}
+
+func totalSize(reqs []*appendReq) int {
+	n := 0
+	for _, r := range reqs {
+		n += r.size
+	}
+	return n
+}
+
+// drain appends the requests already queued, without blocking.
+func drain(reqc <-chan *appendReq, pending []*appendReq) []*appendReq {
+	for {
+		select {
+		case r := <-reqc:
+			pending = append(pending, r)
+		default:
+			return pending
+		}
+	}
+}
+
+// cutBatch takes requests from the front of pending up to maxBatchBytes,
+// answering those whose caller has already given up.
+func cutBatch(pending []*appendReq) (batch, rest []*appendReq) {
+	size := 0
+	i := 0
+	for ; i < len(pending); i++ {
+		r := pending[i]
+		if err := r.ctx.Err(); err != nil {
+			r.finish(opResult{}, err)
+			continue
+		}
+		if len(batch) > 0 && size+r.size > maxBatchBytes {
+			break
+		}
+		batch = append(batch, r)
+		size += r.size
+	}
+	rest = append(pending[:0:0], pending[i:]...)
+	return batch, rest
+}
+
+// propose commits one batch through Raft and answers its requests.
+func (s *Server) propose(batch []*appendReq) {
+	ops := make([]*appendOp, len(batch))
+	size := 0
+	for i, r := range batch {
+		ops[i] = r.op
+		size += r.size
+	}
+	s.metrics.batchRequests.Observe(float64(len(batch)))
+	s.metrics.batchBytes.Observe(float64(size))
+	res, err := s.proposeAndWait(encodeAppend(ops), proposalTimeout(batch))
+	if err != nil {
+		err = fmt.Errorf("proposing %d appends: %w", len(batch), err)
+		for _, r := range batch {
+			r.finish(opResult{}, err)
+		}
+		return
+	}
+	rs, err := decodeResults(res.Data, len(batch))
+	if err == nil && res.Value != uint64(len(batch)) {
+		err = fmt.Errorf("state machine answered %d of %d appends", res.Value, len(batch))
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.finish(opResult{}, err)
+		} else {
+			r.finish(rs[i], nil)
+		}
+	}
+}
+
+// errLeaderChanged means the leader or term changed while a proposal was
+// pending: it may have been lost (e.g. forwarded to a leader that died) or
+// may still commit, so the caller should retry with the same key.
+var errLeaderChanged = errors.New("leader changed while the proposal was pending; outcome unknown")
+
+// proposeAndWait proposes cmd and waits until it is applied, the timeout
+// passes, the leader changes, or the server stops.
+func (s *Server) proposeAndWait(cmd []byte, timeout time.Duration) (sm.Result, error) {
+	changed := s.leaders.changes()
+	rs, err := s.nh.Propose(s.session, cmd, timeout)
+	if err != nil {
+		return sm.Result{}, err
+	}
+	select {
+	case r := <-rs.AppliedC():
+		defer rs.Release()
+		return requestResult(r)
+	case <-changed:
+		return sm.Result{}, errLeaderChanged
+	case <-s.stopc:
+		return sm.Result{}, errStopping
+	}
+}
+
+// requestResult converts a Dragonboat request outcome into a result or
+// error, as NodeHost.SyncPropose does.
+func requestResult(r dragonboat.RequestResult) (sm.Result, error) {
+	switch {
+	case r.Completed():
+		return r.GetResult(), nil
+	case r.Timeout():
+		return sm.Result{}, dragonboat.ErrTimeout
+	case r.Terminated():
+		return sm.Result{}, dragonboat.ErrClusterClosed
+	case r.Dropped():
+		return sm.Result{}, dragonboat.ErrClusterNotReady
+	case r.Rejected():
+		return sm.Result{}, dragonboat.ErrRejected
+	default:
+		return sm.Result{}, dragonboat.ErrAborted
+	}
+}
+
+// proposalTimeout is the latest deadline of the batch's callers, within
+// [minProposalTimeout, maxProposalTimeout].
+func proposalTimeout(batch []*appendReq) time.Duration {
+	var latest time.Time
+	for _, r := range batch {
+		d, ok := r.ctx.Deadline()
+		if !ok {
+			return maxProposalTimeout
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return min(max(time.Until(latest), minProposalTimeout), maxProposalTimeout)
+}

@@ -1,0 +1,22 @@
+// Package logserver runs one replica of Akutan's central log.
+//
+// The log is a sequence of opaque entries with dense indexes 1, 2, 3, ...
+// replicated with Raft (Dragonboat v3). Each replica keeps the entries in a
+// LevelDB-backed state machine and serves the wire.Log gRPC service:
+//
+//   - Append groups concurrently arriving requests into one Raft proposal
+//     (group commit). Each request carries an idempotency key (client_id,
+//     seq); the state machine remembers the last seq of each client, so a
+//     retried request is applied at most once and gets the indexes assigned
+//     the first time.
+//   - Read streams entries from the replica's own applied state and then
+//     tails new ones; readers are woken by the state machine on every apply.
+//   - Info reports the log's extent, the leader and the members.
+//
+// The state machine assigns log indexes in apply order, independent of Raft
+// indexes (which include no-ops and membership changes). It stores the
+// applied Raft index in the same LevelDB batch as the entries, so Open always
+// reports the truthful applied index, and it streams its whole content as a
+// Raft snapshot so that a new or lagging replica can catch up after the Raft
+// log has been compacted.
+package logserver

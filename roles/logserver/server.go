@@ -1,0 +1,341 @@
+package logserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/akutan-dev/akutan/wire"
+	"github.com/lni/dragonboat/v3"
+	"github.com/lni/dragonboat/v3/client"
+	"github.com/lni/dragonboat/v3/config"
+	dblogger "github.com/lni/dragonboat/v3/logger"
+	sm "github.com/lni/dragonboat/v3/statemachine"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+)
+
+const (
+	// clusterID is the Raft group of the log; a NodeHost runs only this one.
+	clusterID uint64 = 1
+	// deploymentID keeps log replicas from talking to unrelated NodeHosts.
+	deploymentID uint64 = 0x616b7574616e // "akutan"
+
+	rttMillisecond            = 20
+	defaultSnapshotEntries    = 1000
+	defaultCompactionOverhead = 500
+	maxInMemLogSize           = 256 << 20
+
+	// defaultTimeout bounds Raft calls whose context has no deadline.
+	defaultTimeout = 10 * time.Second
+	// maxGRPCMessage bounds gRPC messages in both directions.
+	maxGRPCMessage = 64 << 20
+)
+
+// Config configures one log replica.
+type Config struct {
+	// ReplicaID is the Raft node ID of this replica; never reuse the ID of a
+	// removed or wiped replica.
+	ReplicaID uint64
+	// Dir holds the Raft log (Dir/raft) and the entries (Dir/sm).
+	Dir string
+	// RaftAddr is the host:port Raft peers reach this replica on.
+	RaftAddr string
+	// GRPCAddr is the host:port the Log service listens on; port 0 picks a
+	// free port (see Server.GRPCAddr).
+	GRPCAddr string
+	// InitialMembers maps replica IDs to Raft addresses of the replicas that
+	// create the log. It is ignored when Join is set or when Dir already
+	// holds a replica.
+	InitialMembers map[uint64]string
+	// DC is the datacenter of this replica (informational).
+	DC string
+	// Logger receives the replica's logs.
+	Logger zerolog.Logger
+	// Registry, when set, receives the replica's metrics.
+	Registry *prometheus.Registry
+	// Join is true for a replica added to an existing log (after
+	// Server.AddReplica on a member), false for an initial member.
+	Join bool
+
+	// SnapshotEntries is how many Raft proposals go between snapshots (the
+	// Raft log is compacted after each); 0 means 1000.
+	SnapshotEntries uint64
+	// CompactionOverhead is how many Raft proposals are kept after a
+	// compaction, for slow followers; 0 means 500.
+	CompactionOverhead uint64
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.ReplicaID == 0:
+		return errors.New("ReplicaID must be > 0")
+	case c.Dir == "":
+		return errors.New("Dir must be set")
+	case c.RaftAddr == "":
+		return errors.New("RaftAddr must be set")
+	case c.GRPCAddr == "":
+		return errors.New("GRPCAddr must be set")
+	}
+	if !c.Join {
+		if _, ok := c.InitialMembers[c.ReplicaID]; !ok {
+			return fmt.Errorf("InitialMembers must include ReplicaID %d unless Join is set", c.ReplicaID)
+		}
+	}
+	return nil
+}
+
+// Server is one running log replica: a Raft node, its state machine and the
+// Log gRPC service.
+type Server struct {
+	wire.UnimplementedLogServer
+
+	cfg     Config
+	logger  zerolog.Logger
+	metrics *metrics
+	leaders *leaderListener
+	nh      *dragonboat.NodeHost
+	sm      *logSM
+	session *client.Session
+	grpc    *grpc.Server
+	lis     net.Listener
+
+	reqc chan *appendReq
+	// stopc is closed by Stop; every RPC and goroutine watches it.
+	stopc    chan struct{}
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// Start starts a log replica and returns once it is serving; the replica
+// becomes useful when Raft has elected a leader.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("starting log replica: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("starting log replica: %w", err)
+	}
+	quietDragonboat()
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("starting log replica: registering metrics: %w", err)
+	}
+	s := &Server{
+		cfg:     cfg,
+		logger:  cfg.Logger.With().Uint64("replica", cfg.ReplicaID).Logger(),
+		metrics: m,
+		leaders: newLeaderListener(cfg.ReplicaID, m),
+		reqc:    make(chan *appendReq, 1024),
+		stopc:   make(chan struct{}),
+	}
+	if err := s.startRaft(); err != nil {
+		m.unregister(cfg.Registry)
+		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
+	}
+	if err := s.startGRPC(); err != nil {
+		s.nh.Stop()
+		m.unregister(cfg.Registry)
+		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.runBatcher()
+	}()
+	s.logger.Info().Str("raft_addr", cfg.RaftAddr).Str("grpc_addr", s.GRPCAddr()).
+		Str("dc", cfg.DC).Bool("join", cfg.Join).Msg("log replica started")
+	return s, nil
+}
+
+// quietOnce guards Dragonboat's loggers, which are process-global: setting
+// their level races with running NodeHosts logging, so it is done once per
+// process, before the first NodeHost starts.
+var quietOnce sync.Once
+
+// quietDragonboat turns Dragonboat's loggers down to warnings.
+func quietDragonboat() {
+	quietOnce.Do(func() {
+		for _, name := range []string{"dragonboat", "raft", "rsm", "transport", "logdb",
+			"LogDB", "raftpb", "config", "settings", "grpc", "server", "pebblekv", "tools", "raft-mt"} {
+			dblogger.GetLogger(name).SetLevel(dblogger.WARNING)
+		}
+	})
+}
+
+func (s *Server) startRaft() error {
+	nhc := s.nodeHostConfig()
+	nh, err := dragonboat.NewNodeHost(nhc)
+	if err != nil {
+		return fmt.Errorf("creating NodeHost: %w", err)
+	}
+	s.nh = nh
+	s.session = nh.GetNoOPSession(clusterID)
+	s.sm = newLogSM(filepath.Join(s.cfg.Dir, "sm"), s.logger, 0)
+	create := func(uint64, uint64) sm.IOnDiskStateMachine { return s.sm }
+	members := make(map[uint64]dragonboat.Target)
+	if !s.cfg.Join {
+		for id, addr := range s.cfg.InitialMembers {
+			members[id] = addr
+		}
+	}
+	if err := nh.StartOnDiskCluster(members, s.cfg.Join, create, s.raftConfig()); err != nil {
+		nh.Stop()
+		return fmt.Errorf("starting Raft node: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) nodeHostConfig() config.NodeHostConfig {
+	logdb := config.GetSmallMemLogDBConfig()
+	logdb.Shards = 1
+	return config.NodeHostConfig{
+		DeploymentID:      deploymentID,
+		NodeHostDir:       filepath.Join(s.cfg.Dir, "raft"),
+		RTTMillisecond:    rttMillisecond,
+		RaftAddress:       s.cfg.RaftAddr,
+		RaftEventListener: s.leaders,
+		Expert: config.ExpertConfig{
+			LogDB: logdb,
+			Engine: config.EngineConfig{
+				ExecShards: 1, CommitShards: 1, ApplyShards: 1, SnapshotShards: 2, CloseShards: 1,
+			},
+		},
+	}
+}
+
+func (s *Server) raftConfig() config.Config {
+	snap, overhead := s.cfg.SnapshotEntries, s.cfg.CompactionOverhead
+	if snap == 0 {
+		snap = defaultSnapshotEntries
+	}
+	if overhead == 0 {
+		overhead = defaultCompactionOverhead
+	}
+	return config.Config{
+		NodeID:             s.cfg.ReplicaID,
+		ClusterID:          clusterID,
+		CheckQuorum:        true,
+		ElectionRTT:        20, // 400 ms
+		HeartbeatRTT:       2,  // 40 ms
+		SnapshotEntries:    snap,
+		CompactionOverhead: overhead,
+		MaxInMemLogSize:    maxInMemLogSize,
+	}
+}
+
+func (s *Server) startGRPC() error {
+	lis, err := net.Listen("tcp", s.cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.cfg.GRPCAddr, err)
+	}
+	s.lis = lis
+	s.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(maxGRPCMessage),
+		grpc.MaxSendMsgSize(maxGRPCMessage),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime: 5 * time.Second, PermitWithoutStream: true,
+		}),
+	)
+	wire.RegisterLogServer(s.grpc, s)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.grpc.Serve(lis); err != nil {
+			s.logger.Error().Err(err).Msg("gRPC server failed")
+		}
+	}()
+	return nil
+}
+
+// GRPCAddr returns the address the Log service listens on.
+func (s *Server) GRPCAddr() string {
+	return s.lis.Addr().String()
+}
+
+// ReplicaID returns this replica's Raft node ID.
+func (s *Server) ReplicaID() uint64 {
+	return s.cfg.ReplicaID
+}
+
+// NodeHost returns the Dragonboat NodeHost, for tests and tools.
+func (s *Server) NodeHost() *dragonboat.NodeHost {
+	return s.nh
+}
+
+// Stop stops the gRPC service, the batcher and the Raft node, and waits for
+// all of them. It is safe to call more than once.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		close(s.stopc)
+		s.stopGRPC()
+		s.wg.Wait()
+		s.nh.Stop()
+		s.metrics.unregister(s.cfg.Registry)
+		s.logger.Info().Msg("log replica stopped")
+	})
+}
+
+// stopGRPC drains RPCs (they all watch stopc), forcing after a while.
+func (s *Server) stopGRPC() {
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		s.grpc.Stop()
+		<-done
+	}
+}
+
+// AddReplica adds a voting replica to the log; start it afterwards with
+// Config.Join set. The ID must never have been used before.
+func (s *Server) AddReplica(ctx context.Context, id uint64, raftAddr string) error {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	if err := s.nh.SyncRequestAddNode(ctx, clusterID, id, raftAddr, 0); err != nil {
+		return fmt.Errorf("adding replica %d at %s: %w", id, raftAddr, err)
+	}
+	return nil
+}
+
+// RemoveReplica removes a replica from the log; its ID cannot come back.
+func (s *Server) RemoveReplica(ctx context.Context, id uint64) error {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	if err := s.nh.SyncRequestDeleteNode(ctx, clusterID, id, 0); err != nil {
+		return fmt.Errorf("removing replica %d: %w", id, err)
+	}
+	return nil
+}
+
+// Truncate discards the log entries before firstKept on every replica
+// (bounded by the last index + 1) and returns the new first index. Readers
+// asking for a discarded index get codes.OutOfRange.
+func (s *Server) Truncate(ctx context.Context, firstKept uint64) (uint64, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	res, err := s.nh.SyncPropose(ctx, s.session, encodeTruncate(firstKept))
+	if err != nil {
+		return 0, fmt.Errorf("truncating log before %d: %w", firstKept, err)
+	}
+	return res.Value, nil
+}
+
+// withDefaultTimeout gives ctx a deadline if it has none: Dragonboat's
+// synchronous calls require one.
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, defaultTimeout)
+}

@@ -1,0 +1,361 @@
+package logserver_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/akutan-dev/akutan/roles/logserver/logtest"
+	"github.com/akutan-dev/akutan/wire"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func ctxFor(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func appendOK(t testing.TB, c wire.LogClient, client, seq uint64, entries ...string) *wire.AppendReply {
+	t.Helper()
+	req := &wire.AppendRequest{ClientId: client, Seq: seq}
+	for _, e := range entries {
+		req.Entries = append(req.Entries, []byte(e))
+	}
+	var lastErr error
+	for attempt := 0; attempt < 50; attempt++ { // the leader may be changing
+		reply, err := c.Append(ctxFor(t, 5*time.Second), req)
+		if err == nil {
+			return reply
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("append: %v", lastErr)
+	return nil
+}
+
+// readN reads n entries from start on and checks they are dense.
+func readN(t testing.TB, c wire.LogClient, start uint64, n int) []*wire.Entry {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := c.Read(ctx, &wire.ReadRequest{StartIndex: start})
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var out []*wire.Entry
+	for len(out) < n {
+		reply, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("read after %d of %d entries: %v", len(out), n, err)
+		}
+		for _, e := range reply.Entries {
+			if want := start + uint64(len(out)); e.Index != want {
+				t.Fatalf("read index %d, want %d", e.Index, want)
+			}
+			out = append(out, e)
+		}
+	}
+	if len(out) != n {
+		t.Fatalf("read %d entries, want %d", len(out), n)
+	}
+	return out
+}
+
+func TestAppendReadBack(t *testing.T) {
+	c := logtest.Start(t, 3)
+	cl := c.Dial(t, 0)
+	r1 := appendOK(t, cl, 1, 1, "a", "b")
+	r2 := appendOK(t, cl, 1, 2, "c")
+	if r1.FirstIndex != 1 || r1.LastIndex != 2 || r2.FirstIndex != 3 || r2.LastIndex != 3 {
+		t.Fatalf("indexes %v %v", r1, r2)
+	}
+	for i := range c.Servers {
+		ents := readN(t, c.Dial(t, i), 1, 3)
+		if got := string(ents[0].Data) + string(ents[1].Data) + string(ents[2].Data); got != "abc" {
+			t.Fatalf("replica %d read %q", i+1, got)
+		}
+	}
+	if _, err := cl.Append(ctxFor(t, time.Second), &wire.AppendRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("empty append: %v", err)
+	}
+}
+
+func TestConcurrentAppends(t *testing.T) {
+	c := logtest.Start(t, 3)
+	const writers, perWriter = 8, 40
+	var mu sync.Mutex
+	assigned := make(map[uint64]string)
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := c.Dial(t, w%3)
+			for i := 0; i < perWriter; i++ {
+				a, b := fmt.Sprintf("w%d-%d-a", w, i), fmt.Sprintf("w%d-%d-b", w, i)
+				r := appendOK(t, cl, uint64(100+w), uint64(i+1), a, b)
+				mu.Lock()
+				assigned[r.FirstIndex], assigned[r.LastIndex] = a, b
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	n := writers * perWriter * 2
+	if len(assigned) != n {
+		t.Fatalf("%d distinct indexes assigned, want %d", len(assigned), n)
+	}
+	seen := make(map[string]bool)
+	for _, e := range readN(t, c.Dial(t, 2), 1, n) {
+		if assigned[e.Index] != string(e.Data) || seen[string(e.Data)] {
+			t.Fatalf("entry %d = %q, assigned %q (seen before: %v)", e.Index, e.Data, assigned[e.Index], seen[string(e.Data)])
+		}
+		seen[string(e.Data)] = true
+	}
+	info, err := c.Dial(t, 0).Info(ctxFor(t, 5*time.Second), &wire.InfoRequest{Linearizable: true})
+	if err != nil || info.LastIndex != uint64(n) {
+		t.Fatalf("info %v, %v; want last index %d", info, err, n)
+	}
+}
+
+func TestDuplicateAppendAppliedOnce(t *testing.T) {
+	c := logtest.Start(t, 3)
+	r1 := appendOK(t, c.Dial(t, 0), 42, 7, "x", "y")
+	r2 := appendOK(t, c.Dial(t, 1), 42, 7, "x", "y") // a retry through another replica
+	if r1.FirstIndex != r2.FirstIndex || r1.LastIndex != r2.LastIndex {
+		t.Fatalf("retry got %v, first attempt %v", r2, r1)
+	}
+	r3 := appendOK(t, c.Dial(t, 2), 42, 8, "z")
+	if r3.FirstIndex != 3 {
+		t.Fatalf("next append got %v, want index 3", r3)
+	}
+	_, err := c.Dial(t, 0).Append(ctxFor(t, 5*time.Second),
+		&wire.AppendRequest{ClientId: 42, Seq: 7, Entries: [][]byte{[]byte("x")}})
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("stale seq: %v, want FailedPrecondition", err)
+	}
+	info, err := c.Dial(t, 0).Info(ctxFor(t, 5*time.Second), &wire.InfoRequest{Linearizable: true})
+	if err != nil || info.LastIndex != 3 {
+		t.Fatalf("info %v, %v; want last index 3", info, err)
+	}
+}
+
+func TestTailingRead(t *testing.T) {
+	c := logtest.Start(t, 3)
+	got := make(chan []*wire.Entry, 1)
+	go func() {
+		defer close(got)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stream, err := c.Dial(t, 1).Read(ctx, &wire.ReadRequest{StartIndex: 1})
+		if err != nil {
+			return
+		}
+		var ents []*wire.Entry
+		for len(ents) < 3 {
+			reply, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			ents = append(ents, reply.Entries...)
+		}
+		got <- ents
+	}()
+	time.Sleep(100 * time.Millisecond) // let the reader reach the tail
+	cl := c.Dial(t, 0)
+	appendOK(t, cl, 1, 1, "a")
+	start := time.Now()
+	appendOK(t, cl, 1, 2, "b", "c")
+	ents := <-got
+	if len(ents) != 3 || string(ents[2].Data) != "c" {
+		t.Fatalf("tailing read got %v", ents)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("tailing read took %v", d)
+	}
+}
+
+func TestAppendsWithFollowerDown(t *testing.T) {
+	c := logtest.Start(t, 3, logtest.WithSnapshotEntries(5, 2))
+	leader := c.WaitLeader(t)
+	follower := (leader + 1) % 3
+	cl := c.Dial(t, leader)
+	appendOK(t, cl, 1, 1, "before")
+	c.StopReplica(follower)
+	for i := 2; i <= 30; i++ { // enough to snapshot and compact past the follower
+		appendOK(t, cl, 1, uint64(i), fmt.Sprint(i))
+	}
+	c.StartReplica(t, follower)
+	ents := readN(t, c.Dial(t, follower), 1, 30)
+	if string(ents[0].Data) != "before" || string(ents[29].Data) != "30" {
+		t.Fatalf("restarted follower read %q ... %q", ents[0].Data, ents[29].Data)
+	}
+}
+
+func TestRestartKeepsEntries(t *testing.T) {
+	c := logtest.Start(t, 3, logtest.WithSnapshotEntries(4, 1))
+	cl := c.Dial(t, 0)
+	for i := 1; i <= 20; i++ {
+		appendOK(t, cl, 9, uint64(i), fmt.Sprint(i))
+	}
+	c.Stop()
+	for i := range c.Servers {
+		c.StartReplica(t, i)
+	}
+	c.WaitLeader(t)
+	for i := range c.Servers {
+		ents := readN(t, c.Dial(t, i), 1, 20)
+		if string(ents[19].Data) != "20" {
+			t.Fatalf("replica %d entry 20 = %q", i+1, ents[19].Data)
+		}
+	}
+	// The dedup table survived too, and nothing was applied twice.
+	if r := appendOK(t, cl, 9, 20, "20"); r.FirstIndex != 20 {
+		t.Fatalf("retry after restart got %v", r)
+	}
+	if r := appendOK(t, cl, 9, 21, "21"); r.FirstIndex != 21 {
+		t.Fatalf("append after restart got %v", r)
+	}
+}
+
+func TestInfo(t *testing.T) {
+	c := logtest.Start(t, 3)
+	leader := c.WaitLeader(t)
+	appendOK(t, c.Dial(t, 0), 1, 1, "a")
+	for i := range c.Servers {
+		for _, lin := range []bool{false, true} {
+			info, err := c.Dial(t, i).Info(ctxFor(t, 5*time.Second), &wire.InfoRequest{Linearizable: lin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.LeaderId != uint64(leader+1) || info.ReplicaId != uint64(i+1) || len(info.Members) != 3 ||
+				info.FirstIndex != 1 || (lin && info.LastIndex != 1) {
+				t.Fatalf("replica %d linearizable=%v: info %v, leader %d", i+1, lin, info, leader+1)
+			}
+		}
+	}
+}
+
+func TestJoinCatchesUpFromSnapshot(t *testing.T) {
+	c := logtest.Start(t, 3, logtest.WithSnapshotEntries(5, 1))
+	cl := c.Dial(t, 0)
+	for i := 1; i <= 25; i++ {
+		appendOK(t, cl, 5, uint64(i), fmt.Sprint(i))
+	}
+	i := c.Join(t)
+	ents := readN(t, c.Dial(t, i), 1, 25)
+	if string(ents[24].Data) != "25" {
+		t.Fatalf("joined replica entry 25 = %q", ents[24].Data)
+	}
+	// The dedup table came with the snapshot.
+	if r := appendOK(t, c.Dial(t, i), 5, 25, "25"); r.FirstIndex != 25 {
+		t.Fatalf("retry through the new replica got %v", r)
+	}
+}
+
+func TestTruncatedRead(t *testing.T) {
+	c := logtest.Start(t, 3)
+	cl := c.Dial(t, 0)
+	appendOK(t, cl, 1, 1, "a", "b", "c", "d")
+	first, err := c.Servers[1].Truncate(ctxFor(t, 5*time.Second), 3)
+	if err != nil || first != 3 {
+		t.Fatalf("truncate = %d, %v", first, err)
+	}
+	// A linearizable Info makes replica 0 apply the truncation.
+	info, err := cl.Info(ctxFor(t, 5*time.Second), &wire.InfoRequest{Linearizable: true})
+	if err != nil || info.FirstIndex != 3 || info.LastIndex != 4 {
+		t.Fatalf("info after truncation %v, %v", info, err)
+	}
+	stream, err := cl.Read(ctxFor(t, 5*time.Second), &wire.ReadRequest{StartIndex: 2})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	if status.Code(err) != codes.OutOfRange || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("read before first index: %v", err)
+	}
+	if ents := readN(t, cl, 3, 2); string(ents[0].Data) != "c" {
+		t.Fatalf("read from first index got %q", ents[0].Data)
+	}
+}
+
+func TestReadEndsWhenServerStops(t *testing.T) {
+	c := logtest.Start(t, 3)
+	stream, err := c.Dial(t, 2).Read(ctxFor(t, 10*time.Second), &wire.ReadRequest{StartIndex: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := stream.Recv()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	c.StopReplica(2)
+	select {
+	case err := <-done:
+		if err == nil || errors.Is(err, io.EOF) {
+			t.Fatalf("read ended with %v, want an error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("read did not end when the server stopped")
+	}
+}
+
+func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		m := mf.GetMetric()[0]
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount())
+		}
+	}
+	t.Fatalf("metric %s not found", name)
+	return 0
+}
+
+func TestMetrics(t *testing.T) {
+	c := logtest.Start(t, 3, logtest.WithRegistries())
+	leader := c.WaitLeader(t)
+	cl := c.Dial(t, leader)
+	appendOK(t, cl, 1, 1, "a", "bb")
+	reg := c.Configs[leader].Registry
+	for name, want := range map[string]float64{
+		"akutan_log_appends_total":          1,
+		"akutan_log_entries_appended_total": 2,
+		"akutan_log_bytes_appended_total":   3,
+		"akutan_log_batch_requests":         1,
+		"akutan_log_append_latency_seconds": 1,
+		"akutan_log_is_leader":              1,
+	} {
+		if got := metricValue(t, reg, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if got := metricValue(t, reg, "akutan_log_leader_changes_total"); got < 1 {
+		t.Errorf("leader changes = %v, want >= 1", got)
+	}
+	// A restarted replica registers its metrics again on the same registry.
+	c.StopReplica(leader)
+	c.StartReplica(t, leader)
+}

@@ -1,0 +1,222 @@
+package logserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/akutan-dev/akutan/wire"
+	"github.com/lni/dragonboat/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+const (
+	// maxAppendBytes bounds the entry bytes of one Append request.
+	maxAppendBytes = 16 << 20
+	// maxReadEntries and maxReadBytes bound one ReadReply (a single larger
+	// entry still goes alone).
+	maxReadEntries = 4096
+	maxReadBytes   = 1 << 20
+)
+
+// Append implements wire.LogServer: it hands the request to the batcher and
+// waits for its batch to commit.
+func (s *Server) Append(ctx context.Context, req *wire.AppendRequest) (*wire.AppendReply, error) {
+	start := time.Now()
+	size, err := checkAppend(req)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	r := &appendReq{
+		ctx:  ctx,
+		op:   &appendOp{clientID: req.ClientId, seq: req.Seq, entries: req.Entries},
+		size: size,
+		done: make(chan appendResult, 1),
+	}
+	res, err := s.submit(ctx, r)
+	if err == nil && res.status == statusStale {
+		err = status.Errorf(codes.FailedPrecondition,
+			"append (client %d, seq %d) is older than the client's last applied append", req.ClientId, req.Seq)
+	}
+	if err != nil {
+		s.metrics.appendErrors.Inc()
+		return nil, appendStatus(ctx, err)
+	}
+	s.metrics.appends.Inc()
+	s.metrics.entries.Add(float64(len(req.Entries)))
+	s.metrics.bytes.Add(float64(size))
+	s.metrics.appendLatency.Observe(time.Since(start).Seconds())
+	return &wire.AppendReply{FirstIndex: res.first, LastIndex: res.last}, nil
+}
+
+func checkAppend(req *wire.AppendRequest) (int, error) {
+	if len(req.Entries) == 0 {
+		return 0, errors.New("append needs at least one entry")
+	}
+	size := 0
+	for _, e := range req.Entries {
+		size += len(e)
+	}
+	if size > maxAppendBytes {
+		return 0, fmt.Errorf("append of %d bytes exceeds the limit of %d", size, maxAppendBytes)
+	}
+	return size, nil
+}
+
+// submit queues r for the batcher and waits for its result.
+func (s *Server) submit(ctx context.Context, r *appendReq) (opResult, error) {
+	select {
+	case s.reqc <- r:
+	case <-ctx.Done():
+		return opResult{}, ctx.Err()
+	case <-s.stopc:
+		return opResult{}, errStopping
+	}
+	select {
+	case res := <-r.done:
+		return res.res, res.err
+	case <-ctx.Done():
+		return opResult{}, ctx.Err()
+	case <-s.stopc:
+		return opResult{}, errStopping
+	}
+}
+
+// appendStatus converts an append failure into a gRPC status. Everything
+// but the caller's own cancellation and invalid requests is Unavailable:
+// the outcome is unknown and the client may retry with the same key.
+func appendStatus(ctx context.Context, err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	if ctx.Err() != nil {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	if errors.Is(err, dragonboat.ErrPayloadTooBig) {
+		return status.Error(codes.ResourceExhausted, err.Error())
+	}
+	return status.Error(codes.Unavailable, err.Error())
+}
+
+// Read implements wire.LogServer: it streams this replica's applied entries
+// from req.StartIndex (0 means the first retained one) and then tails new
+// ones until the client goes away or the server stops.
+func (s *Server) Read(req *wire.ReadRequest, stream wire.Log_ReadServer) error {
+	ctx := stream.Context()
+	next := req.StartIndex
+	for {
+		ext, changed, err := s.sm.view()
+		if err != nil {
+			return status.Error(codes.Unavailable, err.Error())
+		}
+		if next == 0 {
+			next = ext.first
+		}
+		if next < ext.first {
+			return truncatedStatus(next, ext.first)
+		}
+		if next <= ext.last {
+			if next, err = s.sendEntries(stream, next, ext.last); err != nil {
+				return err
+			}
+			continue
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		case <-s.stopc:
+			return status.Error(codes.Unavailable, errStopping.Error())
+		}
+	}
+}
+
+func truncatedStatus(index, first uint64) error {
+	return status.Errorf(codes.OutOfRange, "log truncated: index %d is before the first retained index %d", index, first)
+}
+
+// sendEntries sends one ReadReply starting at next (<= last) and returns the
+// index after the last entry sent.
+func (s *Server) sendEntries(stream wire.Log_ReadServer, next, last uint64) (uint64, error) {
+	to := min(last, next+maxReadEntries-1)
+	ents, err := s.sm.readEntries(next, to, maxReadBytes)
+	if err != nil {
+		if ext, _, verr := s.sm.view(); verr == nil && next < ext.first {
+			return 0, truncatedStatus(next, ext.first) // truncated meanwhile
+		}
+		return 0, status.Errorf(codes.Unavailable, "reading entries from %d: %v", next, err)
+	}
+	reply := &wire.ReadReply{Entries: make([]*wire.Entry, len(ents))}
+	for i, e := range ents {
+		reply.Entries[i] = &wire.Entry{Index: e.index, Data: e.data}
+	}
+	if err := stream.Send(reply); err != nil {
+		return 0, err
+	}
+	return ents[len(ents)-1].index + 1, nil
+}
+
+// Info implements wire.LogServer. AppliedIndex is the last log index this
+// replica has applied; LastIndex is the same unless req.Linearizable, when
+// it is read through Raft (ReadIndex).
+func (s *Server) Info(ctx context.Context, req *wire.InfoRequest) (*wire.InfoReply, error) {
+	ext := s.sm.extent()
+	reply := &wire.InfoReply{ReplicaId: s.cfg.ReplicaID}
+	if leader, ok, err := s.nh.GetLeaderID(clusterID); err == nil && ok {
+		reply.LeaderId = leader
+	}
+	var members map[uint64]string
+	if req.Linearizable {
+		rctx, cancel := withDefaultTimeout(ctx)
+		defer cancel()
+		var err error
+		if ext, members, err = s.linearizableInfo(rctx); err != nil {
+			return nil, appendStatus(ctx, fmt.Errorf("linearizable info: %w", err))
+		}
+	} else {
+		members = s.localMembers()
+	}
+	reply.FirstIndex, reply.LastIndex = ext.first, ext.last
+	reply.AppliedIndex = s.sm.extent().last
+	reply.Members = toMembers(members)
+	return reply, nil
+}
+
+func (s *Server) linearizableInfo(ctx context.Context) (extent, map[uint64]string, error) {
+	v, err := s.nh.SyncRead(ctx, clusterID, lookupExtent{})
+	if err != nil {
+		return extent{}, nil, err
+	}
+	ext, ok := v.(extent)
+	if !ok {
+		return extent{}, nil, fmt.Errorf("unexpected lookup result %T", v)
+	}
+	m, err := s.nh.SyncGetClusterMembership(ctx, clusterID)
+	if err != nil {
+		return extent{}, nil, err
+	}
+	return ext, m.Nodes, nil
+}
+
+// localMembers is this replica's view of the membership.
+func (s *Server) localMembers() map[uint64]string {
+	info := s.nh.GetNodeHostInfo(dragonboat.NodeHostInfoOption{SkipLogInfo: true})
+	for _, ci := range info.ClusterInfoList {
+		if ci.ClusterID == clusterID {
+			return ci.Nodes
+		}
+	}
+	return nil
+}
+
+func toMembers(nodes map[uint64]string) []*wire.Member {
+	out := make([]*wire.Member, 0, len(nodes))
+	for id, addr := range nodes {
+		out = append(out, &wire.Member{Id: id, RaftAddr: addr})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Id < out[j].Id })
+	return out
+}

@@ -1,0 +1,193 @@
+package viewserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/storage/viewstore"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// chunkSize bounds the matches in one streamed reply.
+const chunkSize = 1000
+
+// service implements wire.ViewServer on top of the store.
+type service struct {
+	wire.UnimplementedViewServer
+	s *Server
+}
+
+// stream is the sending half shared by every lookup RPC.
+type stream interface {
+	Context() context.Context
+	Send(*wire.LookupChunk) error
+}
+
+// serve waits until the view has applied index, then runs n lookups, each
+// through run, streaming the matches in chunks.
+func (v *service) serve(kind string, index uint64, n int, st stream, run func(i int, emit func(storage.Fact) error) error) error {
+	ctx := st.Context()
+	if err := v.s.waitApplied(ctx, index); err != nil {
+		return lookupError(err)
+	}
+	v.s.metrics.lookup(kind, n)
+	chunk := &wire.LookupChunk{}
+	flush := func() error {
+		if len(chunk.Matches) == 0 {
+			return nil
+		}
+		err := st.Send(chunk)
+		chunk = &wire.LookupChunk{}
+		return err
+	}
+	for i := 0; i < n; i++ {
+		lookup := uint32(i)
+		err := run(i, func(f storage.Fact) error {
+			chunk.Matches = append(chunk.Matches, &wire.Match{Lookup: lookup, Fact: wire.FromFact(f)})
+			if len(chunk.Matches) >= chunkSize {
+				return flush()
+			}
+			return ctx.Err()
+		})
+		if err != nil {
+			return lookupError(fmt.Errorf("%s lookup %d: %w", kind, i, err))
+		}
+	}
+	return flush()
+}
+
+func lookupError(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	case errors.Is(err, viewstore.ErrCorrupt):
+		return status.Error(codes.DataLoss, err.Error())
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(codes.Unavailable, err.Error())
+}
+
+func (v *service) requireSpace(want byte, kind string) error {
+	if v.s.store.Config().Space != want {
+		return status.Errorf(codes.InvalidArgument, "%s is not served by a %s view", kind, v.s.cfg.Space)
+	}
+	return nil
+}
+
+func (v *service) LookupS(req *wire.LookupSRequest, st wire.View_LookupSServer) error {
+	if err := v.requireSpace(storage.KeyPrefixSP, "LookupS"); err != nil {
+		return err
+	}
+	return v.serve("S", req.Index, len(req.Subjects), st, func(i int, emit func(storage.Fact) error) error {
+		return v.s.store.LookupS(req.Index, req.Subjects[i], emit)
+	})
+}
+
+func (v *service) LookupSP(req *wire.LookupSPRequest, st wire.View_LookupSPServer) error {
+	if err := v.requireSpace(storage.KeyPrefixSP, "LookupSP"); err != nil {
+		return err
+	}
+	return v.serve("SP", req.Index, len(req.Lookups), st, func(i int, emit func(storage.Fact) error) error {
+		l := req.Lookups[i]
+		return v.s.store.LookupSP(req.Index, l.Subject, l.Predicate, emit)
+	})
+}
+
+func (v *service) LookupSPO(req *wire.LookupSPORequest, st wire.View_LookupSPOServer) error {
+	if err := v.requireSpace(storage.KeyPrefixSP, "LookupSPO"); err != nil {
+		return err
+	}
+	return v.serve("SPO", req.Index, len(req.Lookups), st, func(i int, emit func(storage.Fact) error) error {
+		l := req.Lookups[i]
+		o, err := wire.ToObject(l.Object)
+		if err != nil {
+			return status.Errorf(codes.InvalidArgument, "object: %v", err)
+		}
+		return v.s.store.LookupSPO(req.Index, l.Subject, l.Predicate, o, emit)
+	})
+}
+
+func (v *service) LookupPO(req *wire.LookupPORequest, st wire.View_LookupPOServer) error {
+	if err := v.requireSpace(storage.KeyPrefixPO, "LookupPO"); err != nil {
+		return err
+	}
+	return v.serve("PO", req.Index, len(req.Lookups), st, func(i int, emit func(storage.Fact) error) error {
+		l := req.Lookups[i]
+		o, err := wire.ToObject(l.Object)
+		if err != nil {
+			return status.Errorf(codes.InvalidArgument, "object: %v", err)
+		}
+		return v.s.store.LookupPO(req.Index, l.Predicate, o, emit)
+	})
+}
+
+func (v *service) LookupPOCmp(req *wire.LookupPOCmpRequest, st wire.View_LookupPOCmpServer) error {
+	if err := v.requireSpace(storage.KeyPrefixPO, "LookupPOCmp"); err != nil {
+		return err
+	}
+	return v.serve("POCmp", req.Index, len(req.Lookups), st, func(i int, emit func(storage.Fact) error) error {
+		c, err := ToCmp(req.Lookups[i])
+		if err != nil {
+			return status.Errorf(codes.InvalidArgument, "%v", err)
+		}
+		return v.s.store.LookupPOCmp(req.Index, c, emit)
+	})
+}
+
+func (v *service) Status(context.Context, *wire.ViewStatusRequest) (*wire.ViewStatusReply, error) {
+	cfg := v.s.store.Config()
+	return &wire.ViewStatusReply{
+		Space:        string(v.s.cfg.Space),
+		RangeStart:   cfg.RangeStart,
+		RangeEnd:     cfg.RangeEnd,
+		AppliedIndex: v.s.applied.Load(),
+		Serving:      v.s.serving(),
+	}, nil
+}
+
+// ToCmp converts a wire comparison lookup to the store's form.
+func ToCmp(w *wire.POCmp) (viewstore.Cmp, error) {
+	c := viewstore.Cmp{Predicate: w.Predicate}
+	switch w.Op {
+	case wire.CmpOp_CMP_EQ:
+		c.Op = viewstore.CmpEq
+	case wire.CmpOp_CMP_NE:
+		c.Op = viewstore.CmpNotEqual
+	case wire.CmpOp_CMP_GT:
+		c.Op = viewstore.CmpGt
+	case wire.CmpOp_CMP_GTE:
+		c.Op = viewstore.CmpGte
+	case wire.CmpOp_CMP_LT:
+		c.Op = viewstore.CmpLt
+	case wire.CmpOp_CMP_LTE:
+		c.Op = viewstore.CmpLte
+	case wire.CmpOp_CMP_PREFIX:
+		c.Op = viewstore.CmpPrefix
+	case wire.CmpOp_CMP_RANGE:
+		c.Op = viewstore.CmpRange
+	case wire.CmpOp_CMP_ANY:
+		c.Op = viewstore.CmpAny
+		return c, nil
+	default:
+		return c, fmt.Errorf("unknown comparison operator %v", w.Op)
+	}
+	var err error
+	if c.Value, err = wire.ToObject(w.Value); err != nil {
+		return c, fmt.Errorf("comparison value: %w", err)
+	}
+	if c.Op == viewstore.CmpRange {
+		if c.End, err = wire.ToObject(w.End); err != nil {
+			return c, fmt.Errorf("range end: %w", err)
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,128 @@
+package logentry
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// Version 1 is the first log format: wire.LogEntry as of this writing.
+const (
+	// FirstVersion is the format every log starts in.
+	FirstVersion uint32 = 1
+	// MaxSupportedVersion is the newest format this binary can read.
+	MaxSupportedVersion uint32 = 1
+)
+
+// Encode marshals an entry.
+func Encode(e *wire.LogEntry) ([]byte, error) {
+	b, err := proto.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encoding log entry: %w", err)
+	}
+	return b, nil
+}
+
+// Decode unmarshals an entry.
+func Decode(data []byte) (*wire.LogEntry, error) {
+	var e wire.LogEntry
+	if err := proto.Unmarshal(data, &e); err != nil {
+		return nil, fmt.Errorf("decoding log entry: %w", err)
+	}
+	return &e, nil
+}
+
+// InsertedFacts returns the facts that an insert entry at index creates, in
+// entry order. A malformed entry yields an error and no facts, so that every
+// view skips exactly the same entries.
+func InsertedFacts(index uint64, tx *wire.InsertTx) ([]storage.Fact, error) {
+	facts := make([]storage.Fact, 0, len(tx.Facts))
+	for i, in := range tx.Facts {
+		f, err := insertedFact(index, in)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d, fact %d: %w", index, i, err)
+		}
+		facts = append(facts, f)
+	}
+	return facts, nil
+}
+
+func insertedFact(index uint64, in *wire.InsertFact) (storage.Fact, error) {
+	id, err := resolve(index, &wire.Ref{Ref: &wire.Ref_Offset{Offset: in.FactOffset}})
+	if err != nil {
+		return storage.Fact{}, fmt.Errorf("fact ID: %w", err)
+	}
+	s, err := resolve(index, in.Subject)
+	if err != nil {
+		return storage.Fact{}, fmt.Errorf("subject: %w", err)
+	}
+	p, err := resolve(index, in.Predicate)
+	if err != nil {
+		return storage.Fact{}, fmt.Errorf("predicate: %w", err)
+	}
+	o, err := ResolveObject(index, in.Object)
+	if err != nil {
+		return storage.Fact{}, fmt.Errorf("object: %w", err)
+	}
+	return storage.Fact{Index: index, ID: id, Subject: s, Predicate: p, Object: o}, nil
+}
+
+func resolve(index uint64, r *wire.Ref) (uint64, error) {
+	switch v := r.GetRef().(type) {
+	case *wire.Ref_Kid:
+		if v.Kid == 0 {
+			return 0, fmt.Errorf("KID 0 is not an entity")
+		}
+		return v.Kid, nil
+	case *wire.Ref_Offset:
+		if v.Offset == 0 || v.Offset > storage.MaxOffset {
+			return 0, fmt.Errorf("offset %d out of range 1..%d", v.Offset, storage.MaxOffset)
+		}
+		return storage.KIDOf(index, v.Offset), nil
+	}
+	return 0, fmt.Errorf("reference is empty")
+}
+
+// ResolveObject turns a LogObject into an Object, resolving the entity or
+// unit offsets it may carry.
+func ResolveObject(index uint64, lo *wire.LogObject) (storage.Object, error) {
+	if lo == nil {
+		return storage.Object{}, fmt.Errorf("missing")
+	}
+	w := &wire.Object{Lang: lo.Lang}
+	if lo.Unit != nil {
+		unit, err := resolve(index, lo.Unit)
+		if err != nil {
+			return storage.Object{}, fmt.Errorf("unit: %w", err)
+		}
+		w.Unit = unit
+	}
+	switch v := lo.Value.(type) {
+	case *wire.LogObject_Entity:
+		kid, err := resolve(index, v.Entity)
+		if err != nil {
+			return storage.Object{}, err
+		}
+		w.Value = &wire.Object_Entity{Entity: kid}
+	case *wire.LogObject_Str:
+		w.Value = &wire.Object_Str{Str: v.Str}
+	case *wire.LogObject_Int64:
+		w.Value = &wire.Object_Int64{Int64: v.Int64}
+	case *wire.LogObject_Float64:
+		w.Value = &wire.Object_Float64{Float64: v.Float64}
+	case *wire.LogObject_Bool:
+		w.Value = &wire.Object_Bool{Bool: v.Bool}
+	case *wire.LogObject_Timestamp:
+		w.Value = &wire.Object_Timestamp{Timestamp: v.Timestamp}
+	}
+	return wire.ToObject(w)
+}
+
+// KIDRef names an existing entity.
+func KIDRef(kid uint64) *wire.Ref { return &wire.Ref{Ref: &wire.Ref_Kid{Kid: kid}} }
+
+// OffsetRef names an entity created by the same entry.
+func OffsetRef(offset uint32) *wire.Ref { return &wire.Ref{Ref: &wire.Ref_Offset{Offset: offset}} }

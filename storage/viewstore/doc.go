@@ -1,0 +1,11 @@
+// Package viewstore is a Disk View's durable state: the facts of one hash
+// range of one space, kept in goleveldb under the key formats of package
+// storage, together with the log index they reflect.
+//
+// Every write that applies log entries also records the last applied index
+// in the same atomic batch, so after any crash the store names exactly the
+// prefix of the log it holds and the view resumes from the next entry.
+// Lookups are answered as of a log index: facts created later are filtered
+// out, and a fact's newest version at or below that index decides whether
+// it is visible (the newest version may be a deletion tombstone).
+package viewstore

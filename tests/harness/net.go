@@ -1,0 +1,115 @@
+package harness
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// handedOut remembers every port FreePort has returned in this test process,
+// so that two calls never return the same port even after the kernel would
+// reuse it.
+var handedOut struct {
+	mu    sync.Mutex
+	ports map[int]bool
+}
+
+// FreePort returns a loopback port that is free for both TCP and UDP (gossip
+// uses both) and that no earlier call in this process returned. It is free
+// when returned; another process could still take it before the test binds
+// it.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("harness: find a free port: %v", err)
+		}
+		if claim(port) {
+			return port
+		}
+	}
+	t.Fatal("harness: find a free port: every port offered was already handed out")
+	return 0
+}
+
+// freePort asks the kernel for a free TCP port and checks it is free for
+// UDP too.
+func freePort() (int, error) {
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port, nil
+		}
+	}
+}
+
+// claim records port as handed out, reporting false if it already was.
+func claim(port int) bool {
+	handedOut.mu.Lock()
+	defer handedOut.mu.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = make(map[int]bool)
+	}
+	if handedOut.ports[port] {
+		return false
+	}
+	handedOut.ports[port] = true
+	return true
+}
+
+// FreeAddr returns "127.0.0.1:PORT" for a port from FreePort.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
+}
+
+// FreeAddrs returns n distinct addresses from FreeAddr.
+func FreeAddrs(t testing.TB, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	for i := range out {
+		out[i] = FreeAddr(t)
+	}
+	return out
+}
+
+// WaitTCP waits until a TCP connection to addr succeeds, failing the test
+// after timeout. Call it from the test's goroutine.
+func WaitTCP(t testing.TB, addr string, timeout time.Duration) {
+	t.Helper()
+	Eventually(t, timeout, 50*time.Millisecond, func() error {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
+}
+
+// Eventually calls f every interval until it returns nil, failing the test
+// with f's last error once timeout has passed. Call it from the test's
+// goroutine.
+func Eventually(t testing.TB, timeout, interval time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("harness: still failing after %v: %v", timeout, err)
+		}
+		time.Sleep(interval)
+	}
+}

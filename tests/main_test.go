@@ -1,0 +1,68 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/akutan-dev/akutan/tests/harness"
+)
+
+// bin is the akutan binary built once for this package's tests.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "akutan-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin, err = harness.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func testdata(name string) string { return filepath.Join("testdata", name) }
+
+// akutan runs one client command and fails the test if it fails.
+func akutan(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, err := harness.Run(t, bin, args...)
+	if err != nil {
+		t.Fatalf("akutan %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// queryTSV runs a query file against api and returns the TSV output.
+func queryTSV(t *testing.T, api string, file string, extra ...string) string {
+	t.Helper()
+	args := append([]string{"query", "--api", api, "--format", "tsv"}, extra...)
+	return akutan(t, append(args, testdata(file))...)
+}
+
+// waitForQuery retries queries that need every range of both spaces until
+// they succeed: servers come up in any order and the API finds views
+// through gossip.
+func waitForQuery(t *testing.T, api string) {
+	t.Helper()
+	harness.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+		for _, q := range []string{"SELECT * WHERE { #1 ?p ?o }", "SELECT * WHERE { ?s <HasExternalID> ?name } LIMIT 1"} {
+			_, errOut, err := harness.Run(t, bin, "query", "--api", api, "--timeout", "5s", "-e", q)
+			if err != nil {
+				return fmt.Errorf("%v: %s", err, errOut)
+			}
+		}
+		return nil
+	})
+}
+
+const fp01Want = "person\tplace\n<John_Scalzi>\t<Fairfield>\n"
