@@ -6,4 +6,8 @@
 // protoc-gen-go-grpc on PATH).
 package wire
 
-//go:generate protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative akutan.proto
+// Each area keeps its own .proto file in this package (akutan.proto for the
+// core services and log entries; others for later services); all are
+// generated together.
+//
+//go:generate sh -c "protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative *.proto"

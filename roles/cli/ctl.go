@@ -1,0 +1,14 @@
+package cli
+
+import "github.com/urfave/cli/v2"
+
+// ctlCommand groups the operator commands: `akutan ctl log ...` manages
+// the central log (ctl_log.go), `akutan ctl verify` compares view digests
+// (ctl_verify.go).
+func ctlCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "ctl",
+		Usage:       "operate a cluster: manage the log, verify views",
+		Subcommands: []*cli.Command{ctlLogCommand(), ctlVerifyCommand()},
+	}
+}
