@@ -32,6 +32,10 @@ type Meta struct {
 	AppliedIndex uint64 `json:"applied_index,omitempty"`
 	// Serving is true once the server is ready to answer requests.
 	Serving bool `json:"serving,omitempty"`
+	// State says what a view is doing when it is not serving: "booting"
+	// (loading from peers or catching up), "failed" (stopped for good, with
+	// the reason in its log); empty when serving.
+	State string `json:"state,omitempty"`
 	// MaxLogVersion is the newest log entry format the server understands.
 	MaxLogVersion uint32 `json:"max_log_version,omitempty"`
 	// HTTPAddr is where the server serves HTTP (metrics, debug), if anywhere.

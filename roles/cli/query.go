@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/akutan-dev/akutan/wire"
+)
+
+func queryCommand() *cli.Command {
+	return withConfig(&cli.Command{
+		Name:      "query",
+		Usage:     "run a query from a file, standard input (-) or -e",
+		ArgsUsage: "FILE | - | -e QUERY",
+		Flags: append(clientFlags(),
+			str("format", "table", "output `FORMAT`: table, tsv or json"),
+			num("index", 0, "read the graph as of this log `INDEX` (default: the log's last index)"),
+			&cli.StringFlag{Name: "e", Usage: "the `QUERY` text itself"},
+		),
+		Action: runQuery,
+	})
+}
+
+func queryText(c *cli.Context) (string, error) {
+	switch {
+	case c.String("e") != "" && c.NArg() > 0:
+		return "", fmt.Errorf("give the query either with -e or as FILE, not both")
+	case c.String("e") != "":
+		return c.String("e"), nil
+	case c.NArg() == 1:
+		return readInput(c.Args().First())
+	}
+	return "", fmt.Errorf("query takes one FILE, - for standard input, or -e 'QUERY'")
+}
+
+func runQuery(c *cli.Context) error {
+	text, err := queryText(c)
+	if err != nil {
+		return err
+	}
+	print := printerFor(c.String("format"))
+	if print == nil {
+		return fmt.Errorf("--format must be table, tsv or json, not %q", c.String("format"))
+	}
+	api, closeAPI, err := dialAPI(c)
+	if err != nil {
+		return err
+	}
+	defer closeAPI()
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	defer cancel()
+	res, err := collect(ctx, api, &wire.QueryRequest{Query: text, Index: c.Uint64("index")})
+	if err != nil {
+		return err
+	}
+	return print(os.Stdout, res)
+}
+
+// collect reads a streamed query result whole.
+func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest) (*wire.QueryChunk, error) {
+	st, err := api.Query(ctx, req)
+	if err != nil {
+		return nil, rpcError("query failed", err)
+	}
+	var res *wire.QueryChunk
+	for {
+		chunk, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, rpcError("query failed", err)
+		}
+		if res == nil {
+			res = chunk
+		} else {
+			res.Rows = append(res.Rows, chunk.Rows...)
+		}
+	}
+	if res == nil {
+		return nil, fmt.Errorf("query failed: the server sent no result")
+	}
+	return res, nil
+}
+
+type printer func(w io.Writer, res *wire.QueryChunk) error
+
+func printerFor(format string) printer {
+	switch format {
+	case "table":
+		return printTable
+	case "tsv":
+		return printTSV
+	case "json":
+		return printJSON
+	}
+	return nil
+}
+
+func cell(v *wire.Value, unbound string) string {
+	if v.Unbound {
+		return unbound
+	}
+	return v.Text
+}
+
+func printTSV(w io.Writer, res *wire.QueryChunk) error {
+	fmt.Fprintln(w, strings.Join(res.Columns, "\t"))
+	for _, r := range res.Rows {
+		cells := make([]string, len(r.Values))
+		for i, v := range r.Values {
+			cells[i] = cell(v, "")
+		}
+		fmt.Fprintln(w, strings.Join(cells, "\t"))
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, res *wire.QueryChunk) error {
+	out := struct {
+		Index   uint64      `json:"index"`
+		Columns []string    `json:"columns"`
+		Rows    [][]*string `json:"rows"`
+	}{Index: res.Index, Columns: res.Columns, Rows: make([][]*string, len(res.Rows))}
+	for i, r := range res.Rows {
+		out.Rows[i] = make([]*string, len(r.Values))
+		for j, v := range r.Values {
+			if !v.Unbound {
+				text := v.Text
+				out.Rows[i][j] = &text
+			}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// printTable prints the aligned table query.md shows, then the index.
+func printTable(w io.Writer, res *wire.QueryChunk) error {
+	widths := make([]int, len(res.Columns))
+	for i, c := range res.Columns {
+		widths[i] = len(c)
+	}
+	for _, r := range res.Rows {
+		for i, v := range r.Values {
+			widths[i] = max(widths[i], len(cell(v, "(nil)")))
+		}
+	}
+	line := func(cells func(i int) string) {
+		var b strings.Builder
+		for i := range res.Columns {
+			fmt.Fprintf(&b, " %-*s |", widths[i], cells(i))
+		}
+		fmt.Fprintln(w, b.String())
+	}
+	line(func(i int) string { return res.Columns[i] })
+	line(func(i int) string { return strings.Repeat("-", widths[i]) })
+	for _, r := range res.Rows {
+		line(func(i int) string { return cell(r.Values[i], "(nil)") })
+	}
+	fmt.Fprintf(w, "(%d rows at log index %d)\n", len(res.Rows), res.Index)
+	return nil
+}
