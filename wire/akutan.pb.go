@@ -93,6 +93,56 @@ func (CmpOp) EnumDescriptor() ([]byte, []int) {
 	return file_akutan_proto_rawDescGZIP(), []int{0}
 }
 
+// Consistency chooses the log index a query reads at when none is given.
+type Consistency int32
+
+const (
+	// The log's last index, read through Raft: sees every acknowledged write.
+	Consistency_CONSISTENCY_LINEARIZABLE Consistency = 0
+	// The newest index every view the query needs has already applied, from
+	// gossip, without asking the log: no waiting, but possibly slightly stale.
+	Consistency_CONSISTENCY_RECENT Consistency = 1
+)
+
+// Enum value maps for Consistency.
+var (
+	Consistency_name = map[int32]string{
+		0: "CONSISTENCY_LINEARIZABLE",
+		1: "CONSISTENCY_RECENT",
+	}
+	Consistency_value = map[string]int32{
+		"CONSISTENCY_LINEARIZABLE": 0,
+		"CONSISTENCY_RECENT":       1,
+	}
+)
+
+func (x Consistency) Enum() *Consistency {
+	p := new(Consistency)
+	*p = x
+	return p
+}
+
+func (x Consistency) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Consistency) Descriptor() protoreflect.EnumDescriptor {
+	return file_akutan_proto_enumTypes[1].Descriptor()
+}
+
+func (Consistency) Type() protoreflect.EnumType {
+	return &file_akutan_proto_enumTypes[1]
+}
+
+func (x Consistency) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Consistency.Descriptor instead.
+func (Consistency) EnumDescriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{1}
+}
+
 // Timestamp is a point in time (UTC) with the precision it was given with.
 type Timestamp struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -801,6 +851,197 @@ func (x *VersionChange) GetVersion() uint32 {
 	return 0
 }
 
+// DeleteFact removes one existing fact: every field is a KID or a value,
+// never an offset.
+type DeleteFact struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FactId        uint64                 `protobuf:"varint,1,opt,name=fact_id,json=factId,proto3" json:"fact_id,omitempty"`
+	Subject       uint64                 `protobuf:"varint,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	Predicate     uint64                 `protobuf:"varint,3,opt,name=predicate,proto3" json:"predicate,omitempty"`
+	Object        *Object                `protobuf:"bytes,4,opt,name=object,proto3" json:"object,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteFact) Reset() {
+	*x = DeleteFact{}
+	mi := &file_akutan_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteFact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteFact) ProtoMessage() {}
+
+func (x *DeleteFact) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteFact.ProtoReflect.Descriptor instead.
+func (*DeleteFact) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *DeleteFact) GetFactId() uint64 {
+	if x != nil {
+		return x.FactId
+	}
+	return 0
+}
+
+func (x *DeleteFact) GetSubject() uint64 {
+	if x != nil {
+		return x.Subject
+	}
+	return 0
+}
+
+func (x *DeleteFact) GetPredicate() uint64 {
+	if x != nil {
+		return x.Predicate
+	}
+	return 0
+}
+
+func (x *DeleteFact) GetObject() *Object {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
+// UpdateTx starts a transaction that deletes facts (as of the entry's index,
+// by writing tombstones) and inserts facts. The API server read the graph
+// at read_index to build it. If the entry lands at read_index + 1, nothing
+// can have changed in between and the transaction commits at once;
+// otherwise it is pending until a Decide entry names its index. Queries
+// that touch its keys at or after its index wait for the decision.
+type UpdateTx struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ReadIndex     uint64                 `protobuf:"varint,1,opt,name=read_index,json=readIndex,proto3" json:"read_index,omitempty"`
+	Deletes       []*DeleteFact          `protobuf:"bytes,2,rep,name=deletes,proto3" json:"deletes,omitempty"`
+	Inserts       []*InsertFact          `protobuf:"bytes,3,rep,name=inserts,proto3" json:"inserts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTx) Reset() {
+	*x = UpdateTx{}
+	mi := &file_akutan_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTx) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTx) ProtoMessage() {}
+
+func (x *UpdateTx) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTx.ProtoReflect.Descriptor instead.
+func (*UpdateTx) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdateTx) GetReadIndex() uint64 {
+	if x != nil {
+		return x.ReadIndex
+	}
+	return 0
+}
+
+func (x *UpdateTx) GetDeletes() []*DeleteFact {
+	if x != nil {
+		return x.Deletes
+	}
+	return nil
+}
+
+func (x *UpdateTx) GetInserts() []*InsertFact {
+	if x != nil {
+		return x.Inserts
+	}
+	return nil
+}
+
+// Decide commits or aborts the pending transaction started at tx_index.
+// Only the first decision for a transaction counts; later ones (a timer's
+// abort racing the client's commit) change nothing.
+type Decide struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TxIndex       uint64                 `protobuf:"varint,1,opt,name=tx_index,json=txIndex,proto3" json:"tx_index,omitempty"`
+	Commit        bool                   `protobuf:"varint,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Decide) Reset() {
+	*x = Decide{}
+	mi := &file_akutan_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Decide) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Decide) ProtoMessage() {}
+
+func (x *Decide) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Decide.ProtoReflect.Descriptor instead.
+func (*Decide) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Decide) GetTxIndex() uint64 {
+	if x != nil {
+		return x.TxIndex
+	}
+	return 0
+}
+
+func (x *Decide) GetCommit() bool {
+	if x != nil {
+		return x.Commit
+	}
+	return false
+}
+
 // LogEntry is the content of one log entry, as every view decodes it.
 type LogEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -808,6 +1049,8 @@ type LogEntry struct {
 	//
 	//	*LogEntry_Insert
 	//	*LogEntry_Version
+	//	*LogEntry_Update
+	//	*LogEntry_Decide
 	Command       isLogEntry_Command `protobuf_oneof:"command"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -815,7 +1058,7 @@ type LogEntry struct {
 
 func (x *LogEntry) Reset() {
 	*x = LogEntry{}
-	mi := &file_akutan_proto_msgTypes[8]
+	mi := &file_akutan_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +1070,7 @@ func (x *LogEntry) String() string {
 func (*LogEntry) ProtoMessage() {}
 
 func (x *LogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[8]
+	mi := &file_akutan_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +1083,7 @@ func (x *LogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogEntry.ProtoReflect.Descriptor instead.
 func (*LogEntry) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{8}
+	return file_akutan_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LogEntry) GetCommand() isLogEntry_Command {
@@ -868,6 +1111,24 @@ func (x *LogEntry) GetVersion() *VersionChange {
 	return nil
 }
 
+func (x *LogEntry) GetUpdate() *UpdateTx {
+	if x != nil {
+		if x, ok := x.Command.(*LogEntry_Update); ok {
+			return x.Update
+		}
+	}
+	return nil
+}
+
+func (x *LogEntry) GetDecide() *Decide {
+	if x != nil {
+		if x, ok := x.Command.(*LogEntry_Decide); ok {
+			return x.Decide
+		}
+	}
+	return nil
+}
+
 type isLogEntry_Command interface {
 	isLogEntry_Command()
 }
@@ -880,9 +1141,21 @@ type LogEntry_Version struct {
 	Version *VersionChange `protobuf:"bytes,2,opt,name=version,proto3,oneof"`
 }
 
+type LogEntry_Update struct {
+	Update *UpdateTx `protobuf:"bytes,3,opt,name=update,proto3,oneof"`
+}
+
+type LogEntry_Decide struct {
+	Decide *Decide `protobuf:"bytes,4,opt,name=decide,proto3,oneof"`
+}
+
 func (*LogEntry_Insert) isLogEntry_Command() {}
 
 func (*LogEntry_Version) isLogEntry_Command() {}
+
+func (*LogEntry_Update) isLogEntry_Command() {}
+
+func (*LogEntry_Decide) isLogEntry_Command() {}
 
 type AppendRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -897,7 +1170,7 @@ type AppendRequest struct {
 
 func (x *AppendRequest) Reset() {
 	*x = AppendRequest{}
-	mi := &file_akutan_proto_msgTypes[9]
+	mi := &file_akutan_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +1182,7 @@ func (x *AppendRequest) String() string {
 func (*AppendRequest) ProtoMessage() {}
 
 func (x *AppendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[9]
+	mi := &file_akutan_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1195,7 @@ func (x *AppendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendRequest.ProtoReflect.Descriptor instead.
 func (*AppendRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{9}
+	return file_akutan_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AppendRequest) GetEntries() [][]byte {
@@ -956,7 +1229,7 @@ type AppendReply struct {
 
 func (x *AppendReply) Reset() {
 	*x = AppendReply{}
-	mi := &file_akutan_proto_msgTypes[10]
+	mi := &file_akutan_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1241,7 @@ func (x *AppendReply) String() string {
 func (*AppendReply) ProtoMessage() {}
 
 func (x *AppendReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[10]
+	mi := &file_akutan_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1254,7 @@ func (x *AppendReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendReply.ProtoReflect.Descriptor instead.
 func (*AppendReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{10}
+	return file_akutan_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AppendReply) GetFirstIndex() uint64 {
@@ -1007,7 +1280,7 @@ type ReadRequest struct {
 
 func (x *ReadRequest) Reset() {
 	*x = ReadRequest{}
-	mi := &file_akutan_proto_msgTypes[11]
+	mi := &file_akutan_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1292,7 @@ func (x *ReadRequest) String() string {
 func (*ReadRequest) ProtoMessage() {}
 
 func (x *ReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[11]
+	mi := &file_akutan_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1305,7 @@ func (x *ReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRequest.ProtoReflect.Descriptor instead.
 func (*ReadRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{11}
+	return file_akutan_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ReadRequest) GetStartIndex() uint64 {
@@ -1052,7 +1325,7 @@ type Entry struct {
 
 func (x *Entry) Reset() {
 	*x = Entry{}
-	mi := &file_akutan_proto_msgTypes[12]
+	mi := &file_akutan_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1337,7 @@ func (x *Entry) String() string {
 func (*Entry) ProtoMessage() {}
 
 func (x *Entry) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[12]
+	mi := &file_akutan_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1350,7 @@ func (x *Entry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entry.ProtoReflect.Descriptor instead.
 func (*Entry) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{12}
+	return file_akutan_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Entry) GetIndex() uint64 {
@@ -1103,7 +1376,7 @@ type ReadReply struct {
 
 func (x *ReadReply) Reset() {
 	*x = ReadReply{}
-	mi := &file_akutan_proto_msgTypes[13]
+	mi := &file_akutan_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1115,7 +1388,7 @@ func (x *ReadReply) String() string {
 func (*ReadReply) ProtoMessage() {}
 
 func (x *ReadReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[13]
+	mi := &file_akutan_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1128,7 +1401,7 @@ func (x *ReadReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadReply.ProtoReflect.Descriptor instead.
 func (*ReadReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{13}
+	return file_akutan_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReadReply) GetEntries() []*Entry {
@@ -1148,7 +1421,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_akutan_proto_msgTypes[14]
+	mi := &file_akutan_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1160,7 +1433,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[14]
+	mi := &file_akutan_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1173,7 +1446,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{14}
+	return file_akutan_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *InfoRequest) GetLinearizable() bool {
@@ -1193,7 +1466,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_akutan_proto_msgTypes[15]
+	mi := &file_akutan_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1478,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[15]
+	mi := &file_akutan_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1491,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{15}
+	return file_akutan_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Member) GetId() uint64 {
@@ -1249,7 +1522,7 @@ type InfoReply struct {
 
 func (x *InfoReply) Reset() {
 	*x = InfoReply{}
-	mi := &file_akutan_proto_msgTypes[16]
+	mi := &file_akutan_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1261,7 +1534,7 @@ func (x *InfoReply) String() string {
 func (*InfoReply) ProtoMessage() {}
 
 func (x *InfoReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[16]
+	mi := &file_akutan_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1274,7 +1547,7 @@ func (x *InfoReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoReply.ProtoReflect.Descriptor instead.
 func (*InfoReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{16}
+	return file_akutan_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *InfoReply) GetFirstIndex() uint64 {
@@ -1329,7 +1602,7 @@ type LookupSRequest struct {
 
 func (x *LookupSRequest) Reset() {
 	*x = LookupSRequest{}
-	mi := &file_akutan_proto_msgTypes[17]
+	mi := &file_akutan_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1614,7 @@ func (x *LookupSRequest) String() string {
 func (*LookupSRequest) ProtoMessage() {}
 
 func (x *LookupSRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[17]
+	mi := &file_akutan_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1627,7 @@ func (x *LookupSRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSRequest.ProtoReflect.Descriptor instead.
 func (*LookupSRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{17}
+	return file_akutan_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *LookupSRequest) GetIndex() uint64 {
@@ -1381,7 +1654,7 @@ type SP struct {
 
 func (x *SP) Reset() {
 	*x = SP{}
-	mi := &file_akutan_proto_msgTypes[18]
+	mi := &file_akutan_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1666,7 @@ func (x *SP) String() string {
 func (*SP) ProtoMessage() {}
 
 func (x *SP) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[18]
+	mi := &file_akutan_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1679,7 @@ func (x *SP) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SP.ProtoReflect.Descriptor instead.
 func (*SP) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{18}
+	return file_akutan_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SP) GetSubject() uint64 {
@@ -1433,7 +1706,7 @@ type LookupSPRequest struct {
 
 func (x *LookupSPRequest) Reset() {
 	*x = LookupSPRequest{}
-	mi := &file_akutan_proto_msgTypes[19]
+	mi := &file_akutan_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +1718,7 @@ func (x *LookupSPRequest) String() string {
 func (*LookupSPRequest) ProtoMessage() {}
 
 func (x *LookupSPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[19]
+	mi := &file_akutan_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +1731,7 @@ func (x *LookupSPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSPRequest.ProtoReflect.Descriptor instead.
 func (*LookupSPRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{19}
+	return file_akutan_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *LookupSPRequest) GetIndex() uint64 {
@@ -1486,7 +1759,7 @@ type SPO struct {
 
 func (x *SPO) Reset() {
 	*x = SPO{}
-	mi := &file_akutan_proto_msgTypes[20]
+	mi := &file_akutan_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1771,7 @@ func (x *SPO) String() string {
 func (*SPO) ProtoMessage() {}
 
 func (x *SPO) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[20]
+	mi := &file_akutan_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1784,7 @@ func (x *SPO) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SPO.ProtoReflect.Descriptor instead.
 func (*SPO) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{20}
+	return file_akutan_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SPO) GetSubject() uint64 {
@@ -1545,7 +1818,7 @@ type LookupSPORequest struct {
 
 func (x *LookupSPORequest) Reset() {
 	*x = LookupSPORequest{}
-	mi := &file_akutan_proto_msgTypes[21]
+	mi := &file_akutan_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1557,7 +1830,7 @@ func (x *LookupSPORequest) String() string {
 func (*LookupSPORequest) ProtoMessage() {}
 
 func (x *LookupSPORequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[21]
+	mi := &file_akutan_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1570,7 +1843,7 @@ func (x *LookupSPORequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSPORequest.ProtoReflect.Descriptor instead.
 func (*LookupSPORequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{21}
+	return file_akutan_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *LookupSPORequest) GetIndex() uint64 {
@@ -1597,7 +1870,7 @@ type PO struct {
 
 func (x *PO) Reset() {
 	*x = PO{}
-	mi := &file_akutan_proto_msgTypes[22]
+	mi := &file_akutan_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1609,7 +1882,7 @@ func (x *PO) String() string {
 func (*PO) ProtoMessage() {}
 
 func (x *PO) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[22]
+	mi := &file_akutan_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1622,7 +1895,7 @@ func (x *PO) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PO.ProtoReflect.Descriptor instead.
 func (*PO) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{22}
+	return file_akutan_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PO) GetPredicate() uint64 {
@@ -1649,7 +1922,7 @@ type LookupPORequest struct {
 
 func (x *LookupPORequest) Reset() {
 	*x = LookupPORequest{}
-	mi := &file_akutan_proto_msgTypes[23]
+	mi := &file_akutan_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +1934,7 @@ func (x *LookupPORequest) String() string {
 func (*LookupPORequest) ProtoMessage() {}
 
 func (x *LookupPORequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[23]
+	mi := &file_akutan_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +1947,7 @@ func (x *LookupPORequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupPORequest.ProtoReflect.Descriptor instead.
 func (*LookupPORequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{23}
+	return file_akutan_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *LookupPORequest) GetIndex() uint64 {
@@ -1703,7 +1976,7 @@ type POCmp struct {
 
 func (x *POCmp) Reset() {
 	*x = POCmp{}
-	mi := &file_akutan_proto_msgTypes[24]
+	mi := &file_akutan_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +1988,7 @@ func (x *POCmp) String() string {
 func (*POCmp) ProtoMessage() {}
 
 func (x *POCmp) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[24]
+	mi := &file_akutan_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +2001,7 @@ func (x *POCmp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use POCmp.ProtoReflect.Descriptor instead.
 func (*POCmp) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{24}
+	return file_akutan_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *POCmp) GetPredicate() uint64 {
@@ -1769,7 +2042,7 @@ type LookupPOCmpRequest struct {
 
 func (x *LookupPOCmpRequest) Reset() {
 	*x = LookupPOCmpRequest{}
-	mi := &file_akutan_proto_msgTypes[25]
+	mi := &file_akutan_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +2054,7 @@ func (x *LookupPOCmpRequest) String() string {
 func (*LookupPOCmpRequest) ProtoMessage() {}
 
 func (x *LookupPOCmpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[25]
+	mi := &file_akutan_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +2067,7 @@ func (x *LookupPOCmpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupPOCmpRequest.ProtoReflect.Descriptor instead.
 func (*LookupPOCmpRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{25}
+	return file_akutan_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *LookupPOCmpRequest) GetIndex() uint64 {
@@ -1822,7 +2095,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_akutan_proto_msgTypes[26]
+	mi := &file_akutan_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +2107,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[26]
+	mi := &file_akutan_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +2120,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{26}
+	return file_akutan_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Match) GetLookup() uint32 {
@@ -1873,7 +2146,7 @@ type LookupChunk struct {
 
 func (x *LookupChunk) Reset() {
 	*x = LookupChunk{}
-	mi := &file_akutan_proto_msgTypes[27]
+	mi := &file_akutan_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1885,7 +2158,7 @@ func (x *LookupChunk) String() string {
 func (*LookupChunk) ProtoMessage() {}
 
 func (x *LookupChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[27]
+	mi := &file_akutan_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1898,7 +2171,7 @@ func (x *LookupChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupChunk.ProtoReflect.Descriptor instead.
 func (*LookupChunk) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{27}
+	return file_akutan_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *LookupChunk) GetMatches() []*Match {
@@ -1916,7 +2189,7 @@ type ViewStatusRequest struct {
 
 func (x *ViewStatusRequest) Reset() {
 	*x = ViewStatusRequest{}
-	mi := &file_akutan_proto_msgTypes[28]
+	mi := &file_akutan_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1928,7 +2201,7 @@ func (x *ViewStatusRequest) String() string {
 func (*ViewStatusRequest) ProtoMessage() {}
 
 func (x *ViewStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[28]
+	mi := &file_akutan_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1941,7 +2214,7 @@ func (x *ViewStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewStatusRequest.ProtoReflect.Descriptor instead.
 func (*ViewStatusRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{28}
+	return file_akutan_proto_rawDescGZIP(), []int{31}
 }
 
 type ViewStatusReply struct {
@@ -1957,7 +2230,7 @@ type ViewStatusReply struct {
 
 func (x *ViewStatusReply) Reset() {
 	*x = ViewStatusReply{}
-	mi := &file_akutan_proto_msgTypes[29]
+	mi := &file_akutan_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1969,7 +2242,7 @@ func (x *ViewStatusReply) String() string {
 func (*ViewStatusReply) ProtoMessage() {}
 
 func (x *ViewStatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[29]
+	mi := &file_akutan_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1982,7 +2255,7 @@ func (x *ViewStatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewStatusReply.ProtoReflect.Descriptor instead.
 func (*ViewStatusReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{29}
+	return file_akutan_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ViewStatusReply) GetSpace() string {
@@ -2030,7 +2303,7 @@ type InsertRequest struct {
 
 func (x *InsertRequest) Reset() {
 	*x = InsertRequest{}
-	mi := &file_akutan_proto_msgTypes[30]
+	mi := &file_akutan_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2315,7 @@ func (x *InsertRequest) String() string {
 func (*InsertRequest) ProtoMessage() {}
 
 func (x *InsertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[30]
+	mi := &file_akutan_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2328,7 @@ func (x *InsertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsertRequest.ProtoReflect.Descriptor instead.
 func (*InsertRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{30}
+	return file_akutan_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *InsertRequest) GetFormat() string {
@@ -2083,7 +2356,7 @@ type InsertReply struct {
 
 func (x *InsertReply) Reset() {
 	*x = InsertReply{}
-	mi := &file_akutan_proto_msgTypes[31]
+	mi := &file_akutan_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2095,7 +2368,7 @@ func (x *InsertReply) String() string {
 func (*InsertReply) ProtoMessage() {}
 
 func (x *InsertReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[31]
+	mi := &file_akutan_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2108,7 +2381,7 @@ func (x *InsertReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsertReply.ProtoReflect.Descriptor instead.
 func (*InsertReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{31}
+	return file_akutan_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *InsertReply) GetIndex() uint64 {
@@ -2133,16 +2406,20 @@ func (x *InsertReply) GetFactsExisting() uint64 {
 }
 
 type QueryRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Query         string                 `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
-	Index         uint64                 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"` // 0: the log's current last index
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Query string                 `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	Index uint64                 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"` // 0: chosen by consistency
+	// explain: the first chunk carries the chosen plan with its estimates,
+	// the last chunk each operator's measured rows, RPCs and time.
+	Explain       bool        `protobuf:"varint,3,opt,name=explain,proto3" json:"explain,omitempty"`
+	Consistency   Consistency `protobuf:"varint,4,opt,name=consistency,proto3,enum=akutan.wire.Consistency" json:"consistency,omitempty"` // ignored when index is set
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QueryRequest) Reset() {
 	*x = QueryRequest{}
-	mi := &file_akutan_proto_msgTypes[32]
+	mi := &file_akutan_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2431,7 @@ func (x *QueryRequest) String() string {
 func (*QueryRequest) ProtoMessage() {}
 
 func (x *QueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[32]
+	mi := &file_akutan_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2444,7 @@ func (x *QueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
 func (*QueryRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{32}
+	return file_akutan_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *QueryRequest) GetQuery() string {
@@ -2184,6 +2461,20 @@ func (x *QueryRequest) GetIndex() uint64 {
 	return 0
 }
 
+func (x *QueryRequest) GetExplain() bool {
+	if x != nil {
+		return x.Explain
+	}
+	return false
+}
+
+func (x *QueryRequest) GetConsistency() Consistency {
+	if x != nil {
+		return x.Consistency
+	}
+	return Consistency_CONSISTENCY_LINEARIZABLE
+}
+
 // Value is one cell of a result row.
 type Value struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2196,7 +2487,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_akutan_proto_msgTypes[33]
+	mi := &file_akutan_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2208,7 +2499,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[33]
+	mi := &file_akutan_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2221,7 +2512,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{33}
+	return file_akutan_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Value) GetUnbound() bool {
@@ -2254,7 +2545,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_akutan_proto_msgTypes[34]
+	mi := &file_akutan_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2266,7 +2557,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[34]
+	mi := &file_akutan_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2279,7 +2570,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{34}
+	return file_akutan_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Row) GetValues() []*Value {
@@ -2289,19 +2580,133 @@ func (x *Row) GetValues() []*Value {
 	return nil
 }
 
-// QueryChunk streams results: the first chunk carries index and columns.
+// OperatorStats is what one operator of an executed plan did.
+type OperatorStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint32                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`            // pre-order position in the plan tree
+	Depth         uint32                 `protobuf:"varint,2,opt,name=depth,proto3" json:"depth,omitempty"`      // 0 for the root
+	Operator      string                 `protobuf:"bytes,3,opt,name=operator,proto3" json:"operator,omitempty"` // the operator as the plan text shows it
+	EstRows       float64                `protobuf:"fixed64,4,opt,name=est_rows,json=estRows,proto3" json:"est_rows,omitempty"`
+	EstCost       float64                `protobuf:"fixed64,5,opt,name=est_cost,json=estCost,proto3" json:"est_cost,omitempty"`
+	Rows          uint64                 `protobuf:"varint,6,opt,name=rows,proto3" json:"rows,omitempty"`       // rows the operator produced
+	Rpcs          uint64                 `protobuf:"varint,7,opt,name=rpcs,proto3" json:"rpcs,omitempty"`       // lookup RPCs it sent (view calls)
+	Lookups       uint64                 `protobuf:"varint,8,opt,name=lookups,proto3" json:"lookups,omitempty"` // individual lookups in those RPCs
+	Nanos         int64                  `protobuf:"varint,9,opt,name=nanos,proto3" json:"nanos,omitempty"`     // wall time from its start until its last row
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OperatorStats) Reset() {
+	*x = OperatorStats{}
+	mi := &file_akutan_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OperatorStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OperatorStats) ProtoMessage() {}
+
+func (x *OperatorStats) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OperatorStats.ProtoReflect.Descriptor instead.
+func (*OperatorStats) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *OperatorStats) GetId() uint32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *OperatorStats) GetDepth() uint32 {
+	if x != nil {
+		return x.Depth
+	}
+	return 0
+}
+
+func (x *OperatorStats) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+func (x *OperatorStats) GetEstRows() float64 {
+	if x != nil {
+		return x.EstRows
+	}
+	return 0
+}
+
+func (x *OperatorStats) GetEstCost() float64 {
+	if x != nil {
+		return x.EstCost
+	}
+	return 0
+}
+
+func (x *OperatorStats) GetRows() uint64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *OperatorStats) GetRpcs() uint64 {
+	if x != nil {
+		return x.Rpcs
+	}
+	return 0
+}
+
+func (x *OperatorStats) GetLookups() uint64 {
+	if x != nil {
+		return x.Lookups
+	}
+	return 0
+}
+
+func (x *OperatorStats) GetNanos() int64 {
+	if x != nil {
+		return x.Nanos
+	}
+	return 0
+}
+
+// QueryChunk streams results: the first chunk carries index and columns
+// (and, when explaining, the plan); rows follow in chunks as they are
+// produced; when explaining, the last chunk carries the operator stats.
 type QueryChunk struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Index         uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
 	Columns       []string               `protobuf:"bytes,2,rep,name=columns,proto3" json:"columns,omitempty"`
 	Rows          []*Row                 `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	Plan          string                 `protobuf:"bytes,4,opt,name=plan,proto3" json:"plan,omitempty"`           // explain: the chosen plan
+	Operators     []*OperatorStats       `protobuf:"bytes,5,rep,name=operators,proto3" json:"operators,omitempty"` // explain: after execution
+	Analysis      string                 `protobuf:"bytes,6,opt,name=analysis,proto3" json:"analysis,omitempty"`   // explain: the plan with actuals
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QueryChunk) Reset() {
 	*x = QueryChunk{}
-	mi := &file_akutan_proto_msgTypes[35]
+	mi := &file_akutan_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2313,7 +2718,7 @@ func (x *QueryChunk) String() string {
 func (*QueryChunk) ProtoMessage() {}
 
 func (x *QueryChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[35]
+	mi := &file_akutan_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2326,7 +2731,7 @@ func (x *QueryChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryChunk.ProtoReflect.Descriptor instead.
 func (*QueryChunk) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{35}
+	return file_akutan_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *QueryChunk) GetIndex() uint64 {
@@ -2348,6 +2753,27 @@ func (x *QueryChunk) GetRows() []*Row {
 		return x.Rows
 	}
 	return nil
+}
+
+func (x *QueryChunk) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *QueryChunk) GetOperators() []*OperatorStats {
+	if x != nil {
+		return x.Operators
+	}
+	return nil
+}
+
+func (x *QueryChunk) GetAnalysis() string {
+	if x != nil {
+		return x.Analysis
+	}
+	return ""
 }
 
 var File_akutan_proto protoreflect.FileDescriptor
@@ -2399,10 +2825,26 @@ const file_akutan_proto_rawDesc = "" +
 	"\bInsertTx\x12-\n" +
 	"\x05facts\x18\x01 \x03(\v2\x17.akutan.wire.InsertFactR\x05facts\")\n" +
 	"\rVersionChange\x12\x18\n" +
-	"\aversion\x18\x01 \x01(\rR\aversion\"~\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\"\x8a\x01\n" +
+	"\n" +
+	"DeleteFact\x12\x17\n" +
+	"\afact_id\x18\x01 \x01(\x04R\x06factId\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\x04R\asubject\x12\x1c\n" +
+	"\tpredicate\x18\x03 \x01(\x04R\tpredicate\x12+\n" +
+	"\x06object\x18\x04 \x01(\v2\x13.akutan.wire.ObjectR\x06object\"\x8f\x01\n" +
+	"\bUpdateTx\x12\x1d\n" +
+	"\n" +
+	"read_index\x18\x01 \x01(\x04R\treadIndex\x121\n" +
+	"\adeletes\x18\x02 \x03(\v2\x17.akutan.wire.DeleteFactR\adeletes\x121\n" +
+	"\ainserts\x18\x03 \x03(\v2\x17.akutan.wire.InsertFactR\ainserts\";\n" +
+	"\x06Decide\x12\x19\n" +
+	"\btx_index\x18\x01 \x01(\x04R\atxIndex\x12\x16\n" +
+	"\x06commit\x18\x02 \x01(\bR\x06commit\"\xde\x01\n" +
 	"\bLogEntry\x12/\n" +
 	"\x06insert\x18\x01 \x01(\v2\x15.akutan.wire.InsertTxH\x00R\x06insert\x126\n" +
-	"\aversion\x18\x02 \x01(\v2\x1a.akutan.wire.VersionChangeH\x00R\aversionB\t\n" +
+	"\aversion\x18\x02 \x01(\v2\x1a.akutan.wire.VersionChangeH\x00R\aversion\x12/\n" +
+	"\x06update\x18\x03 \x01(\v2\x15.akutan.wire.UpdateTxH\x00R\x06update\x12-\n" +
+	"\x06decide\x18\x04 \x01(\v2\x13.akutan.wire.DecideH\x00R\x06decideB\t\n" +
 	"\acommand\"X\n" +
 	"\rAppendRequest\x12\x18\n" +
 	"\aentries\x18\x01 \x03(\fR\aentries\x12\x1b\n" +
@@ -2485,21 +2927,36 @@ const file_akutan_proto_rawDesc = "" +
 	"\vInsertReply\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12%\n" +
 	"\x0efacts_inserted\x18\x02 \x01(\x04R\rfactsInserted\x12%\n" +
-	"\x0efacts_existing\x18\x03 \x01(\x04R\rfactsExisting\":\n" +
+	"\x0efacts_existing\x18\x03 \x01(\x04R\rfactsExisting\"\x90\x01\n" +
 	"\fQueryRequest\x12\x14\n" +
 	"\x05query\x18\x01 \x01(\tR\x05query\x12\x14\n" +
-	"\x05index\x18\x02 \x01(\x04R\x05index\"b\n" +
+	"\x05index\x18\x02 \x01(\x04R\x05index\x12\x18\n" +
+	"\aexplain\x18\x03 \x01(\bR\aexplain\x12:\n" +
+	"\vconsistency\x18\x04 \x01(\x0e2\x18.akutan.wire.ConsistencyR\vconsistency\"b\n" +
 	"\x05Value\x12\x18\n" +
 	"\aunbound\x18\x01 \x01(\bR\aunbound\x12+\n" +
 	"\x06object\x18\x02 \x01(\v2\x13.akutan.wire.ObjectR\x06object\x12\x12\n" +
 	"\x04text\x18\x03 \x01(\tR\x04text\"1\n" +
 	"\x03Row\x12*\n" +
-	"\x06values\x18\x01 \x03(\v2\x12.akutan.wire.ValueR\x06values\"b\n" +
+	"\x06values\x18\x01 \x03(\v2\x12.akutan.wire.ValueR\x06values\"\xdf\x01\n" +
+	"\rOperatorStats\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\rR\x02id\x12\x14\n" +
+	"\x05depth\x18\x02 \x01(\rR\x05depth\x12\x1a\n" +
+	"\boperator\x18\x03 \x01(\tR\boperator\x12\x19\n" +
+	"\best_rows\x18\x04 \x01(\x01R\aestRows\x12\x19\n" +
+	"\best_cost\x18\x05 \x01(\x01R\aestCost\x12\x12\n" +
+	"\x04rows\x18\x06 \x01(\x04R\x04rows\x12\x12\n" +
+	"\x04rpcs\x18\a \x01(\x04R\x04rpcs\x12\x18\n" +
+	"\alookups\x18\b \x01(\x04R\alookups\x12\x14\n" +
+	"\x05nanos\x18\t \x01(\x03R\x05nanos\"\xcc\x01\n" +
 	"\n" +
 	"QueryChunk\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x18\n" +
 	"\acolumns\x18\x02 \x03(\tR\acolumns\x12$\n" +
-	"\x04rows\x18\x03 \x03(\v2\x10.akutan.wire.RowR\x04rows*\x92\x01\n" +
+	"\x04rows\x18\x03 \x03(\v2\x10.akutan.wire.RowR\x04rows\x12\x12\n" +
+	"\x04plan\x18\x04 \x01(\tR\x04plan\x128\n" +
+	"\toperators\x18\x05 \x03(\v2\x1a.akutan.wire.OperatorStatsR\toperators\x12\x1a\n" +
+	"\banalysis\x18\x06 \x01(\tR\banalysis*\x92\x01\n" +
 	"\x05CmpOp\x12\x13\n" +
 	"\x0fCMP_UNSPECIFIED\x10\x00\x12\n" +
 	"\n" +
@@ -2515,7 +2972,10 @@ const file_akutan_proto_rawDesc = "" +
 	"\n" +
 	"CMP_PREFIX\x10\a\x12\r\n" +
 	"\tCMP_RANGE\x10\b\x12\v\n" +
-	"\aCMP_ANY\x10\t2\xbb\x01\n" +
+	"\aCMP_ANY\x10\t*C\n" +
+	"\vConsistency\x12\x1c\n" +
+	"\x18CONSISTENCY_LINEARIZABLE\x10\x00\x12\x16\n" +
+	"\x12CONSISTENCY_RECENT\x10\x012\xbb\x01\n" +
 	"\x03Log\x12>\n" +
 	"\x06Append\x12\x1a.akutan.wire.AppendRequest\x1a\x18.akutan.wire.AppendReply\x12:\n" +
 	"\x04Read\x12\x18.akutan.wire.ReadRequest\x1a\x16.akutan.wire.ReadReply0\x01\x128\n" +
@@ -2543,102 +3003,114 @@ func file_akutan_proto_rawDescGZIP() []byte {
 	return file_akutan_proto_rawDescData
 }
 
-var file_akutan_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_akutan_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_akutan_proto_goTypes = []any{
 	(CmpOp)(0),                 // 0: akutan.wire.CmpOp
-	(*Timestamp)(nil),          // 1: akutan.wire.Timestamp
-	(*Object)(nil),             // 2: akutan.wire.Object
-	(*Fact)(nil),               // 3: akutan.wire.Fact
-	(*Ref)(nil),                // 4: akutan.wire.Ref
-	(*LogObject)(nil),          // 5: akutan.wire.LogObject
-	(*InsertFact)(nil),         // 6: akutan.wire.InsertFact
-	(*InsertTx)(nil),           // 7: akutan.wire.InsertTx
-	(*VersionChange)(nil),      // 8: akutan.wire.VersionChange
-	(*LogEntry)(nil),           // 9: akutan.wire.LogEntry
-	(*AppendRequest)(nil),      // 10: akutan.wire.AppendRequest
-	(*AppendReply)(nil),        // 11: akutan.wire.AppendReply
-	(*ReadRequest)(nil),        // 12: akutan.wire.ReadRequest
-	(*Entry)(nil),              // 13: akutan.wire.Entry
-	(*ReadReply)(nil),          // 14: akutan.wire.ReadReply
-	(*InfoRequest)(nil),        // 15: akutan.wire.InfoRequest
-	(*Member)(nil),             // 16: akutan.wire.Member
-	(*InfoReply)(nil),          // 17: akutan.wire.InfoReply
-	(*LookupSRequest)(nil),     // 18: akutan.wire.LookupSRequest
-	(*SP)(nil),                 // 19: akutan.wire.SP
-	(*LookupSPRequest)(nil),    // 20: akutan.wire.LookupSPRequest
-	(*SPO)(nil),                // 21: akutan.wire.SPO
-	(*LookupSPORequest)(nil),   // 22: akutan.wire.LookupSPORequest
-	(*PO)(nil),                 // 23: akutan.wire.PO
-	(*LookupPORequest)(nil),    // 24: akutan.wire.LookupPORequest
-	(*POCmp)(nil),              // 25: akutan.wire.POCmp
-	(*LookupPOCmpRequest)(nil), // 26: akutan.wire.LookupPOCmpRequest
-	(*Match)(nil),              // 27: akutan.wire.Match
-	(*LookupChunk)(nil),        // 28: akutan.wire.LookupChunk
-	(*ViewStatusRequest)(nil),  // 29: akutan.wire.ViewStatusRequest
-	(*ViewStatusReply)(nil),    // 30: akutan.wire.ViewStatusReply
-	(*InsertRequest)(nil),      // 31: akutan.wire.InsertRequest
-	(*InsertReply)(nil),        // 32: akutan.wire.InsertReply
-	(*QueryRequest)(nil),       // 33: akutan.wire.QueryRequest
-	(*Value)(nil),              // 34: akutan.wire.Value
-	(*Row)(nil),                // 35: akutan.wire.Row
-	(*QueryChunk)(nil),         // 36: akutan.wire.QueryChunk
+	(Consistency)(0),           // 1: akutan.wire.Consistency
+	(*Timestamp)(nil),          // 2: akutan.wire.Timestamp
+	(*Object)(nil),             // 3: akutan.wire.Object
+	(*Fact)(nil),               // 4: akutan.wire.Fact
+	(*Ref)(nil),                // 5: akutan.wire.Ref
+	(*LogObject)(nil),          // 6: akutan.wire.LogObject
+	(*InsertFact)(nil),         // 7: akutan.wire.InsertFact
+	(*InsertTx)(nil),           // 8: akutan.wire.InsertTx
+	(*VersionChange)(nil),      // 9: akutan.wire.VersionChange
+	(*DeleteFact)(nil),         // 10: akutan.wire.DeleteFact
+	(*UpdateTx)(nil),           // 11: akutan.wire.UpdateTx
+	(*Decide)(nil),             // 12: akutan.wire.Decide
+	(*LogEntry)(nil),           // 13: akutan.wire.LogEntry
+	(*AppendRequest)(nil),      // 14: akutan.wire.AppendRequest
+	(*AppendReply)(nil),        // 15: akutan.wire.AppendReply
+	(*ReadRequest)(nil),        // 16: akutan.wire.ReadRequest
+	(*Entry)(nil),              // 17: akutan.wire.Entry
+	(*ReadReply)(nil),          // 18: akutan.wire.ReadReply
+	(*InfoRequest)(nil),        // 19: akutan.wire.InfoRequest
+	(*Member)(nil),             // 20: akutan.wire.Member
+	(*InfoReply)(nil),          // 21: akutan.wire.InfoReply
+	(*LookupSRequest)(nil),     // 22: akutan.wire.LookupSRequest
+	(*SP)(nil),                 // 23: akutan.wire.SP
+	(*LookupSPRequest)(nil),    // 24: akutan.wire.LookupSPRequest
+	(*SPO)(nil),                // 25: akutan.wire.SPO
+	(*LookupSPORequest)(nil),   // 26: akutan.wire.LookupSPORequest
+	(*PO)(nil),                 // 27: akutan.wire.PO
+	(*LookupPORequest)(nil),    // 28: akutan.wire.LookupPORequest
+	(*POCmp)(nil),              // 29: akutan.wire.POCmp
+	(*LookupPOCmpRequest)(nil), // 30: akutan.wire.LookupPOCmpRequest
+	(*Match)(nil),              // 31: akutan.wire.Match
+	(*LookupChunk)(nil),        // 32: akutan.wire.LookupChunk
+	(*ViewStatusRequest)(nil),  // 33: akutan.wire.ViewStatusRequest
+	(*ViewStatusReply)(nil),    // 34: akutan.wire.ViewStatusReply
+	(*InsertRequest)(nil),      // 35: akutan.wire.InsertRequest
+	(*InsertReply)(nil),        // 36: akutan.wire.InsertReply
+	(*QueryRequest)(nil),       // 37: akutan.wire.QueryRequest
+	(*Value)(nil),              // 38: akutan.wire.Value
+	(*Row)(nil),                // 39: akutan.wire.Row
+	(*OperatorStats)(nil),      // 40: akutan.wire.OperatorStats
+	(*QueryChunk)(nil),         // 41: akutan.wire.QueryChunk
 }
 var file_akutan_proto_depIdxs = []int32{
-	1,  // 0: akutan.wire.Object.timestamp:type_name -> akutan.wire.Timestamp
-	2,  // 1: akutan.wire.Fact.object:type_name -> akutan.wire.Object
-	4,  // 2: akutan.wire.LogObject.entity:type_name -> akutan.wire.Ref
-	1,  // 3: akutan.wire.LogObject.timestamp:type_name -> akutan.wire.Timestamp
-	4,  // 4: akutan.wire.LogObject.unit:type_name -> akutan.wire.Ref
-	4,  // 5: akutan.wire.InsertFact.subject:type_name -> akutan.wire.Ref
-	4,  // 6: akutan.wire.InsertFact.predicate:type_name -> akutan.wire.Ref
-	5,  // 7: akutan.wire.InsertFact.object:type_name -> akutan.wire.LogObject
-	6,  // 8: akutan.wire.InsertTx.facts:type_name -> akutan.wire.InsertFact
-	7,  // 9: akutan.wire.LogEntry.insert:type_name -> akutan.wire.InsertTx
-	8,  // 10: akutan.wire.LogEntry.version:type_name -> akutan.wire.VersionChange
-	13, // 11: akutan.wire.ReadReply.entries:type_name -> akutan.wire.Entry
-	16, // 12: akutan.wire.InfoReply.members:type_name -> akutan.wire.Member
-	19, // 13: akutan.wire.LookupSPRequest.lookups:type_name -> akutan.wire.SP
-	2,  // 14: akutan.wire.SPO.object:type_name -> akutan.wire.Object
-	21, // 15: akutan.wire.LookupSPORequest.lookups:type_name -> akutan.wire.SPO
-	2,  // 16: akutan.wire.PO.object:type_name -> akutan.wire.Object
-	23, // 17: akutan.wire.LookupPORequest.lookups:type_name -> akutan.wire.PO
-	0,  // 18: akutan.wire.POCmp.op:type_name -> akutan.wire.CmpOp
-	2,  // 19: akutan.wire.POCmp.value:type_name -> akutan.wire.Object
-	2,  // 20: akutan.wire.POCmp.end:type_name -> akutan.wire.Object
-	25, // 21: akutan.wire.LookupPOCmpRequest.lookups:type_name -> akutan.wire.POCmp
-	3,  // 22: akutan.wire.Match.fact:type_name -> akutan.wire.Fact
-	27, // 23: akutan.wire.LookupChunk.matches:type_name -> akutan.wire.Match
-	2,  // 24: akutan.wire.Value.object:type_name -> akutan.wire.Object
-	34, // 25: akutan.wire.Row.values:type_name -> akutan.wire.Value
-	35, // 26: akutan.wire.QueryChunk.rows:type_name -> akutan.wire.Row
-	10, // 27: akutan.wire.Log.Append:input_type -> akutan.wire.AppendRequest
-	12, // 28: akutan.wire.Log.Read:input_type -> akutan.wire.ReadRequest
-	15, // 29: akutan.wire.Log.Info:input_type -> akutan.wire.InfoRequest
-	18, // 30: akutan.wire.View.LookupS:input_type -> akutan.wire.LookupSRequest
-	20, // 31: akutan.wire.View.LookupSP:input_type -> akutan.wire.LookupSPRequest
-	22, // 32: akutan.wire.View.LookupSPO:input_type -> akutan.wire.LookupSPORequest
-	24, // 33: akutan.wire.View.LookupPO:input_type -> akutan.wire.LookupPORequest
-	26, // 34: akutan.wire.View.LookupPOCmp:input_type -> akutan.wire.LookupPOCmpRequest
-	29, // 35: akutan.wire.View.Status:input_type -> akutan.wire.ViewStatusRequest
-	31, // 36: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
-	33, // 37: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
-	11, // 38: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
-	14, // 39: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
-	17, // 40: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
-	28, // 41: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
-	28, // 42: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
-	28, // 43: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
-	28, // 44: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
-	28, // 45: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
-	30, // 46: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
-	32, // 47: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
-	36, // 48: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
-	38, // [38:49] is the sub-list for method output_type
-	27, // [27:38] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	2,  // 0: akutan.wire.Object.timestamp:type_name -> akutan.wire.Timestamp
+	3,  // 1: akutan.wire.Fact.object:type_name -> akutan.wire.Object
+	5,  // 2: akutan.wire.LogObject.entity:type_name -> akutan.wire.Ref
+	2,  // 3: akutan.wire.LogObject.timestamp:type_name -> akutan.wire.Timestamp
+	5,  // 4: akutan.wire.LogObject.unit:type_name -> akutan.wire.Ref
+	5,  // 5: akutan.wire.InsertFact.subject:type_name -> akutan.wire.Ref
+	5,  // 6: akutan.wire.InsertFact.predicate:type_name -> akutan.wire.Ref
+	6,  // 7: akutan.wire.InsertFact.object:type_name -> akutan.wire.LogObject
+	7,  // 8: akutan.wire.InsertTx.facts:type_name -> akutan.wire.InsertFact
+	3,  // 9: akutan.wire.DeleteFact.object:type_name -> akutan.wire.Object
+	10, // 10: akutan.wire.UpdateTx.deletes:type_name -> akutan.wire.DeleteFact
+	7,  // 11: akutan.wire.UpdateTx.inserts:type_name -> akutan.wire.InsertFact
+	8,  // 12: akutan.wire.LogEntry.insert:type_name -> akutan.wire.InsertTx
+	9,  // 13: akutan.wire.LogEntry.version:type_name -> akutan.wire.VersionChange
+	11, // 14: akutan.wire.LogEntry.update:type_name -> akutan.wire.UpdateTx
+	12, // 15: akutan.wire.LogEntry.decide:type_name -> akutan.wire.Decide
+	17, // 16: akutan.wire.ReadReply.entries:type_name -> akutan.wire.Entry
+	20, // 17: akutan.wire.InfoReply.members:type_name -> akutan.wire.Member
+	23, // 18: akutan.wire.LookupSPRequest.lookups:type_name -> akutan.wire.SP
+	3,  // 19: akutan.wire.SPO.object:type_name -> akutan.wire.Object
+	25, // 20: akutan.wire.LookupSPORequest.lookups:type_name -> akutan.wire.SPO
+	3,  // 21: akutan.wire.PO.object:type_name -> akutan.wire.Object
+	27, // 22: akutan.wire.LookupPORequest.lookups:type_name -> akutan.wire.PO
+	0,  // 23: akutan.wire.POCmp.op:type_name -> akutan.wire.CmpOp
+	3,  // 24: akutan.wire.POCmp.value:type_name -> akutan.wire.Object
+	3,  // 25: akutan.wire.POCmp.end:type_name -> akutan.wire.Object
+	29, // 26: akutan.wire.LookupPOCmpRequest.lookups:type_name -> akutan.wire.POCmp
+	4,  // 27: akutan.wire.Match.fact:type_name -> akutan.wire.Fact
+	31, // 28: akutan.wire.LookupChunk.matches:type_name -> akutan.wire.Match
+	1,  // 29: akutan.wire.QueryRequest.consistency:type_name -> akutan.wire.Consistency
+	3,  // 30: akutan.wire.Value.object:type_name -> akutan.wire.Object
+	38, // 31: akutan.wire.Row.values:type_name -> akutan.wire.Value
+	39, // 32: akutan.wire.QueryChunk.rows:type_name -> akutan.wire.Row
+	40, // 33: akutan.wire.QueryChunk.operators:type_name -> akutan.wire.OperatorStats
+	14, // 34: akutan.wire.Log.Append:input_type -> akutan.wire.AppendRequest
+	16, // 35: akutan.wire.Log.Read:input_type -> akutan.wire.ReadRequest
+	19, // 36: akutan.wire.Log.Info:input_type -> akutan.wire.InfoRequest
+	22, // 37: akutan.wire.View.LookupS:input_type -> akutan.wire.LookupSRequest
+	24, // 38: akutan.wire.View.LookupSP:input_type -> akutan.wire.LookupSPRequest
+	26, // 39: akutan.wire.View.LookupSPO:input_type -> akutan.wire.LookupSPORequest
+	28, // 40: akutan.wire.View.LookupPO:input_type -> akutan.wire.LookupPORequest
+	30, // 41: akutan.wire.View.LookupPOCmp:input_type -> akutan.wire.LookupPOCmpRequest
+	33, // 42: akutan.wire.View.Status:input_type -> akutan.wire.ViewStatusRequest
+	35, // 43: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
+	37, // 44: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
+	15, // 45: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
+	18, // 46: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
+	21, // 47: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
+	32, // 48: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
+	32, // 49: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
+	32, // 50: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
+	32, // 51: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
+	32, // 52: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
+	34, // 53: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
+	36, // 54: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
+	41, // 55: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
+	45, // [45:56] is the sub-list for method output_type
+	34, // [34:45] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_akutan_proto_init() }
@@ -2666,17 +3138,19 @@ func file_akutan_proto_init() {
 		(*LogObject_Bool)(nil),
 		(*LogObject_Timestamp)(nil),
 	}
-	file_akutan_proto_msgTypes[8].OneofWrappers = []any{
+	file_akutan_proto_msgTypes[11].OneofWrappers = []any{
 		(*LogEntry_Insert)(nil),
 		(*LogEntry_Version)(nil),
+		(*LogEntry_Update)(nil),
+		(*LogEntry_Decide)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_akutan_proto_rawDesc), len(file_akutan_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   36,
+			NumEnums:      2,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

@@ -129,3 +129,10 @@ type Query struct {
 type Insert struct {
 	Facts []*Quad
 }
+
+// Update is a parsed update request: facts to delete, then facts to insert.
+// Either may be empty.
+type Update struct {
+	Delete *Insert
+	Insert *Insert
+}

@@ -20,6 +20,7 @@ const (
 	tokLParen           // (
 	tokRParen           // )
 	tokComma            // ,
+	tokSemicolon        // ; between the operations of an update
 	tokStar             // *
 	tokQuestion         // a `?` that does not start a variable: the optional marker
 	tokCarets           // ^^
@@ -245,6 +246,8 @@ func punctuation(r rune) (tokKind, bool) {
 		return tokRParen, true
 	case ',':
 		return tokComma, true
+	case ';':
+		return tokSemicolon, true
 	case '*':
 		return tokStar, true
 	}
