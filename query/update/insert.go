@@ -2,71 +2,20 @@ package update
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/storage"
-	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// MaxEntryBytes bounds one insert's log entry.
-const MaxEntryBytes = 4 << 20
-
-// ErrTooLarge means a request cannot fit in one log entry.
-var ErrTooLarge = errors.New("request too large to apply atomically")
-
-// Log is what an insert needs from the log.
-type Log interface {
-	LastIndex(ctx context.Context) (uint64, error)
-	Append(ctx context.Context, entries [][]byte) (first, last uint64, err error)
-}
-
-// Result says what an insert did.
-type Result struct {
-	Index    uint64 // the log index at which the request's outcome is visible
-	Inserted int    // facts written
-	Existing int    // facts that were already present
-}
-
-// Insert applies a parsed insert request atomically.
-func Insert(ctx context.Context, views engine.Views, log Log, req *parser.Insert) (Result, error) {
-	index, err := log.LastIndex(ctx)
-	if err != nil {
-		return Result{}, fmt.Errorf("reading the log's last index: %w", err)
-	}
-	names, err := engine.ResolveNames(ctx, views, index, namesIn(req))
-	if err != nil {
-		return Result{}, err
-	}
-	b := newBuilder(names)
-	if err := b.place(ctx, views, index, req.Facts); err != nil {
-		return Result{}, err
-	}
-	res := Result{Index: index, Inserted: b.inserted, Existing: b.existing}
-	if len(b.tx.Facts) == 0 {
-		return res, nil
-	}
-	data, err := logentry.Encode(&wire.LogEntry{Command: &wire.LogEntry_Insert{Insert: b.tx}})
-	if err != nil {
-		return Result{}, err
-	}
-	if len(data) > MaxEntryBytes {
-		return Result{}, fmt.Errorf("%w: %d bytes, limit %d: split the request", ErrTooLarge, len(data), MaxEntryBytes)
-	}
-	_, last, err := log.Append(ctx, [][]byte{data})
-	if err != nil {
-		return Result{}, fmt.Errorf("appending the insert to the log: %w", err)
-	}
-	res.Index = last
-	return res, nil
-}
-
-func namesIn(req *parser.Insert) []string {
+// namesIn lists the external names a request mentions.
+func namesIn(req Request) []string {
 	var names []string
-	for _, q := range req.Facts {
+	for _, q := range append(append([]*parser.Quad(nil), req.Delete.Facts...), req.Insert.Facts...) {
 		for _, t := range []parser.Term{q.Subject, q.Predicate, q.Object} {
 			switch v := t.(type) {
 			case *parser.Entity:
@@ -81,25 +30,59 @@ func namesIn(req *parser.Insert) []string {
 	return names
 }
 
-// builder accumulates the insert entry.
+// builder accumulates one attempt's transaction, and a record of every
+// read it made: the transaction is valid at a later index exactly when
+// the same reads give the same record there.
 type builder struct {
 	names    map[string]uint64 // existing entities
 	newNames map[string]uint32 // entities this entry creates, by offset
 	blanks   map[string]uint32
 	vars     map[string]*wire.Ref // fact-ID variables
 	seen     map[string]*wire.Ref // facts already placed in this request
-	next     uint32
-	tx       *wire.InsertTx
-	inserted int
-	existing int
+	deleted  map[uint64]bool      // fact IDs this request deletes
+	// absentVars are delete-line fact-ID variables whose fact is missing.
+	absentVars map[string]bool
+	next       uint32
+	tx         *wire.UpdateTx
+	reads      strings.Builder
+	res        Result
 }
 
 func newBuilder(names map[string]uint64) *builder {
-	return &builder{
+	b := &builder{
 		names: names, newNames: map[string]uint32{}, blanks: map[string]uint32{},
-		vars: map[string]*wire.Ref{}, seen: map[string]*wire.Ref{}, tx: &wire.InsertTx{},
+		vars: map[string]*wire.Ref{}, seen: map[string]*wire.Ref{}, deleted: map[uint64]bool{}, absentVars: map[string]bool{},
+		tx: &wire.UpdateTx{},
 	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	for _, n := range sorted {
+		fmt.Fprintf(&b.reads, "%q=%d;", n, names[n])
+	}
+	return b
 }
+
+// build makes the transaction for req from the graph as of index.
+func build(ctx context.Context, views engine.Views, index uint64, req Request) (*builder, error) {
+	names, err := engine.ResolveNames(ctx, views, index, namesIn(req))
+	if err != nil {
+		return nil, err
+	}
+	b := newBuilder(names)
+	b.tx.ReadIndex = index
+	if err := b.placeDeletes(ctx, views, index, req.Delete.Facts); err != nil {
+		return nil, err
+	}
+	if err := b.place(ctx, views, index, req.Insert.Facts); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *builder) empty() bool { return len(b.tx.Deletes) == 0 && len(b.tx.Inserts) == 0 }
 
 func (b *builder) offset() (uint32, error) {
 	if b.next >= storage.MaxOffset {

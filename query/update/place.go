@@ -48,7 +48,7 @@ func (b *builder) place(ctx context.Context, views engine.Views, index uint64, q
 				rest = append(rest, c)
 			case b.seen[c.key] != nil:
 				b.bind(c, b.seen[c.key])
-				b.existing++
+				b.res.Existing++
 			case existingOnly(c):
 				check = append(check, c)
 				blocked = blocked || c.quad.ID != nil
@@ -81,7 +81,8 @@ func (b *builder) checkExisting(ctx context.Context, views engine.Views, index u
 	}
 	found := make([]uint64, len(cands))
 	err := views.LookupSPO(ctx, index, lookups, func(i int, f storage.Fact) {
-		if found[i] == 0 || f.ID < found[i] {
+		// A fact this request deletes does not count as present.
+		if !b.deleted[f.ID] && (found[i] == 0 || f.ID < found[i]) {
 			found[i] = f.ID
 		}
 	})
@@ -89,15 +90,16 @@ func (b *builder) checkExisting(ctx context.Context, views engine.Views, index u
 		return fmt.Errorf("checking for existing facts: %w", err)
 	}
 	for i, c := range cands {
+		fmt.Fprintf(&b.reads, "i%d;", found[i])
 		if b.seen[c.key] != nil { // a duplicate within this batch
 			b.bind(c, b.seen[c.key])
-			b.existing++
+			b.res.Existing++
 			continue
 		}
 		if found[i] != 0 {
 			b.bind(c, logentry.KIDRef(found[i]))
 			b.seen[c.key] = logentry.KIDRef(found[i])
-			b.existing++
+			b.res.Existing++
 			continue
 		}
 		if err := b.create(c); err != nil {
@@ -113,11 +115,11 @@ func (b *builder) create(c *candidate) error {
 	if err != nil {
 		return err
 	}
-	b.tx.Facts = append(b.tx.Facts, &wire.InsertFact{FactOffset: off, Subject: c.s, Predicate: c.p, Object: c.o})
+	b.tx.Inserts = append(b.tx.Inserts, &wire.InsertFact{FactOffset: off, Subject: c.s, Predicate: c.p, Object: c.o})
 	ref := logentry.OffsetRef(off)
 	b.seen[c.key] = ref
 	b.bind(c, ref)
-	b.inserted++
+	b.res.Inserted++
 	return nil
 }
 
@@ -197,7 +199,7 @@ func (b *builder) newEntity(name string) (*wire.Ref, bool, error) {
 		return nil, false, err
 	}
 	b.newNames[name] = ent
-	b.tx.Facts = append(b.tx.Facts, &wire.InsertFact{
+	b.tx.Inserts = append(b.tx.Inserts, &wire.InsertFact{
 		FactOffset: fact,
 		Subject:    logentry.OffsetRef(ent),
 		Predicate:  logentry.KIDRef(storage.KIDHasExternalID),
