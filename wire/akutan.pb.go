@@ -1509,13 +1509,16 @@ func (x *Member) GetRaftAddr() string {
 }
 
 type InfoReply struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FirstIndex    uint64                 `protobuf:"varint,1,opt,name=first_index,json=firstIndex,proto3" json:"first_index,omitempty"`
-	LastIndex     uint64                 `protobuf:"varint,2,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
-	LeaderId      uint64                 `protobuf:"varint,3,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
-	Members       []*Member              `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
-	ReplicaId     uint64                 `protobuf:"varint,5,opt,name=replica_id,json=replicaId,proto3" json:"replica_id,omitempty"`
-	AppliedIndex  uint64                 `protobuf:"varint,6,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	FirstIndex   uint64                 `protobuf:"varint,1,opt,name=first_index,json=firstIndex,proto3" json:"first_index,omitempty"`
+	LastIndex    uint64                 `protobuf:"varint,2,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
+	LeaderId     uint64                 `protobuf:"varint,3,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
+	Members      []*Member              `protobuf:"bytes,4,rep,name=members,proto3" json:"members,omitempty"`
+	ReplicaId    uint64                 `protobuf:"varint,5,opt,name=replica_id,json=replicaId,proto3" json:"replica_id,omitempty"`
+	AppliedIndex uint64                 `protobuf:"varint,6,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	// dc is the datacenter the answering replica runs in (its --dc), so that
+	// readers can prefer a replica in their own datacenter.
+	Dc            string `protobuf:"bytes,7,opt,name=dc,proto3" json:"dc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1590,6 +1593,13 @@ func (x *InfoReply) GetAppliedIndex() uint64 {
 		return x.AppliedIndex
 	}
 	return 0
+}
+
+func (x *InfoReply) GetDc() string {
+	if x != nil {
+		return x.Dc
+	}
+	return ""
 }
 
 type LookupSRequest struct {
@@ -2293,6 +2303,83 @@ func (x *ViewStatusReply) GetServing() bool {
 	return false
 }
 
+// UpdateReply says what a delete or update did.
+type UpdateReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"` // where the outcome is visible
+	FactsInserted uint64                 `protobuf:"varint,2,opt,name=facts_inserted,json=factsInserted,proto3" json:"facts_inserted,omitempty"`
+	FactsExisting uint64                 `protobuf:"varint,3,opt,name=facts_existing,json=factsExisting,proto3" json:"facts_existing,omitempty"` // to insert, already present
+	FactsDeleted  uint64                 `protobuf:"varint,4,opt,name=facts_deleted,json=factsDeleted,proto3" json:"facts_deleted,omitempty"`
+	FactsMissing  uint64                 `protobuf:"varint,5,opt,name=facts_missing,json=factsMissing,proto3" json:"facts_missing,omitempty"` // to delete, not present
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateReply) Reset() {
+	*x = UpdateReply{}
+	mi := &file_akutan_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateReply) ProtoMessage() {}
+
+func (x *UpdateReply) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateReply.ProtoReflect.Descriptor instead.
+func (*UpdateReply) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *UpdateReply) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *UpdateReply) GetFactsInserted() uint64 {
+	if x != nil {
+		return x.FactsInserted
+	}
+	return 0
+}
+
+func (x *UpdateReply) GetFactsExisting() uint64 {
+	if x != nil {
+		return x.FactsExisting
+	}
+	return 0
+}
+
+func (x *UpdateReply) GetFactsDeleted() uint64 {
+	if x != nil {
+		return x.FactsDeleted
+	}
+	return 0
+}
+
+func (x *UpdateReply) GetFactsMissing() uint64 {
+	if x != nil {
+		return x.FactsMissing
+	}
+	return 0
+}
+
 type InsertRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Format        string                 `protobuf:"bytes,1,opt,name=format,proto3" json:"format,omitempty"` // "tsv"
@@ -2303,7 +2390,7 @@ type InsertRequest struct {
 
 func (x *InsertRequest) Reset() {
 	*x = InsertRequest{}
-	mi := &file_akutan_proto_msgTypes[33]
+	mi := &file_akutan_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2315,7 +2402,7 @@ func (x *InsertRequest) String() string {
 func (*InsertRequest) ProtoMessage() {}
 
 func (x *InsertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[33]
+	mi := &file_akutan_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2328,7 +2415,7 @@ func (x *InsertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsertRequest.ProtoReflect.Descriptor instead.
 func (*InsertRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{33}
+	return file_akutan_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *InsertRequest) GetFormat() string {
@@ -2356,7 +2443,7 @@ type InsertReply struct {
 
 func (x *InsertReply) Reset() {
 	*x = InsertReply{}
-	mi := &file_akutan_proto_msgTypes[34]
+	mi := &file_akutan_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2368,7 +2455,7 @@ func (x *InsertReply) String() string {
 func (*InsertReply) ProtoMessage() {}
 
 func (x *InsertReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[34]
+	mi := &file_akutan_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2381,7 +2468,7 @@ func (x *InsertReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsertReply.ProtoReflect.Descriptor instead.
 func (*InsertReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{34}
+	return file_akutan_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *InsertReply) GetIndex() uint64 {
@@ -2419,7 +2506,7 @@ type QueryRequest struct {
 
 func (x *QueryRequest) Reset() {
 	*x = QueryRequest{}
-	mi := &file_akutan_proto_msgTypes[35]
+	mi := &file_akutan_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2431,7 +2518,7 @@ func (x *QueryRequest) String() string {
 func (*QueryRequest) ProtoMessage() {}
 
 func (x *QueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[35]
+	mi := &file_akutan_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2444,7 +2531,7 @@ func (x *QueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
 func (*QueryRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{35}
+	return file_akutan_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *QueryRequest) GetQuery() string {
@@ -2487,7 +2574,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_akutan_proto_msgTypes[36]
+	mi := &file_akutan_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2499,7 +2586,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[36]
+	mi := &file_akutan_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2512,7 +2599,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{36}
+	return file_akutan_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Value) GetUnbound() bool {
@@ -2545,7 +2632,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_akutan_proto_msgTypes[37]
+	mi := &file_akutan_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2557,7 +2644,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[37]
+	mi := &file_akutan_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2570,7 +2657,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{37}
+	return file_akutan_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Row) GetValues() []*Value {
@@ -2598,7 +2685,7 @@ type OperatorStats struct {
 
 func (x *OperatorStats) Reset() {
 	*x = OperatorStats{}
-	mi := &file_akutan_proto_msgTypes[38]
+	mi := &file_akutan_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2610,7 +2697,7 @@ func (x *OperatorStats) String() string {
 func (*OperatorStats) ProtoMessage() {}
 
 func (x *OperatorStats) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[38]
+	mi := &file_akutan_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2623,7 +2710,7 @@ func (x *OperatorStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperatorStats.ProtoReflect.Descriptor instead.
 func (*OperatorStats) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{38}
+	return file_akutan_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *OperatorStats) GetId() uint32 {
@@ -2706,7 +2793,7 @@ type QueryChunk struct {
 
 func (x *QueryChunk) Reset() {
 	*x = QueryChunk{}
-	mi := &file_akutan_proto_msgTypes[39]
+	mi := &file_akutan_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2718,7 +2805,7 @@ func (x *QueryChunk) String() string {
 func (*QueryChunk) ProtoMessage() {}
 
 func (x *QueryChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[39]
+	mi := &file_akutan_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2731,7 +2818,7 @@ func (x *QueryChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryChunk.ProtoReflect.Descriptor instead.
 func (*QueryChunk) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{39}
+	return file_akutan_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *QueryChunk) GetIndex() uint64 {
@@ -2867,7 +2954,7 @@ const file_akutan_proto_rawDesc = "" +
 	"\flinearizable\x18\x01 \x01(\bR\flinearizable\"5\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
-	"\traft_addr\x18\x02 \x01(\tR\braftAddr\"\xdb\x01\n" +
+	"\traft_addr\x18\x02 \x01(\tR\braftAddr\"\xeb\x01\n" +
 	"\tInfoReply\x12\x1f\n" +
 	"\vfirst_index\x18\x01 \x01(\x04R\n" +
 	"firstIndex\x12\x1d\n" +
@@ -2877,7 +2964,8 @@ const file_akutan_proto_rawDesc = "" +
 	"\amembers\x18\x04 \x03(\v2\x13.akutan.wire.MemberR\amembers\x12\x1d\n" +
 	"\n" +
 	"replica_id\x18\x05 \x01(\x04R\treplicaId\x12#\n" +
-	"\rapplied_index\x18\x06 \x01(\x04R\fappliedIndex\"B\n" +
+	"\rapplied_index\x18\x06 \x01(\x04R\fappliedIndex\x12\x0e\n" +
+	"\x02dc\x18\a \x01(\tR\x02dc\"B\n" +
 	"\x0eLookupSRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x1a\n" +
 	"\bsubjects\x18\x02 \x03(\x04R\bsubjects\"<\n" +
@@ -2920,7 +3008,13 @@ const file_akutan_proto_rawDesc = "" +
 	"rangeStart\x12\x1b\n" +
 	"\trange_end\x18\x03 \x01(\x04R\brangeEnd\x12#\n" +
 	"\rapplied_index\x18\x04 \x01(\x04R\fappliedIndex\x12\x18\n" +
-	"\aserving\x18\x05 \x01(\bR\aserving\";\n" +
+	"\aserving\x18\x05 \x01(\bR\aserving\"\xbb\x01\n" +
+	"\vUpdateReply\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12%\n" +
+	"\x0efacts_inserted\x18\x02 \x01(\x04R\rfactsInserted\x12%\n" +
+	"\x0efacts_existing\x18\x03 \x01(\x04R\rfactsExisting\x12#\n" +
+	"\rfacts_deleted\x18\x04 \x01(\x04R\ffactsDeleted\x12#\n" +
+	"\rfacts_missing\x18\x05 \x01(\x04R\ffactsMissing\";\n" +
 	"\rInsertRequest\x12\x16\n" +
 	"\x06format\x18\x01 \x01(\tR\x06format\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\tR\x04data\"q\n" +
@@ -2986,10 +3080,12 @@ const file_akutan_proto_rawDesc = "" +
 	"\tLookupSPO\x12\x1d.akutan.wire.LookupSPORequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12D\n" +
 	"\bLookupPO\x12\x1c.akutan.wire.LookupPORequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12J\n" +
 	"\vLookupPOCmp\x12\x1f.akutan.wire.LookupPOCmpRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12F\n" +
-	"\x06Status\x12\x1e.akutan.wire.ViewStatusRequest\x1a\x1c.akutan.wire.ViewStatusReply2\x84\x01\n" +
+	"\x06Status\x12\x1e.akutan.wire.ViewStatusRequest\x1a\x1c.akutan.wire.ViewStatusReply2\x84\x02\n" +
 	"\x03API\x12>\n" +
 	"\x06Insert\x12\x1a.akutan.wire.InsertRequest\x1a\x18.akutan.wire.InsertReply\x12=\n" +
-	"\x05Query\x12\x19.akutan.wire.QueryRequest\x1a\x17.akutan.wire.QueryChunk0\x01B#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
+	"\x05Query\x12\x19.akutan.wire.QueryRequest\x1a\x17.akutan.wire.QueryChunk0\x01\x12>\n" +
+	"\x06Delete\x12\x1a.akutan.wire.InsertRequest\x1a\x18.akutan.wire.UpdateReply\x12>\n" +
+	"\x06Update\x12\x1a.akutan.wire.InsertRequest\x1a\x18.akutan.wire.UpdateReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
 
 var (
 	file_akutan_proto_rawDescOnce sync.Once
@@ -3004,7 +3100,7 @@ func file_akutan_proto_rawDescGZIP() []byte {
 }
 
 var file_akutan_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_akutan_proto_goTypes = []any{
 	(CmpOp)(0),                 // 0: akutan.wire.CmpOp
 	(Consistency)(0),           // 1: akutan.wire.Consistency
@@ -3041,13 +3137,14 @@ var file_akutan_proto_goTypes = []any{
 	(*LookupChunk)(nil),        // 32: akutan.wire.LookupChunk
 	(*ViewStatusRequest)(nil),  // 33: akutan.wire.ViewStatusRequest
 	(*ViewStatusReply)(nil),    // 34: akutan.wire.ViewStatusReply
-	(*InsertRequest)(nil),      // 35: akutan.wire.InsertRequest
-	(*InsertReply)(nil),        // 36: akutan.wire.InsertReply
-	(*QueryRequest)(nil),       // 37: akutan.wire.QueryRequest
-	(*Value)(nil),              // 38: akutan.wire.Value
-	(*Row)(nil),                // 39: akutan.wire.Row
-	(*OperatorStats)(nil),      // 40: akutan.wire.OperatorStats
-	(*QueryChunk)(nil),         // 41: akutan.wire.QueryChunk
+	(*UpdateReply)(nil),        // 35: akutan.wire.UpdateReply
+	(*InsertRequest)(nil),      // 36: akutan.wire.InsertRequest
+	(*InsertReply)(nil),        // 37: akutan.wire.InsertReply
+	(*QueryRequest)(nil),       // 38: akutan.wire.QueryRequest
+	(*Value)(nil),              // 39: akutan.wire.Value
+	(*Row)(nil),                // 40: akutan.wire.Row
+	(*OperatorStats)(nil),      // 41: akutan.wire.OperatorStats
+	(*QueryChunk)(nil),         // 42: akutan.wire.QueryChunk
 }
 var file_akutan_proto_depIdxs = []int32{
 	2,  // 0: akutan.wire.Object.timestamp:type_name -> akutan.wire.Timestamp
@@ -3081,9 +3178,9 @@ var file_akutan_proto_depIdxs = []int32{
 	31, // 28: akutan.wire.LookupChunk.matches:type_name -> akutan.wire.Match
 	1,  // 29: akutan.wire.QueryRequest.consistency:type_name -> akutan.wire.Consistency
 	3,  // 30: akutan.wire.Value.object:type_name -> akutan.wire.Object
-	38, // 31: akutan.wire.Row.values:type_name -> akutan.wire.Value
-	39, // 32: akutan.wire.QueryChunk.rows:type_name -> akutan.wire.Row
-	40, // 33: akutan.wire.QueryChunk.operators:type_name -> akutan.wire.OperatorStats
+	39, // 31: akutan.wire.Row.values:type_name -> akutan.wire.Value
+	40, // 32: akutan.wire.QueryChunk.rows:type_name -> akutan.wire.Row
+	41, // 33: akutan.wire.QueryChunk.operators:type_name -> akutan.wire.OperatorStats
 	14, // 34: akutan.wire.Log.Append:input_type -> akutan.wire.AppendRequest
 	16, // 35: akutan.wire.Log.Read:input_type -> akutan.wire.ReadRequest
 	19, // 36: akutan.wire.Log.Info:input_type -> akutan.wire.InfoRequest
@@ -3093,21 +3190,25 @@ var file_akutan_proto_depIdxs = []int32{
 	28, // 40: akutan.wire.View.LookupPO:input_type -> akutan.wire.LookupPORequest
 	30, // 41: akutan.wire.View.LookupPOCmp:input_type -> akutan.wire.LookupPOCmpRequest
 	33, // 42: akutan.wire.View.Status:input_type -> akutan.wire.ViewStatusRequest
-	35, // 43: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
-	37, // 44: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
-	15, // 45: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
-	18, // 46: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
-	21, // 47: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
-	32, // 48: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
-	32, // 49: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
-	32, // 50: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
-	32, // 51: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
-	32, // 52: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
-	34, // 53: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
-	36, // 54: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
-	41, // 55: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
-	45, // [45:56] is the sub-list for method output_type
-	34, // [34:45] is the sub-list for method input_type
+	36, // 43: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
+	38, // 44: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
+	36, // 45: akutan.wire.API.Delete:input_type -> akutan.wire.InsertRequest
+	36, // 46: akutan.wire.API.Update:input_type -> akutan.wire.InsertRequest
+	15, // 47: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
+	18, // 48: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
+	21, // 49: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
+	32, // 50: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
+	32, // 51: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
+	32, // 52: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
+	32, // 53: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
+	32, // 54: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
+	34, // 55: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
+	37, // 56: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
+	42, // 57: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
+	35, // 58: akutan.wire.API.Delete:output_type -> akutan.wire.UpdateReply
+	35, // 59: akutan.wire.API.Update:output_type -> akutan.wire.UpdateReply
+	47, // [47:60] is the sub-list for method output_type
+	34, // [34:47] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -3150,7 +3251,7 @@ func file_akutan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_akutan_proto_rawDesc), len(file_akutan_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   40,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

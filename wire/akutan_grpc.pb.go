@@ -35,7 +35,8 @@ type LogClient interface {
 	Append(ctx context.Context, in *AppendRequest, opts ...grpc.CallOption) (*AppendReply, error)
 	// Read streams entries from start_index on, then tails new ones.
 	Read(ctx context.Context, in *ReadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadReply], error)
-	// Info reports the log's extent and leadership.
+	// Info reports the log's extent and leadership, and the answering
+	// replica's ID, applied index and datacenter.
 	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoReply, error)
 }
 
@@ -95,7 +96,8 @@ type LogServer interface {
 	Append(context.Context, *AppendRequest) (*AppendReply, error)
 	// Read streams entries from start_index on, then tails new ones.
 	Read(*ReadRequest, grpc.ServerStreamingServer[ReadReply]) error
-	// Info reports the log's extent and leadership.
+	// Info reports the log's extent and leadership, and the answering
+	// replica's ID, applied index and datacenter.
 	Info(context.Context, *InfoRequest) (*InfoReply, error)
 	mustEmbedUnimplementedLogServer()
 }
@@ -521,6 +523,8 @@ var View_ServiceDesc = grpc.ServiceDesc{
 const (
 	API_Insert_FullMethodName = "/akutan.wire.API/Insert"
 	API_Query_FullMethodName  = "/akutan.wire.API/Query"
+	API_Delete_FullMethodName = "/akutan.wire.API/Delete"
+	API_Update_FullMethodName = "/akutan.wire.API/Update"
 )
 
 // APIClient is the client API for API service.
@@ -529,6 +533,11 @@ const (
 type APIClient interface {
 	Insert(ctx context.Context, in *InsertRequest, opts ...grpc.CallOption) (*InsertReply, error)
 	Query(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[QueryChunk], error)
+	// Delete removes the facts described (tsv); missing ones are no-ops.
+	Delete(ctx context.Context, in *InsertRequest, opts ...grpc.CallOption) (*UpdateReply, error)
+	// Update deletes then inserts atomically:
+	// DELETE DATA { tsv } ; INSERT DATA { tsv } (format "sparql").
+	Update(ctx context.Context, in *InsertRequest, opts ...grpc.CallOption) (*UpdateReply, error)
 }
 
 type aPIClient struct {
@@ -568,12 +577,37 @@ func (c *aPIClient) Query(ctx context.Context, in *QueryRequest, opts ...grpc.Ca
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type API_QueryClient = grpc.ServerStreamingClient[QueryChunk]
 
+func (c *aPIClient) Delete(ctx context.Context, in *InsertRequest, opts ...grpc.CallOption) (*UpdateReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateReply)
+	err := c.cc.Invoke(ctx, API_Delete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *aPIClient) Update(ctx context.Context, in *InsertRequest, opts ...grpc.CallOption) (*UpdateReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateReply)
+	err := c.cc.Invoke(ctx, API_Update_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // APIServer is the server API for API service.
 // All implementations must embed UnimplementedAPIServer
 // for forward compatibility.
 type APIServer interface {
 	Insert(context.Context, *InsertRequest) (*InsertReply, error)
 	Query(*QueryRequest, grpc.ServerStreamingServer[QueryChunk]) error
+	// Delete removes the facts described (tsv); missing ones are no-ops.
+	Delete(context.Context, *InsertRequest) (*UpdateReply, error)
+	// Update deletes then inserts atomically:
+	// DELETE DATA { tsv } ; INSERT DATA { tsv } (format "sparql").
+	Update(context.Context, *InsertRequest) (*UpdateReply, error)
 	mustEmbedUnimplementedAPIServer()
 }
 
@@ -589,6 +623,12 @@ func (UnimplementedAPIServer) Insert(context.Context, *InsertRequest) (*InsertRe
 }
 func (UnimplementedAPIServer) Query(*QueryRequest, grpc.ServerStreamingServer[QueryChunk]) error {
 	return status.Error(codes.Unimplemented, "method Query not implemented")
+}
+func (UnimplementedAPIServer) Delete(context.Context, *InsertRequest) (*UpdateReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
+}
+func (UnimplementedAPIServer) Update(context.Context, *InsertRequest) (*UpdateReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Update not implemented")
 }
 func (UnimplementedAPIServer) mustEmbedUnimplementedAPIServer() {}
 func (UnimplementedAPIServer) testEmbeddedByValue()             {}
@@ -640,6 +680,42 @@ func _API_Query_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type API_QueryServer = grpc.ServerStreamingServer[QueryChunk]
 
+func _API_Delete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InsertRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(APIServer).Delete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: API_Delete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(APIServer).Delete(ctx, req.(*InsertRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _API_Update_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InsertRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(APIServer).Update(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: API_Update_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(APIServer).Update(ctx, req.(*InsertRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // API_ServiceDesc is the grpc.ServiceDesc for API service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -650,6 +726,14 @@ var API_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Insert",
 			Handler:    _API_Insert_Handler,
+		},
+		{
+			MethodName: "Delete",
+			Handler:    _API_Delete_Handler,
+		},
+		{
+			MethodName: "Update",
+			Handler:    _API_Update_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -22,7 +22,7 @@ func NewApp() *cli.App {
 		Usage: "a distributed knowledge graph store",
 		Commands: []*cli.Command{
 			logCommand(), viewCommand(), apiCommand(), localCommand(),
-			insertCommand(), queryCommand(), statusCommand(), ctlCommand(),
+			insertCommand(), deleteCommand(), updateCommand(), queryCommand(), statusCommand(), ctlCommand(),
 		},
 		HideHelpCommand: true,
 	}

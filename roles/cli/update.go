@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+	"google.golang.org/grpc"
+
+	"github.com/akutan-dev/akutan/wire"
+)
+
+func deleteCommand() *cli.Command {
+	return withConfig(&cli.Command{
+		Name:      "delete",
+		Usage:     "delete the facts described in a file (or - for standard input); missing facts are no-ops",
+		ArgsUsage: "FILE|-",
+		Flags:     append(clientFlags(), str("format", "tsv", "input `FORMAT`: tsv")),
+		Action: func(c *cli.Context) error {
+			return runChange(c, "delete", func(api wire.APIClient) changeRPC { return api.Delete })
+		},
+	})
+}
+
+func updateCommand() *cli.Command {
+	return withConfig(&cli.Command{
+		Name:      "update",
+		Usage:     "delete then insert atomically: DELETE DATA { ... } ; INSERT DATA { ... }",
+		ArgsUsage: "FILE|-",
+		Flags:     append(clientFlags(), str("format", "sparql", "input `FORMAT`: sparql (DELETE DATA / INSERT DATA blocks of tsv facts)")),
+		Action: func(c *cli.Context) error {
+			return runChange(c, "update", func(api wire.APIClient) changeRPC { return api.Update })
+		},
+	})
+}
+
+type changeRPC func(ctx context.Context, in *wire.InsertRequest, opts ...grpc.CallOption) (*wire.UpdateReply, error)
+
+func runChange(c *cli.Context, what string, rpc func(wire.APIClient) changeRPC) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("%s takes one FILE (or - for standard input)", what)
+	}
+	data, err := readInput(c.Args().First())
+	if err != nil {
+		return err
+	}
+	api, closeAPI, err := dialAPI(c)
+	if err != nil {
+		return err
+	}
+	defer closeAPI()
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	defer cancel()
+	res, err := rpc(api)(ctx, &wire.InsertRequest{Format: c.String("format"), Data: data})
+	if err != nil {
+		return rpcError(what+" failed", err)
+	}
+	fmt.Printf("deleted %d facts (%d not present), inserted %d facts (%d already present) at log index %d\n",
+		res.FactsDeleted, res.FactsMissing, res.FactsInserted, res.FactsExisting, res.Index)
+	return nil
+}
