@@ -8,7 +8,12 @@
 // views, and the operator tools use it to check that every space is covered.
 //
 // Gossip pools are separated by the cluster name (memberlist's Label) and,
-// optionally, encrypted with a shared key (memberlist's SecretKey). Servers may
-// start in any order: Start keeps retrying the configured join addresses in the
-// background until one answers.
+// optionally, encrypted with a shared key (memberlist's SecretKey). A node
+// with the wrong label or key is refused, and both sides log a warning that
+// names --cluster and --gossip-key. Servers may start in any order: Start
+// keeps retrying the configured join addresses in the background until one
+// answers.
+//
+// A node that calls Leave before Stop is dropped by the others at once; a
+// crashed one within seconds (typically 4-8, see config.go).
 package gossip

@@ -172,7 +172,8 @@ func TestMismatchedPoolsDoNotJoin(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			logs := &syncBuffer{}
+			logs, firstLogs := &syncBuffer{}, &syncBuffer{}
+			tc.first.Logger = zerolog.New(firstLogs).Level(zerolog.WarnLevel)
 			first := start(t, tc.first, Meta{Role: "log"})
 			tc.second.Join = []string{first.Addr()}
 			tc.second.Logger = zerolog.New(logs).Level(zerolog.WarnLevel)
@@ -181,14 +182,22 @@ func TestMismatchedPoolsDoNotJoin(t *testing.T) {
 				if !strings.Contains(logs.String(), "--cluster label or --gossip-key") {
 					return fmt.Errorf("no join warning yet; logs: %s", logs.String())
 				}
+				// The refusing side says so too, once: memberlist alone
+				// would log it only at debug level.
+				if n := strings.Count(firstLogs.String(), "refusing to talk to a node of another pool"); n != 1 {
+					return fmt.Errorf("%d refusal warnings on the refusing side; logs: %s", n, firstLogs.String())
+				}
 				return nil
 			})
-			t.Logf("warning: %s", logs.String())
+			t.Logf("warnings: %s%s", logs.String(), firstLogs.String())
 			time.Sleep(1500 * time.Millisecond) // a few more attempts
 			for _, n := range []*Node{first, second} {
 				if got := len(n.Members()); got != 1 {
 					t.Errorf("%s sees %d members, want 1", n.Name(), got)
 				}
+			}
+			if n := strings.Count(firstLogs.String(), "refusing to talk to a node of another pool"); n != 1 {
+				t.Errorf("refusal warned %d times in a few seconds, want once: %s", n, firstLogs.String())
 			}
 			select {
 			case <-second.Joined():
@@ -255,6 +264,50 @@ func cmpOr(a, b string) string {
 	return b
 }
 
+// A member that crashes (stops without leaving) is dropped within seconds.
+func TestCrashNoticedWithinSeconds(t *testing.T) {
+	first := start(t, Config{Name: "n0"}, Meta{Role: "api"})
+	nodes := []*Node{first}
+	for i := 1; i < 5; i++ {
+		nodes = append(nodes, start(t, Config{Name: fmt.Sprintf("n%d", i), Join: []string{first.Addr()}}, Meta{Role: "view"}))
+	}
+	count := func(want int) func() error {
+		return func() error {
+			for _, n := range nodes[:4] {
+				if got := len(n.Members()); got != want {
+					return fmt.Errorf("%s sees %d members, want %d", n.Name(), got, want)
+				}
+			}
+			return nil
+		}
+	}
+	waitFor(t, 10*time.Second, count(5))
+	began := time.Now()
+	if err := nodes[4].Stop(); err != nil { // no Leave: a crash
+		t.Fatal(err)
+	}
+	// Probe interval 1 s, then at most 6 s of suspicion (see config.go).
+	waitFor(t, 9*time.Second, count(4))
+	t.Logf("crash noticed by all after %v", time.Since(began))
+}
+
+func TestSetMetaUnchangedIsNoOp(t *testing.T) {
+	n := start(t, Config{}, Meta{Role: "view", AppliedIndex: 1})
+	_, v := n.localMeta()
+	if err := n.SetMeta(Meta{Role: "view", AppliedIndex: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, v2 := n.localMeta(); v2 != v {
+		t.Errorf("unchanged meta bumped the version from %d to %d", v, v2)
+	}
+	if err := n.SetMeta(Meta{Role: "view", AppliedIndex: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, v2 := n.localMeta(); v2 != v+1 {
+		t.Errorf("changed meta: version %d, want %d", v2, v+1)
+	}
+}
+
 func TestLogWriter(t *testing.T) {
 	logs := &syncBuffer{}
 	l := newStdLogger(zerolog.New(logs))
@@ -263,5 +316,11 @@ func TestLogWriter(t *testing.T) {
 		!strings.Contains(got, `"memberlist_level":"WARN"`) ||
 		!strings.Contains(got, `"message":"memberlist: something odd"`) {
 		t.Errorf("log line = %s", got)
+	}
+	l.Printf("[ERR] memberlist: discarding stream with unacceptable label \"b\": from=127.0.0.1:1")
+	l.Printf("[ERR] memberlist: failed to receive: No installed keys could decrypt the message from=127.0.0.1:1")
+	if got := logs.String(); strings.Count(got, `"level":"warn"`) != 1 ||
+		!strings.Contains(got, `--cluster label or --gossip-key differs`) {
+		t.Errorf("refusals must warn once per interval: %s", got)
 	}
 }

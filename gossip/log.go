@@ -3,23 +3,34 @@ package gossip
 import (
 	"bytes"
 	"log"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 )
 
 // logWriter receives memberlist's log lines ("[LEVEL] memberlist: text") and
 // forwards them to zerolog at debug level: memberlist is chatty, and what
-// matters to an operator is logged by this package itself.
+// matters to an operator is logged by this package itself. The exception
+// is a message refused because it comes from another pool (a different
+// cluster label or gossip key): the refusing side is the only one that
+// knows why (the other often sees a bare EOF), so it is raised to a
+// warning here, at most once per joinWarnInterval since a misconfigured
+// peer retries every second.
 type logWriter struct {
 	log zerolog.Logger
+
+	mu       sync.Mutex
+	lastWarn time.Time
 }
 
 // newStdLogger returns a *log.Logger for memberlist that writes to zl.
 func newStdLogger(zl zerolog.Logger) *log.Logger {
-	return log.New(logWriter{log: zl}, "", 0)
+	return log.New(&logWriter{log: zl}, "", 0)
 }
 
-func (w logWriter) Write(p []byte) (int, error) {
+func (w *logWriter) Write(p []byte) (int, error) {
 	line := bytes.TrimSpace(p)
 	level := ""
 	if len(line) > 0 && line[0] == '[' {
@@ -28,6 +39,41 @@ func (w logWriter) Write(p []byte) (int, error) {
 			line = bytes.TrimSpace(line[end+1:])
 		}
 	}
+	if isRefusal(string(line)) && w.warnNow() {
+		w.log.Warn().Str("memberlist", string(line)).
+			Msg("gossip: refusing to talk to a node of another pool: its --cluster label or --gossip-key differs from ours")
+		return len(p), nil
+	}
 	w.log.Debug().Str("memberlist_level", level).Msg(string(line))
 	return len(p), nil
+}
+
+// warnNow reports whether a refusal warning is due, and if so notes it.
+func (w *logWriter) warnNow() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if time.Since(w.lastWarn) < joinWarnInterval {
+		return false
+	}
+	w.lastWarn = time.Now()
+	return true
+}
+
+// isRefusal reports whether memberlist dropped a message for coming from
+// another pool: a label other than ours, or a key (or encryption) other
+// than ours.
+func isRefusal(line string) bool {
+	line = strings.ToLower(line)
+	for _, mark := range []string{
+		"unacceptable label",
+		"no installed keys could decrypt",
+		"remote state is encrypted and encryption is not configured",
+		"encryption is configured but remote state is not encrypted",
+		"decrypt packet failed",
+	} {
+		if strings.Contains(line, mark) {
+			return true
+		}
+	}
+	return false
 }

@@ -158,14 +158,19 @@ func (n *Node) Meta() Meta {
 
 // SetMeta replaces the meta this node advertises. It returns at once; the
 // change reaches the other members in the background, coalesced with other
-// changes so that at most one update is sent every 250 ms. It fails only if
-// m encodes to more than MaxMetaSize bytes.
+// changes so that at most one update is sent every 250 ms. Setting the meta
+// already advertised sends nothing, so servers may call it periodically.
+// It fails only if m encodes to more than MaxMetaSize bytes.
 func (n *Node) SetMeta(m Meta) error {
 	b, err := encodeMeta(m)
 	if err != nil {
 		return err
 	}
 	n.mu.Lock()
+	if m == n.meta {
+		n.mu.Unlock()
+		return nil // each update is gossiped to every member: skip no-ops
+	}
 	n.meta, n.metaBytes = m, b
 	n.metaVersion++
 	n.mu.Unlock()

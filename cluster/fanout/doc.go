@@ -1,10 +1,27 @@
 // Package fanout sends one logical request to the views that cover a set
-// of points in a hash space.
+// of items in a hash space, hiding slow and failed views.
 //
-// It knows nothing of lookups: callers give it points and a function that
-// asks one view about some of them. Fanout picks, for each point, a random
-// view among those that cover it, groups the points by view so each view
-// gets one call, runs the calls in parallel, and retries the points of a
-// failed call on other views. Because a call's results are reported only
-// when the call succeeds, retries never duplicate results.
+// It knows nothing of lookups: callers give it items (hash ranges: a single
+// hash for a point lookup, the whole space for a lookup that must ask every
+// partition), a way to list the views (targets), and a function that asks
+// one view about some units of work. For every request, fanout:
+//
+//   - cuts items at view range boundaries, so that each unit of work lies
+//     entirely inside one view's range even while the space is partitioned
+//     two ways at once;
+//   - picks, for each unit, a random replica among the up-to-date views that
+//     cover it (applied index within MaxLag of the newest), preferring the
+//     local datacenter, and sticks to the same replica for neighbouring
+//     units so that each view gets one batched call;
+//   - runs the calls in parallel, each under the request's context;
+//   - retries the units of a failed call on other replicas at once, and when
+//     every replica of a unit has failed, backs off, re-reads the targets
+//     (a restarted or replaced view shows up there) and sweeps them again;
+//   - hedges: when a call has not answered within a delay derived from
+//     recent call latencies, races a second replica for the same units,
+//     keeps the first complete answer and cancels the loser.
+//
+// A call's results are handed over (Deliver) only when the call succeeds,
+// and only for the units that no other call has answered yet, so retries
+// and hedges never duplicate results.
 package fanout

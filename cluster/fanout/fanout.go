@@ -3,140 +3,105 @@ package fanout
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"sync"
+	"time"
 
 	"github.com/akutan-dev/akutan/cluster/space"
 )
 
-// Target is one view able to answer for the points in its range.
+// Target is one view able to answer for the hashes in its range.
 type Target struct {
 	Addr  string
 	Range space.Range
+	// DC is the view's datacenter: views in Config.LocalDC are preferred.
+	DC string
+	// Applied is the last log index the view said it applied: views far
+	// behind the newest are avoided while others exist.
+	Applied uint64
 }
 
-// Call asks target about the points at the given positions of the points
-// slice. It must not report any result unless it returns nil.
-type Call func(ctx context.Context, target Target, positions []int) error
-
-// ErrUncovered means some point has no view left to ask.
-var ErrUncovered = errors.New("no available view covers the point")
-
-// Run answers every point through call, retrying failed calls on other
-// targets. It fails when a point has no target left to try.
-func Run(ctx context.Context, targets []Target, points []uint64, call Call) error {
-	tried := make([]map[string]bool, len(points))
-	pending := make([]int, len(points))
-	for i := range points {
-		pending[i] = i
-		tried[i] = map[string]bool{}
-	}
-	var lastErr error
-	for len(pending) > 0 {
-		groups, err := assign(targets, points, pending, tried)
-		if err != nil {
-			if lastErr != nil {
-				return fmt.Errorf("%w (last failure: %v)", err, lastErr)
-			}
-			return err
-		}
-		failed, err := runGroups(ctx, groups, call)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			lastErr = err
-		}
-		pending = failed
-	}
-	return nil
+// Unit is one piece of work: the hashes Range of item number Item. Units
+// of an item never overlap, and a call only gets units that lie entirely
+// inside its target's range.
+type Unit struct {
+	Item  int
+	Range space.Range
 }
 
-type group struct {
-	target    Target
-	positions []int
+// Deliver hands over a successful call's results for the given units,
+// which are some or all of the units the call was given. Fanout calls it
+// at most once per call, never concurrently with another Deliver of the
+// same Run, and only for units no other call has delivered.
+type Deliver func(units []Unit)
+
+// Call asks target about units under ctx (cancelled when the request ends
+// or another call answered the same units first). It must hold its results
+// back and return a Deliver for them, or an error.
+type Call func(ctx context.Context, target Target, units []Unit) (Deliver, error)
+
+// Request is one logical request.
+type Request struct {
+	// Class groups requests of similar cost (e.g. "LookupSP"): hedge delays
+	// come from the latencies of the class's recent calls.
+	Class string
+	// Items are the hash ranges to answer for: a single hash for a point
+	// lookup, space.Full() for a lookup that needs every range.
+	Items []space.Range
+	// Targets lists the views of the space. It is read at the start and
+	// again before each new round of retries.
+	Targets func() []Target
+	// Call asks one view.
+	Call Call
 }
 
-// assign picks a random untried target for each pending point.
-func assign(targets []Target, points []uint64, pending []int, tried []map[string]bool) ([]group, error) {
-	byAddr := map[string]*group{}
-	var order []string
-	for _, pos := range pending {
-		t, ok := pick(targets, points[pos], tried[pos])
-		if !ok {
-			return nil, fmt.Errorf("hash 0x%016x: %w", points[pos], ErrUncovered)
-		}
-		tried[pos][t.Addr] = true
-		g := byAddr[t.Addr]
-		if g == nil {
-			g = &group{target: t}
-			byAddr[t.Addr] = g
-			order = append(order, t.Addr)
-		}
-		g.positions = append(g.positions, pos)
-	}
-	groups := make([]group, 0, len(order))
-	for _, a := range order {
-		groups = append(groups, *byAddr[a])
-	}
-	return groups, nil
+// Point returns the item for a single hash.
+func Point(h uint64) space.Range { return space.Range{Start: h, End: h} }
+
+// ErrUncovered means some unit has no view left to ask.
+var ErrUncovered = errors.New("no available view covers the range")
+
+// Fanout runs requests. It is safe for concurrent use; it keeps the recent
+// call latencies that drive hedging, and the metrics.
+type Fanout struct {
+	cfg     Config
+	lat     *latencies
+	metrics *metrics
 }
 
-// pick chooses uniformly among the untried targets covering point.
-func pick(targets []Target, point uint64, tried map[string]bool) (Target, bool) {
-	var chosen Target
-	n := 0
-	for _, t := range targets {
-		if t.Range.Contains(point) && !tried[t.Addr] {
-			n++
-			if rand.IntN(n) == 0 { // reservoir sampling
-				chosen = t
-			}
-		}
+// New returns a Fanout configured by cfg, registering its metrics with
+// cfg.Registerer if set.
+func New(cfg Config) (*Fanout, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	return chosen, n > 0
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Fanout{cfg: cfg, lat: newLatencies(cfg), metrics: m}, nil
 }
 
-// runGroups runs the calls in parallel and returns the positions of the
-// calls that failed, with one of their errors.
-func runGroups(ctx context.Context, groups []group, call Call) ([]int, error) {
-	var (
-		mu      sync.Mutex
-		failed  []int
-		lastErr error
-		wg      sync.WaitGroup
-	)
-	for _, g := range groups {
-		wg.Add(1)
-		go func(g group) {
-			defer wg.Done()
-			if err := call(ctx, g.target, g.positions); err != nil {
-				mu.Lock()
-				failed = append(failed, g.positions...)
-				lastErr = fmt.Errorf("view %s: %w", g.target.Addr, err)
-				mu.Unlock()
-			}
-		}(g)
+// Run answers every item of req. It returns nil once every unit has been
+// delivered, or an error when some unit ran out of views to ask or ctx
+// ended. Either way, every call it started has returned by then.
+func (f *Fanout) Run(ctx context.Context, req Request) error {
+	if len(req.Items) == 0 {
+		return nil
 	}
-	wg.Wait()
-	return failed, lastErr
+	r := newRun(ctx, f, req)
+	defer r.stop()
+	return r.loop()
 }
 
-// Cover returns one representative point per sub-range of the targets'
-// ranges cut at every boundary, with the sub-ranges themselves. Asking a
-// view for a sub-range's point and keeping only its results that hash into
-// that sub-range covers the whole space exactly once, even while the space
-// is partitioned two ways at once.
-func Cover(targets []Target) (points []uint64, subranges []space.Range) {
-	ranges := make([]space.Range, len(targets))
-	for i, t := range targets {
-		ranges[i] = t.Range
-	}
-	subranges = space.Split(ranges)
-	points = make([]uint64, len(subranges))
-	for i, r := range subranges {
-		points[i] = r.Start
-	}
-	return points, subranges
+// Stats returns what f has done so far.
+func (f *Fanout) Stats() Stats { return f.metrics.stats() }
+
+// HedgeDelay returns how long a call of class currently runs before it is
+// hedged (whether or not hedging is enabled).
+func (f *Fanout) HedgeDelay(class string) time.Duration { return f.lat.delay(class) }
+
+// observe records a completed call's latency.
+func (f *Fanout) observe(class string, d time.Duration) {
+	f.lat.observe(class, d)
+	f.metrics.seconds.WithLabelValues(class).Observe(d.Seconds())
 }

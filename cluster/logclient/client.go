@@ -37,6 +37,7 @@ type Option func(*options)
 type options struct {
 	dialOpts       []grpc.DialOption
 	attemptTimeout time.Duration
+	preferredDC    string
 }
 
 // WithDialOptions adds gRPC dial options (after the defaults: insecure
@@ -51,6 +52,14 @@ func WithAttemptTimeout(d time.Duration) Option {
 	return func(o *options) { o.attemptTimeout = d }
 }
 
+// WithPreferredDC makes Read and Info try the replicas in datacenter dc
+// first (each replica reports its own in Info), then the others: a view
+// reads the log from its own datacenter while one of its replicas is up.
+// Appends still go to the leader wherever it is.
+func WithPreferredDC(dc string) Option {
+	return func(o *options) { o.preferredDC = dc }
+}
+
 // Client talks to the log replicas. It is safe for concurrent use.
 type Client struct {
 	opts  options
@@ -61,7 +70,8 @@ type Client struct {
 	cur    atomic.Int64 // index of the replica calls start with
 	leader atomic.Int64 // index of the leader's replica, -1 if unknown
 	ids    []atomic.Uint64
-	// lastDiscover is when leader discovery last ran (UnixNano).
+	dcs    []atomic.Pointer[string] // each replica's datacenter, nil until it answers Info
+	// lastDiscover is when discovery last ran (UnixNano).
 	lastDiscover atomic.Int64
 
 	sessions sessionPool
@@ -78,7 +88,8 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c := &Client{opts: o, addrs: append([]string(nil), addrs...), ids: make([]atomic.Uint64, len(addrs))}
+	c := &Client{opts: o, addrs: append([]string(nil), addrs...), ids: make([]atomic.Uint64, len(addrs)),
+		dcs: make([]atomic.Pointer[string], len(addrs))}
 	dialOpts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
@@ -118,11 +129,11 @@ func (c *Client) Append(ctx context.Context, entries [][]byte) (first, last uint
 	defer c.sessions.put(s)
 	s.seq++
 	req := &wire.AppendRequest{Entries: entries, ClientId: s.id, Seq: s.seq}
-	c.discoverLeader(ctx)
+	c.discover(ctx)
 	var reply *wire.AppendReply
-	err = c.retry(ctx, true, func(ctx context.Context, log wire.LogClient) error {
+	err = c.retry(ctx, true, func(ctx context.Context, i int) error {
 		var err error
-		reply, err = log.Append(ctx, req)
+		reply, err = c.logs[i].Append(ctx, req)
 		return err
 	})
 	if err != nil {
@@ -134,10 +145,11 @@ func (c *Client) Append(ctx context.Context, entries [][]byte) (first, last uint
 // Info returns a replica's view of the log; with linearizable set, its
 // LastIndex is confirmed through Raft.
 func (c *Client) Info(ctx context.Context, linearizable bool) (*wire.InfoReply, error) {
+	c.learnDCs(ctx)
 	var reply *wire.InfoReply
-	err := c.retry(ctx, false, func(ctx context.Context, log wire.LogClient) error {
+	err := c.retry(ctx, false, func(ctx context.Context, i int) error {
 		var err error
-		reply, err = log.Info(ctx, &wire.InfoRequest{Linearizable: linearizable})
+		reply, err = c.logs[i].Info(ctx, &wire.InfoRequest{Linearizable: linearizable})
 		return err
 	})
 	if err != nil {
@@ -156,15 +168,22 @@ func (c *Client) LastIndex(ctx context.Context) (uint64, error) {
 }
 
 // retry runs call on one replica after another until it succeeds, fails
-// with a permanent error, or ctx ends. toLeader starts with the leader.
-func (c *Client) retry(ctx context.Context, toLeader bool, call func(context.Context, wire.LogClient) error) error {
-	start := c.start(toLeader)
+// with a permanent error, or ctx ends. toLeader starts with the leader;
+// otherwise replicas in the preferred datacenter come first.
+func (c *Client) retry(ctx context.Context, toLeader bool, call func(ctx context.Context, replica int) error) error {
+	var order []int // computed at the first failure: most calls succeed at once
 	backoff := minBackoff
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		i := (start + attempt) % len(c.addrs)
+		i := c.first(toLeader)
+		if attempt > 0 {
+			if order == nil {
+				order = c.order(toLeader)
+			}
+			i = order[attempt%len(order)]
+		}
 		actx, cancel := context.WithTimeout(ctx, c.opts.attemptTimeout)
-		err := call(actx, c.logs[i])
+		err := call(actx, i)
 		cancel()
 		if err == nil {
 			c.cur.Store(int64(i))
@@ -187,13 +206,58 @@ func (c *Client) retry(ctx context.Context, toLeader bool, call func(context.Con
 	}
 }
 
-func (c *Client) start(toLeader bool) int {
-	if toLeader {
-		if l := c.leader.Load(); l >= 0 {
-			return int(l)
+// first is the replica a call starts with: order(toLeader)[0].
+func (c *Client) first(toLeader bool) int {
+	if l := c.leader.Load(); toLeader && l >= 0 {
+		return int(l)
+	}
+	if c.opts.preferredDC == "" || c.inPreferredDC(int(c.cur.Load())) {
+		return int(c.cur.Load())
+	}
+	return c.order(false)[0]
+}
+
+// order is the order in which to try the replicas: the leader first when
+// toLeader and it is known; otherwise from the last replica that answered,
+// those in the preferred datacenter before the others.
+func (c *Client) order(toLeader bool) []int {
+	start := int(c.cur.Load())
+	if l := c.leader.Load(); toLeader && l >= 0 {
+		start = int(l)
+	}
+	n := len(c.addrs)
+	near := make([]int, 0, n)
+	var far []int
+	for k := 0; k < n; k++ {
+		i := (start + k) % n
+		if toLeader && k == 0 || c.inPreferredDC(i) {
+			near = append(near, i)
+		} else {
+			far = append(far, i)
 		}
 	}
-	return int(c.cur.Load())
+	return append(near, far...)
+}
+
+// inPreferredDC reports whether replica i is known to be in the preferred
+// datacenter.
+func (c *Client) inPreferredDC(i int) bool {
+	dc := c.dcs[i].Load()
+	return c.opts.preferredDC != "" && dc != nil && *dc == c.opts.preferredDC
+}
+
+// learnDCs runs discovery if a datacenter is preferred and no replica's is
+// known yet (at most once a second).
+func (c *Client) learnDCs(ctx context.Context) {
+	if c.opts.preferredDC == "" {
+		return
+	}
+	for i := range c.dcs {
+		if c.dcs[i].Load() != nil {
+			return
+		}
+	}
+	c.discover(ctx)
 }
 
 // retryable reports whether another attempt (maybe elsewhere) may succeed.
@@ -217,11 +281,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// discoverLeader learns which address serves the leader, asking every
-// replica's Info concurrently: at most once a second while the leader is
-// unknown, every 10 s otherwise. Failures leave the leader unknown.
-func (c *Client) discoverLeader(ctx context.Context) {
-	if len(c.addrs) == 1 {
+// discover learns which address serves the leader and each replica's ID
+// and datacenter, asking every replica's Info concurrently: at most once a
+// second while the leader is unknown, every 10 s otherwise. Failures leave
+// what they would have told unknown.
+func (c *Client) discover(ctx context.Context) {
+	if len(c.addrs) == 1 && c.opts.preferredDC == "" {
 		return
 	}
 	every := rediscoverEvery
@@ -243,6 +308,8 @@ func (c *Client) discoverLeader(ctx context.Context) {
 			defer wg.Done()
 			if info, err := c.logs[i].Info(ctx, &wire.InfoRequest{}); err == nil {
 				c.ids[i].Store(info.ReplicaId)
+				dc := info.Dc
+				c.dcs[i].Store(&dc)
 				leaders[i] = info.LeaderId
 			}
 		}()

@@ -259,7 +259,7 @@ func TestReadTruncated(t *testing.T) {
 	lc := logtest.Start(t, 3)
 	c := newClient(t, lc.Addrs())
 	appendOK(t, c, "a", "b", "c")
-	if _, err := lc.Servers[0].Truncate(timeout(t, 5*time.Second), 3); err != nil {
+	if _, err := lc.Servers[0].Truncate(timeout(t, 5*time.Second), wire.TruncateMode_TRUNCATE_BEFORE, 3); err != nil {
 		t.Fatal(err)
 	}
 	// Replicas apply the truncation at their own pace: retry until the one
@@ -312,5 +312,48 @@ func TestAppendGivesUpWithContext(t *testing.T) {
 	_, _, err := c.Append(ctx, [][]byte{[]byte("x")})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("append to nowhere: %v", err)
+	}
+}
+
+// readsServed returns how many Read streams each replica has served.
+func readsServed(t *testing.T, lc *logtest.Cluster) []float64 {
+	t.Helper()
+	var out []float64
+	for i, cfg := range lc.Configs {
+		mfs, err := cfg.Registry.Gather()
+		if err != nil {
+			t.Fatalf("replica %d metrics: %v", i+1, err)
+		}
+		n := 0.0
+		for _, mf := range mfs {
+			if mf.GetName() == "akutan_log_reads_total" {
+				n = mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestPreferredDC(t *testing.T) {
+	lc := logtest.Start(t, 3, logtest.WithDCs("east", "west", "north"), logtest.WithRegistries())
+	c := newClient(t, lc.Addrs(), WithPreferredDC("west"))
+	appendOK(t, c, "a")
+	for attempt := 0; attempt < 5; attempt++ { // whichever replica the client starts with
+		info, err := c.Info(timeout(t, 5*time.Second), false)
+		if err != nil || info.ReplicaId != 2 || info.Dc != "west" {
+			t.Fatalf("Info answered by replica %d in %q (%v); want replica 2 in west", info.GetReplicaId(), info.GetDc(), err)
+		}
+	}
+	r := startReader(t, c, 1)
+	r.waitFor(t, 1)
+	if got := readsServed(t, lc); got[0] != 0 || got[1] != 1 || got[2] != 0 {
+		t.Fatalf("read streams served per replica %v; want only west's (replica 2)", got)
+	}
+	// With west down, reading falls back to another datacenter.
+	lc.StopReplica(1)
+	appendOK(t, c, "b")
+	if got := r.waitFor(t, 2); got[2] != "b" {
+		t.Fatalf("read after west stopped: %v", got)
 	}
 }

@@ -23,10 +23,12 @@ func (e callbackError) Unwrap() error { return e.err }
 // It returns fn's error as is, otherwise an error wrapping ctx.Err() or
 // ErrTruncated.
 func (c *Client) Read(ctx context.Context, start uint64, fn func(index uint64, data []byte) error) error {
+	c.learnDCs(ctx)
 	next := start
 	backoff := minBackoff
-	i := int(c.cur.Load())
-	for {
+	order := c.order(false)
+	for attempt := 0; ; attempt++ {
+		i := order[attempt%len(order)]
 		before := next
 		err := c.readFrom(ctx, i, &next, fn)
 		var cbErr callbackError
@@ -41,9 +43,10 @@ func (c *Client) Read(ctx context.Context, start uint64, fn func(index uint64, d
 			return fmt.Errorf("reading log at %d from %s: %w", next, c.addrs[i], err)
 		}
 		if next != before {
-			backoff = minBackoff
+			// The stream had worked: start over from the preferred
+			// replicas, which may be back.
+			backoff, order, attempt = minBackoff, c.order(false), -1
 		}
-		i = (i + 1) % len(c.addrs)
 		if err := sleep(ctx, backoff); err != nil {
 			return fmt.Errorf("reading log at %d: %w", next, err)
 		}

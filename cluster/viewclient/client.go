@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -17,17 +18,51 @@ import (
 // Members lists the nodes currently known through gossip.
 type Members func() []gossip.Member
 
+// Option configures a Client.
+type Option func(*fanout.Config)
+
+// WithLocalDC names the datacenter the client runs in: views there are
+// preferred over equally fresh views elsewhere.
+func WithLocalDC(dc string) Option {
+	return func(c *fanout.Config) { c.LocalDC = dc }
+}
+
+// WithHedging turns hedging of slow view calls on (the default) or off.
+func WithHedging(on bool) Option {
+	return func(c *fanout.Config) { c.DisableHedging = !on }
+}
+
+// WithRegisterer exports the fanout metrics to reg.
+func WithRegisterer(reg prometheus.Registerer) Option {
+	return func(c *fanout.Config) { c.Registerer = reg }
+}
+
+// WithFanoutConfig replaces the whole fanout configuration (options given
+// after it still apply on top); tests use it to tune hedge delays.
+func WithFanoutConfig(cfg fanout.Config) Option {
+	return func(c *fanout.Config) { *c = cfg }
+}
+
 // Client sends lookups to views. It is safe for concurrent use.
 type Client struct {
 	members Members
+	fanout  *fanout.Fanout
 
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
 }
 
 // New returns a client that finds views through members.
-func New(members Members) *Client {
-	return &Client{members: members, conns: map[string]*grpc.ClientConn{}}
+func New(members Members, opts ...Option) (*Client, error) {
+	var cfg fanout.Config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	f, err := fanout.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("view client: %w", err)
+	}
+	return &Client{members: members, fanout: f, conns: map[string]*grpc.ClientConn{}}, nil
 }
 
 // Close closes all connections.
@@ -39,6 +74,10 @@ func (c *Client) Close() {
 		delete(c.conns, addr)
 	}
 }
+
+// Stats reports what the client's fanout has done (calls, retries,
+// hedges).
+func (c *Client) Stats() fanout.Stats { return c.fanout.Stats() }
 
 func (c *Client) view(addr string) (wire.ViewClient, error) {
 	c.mu.Lock()
@@ -59,45 +98,16 @@ func (c *Client) view(addr string) (wire.ViewClient, error) {
 func (c *Client) Targets(sp space.Space) []fanout.Target {
 	var out []fanout.Target
 	for _, m := range c.members() {
-		if m.Meta.Role != "view" || m.Meta.Space != string(sp) || !m.Meta.Serving {
+		if m.Meta.Role != "view" || m.Meta.Space != string(sp) || !m.Meta.Serving || m.Meta.GRPCAddr == "" {
 			continue
 		}
-		out = append(out, fanout.Target{Addr: m.Meta.GRPCAddr, Range: space.Range{Start: m.Meta.RangeStart, End: m.Meta.RangeEnd}})
+		out = append(out, fanout.Target{Addr: m.Meta.GRPCAddr, Range: m.Meta.Range(), DC: m.Meta.DC, Applied: m.Meta.AppliedIndex})
 	}
 	return out
 }
 
 // Emit receives one match of lookup number i. Calls are serialized.
 type Emit func(i int, f storage.Fact)
-
-// collector buffers one call's matches and hands them over only when the
-// call succeeds, so retried calls never report twice.
-type collector struct {
-	mu   *sync.Mutex
-	emit Emit
-}
-
-func (col collector) commit(matches []*wire.Match, positions []int, keep func(storage.Fact) bool) error {
-	facts := make([]storage.Fact, len(matches))
-	for i, m := range matches {
-		f, err := wire.ToFact(m.Fact)
-		if err != nil {
-			return fmt.Errorf("view sent a bad fact: %w", err)
-		}
-		if int(m.Lookup) >= len(positions) {
-			return fmt.Errorf("view answered lookup %d of %d", m.Lookup, len(positions))
-		}
-		facts[i] = f
-	}
-	col.mu.Lock()
-	defer col.mu.Unlock()
-	for i, m := range matches {
-		if keep == nil || keep(facts[i]) {
-			col.emit(positions[m.Lookup], facts[i])
-		}
-	}
-	return nil
-}
 
 type chunkStream interface {
 	Recv() (*wire.LookupChunk, error)
@@ -119,4 +129,21 @@ func drain(st chunkStream, err error) ([]*wire.Match, error) {
 		}
 		all = append(all, chunk.Matches...)
 	}
+}
+
+// decode converts a call's matches to facts, checking that each names one
+// of the n lookups asked.
+func decode(matches []*wire.Match, n int) ([]storage.Fact, error) {
+	facts := make([]storage.Fact, len(matches))
+	for i, m := range matches {
+		if int(m.Lookup) >= n {
+			return nil, fmt.Errorf("view answered lookup %d of %d", m.Lookup, n)
+		}
+		f, err := wire.ToFact(m.Fact)
+		if err != nil {
+			return nil, fmt.Errorf("view sent a bad fact: %w", err)
+		}
+		facts[i] = f
+	}
+	return facts, nil
 }

@@ -3,7 +3,14 @@
 //
 // Each request type knows how to place its items in a space (a lookup by
 // subject and predicate is one point of HashSP; a lookup by subject alone
-// must cover all of HashSP) and how to build and read its RPC. Everything
-// else (replica choice, batching per view, parallelism, retries) is the
-// fanout package's job.
+// must cover all of HashSP), how to build and read its RPC, and how to
+// hand over only the results of the units fanout says a call won (so that
+// retries and hedges never duplicate results). Everything else (replica
+// choice, batching per view, parallelism, retries, hedging) is the fanout
+// package's job.
+//
+// Options tune the fanout: WithLocalDC (prefer views in this datacenter),
+// WithHedging (on by default), WithRegisterer (export fanout metrics).
+// Package viewtest runs real views in a test process for tests of this
+// tier.
 package viewclient

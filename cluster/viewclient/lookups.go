@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/akutan-dev/akutan/cluster/fanout"
 	"github.com/akutan-dev/akutan/cluster/space"
@@ -30,28 +29,68 @@ type PO struct {
 	Object    storage.Object
 }
 
+// pointRPC asks one view about the lookups at the given positions.
+type pointRPC func(ctx context.Context, v wire.ViewClient, positions []int) ([]*wire.Match, error)
+
+// targets returns the function fanout uses to (re-)read the views of sp.
+func (c *Client) targets(sp space.Space) func() []fanout.Target {
+	return func() []fanout.Target { return c.Targets(sp) }
+}
+
 // points runs point lookups: item i lives at hash points[i] of sp.
-func (c *Client) points(ctx context.Context, sp space.Space, points []uint64, emit Emit,
-	rpc func(ctx context.Context, v wire.ViewClient, positions []int) ([]*wire.Match, error)) error {
+func (c *Client) points(ctx context.Context, class string, sp space.Space, points []uint64, emit Emit, rpc pointRPC) error {
 	if len(points) == 0 {
 		return nil
 	}
-	col := collector{mu: &sync.Mutex{}, emit: emit}
-	err := fanout.Run(ctx, c.Targets(sp), points, func(ctx context.Context, t fanout.Target, positions []int) error {
-		v, err := c.view(t.Addr)
-		if err != nil {
-			return err
-		}
-		matches, err := rpc(ctx, v, positions)
-		if err != nil {
-			return err
-		}
-		return col.commit(matches, positions, nil)
-	})
-	if err != nil {
+	items := make([]space.Range, len(points))
+	for i, h := range points {
+		items[i] = fanout.Point(h)
+	}
+	req := fanout.Request{Class: class, Items: items, Targets: c.targets(sp), Call: c.pointCall(rpc, emit)}
+	if err := c.fanout.Run(ctx, req); err != nil {
 		return fmt.Errorf("%s lookups: %w", sp, err)
 	}
 	return nil
+}
+
+// pointCall asks one view about the lookups of the units given, holding
+// the matches back until fanout delivers the call.
+func (c *Client) pointCall(rpc pointRPC, emit Emit) fanout.Call {
+	return func(ctx context.Context, t fanout.Target, units []fanout.Unit) (fanout.Deliver, error) {
+		positions := make([]int, len(units))
+		for i, u := range units {
+			positions[i] = u.Item
+		}
+		v, err := c.view(t.Addr)
+		if err != nil {
+			return nil, err
+		}
+		matches, err := rpc(ctx, v, positions)
+		if err != nil {
+			return nil, err
+		}
+		facts, err := decode(matches, len(positions))
+		if err != nil {
+			return nil, err
+		}
+		return func(done []fanout.Unit) { deliverPoints(done, positions, matches, facts, emit) }, nil
+	}
+}
+
+// deliverPoints emits the matches of the lookups whose units are done.
+func deliverPoints(done []fanout.Unit, positions []int, matches []*wire.Match, facts []storage.Fact, emit Emit) {
+	var want map[int]bool // nil: every lookup of the call
+	if len(done) < len(positions) {
+		want = make(map[int]bool, len(done))
+		for _, u := range done {
+			want[u.Item] = true
+		}
+	}
+	for i, m := range matches {
+		if p := positions[m.Lookup]; want == nil || want[p] {
+			emit(p, facts[i])
+		}
+	}
 }
 
 // LookupSP finds the facts with each subject and predicate as of index.
@@ -60,7 +99,7 @@ func (c *Client) LookupSP(ctx context.Context, index uint64, lookups []SP, emit 
 	for i, l := range lookups {
 		points[i] = storage.HashSP(l.Subject, l.Predicate)
 	}
-	return c.points(ctx, space.HashSP, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	return c.points(ctx, "LookupSP", space.HashSP, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupSPRequest{Index: index}
 		for _, p := range pos {
 			req.Lookups = append(req.Lookups, &wire.SP{Subject: lookups[p].Subject, Predicate: lookups[p].Predicate})
@@ -75,7 +114,7 @@ func (c *Client) LookupSPO(ctx context.Context, index uint64, lookups []SPO, emi
 	for i, l := range lookups {
 		points[i] = storage.HashSP(l.Subject, l.Predicate)
 	}
-	return c.points(ctx, space.HashSP, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	return c.points(ctx, "LookupSPO", space.HashSP, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupSPORequest{Index: index}
 		for _, p := range pos {
 			l := lookups[p]
@@ -91,7 +130,7 @@ func (c *Client) LookupPO(ctx context.Context, index uint64, lookups []PO, emit 
 	for i, l := range lookups {
 		points[i] = storage.HashPO(l.Predicate, l.Object)
 	}
-	return c.points(ctx, space.HashPO, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	return c.points(ctx, "LookupPO", space.HashPO, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupPORequest{Index: index}
 		for _, p := range pos {
 			req.Lookups = append(req.Lookups, &wire.PO{Predicate: lookups[p].Predicate, Object: wire.FromObject(lookups[p].Object)})
@@ -100,52 +139,53 @@ func (c *Client) LookupPO(ctx context.Context, index uint64, lookups []PO, emit 
 	})
 }
 
-// cover runs lookups that need every view range of sp: each call asks one
-// view for all items and keeps only facts hashing into the sub-ranges the
-// fanout assigned to it.
-func (c *Client) cover(ctx context.Context, sp space.Space, n int, emit Emit, hash func(storage.Fact) uint64,
-	rpc func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error)) error {
+// coverRPC asks one view for every lookup of a request.
+type coverRPC func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error)
+
+// cover runs n lookups that need every view range of sp: the fanout cuts
+// the whole space at view boundaries, each call asks one view for all n
+// lookups, and only facts hashing into the call's delivered units are
+// kept, so each fact is reported once even mid-reshard.
+func (c *Client) cover(ctx context.Context, class string, sp space.Space, n int, emit Emit, hash func(storage.Fact) uint64, rpc coverRPC) error {
 	if n == 0 {
 		return nil
 	}
-	targets := c.Targets(sp)
-	ranges := make([]space.Range, len(targets))
-	for i, t := range targets {
-		ranges[i] = t.Range
-	}
-	if gaps := space.Uncovered(ranges); len(gaps) > 0 {
-		return fmt.Errorf("%s lookups: range %s: %w", sp, gaps[0], fanout.ErrUncovered)
-	}
-	points, subranges := fanout.Cover(targets)
-	identity := make([]int, n)
-	for i := range identity {
-		identity[i] = i
-	}
-	col := collector{mu: &sync.Mutex{}, emit: emit}
-	err := fanout.Run(ctx, targets, points, func(ctx context.Context, t fanout.Target, positions []int) error {
-		v, err := c.view(t.Addr)
-		if err != nil {
-			return err
-		}
-		matches, err := rpc(ctx, v)
-		if err != nil {
-			return err
-		}
-		mine := make([]space.Range, len(positions))
-		for i, p := range positions {
-			mine[i] = subranges[p]
-		}
-		return col.commit(matches, identity, func(f storage.Fact) bool { return inAny(mine, hash(f)) })
-	})
-	if err != nil {
+	req := fanout.Request{Class: class, Items: []space.Range{space.Full()}, Targets: c.targets(sp), Call: c.coverCall(n, hash, rpc, emit)}
+	if err := c.fanout.Run(ctx, req); err != nil {
 		return fmt.Errorf("%s lookups: %w", sp, err)
 	}
 	return nil
 }
 
-func inAny(ranges []space.Range, h uint64) bool {
-	for _, r := range ranges {
-		if r.Contains(h) {
+// coverCall asks one view for all n lookups; fanout delivers the facts
+// that hash into the units the call won.
+func (c *Client) coverCall(n int, hash func(storage.Fact) uint64, rpc coverRPC, emit Emit) fanout.Call {
+	return func(ctx context.Context, t fanout.Target, _ []fanout.Unit) (fanout.Deliver, error) {
+		v, err := c.view(t.Addr)
+		if err != nil {
+			return nil, err
+		}
+		matches, err := rpc(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		facts, err := decode(matches, n)
+		if err != nil {
+			return nil, err
+		}
+		return func(done []fanout.Unit) {
+			for i, m := range matches {
+				if inAny(done, hash(facts[i])) {
+					emit(int(m.Lookup), facts[i])
+				}
+			}
+		}, nil
+	}
+}
+
+func inAny(units []fanout.Unit, h uint64) bool {
+	for _, u := range units {
+		if u.Range.Contains(h) {
 			return true
 		}
 	}
@@ -157,7 +197,7 @@ func hashPO(f storage.Fact) uint64 { return storage.HashPO(f.Predicate, f.Object
 
 // LookupS finds the facts with each subject, asking every HashSP range.
 func (c *Client) LookupS(ctx context.Context, index uint64, subjects []uint64, emit Emit) error {
-	return c.cover(ctx, space.HashSP, len(subjects), emit, hashSP, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
+	return c.cover(ctx, "LookupS", space.HashSP, len(subjects), emit, hashSP, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
 		return drain(v.LookupS(ctx, &wire.LookupSRequest{Index: index, Subjects: subjects}))
 	})
 }
@@ -165,7 +205,7 @@ func (c *Client) LookupS(ctx context.Context, index uint64, subjects []uint64, e
 // LookupPOCmp finds the facts matching each comparison, asking every
 // HashPO range.
 func (c *Client) LookupPOCmp(ctx context.Context, index uint64, lookups []*wire.POCmp, emit Emit) error {
-	return c.cover(ctx, space.HashPO, len(lookups), emit, hashPO, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
+	return c.cover(ctx, "LookupPOCmp", space.HashPO, len(lookups), emit, hashPO, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
 		return drain(v.LookupPOCmp(ctx, &wire.LookupPOCmpRequest{Index: index, Lookups: lookups}))
 	})
 }

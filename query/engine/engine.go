@@ -2,35 +2,144 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/akutan-dev/akutan/query/parser"
+	"github.com/akutan-dev/akutan/query/planner"
 )
 
-// Engine answers queries from the views. It holds no state of its own and
-// is safe for concurrent use.
+// ErrInvalidQuery marks a query that parses but cannot be run as written;
+// the message says where and why.
+var ErrInvalidQuery = errors.New("invalid query")
+
+// Engine answers queries from the views. It holds no mutable state and is
+// safe for concurrent use.
 type Engine struct {
-	views Views
+	views     Views
+	stats     func() *planner.Stats
+	loopBatch int
 }
 
-// New returns an engine reading from views.
-func New(views Views) *Engine { return &Engine{views: views} }
+// Option configures an Engine.
+type Option func(*Engine)
 
-// Run answers q as of log index.
+// WithStats gives the planner the views' statistics; stats may return nil
+// while none are known.
+func WithStats(stats func() *planner.Stats) Option { return func(e *Engine) { e.stats = stats } }
+
+// WithLoopBatch sets how many left rows a loop join looks up per call
+// (default planner.LoopBatch; the fanout splits a call into one RPC per
+// view, so each RPC carries a share of them).
+func WithLoopBatch(n int) Option { return func(e *Engine) { e.loopBatch = max(1, n) } }
+
+// New returns an engine reading from views.
+func New(views Views, opts ...Option) *Engine {
+	e := &Engine{views: views, stats: func() *planner.Stats { return nil }, loopBatch: planner.LoopBatch}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Options are per-query choices.
+type Options struct {
+	// Explain sends the chosen plan with the header and, after the rows,
+	// what each operator did.
+	Explain bool
+}
+
+// Chunk is one piece of a streamed answer. The first chunk has Index and
+// Columns (and Plan when explaining); the rest carry Rows; when
+// explaining, the last carries Operators and Analysis.
+type Chunk struct {
+	Index     uint64
+	Columns   []string
+	Rows      [][]Value
+	Plan      string
+	Analysis  string
+	Operators []OperatorStats
+}
+
+// Run answers q as of log index, collecting the whole answer.
 func (en *Engine) Run(ctx context.Context, q *parser.Query, index uint64) (*Result, error) {
-	e := &executor{views: en.views, index: index}
-	names, err := ResolveNames(ctx, en.views, index, namesIn(q))
+	res := &Result{Index: index}
+	err := en.Stream(ctx, q, index, Options{}, func(c *Chunk) error {
+		if c.Columns != nil {
+			res.Columns = c.Columns
+		}
+		res.Rows = append(res.Rows, c.Rows...)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	p, err := compile(q, names)
+	return res, nil
+}
+
+// Stream answers q as of log index, sending rows as they are produced,
+// except where ORDER BY, COUNT or ASK need all of them first.
+func (en *Engine) Stream(ctx context.Context, q *parser.Query, index uint64, opts Options, send func(*Chunk) error) error {
+	names, err := ResolveNames(ctx, en.views, index, namesIn(q))
 	if err != nil {
-		return nil, fmt.Errorf("planning query: %w", err)
+		return err
 	}
-	rows, err := e.run(ctx, p)
+	c, err := compile(q, names)
 	if err != nil {
-		return nil, fmt.Errorf("executing query: %w", err)
+		return fmt.Errorf("%w: %w", ErrInvalidQuery, err)
 	}
-	cols, shaped := shape(q, p, rows)
-	return e.finish(ctx, q, cols, shaped)
+	root, err := planner.Plan(c.pq, en.stats())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidQuery, err)
+	}
+	out := newOutput(q, c, en.views, index)
+	header := &Chunk{Index: index, Columns: out.cols}
+	if opts.Explain {
+		header.Plan = out.describe() + root.Explain(c.pq.Vars, c.namer())
+	}
+	if err := send(header); err != nil {
+		return err
+	}
+	ops, err := en.execute(ctx, c, root, index, out, send)
+	if err != nil || !opts.Explain {
+		return err
+	}
+	return send(&Chunk{Operators: ops, Analysis: analysis(ops)})
+}
+
+// execute runs the plan and feeds its rows to the output stage.
+func (en *Engine) execute(ctx context.Context, c *compiled, root *planner.Node, index uint64, out *output, send func(*Chunk) error) ([]OperatorStats, error) {
+	g := newGroup(ctx)
+	x := &executor{g: g, index: index, views: en.views, nvars: len(c.pq.Vars), loopBatch: en.loopBatch}
+	rows := x.start(root)
+	var stopped stopFlag
+	err := out.consume(g.ctx, rows, send, func() { stopped.set(); g.cancel() })
+	execErr := g.wait()
+	if err == nil && execErr != nil && !stopped.get() {
+		err = fmt.Errorf("executing query: %w", execErr)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return report(x.ops, c.pq.Vars, c.namer()), err
+}
+
+// stopFlag records that the output stage stopped the plan on purpose
+// (LIMIT reached, ASK answered), so cancellation errors are not failures.
+type stopFlag struct {
+	mu sync.Mutex
+	on bool
+}
+
+func (f *stopFlag) set() { f.mu.Lock(); f.on = true; f.mu.Unlock() }
+func (f *stopFlag) get() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.on
+}
+
+// namer names the KIDs the query spelled out, for plan text.
+func (c *compiled) namer() planner.Namer {
+	return func(kid uint64) string { return c.kids[kid] }
 }

@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/akutan-dev/akutan/query/parser"
+	"github.com/akutan-dev/akutan/query/planner"
 	"github.com/akutan-dev/akutan/storage"
 )
 
@@ -23,45 +25,77 @@ type Result struct {
 	Rows    [][]Value
 }
 
-// shape turns solutions into the query's output columns and raw cells.
-func shape(q *parser.Query, p *plan, rows []row) ([]string, []row) {
-	if q.Form == parser.FormAsk {
-		return []string{"result"}, []row{{storage.ABool(len(rows) > 0)}}
-	}
-	if len(q.Select) > 0 && q.Select[0].Count != nil {
-		return countColumns(q, p, rows)
-	}
-	cols, idx := projection(q, p)
-	out := make([]row, len(rows))
-	for i, r := range rows {
-		out[i] = make(row, len(idx))
-		for j, v := range idx {
-			out[i][j] = r[v]
-		}
-	}
-	return cols, out
+// output is the last stage of a query: it projects, aggregates, orders,
+// de-duplicates and windows the solutions, names their entities and sends
+// them on.
+type output struct {
+	q     *parser.Query
+	views Views
+	index uint64
+	cols  []string
+	cells []planner.Term // per column: a variable or a constant
+	// visible are the variables a solution consists of (DISTINCT and
+	// COUNT(*) compare these).
+	visible  []int
+	varNames []string
+	names    map[uint64]string
+	seen     map[string]bool // DISTINCT
+	skipped  uint64          // OFFSET so far
+	sent     uint64          // rows sent, for LIMIT
 }
 
-// projection lists the output variables and their numbers.
-func projection(q *parser.Query, p *plan) ([]string, []int) {
-	if q.Star || q.Form == parser.FormFacts {
-		idx := make([]int, len(p.vars))
-		for i := range idx {
-			idx[i] = i
+func newOutput(q *parser.Query, c *compiled, views Views, index uint64) *output {
+	o := &output{q: q, views: views, index: index, names: map[uint64]string{}, seen: map[string]bool{}}
+	vars := c.pq.Vars
+	o.varNames = vars
+	for i := range vars {
+		if !c.pq.Hidden.Has(i) {
+			o.visible = append(o.visible, i)
 		}
-		return append([]string(nil), p.vars...), idx
 	}
-	var cols []string
-	var idx []int
-	for _, item := range q.Select {
-		cols = append(cols, item.Var.Name)
-		idx = append(idx, varNumber(p, item.Var.Name))
+	switch {
+	case q.Form == parser.FormAsk:
+		o.cols = []string{"result"}
+	case isCount(q):
+		for _, item := range q.Select {
+			o.cols = append(o.cols, item.Var.Name)
+		}
+	case q.Form == parser.FormFacts:
+		o.factColumns(c.facts)
+	case q.Star:
+		for _, v := range o.visible {
+			o.cols = append(o.cols, vars[v])
+			o.cells = append(o.cells, planner.Variable(v))
+		}
+	default:
+		for _, item := range q.Select {
+			o.cols = append(o.cols, item.Var.Name)
+			o.cells = append(o.cells, planner.Variable(varNumber(vars, item.Var.Name)))
+		}
 	}
-	return cols, idx
+	return o
 }
 
-func varNumber(p *plan, name string) int {
-	for i, v := range p.vars {
+// factColumns lays out the bare form's answer: each fact pattern's fact
+// ID, subject, predicate and object, suffixed by the pattern's number
+// when there are several.
+func (o *output) factColumns(facts []*planner.Pattern) {
+	for i, p := range facts {
+		suffix := ""
+		if len(facts) > 1 {
+			suffix = fmt.Sprint(i + 1)
+		}
+		for j, name := range []string{"id", "subject", "predicate", "object"} {
+			o.cols = append(o.cols, name+suffix)
+			o.cells = append(o.cells, p.Terms()[j])
+		}
+	}
+}
+
+func isCount(q *parser.Query) bool { return len(q.Select) > 0 && q.Select[0].Count != nil }
+
+func varNumber(vars []string, name string) int {
+	for i, v := range vars {
 		if v == name {
 			return i
 		}
@@ -69,24 +103,148 @@ func varNumber(p *plan, name string) int {
 	return -1
 }
 
-// countColumns evaluates SELECT (COUNT(...) AS ?n) ...: one row.
-func countColumns(q *parser.Query, p *plan, rows []row) ([]string, []row) {
-	var cols []string
-	var out row
-	for _, item := range q.Select {
-		cols = append(cols, item.Var.Name)
-		n := 0
-		of := -1
-		if item.Count.Of != nil {
-			of = varNumber(p, item.Count.Of.Name)
+// describe prints the output stage for explain.
+func (o *output) describe() string {
+	var parts []string
+	switch {
+	case o.q.Form == parser.FormAsk:
+		parts = append(parts, "Ask (stops at the first row)")
+	case isCount(o.q):
+		parts = append(parts, "Count "+strings.Join(o.cols, " "))
+	default:
+		parts = append(parts, "Project "+strings.Join(o.cols, " "))
+	}
+	if o.q.Distinct {
+		parts = append(parts, "Distinct")
+	}
+	if len(o.q.OrderBy) > 0 {
+		var keys []string
+		for _, k := range o.q.OrderBy {
+			dir := "ASC"
+			if k.Desc {
+				dir = "DESC"
+			}
+			keys = append(keys, fmt.Sprintf("%s(?%s)", dir, k.Var.Name))
 		}
-		seen := map[string]bool{}
-		for _, r := range rows {
-			if of >= 0 && r[of].Kind == 0 {
+		parts = append(parts, "OrderBy "+strings.Join(keys, " "))
+	}
+	if o.q.Offset > 0 {
+		parts = append(parts, fmt.Sprintf("Offset %d", o.q.Offset))
+	}
+	if o.q.Limit != nil {
+		parts = append(parts, fmt.Sprintf("Limit %d", *o.q.Limit))
+	}
+	return strings.Join(parts, " | ") + "\n"
+}
+
+// consume reads the plan's rows to the end, or until stop is worth
+// calling (the answer is complete).
+func (o *output) consume(ctx context.Context, in <-chan batch, send func(*Chunk) error, stop func()) error {
+	switch {
+	case o.q.Form == parser.FormAsk:
+		_, ok := <-in
+		stop()
+		return o.sendRows(ctx, send, []row{{storage.ABool(ok)}}, true)
+	case isCount(o.q):
+		var all []row
+		for b := range in {
+			all = append(all, b...)
+		}
+		return o.sendRows(ctx, send, []row{o.count(all)}, true)
+	case len(o.q.OrderBy) > 0:
+		var all []row
+		for b := range in {
+			all = append(all, b...)
+		}
+		if err := o.order(ctx, all); err != nil {
+			return err
+		}
+		_, err := o.window(ctx, send, all)
+		return err
+	}
+	for b := range in {
+		done, err := o.window(ctx, send, b)
+		if err != nil || done {
+			stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// window projects rows, drops duplicates (DISTINCT), applies OFFSET and
+// LIMIT and sends the rest; done is true once LIMIT is reached.
+func (o *output) window(ctx context.Context, send func(*Chunk) error, rows []row) (done bool, err error) {
+	var out []row
+	for _, r := range rows {
+		if o.q.Limit != nil && o.sent >= *o.q.Limit {
+			break
+		}
+		p := o.project(r)
+		if o.q.Distinct {
+			k := rowKey(p, nil)
+			if o.seen[k] {
 				continue
 			}
-			if q.Distinct && of >= 0 {
-				k := objectKey(r[of])
+			o.seen[k] = true
+		}
+		if o.skipped < o.q.Offset {
+			o.skipped++
+			continue
+		}
+		out = append(out, p)
+		o.sent++
+	}
+	done = o.q.Limit != nil && o.sent >= *o.q.Limit
+	if len(out) == 0 {
+		return done, nil
+	}
+	return done, o.sendRows(ctx, send, out, false)
+}
+
+func (o *output) project(r row) row {
+	out := make(row, len(o.cells))
+	for i, c := range o.cells {
+		out[i] = value(c, r)
+	}
+	return out
+}
+
+// rowKey encodes the chosen cells of r (all when cols is nil).
+func rowKey(r row, cols []int) string {
+	var b strings.Builder
+	add := func(v storage.Object) {
+		b.WriteString(objectKey(v))
+		b.WriteByte(0xff)
+	}
+	if cols == nil {
+		for _, v := range r {
+			add(v)
+		}
+	}
+	for _, c := range cols {
+		add(r[c])
+	}
+	return b.String()
+}
+
+// count evaluates SELECT (COUNT(...) AS ?n) ...: one row. With DISTINCT,
+// COUNT(?x) counts distinct values and COUNT(*) distinct solutions.
+func (o *output) count(rows []row) row {
+	var out row
+	for _, item := range o.q.Select {
+		cols := o.visible
+		if item.Count.Of != nil {
+			cols = []int{varNumber(o.vars(), item.Count.Of.Name)}
+		}
+		n := 0
+		seen := map[string]bool{}
+		for _, r := range rows {
+			if item.Count.Of != nil && r[cols[0]].Kind == 0 {
+				continue
+			}
+			if o.q.Distinct {
+				k := rowKey(r, cols)
 				if seen[k] {
 					continue
 				}
@@ -96,50 +254,42 @@ func countColumns(q *parser.Query, p *plan, rows []row) ([]string, []row) {
 		}
 		out = append(out, storage.AInt64(int64(n), 0))
 	}
-	return cols, []row{out}
-}
-
-func distinct(rows []row) []row {
-	seen := map[string]bool{}
-	var out []row
-	for _, r := range rows {
-		var b strings.Builder
-		for _, v := range r {
-			b.WriteString(objectKey(v))
-			b.WriteByte(0xff)
-		}
-		if !seen[b.String()] {
-			seen[b.String()] = true
-			out = append(out, r)
-		}
-	}
 	return out
 }
 
-// sortRows orders rows by the ORDER BY keys: unbound first, then by kind,
-// entities by external name, literals by value.
-func sortRows(q *parser.Query, cols []string, rows []row, names map[uint64]string) {
+func (o *output) vars() []string { return o.varNames }
+
+// order sorts solutions by the ORDER BY keys: unbound first, then by
+// kind; entities by external name, literals by value.
+func (o *output) order(ctx context.Context, rows []row) error {
 	type key struct {
-		col  int
+		v    int
 		desc bool
 	}
 	var keys []key
-	for _, k := range q.OrderBy {
-		for i, c := range cols {
-			if c == k.Var.Name {
-				keys = append(keys, key{i, k.Desc})
-			}
+	var kids []uint64
+	for _, k := range o.q.OrderBy {
+		v := varNumber(o.vars(), k.Var.Name)
+		if v < 0 {
+			continue // the parser only lets bound variables through
 		}
+		keys = append(keys, key{v, k.Desc})
+		for _, r := range rows {
+			kids = appendKIDs(kids, r[v])
+		}
+	}
+	if err := o.resolve(ctx, kids); err != nil {
+		return err
 	}
 	sort.SliceStable(rows, func(a, b int) bool {
 		for _, k := range keys {
-			c := compareForOrder(rows[a][k.col], rows[b][k.col], names)
-			if c != 0 {
+			if c := compareForOrder(rows[a][k.v], rows[b][k.v], o.names); c != 0 {
 				return (c < 0) != k.desc
 			}
 		}
 		return false
 	})
+	return nil
 }
 
 func compareForOrder(a, b storage.Object, names map[uint64]string) int {
@@ -154,63 +304,63 @@ func compareForOrder(a, b storage.Object, names map[uint64]string) int {
 	return storage.CompareObjects(a, b)
 }
 
-func window(rows []row, offset uint64, limit *uint64) []row {
-	if offset >= uint64(len(rows)) {
-		return nil
-	}
-	rows = rows[offset:]
-	if limit != nil && *limit < uint64(len(rows)) {
-		rows = rows[:*limit]
-	}
-	return rows
-}
-
-// entityKIDs lists the KIDs that formatting rows needs names for.
-func entityKIDs(rows []row) []uint64 {
-	var kids []uint64
-	for _, r := range rows {
-		for _, v := range r {
-			switch {
-			case v.Kind == storage.KindEntity:
-				kids = append(kids, v.Entity)
-			case v.Unit != 0:
-				kids = append(kids, v.Unit)
-			}
-		}
+func appendKIDs(kids []uint64, v storage.Object) []uint64 {
+	switch {
+	case v.Kind == storage.KindEntity:
+		kids = append(kids, v.Entity)
+	case v.Unit != 0:
+		kids = append(kids, v.Unit)
 	}
 	return kids
 }
 
-// finish orders, windows and formats the shaped rows.
-func (e *executor) finish(ctx context.Context, q *parser.Query, cols []string, rows []row) (*Result, error) {
-	if q.Distinct {
-		rows = distinct(rows)
-	}
-	var names map[uint64]string
-	var err error
-	if len(q.OrderBy) > 0 {
-		if names, err = ResolveKIDs(ctx, e.views, e.index, entityKIDs(rows)); err != nil {
-			return nil, err
-		}
-		sortRows(q, cols, rows, names)
-	}
-	rows = window(rows, q.Offset, q.Limit)
-	if names == nil {
-		if names, err = ResolveKIDs(ctx, e.views, e.index, entityKIDs(rows)); err != nil {
-			return nil, err
+// resolve names the KIDs not named yet.
+func (o *output) resolve(ctx context.Context, kids []uint64) error {
+	var need []uint64
+	for _, k := range kids {
+		if _, ok := o.names[k]; !ok {
+			need = append(need, k)
+			o.names[k] = "" // asked: an unnamed KID prints as #kid
 		}
 	}
-	name := func(kid uint64) string { return names[kid] }
-	res := &Result{Index: e.index, Columns: cols, Rows: make([][]Value, len(rows))}
+	if len(need) == 0 {
+		return nil
+	}
+	got, err := ResolveKIDs(ctx, o.views, o.index, need)
+	if err != nil {
+		return err
+	}
+	for k, n := range got {
+		o.names[k] = n
+	}
+	return nil
+}
+
+// sendRows names the rows' entities and sends them as one chunk.
+func (o *output) sendRows(ctx context.Context, send func(*Chunk) error, rows []row, always bool) error {
+	var kids []uint64
+	for _, r := range rows {
+		for _, v := range r {
+			kids = appendKIDs(kids, v)
+		}
+	}
+	if err := o.resolve(ctx, kids); err != nil {
+		return err
+	}
+	name := func(kid uint64) string { return o.names[kid] }
+	chunk := &Chunk{Rows: make([][]Value, len(rows))}
 	for i, r := range rows {
-		res.Rows[i] = make([]Value, len(r))
+		chunk.Rows[i] = make([]Value, len(r))
 		for j, v := range r {
 			if v.Kind == 0 {
-				res.Rows[i][j] = Value{Unbound: true}
+				chunk.Rows[i][j] = Value{Unbound: true}
 				continue
 			}
-			res.Rows[i][j] = Value{Object: v, Text: parser.FormatObject(v, name)}
+			chunk.Rows[i][j] = Value{Object: v, Text: parser.FormatObject(v, name)}
 		}
 	}
-	return res, nil
+	if len(rows) == 0 && !always {
+		return nil
+	}
+	return send(chunk)
 }

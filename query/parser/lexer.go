@@ -11,28 +11,28 @@ import (
 type tokKind int
 
 const (
-	tokEOF      tokKind = iota
-	tokError            // a lexical error; token.val holds the message
-	tokNewline          // fact patterns are line-oriented, so newlines are tokens
-	tokDot              // .
-	tokLBrace           // {
-	tokRBrace           // }
-	tokLParen           // (
-	tokRParen           // )
-	tokComma            // ,
-	tokSemicolon        // ; between the operations of an update
-	tokStar             // *
-	tokQuestion         // a `?` that does not start a variable: the optional marker
-	tokCarets           // ^^
-	tokWord             // a bare word: a keyword, true, false or INF
-	tokVar              // ?name; val is the name
-	tokEntity           // <name>; val is the name
-	tokQName            // prefix:local; val is the whole QName
-	tokKID              // #digits; val is the digits
-	tokBlank            // _:name; val is the name
-	tokString           // "..."; val is the decoded string, lang the tag
-	tokNumber           // val is the number as written, sign included
-	tokTime             // '...'; val is the text between the quotes
+	tokEOF       tokKind = iota
+	tokError             // a lexical error; token.val holds the message
+	tokNewline           // fact patterns are line-oriented, so newlines are tokens
+	tokDot               // .
+	tokLBrace            // {
+	tokRBrace            // }
+	tokLParen            // (
+	tokRParen            // )
+	tokComma             // ,
+	tokSemicolon         // ; between the operations of an update
+	tokStar              // *
+	tokQuestion          // a `?` that does not start a variable: the optional marker
+	tokCarets            // ^^
+	tokWord              // a bare word: a keyword, true, false or INF
+	tokVar               // ?name; val is the name
+	tokEntity            // <name>; val is the name
+	tokQName             // prefix:local; val is the whole QName
+	tokKID               // #digits; val is the digits
+	tokBlank             // _:name; val is the name
+	tokString            // "..."; val is the decoded string, lang the tag
+	tokNumber            // val is the number as written, sign included
+	tokTime              // '...'; val is the text between the quotes
 )
 
 // token is one lexical token.

@@ -67,10 +67,15 @@ func newBuilder(names map[string]uint64) *builder {
 
 // build makes the transaction for req from the graph as of index.
 func build(ctx context.Context, views engine.Views, index uint64, req Request) (*builder, error) {
-	names, err := engine.ResolveNames(ctx, views, index, namesIn(req))
+	names, err := engine.ResolveNames(ctx, views, index, distinct(namesIn(req)))
 	if err != nil {
 		return nil, err
 	}
+	return buildWith(ctx, views, index, req, names)
+}
+
+// buildWith is build given the external names that exist at index.
+func buildWith(ctx context.Context, views engine.Views, index uint64, req Request, names map[string]uint64) (*builder, error) {
 	b := newBuilder(names)
 	b.tx.ReadIndex = index
 	if err := b.placeDeletes(ctx, views, index, req.Delete.Facts); err != nil {

@@ -62,6 +62,11 @@ func Insert(ctx context.Context, views engine.Views, log Log, ins *parser.Insert
 // else abort and start over. Views hold the transaction's keys pending
 // until the decision, so no query sees half of it.
 func Apply(ctx context.Context, views engine.Views, log Log, req Request) (Result, error) {
+	return apply(ctx, views, log, nil, req)
+}
+
+// apply is Apply, coordinating new names through claims (which may be nil).
+func apply(ctx context.Context, views engine.Views, log Log, claims *nameClaims, req Request) (Result, error) {
 	if req.Delete == nil {
 		req.Delete = &parser.Insert{}
 	}
@@ -69,7 +74,7 @@ func Apply(ctx context.Context, views engine.Views, log Log, req Request) (Resul
 		req.Insert = &parser.Insert{}
 	}
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		res, done, err := attemptOnce(ctx, views, log, req)
+		res, done, err := attemptOnce(ctx, views, log, claims, req)
 		if err != nil || done {
 			res.Attempts = attempt
 			return res, err
@@ -79,12 +84,25 @@ func Apply(ctx context.Context, views engine.Views, log Log, req Request) (Resul
 }
 
 // attemptOnce makes one attempt; done is false when it must be retried.
-func attemptOnce(ctx context.Context, views engine.Views, log Log, req Request) (Result, bool, error) {
-	readIndex, err := log.LastIndex(ctx)
+func attemptOnce(ctx context.Context, views engine.Views, log Log, claims *nameClaims, req Request) (res Result, done bool, err error) {
+	names := distinct(namesIn(req))
+	f, err := claims.takeOff(ctx, names)
 	if err != nil {
-		return Result{}, false, fmt.Errorf("reading the log's last index: %w", err)
+		return Result{}, false, err
 	}
-	b, err := build(ctx, views, readIndex, req)
+	defer func() { claims.land(f, res.Index, done && err == nil) }()
+	readIndex, known, claimed, err := claims.readAndClaim(ctx, f, names, func() (uint64, map[string]uint64, error) {
+		readIndex, err := log.LastIndex(ctx)
+		if err != nil {
+			return 0, nil, fmt.Errorf("reading the log's last index: %w", err)
+		}
+		known, err := engine.ResolveNames(ctx, views, readIndex, names)
+		return readIndex, known, err
+	})
+	if err != nil || !claimed {
+		return Result{}, false, err // not claimed: another request is creating a name
+	}
+	b, err := buildWith(ctx, views, readIndex, req, known)
 	if err != nil {
 		return Result{}, false, err
 	}

@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/akutan-dev/akutan/query/engine"
+	"github.com/akutan-dev/akutan/wire"
 )
 
 // maxBodyBytes bounds an HTTP request body.
@@ -18,6 +21,10 @@ func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/query", s.handleQuery)
 	mux.HandleFunc("POST /v1/insert", s.handleInsert)
+	mux.HandleFunc("POST /v1/delete", s.handleChange(s.Delete))
+	mux.HandleFunc("POST /v1/update", s.handleChange(s.Update))
+	mux.HandleFunc("GET /v1/members", s.handleMembers)
+	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -30,13 +37,18 @@ func (s *Server) httpHandler() http.Handler {
 type QueryRequest struct {
 	Query string `json:"query"`
 	Index uint64 `json:"index"`
+	// Consistency is "linearizable" (the default) or "recent".
+	Consistency string `json:"consistency"`
+	Explain     bool   `json:"explain"`
 }
 
 // QueryResponse is the JSON answer to a query; unbound values are null.
 type QueryResponse struct {
-	Index   uint64      `json:"index"`
-	Columns []string    `json:"columns"`
-	Rows    [][]*string `json:"rows"`
+	Index    uint64      `json:"index"`
+	Columns  []string    `json:"columns"`
+	Rows     [][]*string `json:"rows"`
+	Plan     string      `json:"plan,omitempty"`
+	Analysis string      `json:"analysis,omitempty"`
 }
 
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
@@ -44,22 +56,52 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req, func(text string) { req.Query = text }) {
 		return
 	}
-	res, err := s.Query(r.Context(), req.Query, req.Index)
+	cons, err := ParseConsistency(req.Consistency)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	out := QueryResponse{Index: res.Index, Columns: res.Columns, Rows: make([][]*string, len(res.Rows))}
-	for i, row := range res.Rows {
-		out.Rows[i] = make([]*string, len(row))
-		for j, v := range row {
-			if !v.Unbound {
-				text := v.Text
-				out.Rows[i][j] = &text
+	out := QueryResponse{Rows: [][]*string{}}
+	err = s.QueryStream(r.Context(), QueryParams{Text: req.Query, Index: req.Index, Consistency: cons, Explain: req.Explain},
+		func(c *engine.Chunk) error {
+			if c.Columns != nil {
+				out.Index, out.Columns, out.Plan = c.Index, c.Columns, c.Plan
 			}
-		}
+			out.Analysis += c.Analysis
+			for _, row := range c.Rows {
+				out.Rows = append(out.Rows, jsonRow(row))
+			}
+			return nil
+		})
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// jsonRow turns a row into JSON cells: text, or null when unbound.
+func jsonRow(row []engine.Value) []*string {
+	out := make([]*string, len(row))
+	for j, v := range row {
+		if !v.Unbound {
+			text := v.Text
+			out[j] = &text
+		}
+	}
+	return out
+}
+
+// ParseConsistency reads a consistency name: "" or "linearizable", or
+// "recent".
+func ParseConsistency(name string) (wire.Consistency, error) {
+	switch strings.ToLower(name) {
+	case "", "linearizable":
+		return wire.Consistency_CONSISTENCY_LINEARIZABLE, nil
+	case "recent":
+		return wire.Consistency_CONSISTENCY_RECENT, nil
+	}
+	return 0, fmt.Errorf("%w: consistency must be linearizable or recent, not %q", ErrInvalid, name)
 }
 
 // InsertRequest is the body of POST /v1/insert. A body that is not JSON is

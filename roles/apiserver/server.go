@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/query/parser"
+	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/update"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
@@ -38,22 +40,36 @@ type Config struct {
 	GossipKey  []byte
 	Logger     zerolog.Logger
 	Registry   *prometheus.Registry // nil: a private one
+	// TxTimeout is how long a transaction may stay undecided before this
+	// server's timer aborts it; 0 means DefaultTxTimeout.
+	TxTimeout time.Duration
+	// DisableHedging stops racing a second view replica when one is slow.
+	DisableHedging bool
+	// MaxLogVersion is the newest log format the server claims to read
+	// (advertised in gossip for `akutan ctl log upgrade`); 0: all this
+	// binary supports.
+	MaxLogVersion uint32
 }
 
 // Server is a running API server.
 type Server struct {
-	cfg     Config
-	log     zerolog.Logger
-	logc    *logclient.Client
-	gossip  *gossip.Node
-	views   *viewclient.Client
-	engine  *engine.Engine
-	metrics *metrics
+	cfg    Config
+	log    zerolog.Logger
+	logc   *logclient.Client
+	gossip *gossip.Node
+	views  *viewclient.Client
+	engine *engine.Engine
+	stats  *statsCache // the views' statistics, for the planner
+	// inserter keeps concurrent inserts from creating a name twice.
+	inserter *update.Inserter
+	metrics  *metrics
 
 	grpcLis net.Listener
 	grpc    *grpc.Server
 	httpLis net.Listener
 	http    *http.Server
+
+	stopTimer context.CancelFunc
 
 	wg   sync.WaitGroup
 	once sync.Once
@@ -88,9 +104,16 @@ func (s *Server) start(ctx context.Context) error {
 	if s.gossip, err = gossip.Start(ctx, s.gossipConfig(), s.meta()); err != nil {
 		return err
 	}
-	s.views = viewclient.New(s.gossip.Members)
-	s.engine = engine.New(s.views)
+	s.views, err = viewclient.New(s.gossip.Members, viewclient.WithLocalDC(s.cfg.DC),
+		viewclient.WithHedging(!s.cfg.DisableHedging), viewclient.WithRegisterer(s.cfg.Registry))
+	if err != nil {
+		return err
+	}
+	s.stats = s.startStats()
+	s.engine = engine.New(s.views, engine.WithStats(s.stats.get))
+	s.inserter = update.NewInserter(s.views, s.logc)
 	s.serve()
+	s.startTimer()
 	s.log.Info().Str("grpc", s.GRPCAddr()).Str("http", s.HTTPAddr()).Str("gossip", s.gossip.Addr()).Msg("api serving")
 	return nil
 }
@@ -98,6 +121,7 @@ func (s *Server) start(ctx context.Context) error {
 func (s *Server) serve() {
 	s.grpc = grpc.NewServer()
 	wire.RegisterAPIServer(s.grpc, &service{s: s})
+	wire.RegisterStatusServer(s.grpc, &statusService{s: s})
 	s.goRun(func() { _ = s.grpc.Serve(s.grpcLis) })
 	if s.httpLis != nil {
 		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
@@ -136,7 +160,7 @@ func (s *Server) meta() gossip.Meta {
 		GRPCAddr:      s.GRPCAddr(),
 		HTTPAddr:      s.HTTPAddr(),
 		Serving:       true,
-		MaxLogVersion: logentry.MaxSupportedVersion,
+		MaxLogVersion: cmp.Or(s.cfg.MaxLogVersion, logentry.MaxSupportedVersion),
 	}
 }
 
@@ -159,6 +183,9 @@ func (s *Server) HTTPAddr() string {
 // Stop leaves gossip and stops serving.
 func (s *Server) Stop() {
 	s.once.Do(func() {
+		if s.stopTimer != nil {
+			s.stopTimer()
+		}
 		if s.gossip != nil {
 			s.gossip.Leave(time.Second)
 			s.gossip.Stop()
@@ -175,6 +202,9 @@ func (s *Server) Stop() {
 		} else if s.grpcLis != nil {
 			s.grpcLis.Close()
 		}
+		if s.stats != nil {
+			s.stats.close()
+		}
 		s.wg.Wait()
 		if s.views != nil {
 			s.views.Close()
@@ -188,33 +218,6 @@ func (s *Server) Stop() {
 // ErrInvalid marks a request the client must fix.
 var ErrInvalid = errors.New("invalid request")
 
-// Query parses and runs a query at index (0: the log's current last index).
-func (s *Server) Query(ctx context.Context, text string, index uint64) (*engine.Result, error) {
-	start := time.Now()
-	res, err := s.query(ctx, text, index)
-	s.metrics.observe("query", start, err)
-	return res, err
-}
-
-func (s *Server) query(ctx context.Context, text string, index uint64) (*engine.Result, error) {
-	q, err := parser.ParseQuery(text)
-	if err != nil {
-		return nil, fmt.Errorf("%w: parsing query: %v", ErrInvalid, err)
-	}
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	last, err := s.logc.LastIndex(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the log's last index: %w", err)
-	}
-	if index == 0 {
-		index = last
-	} else if index > last {
-		return nil, fmt.Errorf("%w: index %d is beyond the log's last index %d", ErrInvalid, index, last)
-	}
-	return s.engine.Run(ctx, q, index)
-}
-
 // Insert parses and applies an insert request atomically.
 func (s *Server) Insert(ctx context.Context, format, data string) (update.Result, error) {
 	start := time.Now()
@@ -224,20 +227,29 @@ func (s *Server) Insert(ctx context.Context, format, data string) (update.Result
 }
 
 func (s *Server) insert(ctx context.Context, format, data string) (update.Result, error) {
-	if format != "" && format != "tsv" {
-		return update.Result{}, fmt.Errorf("%w: unknown insert format %q (supported: tsv)", ErrInvalid, format)
-	}
-	req, err := parser.ParseInsert(data)
+	req, err := parseInsert(format, data)
 	if err != nil {
 		return update.Result{}, fmt.Errorf("%w: parsing insert: %v", ErrInvalid, err)
 	}
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	res, err := update.Insert(ctx, s.views, s.logc, req)
+	res, err := s.inserter.Insert(ctx, req)
 	if errors.Is(err, update.ErrTooLarge) {
 		return res, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return res, err
+}
+
+// parseInsert parses insert data in any supported format: tsv, or the RDF
+// formats of package rdf (ntriples, turtle, with parameters).
+func parseInsert(format, data string) (*parser.Insert, error) {
+	switch {
+	case format == "" || format == "tsv":
+		return parser.ParseInsert(data)
+	case rdf.IsRDFFormat(format):
+		return rdf.ParseInsert(format, data)
+	}
+	return nil, fmt.Errorf("unknown insert format %q (supported: tsv, ntriples, turtle)", format)
 }
 
 func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

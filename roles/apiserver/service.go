@@ -27,22 +27,48 @@ func (a *service) Insert(ctx context.Context, req *wire.InsertRequest) (*wire.In
 	return &wire.InsertReply{Index: res.Index, FactsInserted: uint64(res.Inserted), FactsExisting: uint64(res.Existing)}, nil
 }
 
+// Query streams the answer as the engine produces it: a header chunk, then
+// rows in chunks of at most rowsPerChunk, then (explain) operator stats.
 func (a *service) Query(req *wire.QueryRequest, st wire.API_QueryServer) error {
-	res, err := a.s.Query(st.Context(), req.Query, req.Index)
+	p := QueryParams{Text: req.Query, Index: req.Index, Consistency: req.Consistency, Explain: req.Explain}
+	err := a.s.QueryStream(st.Context(), p, func(c *engine.Chunk) error {
+		return sendChunk(st, c)
+	})
 	if err != nil {
 		return grpcError(err)
 	}
-	chunk := &wire.QueryChunk{Index: res.Index, Columns: res.Columns}
-	for _, r := range res.Rows {
-		chunk.Rows = append(chunk.Rows, wireRow(r))
-		if len(chunk.Rows) == rowsPerChunk {
-			if err := st.Send(chunk); err != nil {
-				return err
-			}
-			chunk = &wire.QueryChunk{Index: res.Index}
-		}
+	return nil
+}
+
+func sendChunk(st wire.API_QueryServer, c *engine.Chunk) error {
+	out := &wire.QueryChunk{Index: c.Index, Columns: c.Columns, Plan: c.Plan, Analysis: c.Analysis}
+	for i, op := range c.Operators {
+		w := wireOperator(op)
+		w.Id = uint32(i)
+		out.Operators = append(out.Operators, w)
 	}
-	return st.Send(chunk)
+	rows := c.Rows
+	for {
+		n := min(len(rows), rowsPerChunk)
+		for _, r := range rows[:n] {
+			out.Rows = append(out.Rows, wireRow(r))
+		}
+		rows = rows[n:]
+		if err := st.Send(out); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		out = &wire.QueryChunk{}
+	}
+}
+
+func wireOperator(op engine.OperatorStats) *wire.OperatorStats {
+	return &wire.OperatorStats{
+		Depth: uint32(op.Depth), Operator: op.Label, EstRows: op.EstRows, EstCost: op.EstCost,
+		Rows: op.Rows, Rpcs: op.RPCs, Lookups: op.Lookups, Nanos: op.Duration.Nanoseconds(),
+	}
 }
 
 func wireRow(r []engine.Value) *wire.Row {

@@ -1,19 +1,235 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/roles/apiserver"
+	"github.com/akutan-dev/akutan/wire"
 )
+
+// DefaultAPIHTTPAddr is where `akutan local` serves HTTP.
+const DefaultAPIHTTPAddr = "127.0.0.1:9988"
 
 // ctlVerifyCommand is `akutan ctl verify`: compare the state digests of all
 // replicas of each view range.
+//
+// The CLI cannot join gossip (it has no gossip address of its own), so it
+// asks an API server for the members it knows, over HTTP (GET
+// /v1/members), then asks each serving view for its digest over gRPC
+// (ViewBoot.Digest).
 func ctlVerifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "compare the digests of all replicas of each view range",
-		Action: func(*cli.Context) error {
-			return fmt.Errorf("not implemented yet")
+		Description: "Finds the views through the API server at --api-http (GET /v1/members), groups the serving\n" +
+			"views by space and hash range, and compares each group's state digests at a common log index: the\n" +
+			"lowest index any replica of the group has applied. Prints one row per replica; exits with status 1\n" +
+			"if the replicas of some range disagree or cannot be asked. Views that are booting are listed but\n" +
+			"not compared.",
+		Flags: []cli.Flag{
+			str("api-http", DefaultAPIHTTPAddr, "API server's HTTP `HOST:PORT` (lists the views it finds through gossip)"),
+			dur("timeout", 60*time.Second, "give up after this long"),
 		},
+		Action: runVerify,
 	}
+}
+
+func runVerify(c *cli.Context) error {
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	defer cancel()
+	members, err := fetchMembers(ctx, c.String("api-http"))
+	if err != nil {
+		return err
+	}
+	groups := groupViews(members)
+	if len(groups) == 0 {
+		return fmt.Errorf("the API server at %s knows no views", c.String("api-http"))
+	}
+	bad := 0
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SPACE\tRANGE\tINDEX\tREPLICA\tDIGEST\tRESULT")
+	for _, g := range groups {
+		if !verifyGroup(ctx, g) {
+			bad++
+		}
+		g.print(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("printing the table: %w", err)
+	}
+	if bad > 0 {
+		return fmt.Errorf("the replicas of %d of %d ranges disagree or could not be compared", bad, len(groups))
+	}
+	fmt.Printf("all %d ranges agree\n", len(groups))
+	return nil
+}
+
+// fetchMembers asks the API server for the gossip members it knows.
+func fetchMembers(ctx context.Context, addr string) ([]apiserver.Member, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v1/members", nil)
+	if err != nil {
+		return nil, fmt.Errorf("asking %s for the cluster's members: %w", addr, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("asking %s for the cluster's members: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading the members from %s: %w", addr, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("asking %s for the cluster's members: %s: %s", addr, resp.Status, body)
+	}
+	var out apiserver.MembersResponse
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("decoding the members from %s: %w", addr, err)
+	}
+	return out.Members, nil
+}
+
+// replica is one view of a group and what verify learned about it.
+type replica struct {
+	name, addr string
+	state      string // gossip state; "" when serving
+	digest     uint64
+	fetched    bool // digest is set
+	err        error
+}
+
+// viewGroup is the views of one space and range.
+type viewGroup struct {
+	space    string
+	rng      space.Range
+	replicas []*replica
+	index    uint64
+	result   string
+}
+
+// groupViews groups the views by space and range, sorted.
+func groupViews(members []apiserver.Member) []*viewGroup {
+	byKey := map[string]*viewGroup{}
+	var groups []*viewGroup
+	for _, m := range members {
+		if m.Meta.Role != "view" {
+			continue
+		}
+		key := m.Meta.Space + " " + m.Meta.Range().String()
+		g := byKey[key]
+		if g == nil {
+			g = &viewGroup{space: m.Meta.Space, rng: m.Meta.Range()}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		state := m.Meta.State
+		if !m.Meta.Serving && state == "" {
+			state = "not serving"
+		}
+		g.replicas = append(g.replicas, &replica{name: m.Name, addr: m.Meta.GRPCAddr, state: state})
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		if groups[i].space != groups[j].space {
+			return groups[i].space < groups[j].space
+		}
+		return groups[i].rng.Start < groups[j].rng.Start || groups[i].rng.Start == groups[j].rng.Start && groups[i].rng.End < groups[j].rng.End
+	})
+	for _, g := range groups {
+		sort.Slice(g.replicas, func(i, j int) bool { return g.replicas[i].addr < g.replicas[j].addr })
+	}
+	return groups
+}
+
+// verifyGroup compares the serving replicas' digests at the lowest index
+// they have all applied, and reports whether they agree.
+func verifyGroup(ctx context.Context, g *viewGroup) bool {
+	serving := g.serving()
+	if len(serving) == 0 {
+		g.result = "NO SERVING REPLICA"
+		return false
+	}
+	applied := make([]uint64, len(serving))
+	for i, r := range serving {
+		reply, err := askDigest(ctx, r.addr, 0)
+		if err != nil {
+			r.err = err
+			g.result = "ERROR"
+			return false
+		}
+		applied[i] = reply.AppliedIndex
+	}
+	g.index = applied[0]
+	for _, a := range applied {
+		g.index = min(g.index, a)
+	}
+	return g.compare(ctx, serving)
+}
+
+// compare fetches every serving replica's digest at g.index.
+func (g *viewGroup) compare(ctx context.Context, serving []*replica) bool {
+	g.result = "OK"
+	for _, r := range serving {
+		reply, err := askDigest(ctx, r.addr, g.index)
+		if err != nil {
+			r.err, g.result = err, "ERROR"
+			continue
+		}
+		r.digest, r.fetched = reply.Digest, true
+		if r.digest != serving[0].digest && g.result == "OK" {
+			g.result = "MISMATCH"
+		}
+	}
+	return g.result == "OK"
+}
+
+func (g *viewGroup) serving() []*replica {
+	var out []*replica
+	for _, r := range g.replicas {
+		if r.state == "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (g *viewGroup) print(w io.Writer) {
+	for _, r := range g.replicas {
+		digest := fmt.Sprintf("%016x", r.digest)
+		switch {
+		case r.err != nil:
+			digest = "error: " + r.err.Error()
+		case r.state != "":
+			digest = r.state + " (not compared)"
+		case !r.fetched:
+			digest = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", g.space, g.rng, g.index, r.addr, digest, g.result)
+	}
+}
+
+// askDigest asks one view for its digest at index (0: at its applied index).
+func askDigest(ctx context.Context, addr string, index uint64) (*wire.DigestReply, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("connecting to view %s: %w", addr, err)
+	}
+	defer conn.Close()
+	reply, err := wire.NewViewBootClient(conn).Digest(ctx, &wire.DigestRequest{Index: index})
+	if err != nil {
+		return nil, rpcError(fmt.Sprintf("asking view %s for its digest", addr), err)
+	}
+	return reply, nil
 }

@@ -1,20 +1,62 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/wire"
 )
 
+// Bulk-load defaults. A batch must fit one log entry (update.MaxEntryBytes,
+// 4 MiB, which also counts the names of new entities) and one gRPC message
+// (4 MiB by default), so batches stop at 2 MiB of N-Triples text; a batch
+// the server still finds too large is split in two and retried.
+const (
+	defaultBatchFacts = 10000
+	maxBatchBytes     = 2 << 20
+	defaultParallel   = 4
+	unavailableTries  = 3
+)
+
 func insertCommand() *cli.Command {
+	flags := append(clientFlags(),
+		str("format", "", "input `FORMAT`: tsv, ntriples or turtle (default: from the file's extension .tsv, .nt or .ttl, each optionally .gz; else tsv)"),
+		num("skip", 0, "skip the first `N` facts (RDF only): resume a load that stopped after N facts"),
+		str("load-id", "", "blank node scope `ID` of an RDF load (default: random); pass the ID a stopped load printed to resume it"),
+		num("batch", defaultBatchFacts, "facts per request for RDF loads (`N`)"),
+		num("parallel", defaultParallel, "requests in flight at once for RDF loads (`N`)"),
+		str("base", "", "base `IRI` for relative IRIs in Turtle (default: the file's file:// URL)"),
+	)
 	return withConfig(&cli.Command{
-		Name:      "insert",
-		Usage:     "insert facts from a file (or - for standard input)",
+		Name:  "insert",
+		Usage: "insert facts from a file (or - for standard input)",
+		Description: "TSV is sent as one atomic request. N-Triples and Turtle are streamed in batches of\n" +
+			"--batch facts, each atomic, --parallel at a time; --timeout applies to each request.\n" +
+			"Blank nodes of one load name the same entity in every batch: label L becomes the\n" +
+			"entity _:load-<ID>-L. If a load stops, it prints how many facts are in; rerun with\n" +
+			"--skip N --load-id ID to resume (facts already present are not duplicated).",
 		ArgsUsage: "FILE|-",
-		Flags:     append(clientFlags(), str("format", "tsv", "input `FORMAT`: tsv")),
+		Flags:     flags,
 		Action:    runInsert,
 	})
 }
@@ -23,9 +65,84 @@ func runInsert(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return fmt.Errorf("insert takes one FILE (or - for standard input)")
 	}
-	data, err := readInput(c.Args().First())
+	name := c.Args().First()
+	format := c.String("format")
+	if format == "" {
+		format = guessFormat(name)
+	}
+	switch format {
+	case "tsv":
+		if c.Uint64("skip") != 0 {
+			return fmt.Errorf("--skip applies to ntriples and turtle only: a tsv file is inserted atomically")
+		}
+		return insertTSV(c, name)
+	case "ntriples", "turtle":
+		return loadRDF(c, name, format)
+	}
+	return fmt.Errorf("--format %q: want tsv, ntriples or turtle", format)
+}
+
+// guessFormat picks a format from the file name, looking through .gz.
+func guessFormat(name string) string {
+	switch filepath.Ext(strings.TrimSuffix(strings.ToLower(name), ".gz")) {
+	case ".nt":
+		return "ntriples"
+	case ".ttl":
+		return "turtle"
+	}
+	return "tsv"
+}
+
+// openInput opens the named file, or standard input for "-", counting the
+// bytes read and decompressing gzip (found by its magic number). size is
+// the file's size, or -1 when unknown.
+func openInput(name string) (r io.Reader, counted *countingReader, size int64, closeFn func(), err error) {
+	f, size := os.Stdin, int64(-1)
+	closeFn = func() {}
+	if name != "-" {
+		if f, err = os.Open(name); err != nil {
+			return nil, nil, 0, nil, fmt.Errorf("opening %s: %w", name, err)
+		}
+		closeFn = func() { f.Close() }
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+	}
+	counted = &countingReader{r: f}
+	br := bufio.NewReaderSize(counted, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			closeFn()
+			return nil, nil, 0, nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		return gz, counted, size, closeFn, nil
+	}
+	return br, counted, size, closeFn, nil
+}
+
+// countingReader counts the bytes read through it, for progress.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// insertTSV sends a whole TSV file as one atomic request.
+func insertTSV(c *cli.Context, name string) error {
+	r, _, _, closeIn, err := openInput(name)
 	if err != nil {
 		return err
+	}
+	data, err := io.ReadAll(r)
+	closeIn()
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
 	}
 	api, closeAPI, err := dialAPI(c)
 	if err != nil {
@@ -34,10 +151,356 @@ func runInsert(c *cli.Context) error {
 	defer closeAPI()
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
-	res, err := api.Insert(ctx, &wire.InsertRequest{Format: c.String("format"), Data: data})
+	res, err := api.Insert(ctx, &wire.InsertRequest{Format: "tsv", Data: string(data)})
 	if err != nil {
 		return rpcError("insert failed", err)
 	}
 	fmt.Printf("inserted %d facts (%d already present) at log index %d\n", res.FactsInserted, res.FactsExisting, res.Index)
 	return nil
+}
+
+// loadRDF streams an N-Triples or Turtle file to the API in batches.
+func loadRDF(c *cli.Context, name, format string) error {
+	l, err := newLoader(c, name, format)
+	if err != nil {
+		return err
+	}
+	in, counted, size, closeIn, err := openInput(name)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	api, closeAPI, err := dialAPI(c)
+	if err != nil {
+		return err
+	}
+	defer closeAPI()
+	l.api = api
+	l.progress = newProgress(counted, size)
+	return l.run(c.Context, l.reader(in))
+}
+
+// loader is one bulk load.
+type loader struct {
+	api        wire.APIClient
+	name       string // the input, for messages
+	input      string // its format: ntriples or turtle
+	format     rdf.Format
+	base       string
+	timeout    time.Duration
+	batchFacts int
+	parallel   int
+	skip       uint64
+	progress   *progress
+	tally      tally
+}
+
+func newLoader(c *cli.Context, name, format string) (*loader, error) {
+	id := c.String("load-id")
+	if id == "" {
+		id = randomLoadID()
+		if c.Uint64("skip") > 0 {
+			fmt.Fprintf(os.Stderr, "warning: --skip without --load-id: blank nodes get new entities, unlike those of the run being resumed\n")
+		}
+	} else if !rdf.ValidLoadID(id) {
+		return nil, fmt.Errorf("--load-id %q: want 1 to 64 letters, digits, '-' or '_'", id)
+	}
+	batchFacts, parallel := c.Uint64("batch"), c.Uint64("parallel")
+	if batchFacts == 0 || batchFacts > 1<<20 || parallel == 0 || parallel > 64 {
+		return nil, fmt.Errorf("--batch must be in 1..1048576 and --parallel in 1..64")
+	}
+	l := &loader{
+		name: name, input: format, format: rdf.Format{Name: "ntriples", LoadID: id}, timeout: c.Duration("timeout"),
+		batchFacts: int(batchFacts), parallel: int(parallel), skip: c.Uint64("skip"),
+		base: c.String("base"),
+	}
+	if format == "turtle" && l.base == "" && name != "-" {
+		if abs, err := filepath.Abs(name); err == nil {
+			l.base = "file://" + filepath.ToSlash(abs)
+		}
+	}
+	l.tally.loaded = l.skip
+	l.tally.done = map[int]*batch{}
+	return l, nil
+}
+
+// randomLoadID names a load; 48 random bits make two loads' blank nodes
+// practically never meet.
+func randomLoadID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}
+
+func (l *loader) reader(in io.Reader) rdf.Reader {
+	if l.input == "turtle" {
+		return rdf.NewTurtleReader(in, l.base)
+	}
+	return rdf.NewNTriplesReader(in)
+}
+
+// batch is a run of facts sent as one request, re-serialized as N-Triples
+// (so Turtle needs no support on the server and its positions stay here).
+type batch struct {
+	seq        int
+	facts      int
+	data       []byte
+	start, end rdf.Position // of the batch's first and last facts
+	read       int64        // input bytes read when the batch was cut
+}
+
+// run reads, batches and sends the input with l.parallel requests in
+// flight, then reports. Every goroutine it starts ends before it returns.
+func (l *loader) run(ctx context.Context, r rdf.Reader) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan *batch, l.parallel)
+	var sendErr error
+	var once sync.Once
+	fail := func(err error) { once.Do(func() { sendErr = err; cancel() }) }
+	var wg sync.WaitGroup
+	for range l.parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.sendAll(ctx, batches, fail)
+		}()
+	}
+	start := time.Now()
+	readErr := l.produce(ctx, r, batches)
+	close(batches)
+	wg.Wait()
+	l.progress.finish()
+	return l.report(start, sendErr, readErr)
+}
+
+// produce parses triples into batches until the input ends, it fails, or
+// ctx is cancelled. The facts before a syntax error are still sent.
+func (l *loader) produce(ctx context.Context, r rdf.Reader, out chan<- *batch) error {
+	var n uint64
+	b := &batch{}
+	for {
+		t, err := r.Next()
+		if err != nil {
+			if b.facts > 0 {
+				b.read = l.progress.bytesRead()
+				l.emit(ctx, b, out)
+			}
+			if err == io.EOF {
+				return ctx.Err()
+			}
+			return err
+		}
+		if n++; n <= l.skip {
+			continue
+		}
+		if b.facts == 0 {
+			b.start = t.Pos
+		}
+		b.end = t.Pos
+		b.data = rdf.AppendNTriples(b.data, t)
+		if b.facts++; b.facts >= l.batchFacts || len(b.data) >= maxBatchBytes {
+			b.read = l.progress.bytesRead()
+			if !l.emit(ctx, b, out) {
+				return ctx.Err()
+			}
+			b = &batch{seq: b.seq + 1}
+		}
+	}
+}
+
+func (l *loader) emit(ctx context.Context, b *batch, out chan<- *batch) bool {
+	select {
+	case out <- b:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// sendAll sends batches until the channel closes, skipping them once the
+// load has failed.
+func (l *loader) sendAll(ctx context.Context, in <-chan *batch, fail func(error)) {
+	for b := range in {
+		if ctx.Err() != nil {
+			continue
+		}
+		res, err := l.send(ctx, b.data, b.facts)
+		if err != nil {
+			fail(fmt.Errorf("%s: facts at %s to %s: %w", l.name, b.start, b.end, err))
+			continue
+		}
+		b.data = nil // only its count is needed from now on
+		l.completed(b, res)
+	}
+}
+
+// result adds up what the server did with a batch.
+type result struct {
+	inserted, existing, index uint64
+}
+
+// send inserts N-Triples data of n facts, splitting it in two if the
+// server finds it too large for one log entry, and retrying a few times
+// while the server is unavailable.
+func (l *loader) send(ctx context.Context, data []byte, n int) (result, error) {
+	var err error
+	for try := 1; try <= unavailableTries; try++ {
+		var res *wire.InsertReply
+		res, err = l.insertOnce(ctx, data)
+		if err == nil {
+			return result{res.FactsInserted, res.FactsExisting, res.Index}, nil
+		}
+		st, _ := status.FromError(err)
+		if st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), "too large") && n > 1 {
+			return l.sendHalves(ctx, data, n)
+		}
+		if st.Code() != codes.Unavailable || ctx.Err() != nil {
+			break
+		}
+		if !sleep(ctx, time.Duration(try)*500*time.Millisecond) {
+			break
+		}
+	}
+	return result{}, rpcError("insert failed", err)
+}
+
+// sleep waits for d unless ctx ends first; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (l *loader) insertOnce(ctx context.Context, data []byte) (*wire.InsertReply, error) {
+	rctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	return l.api.Insert(rctx, &wire.InsertRequest{Format: l.format.String(), Data: string(data)})
+}
+
+// sendHalves sends the first and the second half of the lines of data.
+func (l *loader) sendHalves(ctx context.Context, data []byte, n int) (result, error) {
+	cut := 0
+	for range n / 2 {
+		cut += bytes.IndexByte(data[cut:], '\n') + 1
+	}
+	a, err := l.send(ctx, data[:cut], n/2)
+	if err != nil {
+		return result{}, err
+	}
+	b, err := l.send(ctx, data[cut:], n-n/2)
+	if err != nil {
+		return result{}, err
+	}
+	return result{a.inserted + b.inserted, a.existing + b.existing, max(a.index, b.index)}, nil
+}
+
+// tally counts what is loaded. Batches complete out of order; loaded
+// counts only the facts of the unbroken run of completed batches from the
+// start, so a resumed load with --skip loaded misses nothing.
+type tally struct {
+	mu                 sync.Mutex
+	next               int            // seq of the first batch not yet complete
+	done               map[int]*batch // complete batches at or after next
+	loaded             uint64         // facts before batch next, counting skipped ones
+	sent               uint64         // facts in all completed batches
+	inserted, existing uint64
+	index              uint64
+	read               int64 // input bytes behind the completed batches
+}
+
+func (l *loader) completed(b *batch, res result) {
+	t := &l.tally
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done[b.seq] = b
+	for t.done[t.next] != nil {
+		t.loaded += uint64(t.done[t.next].facts)
+		delete(t.done, t.next)
+		t.next++
+	}
+	t.sent += uint64(b.facts)
+	t.inserted += res.inserted
+	t.existing += res.existing
+	t.index = max(t.index, res.index)
+	t.read = max(t.read, b.read)
+	l.progress.update(t.sent, t.read)
+}
+
+// report prints the summary, or explains the failure and how to resume.
+func (l *loader) report(start time.Time, sendErr, readErr error) error {
+	t := &l.tally
+	elapsed := time.Since(start)
+	rate := float64(t.sent) / max(elapsed.Seconds(), 1e-9)
+	var err error
+	switch {
+	case sendErr != nil:
+		err = sendErr
+	case readErr != nil && errors.As(readErr, new(*rdf.Error)):
+		err = fmt.Errorf("%s: %w", l.name, readErr)
+	case readErr != nil:
+		err = fmt.Errorf("reading %s: %w", l.name, readErr)
+	}
+	if err != nil {
+		return fmt.Errorf("%w\nloaded %d facts before stopping (%d in this run); to resume: --skip %d --load-id %s",
+			err, t.loaded, t.loaded-l.skip, t.loaded, l.format.LoadID)
+	}
+	fmt.Printf("loaded %d facts (%d new, %d already present) in %s: %.0f facts/s; last log index %d\n",
+		t.sent, t.inserted, t.existing, elapsed.Round(time.Millisecond), rate, t.index)
+	return nil
+}
+
+// progress draws a progress bar on a terminal: bytes of input read (so it
+// can show a percentage and an estimated time left), with facts loaded and
+// facts/s as its description. It does nothing when stderr is not a
+// terminal.
+type progress struct {
+	bar   *progressbar.ProgressBar
+	read  *countingReader
+	start time.Time
+}
+
+func newProgress(read *countingReader, size int64) *progress {
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil
+	}
+	bar := progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetSpinnerChangeInterval(0), // no goroutine of its own
+		progressbar.OptionFullWidth(),
+		progressbar.OptionClearOnFinish(),
+	)
+	return &progress{bar: bar, read: read, start: time.Now()}
+}
+
+// update shows facts loaded and the input bytes behind them (not the
+// bytes read, which run ahead of the requests in flight).
+func (p *progress) update(facts uint64, read int64) {
+	if p == nil {
+		return
+	}
+	rate := float64(facts) / max(time.Since(p.start).Seconds(), 1e-9)
+	p.bar.Describe(fmt.Sprintf("%d facts, %.0f facts/s", facts, rate))
+	_ = p.bar.Set64(read)
+}
+
+func (p *progress) bytesRead() int64 {
+	if p == nil {
+		return 0
+	}
+	return p.read.n.Load()
+}
+
+func (p *progress) finish() {
+	if p != nil {
+		_ = p.bar.Finish()
+	}
 }

@@ -16,6 +16,7 @@ func localCommand() *cli.Command {
 			str("dir", "./akutan-data", "data `DIR` (a restart on the same DIR finds all data)"),
 			str("api-addr", DefaultAPIAddr, "`HOST:PORT` serving the API gRPC service"),
 			str("http-addr", "127.0.0.1:9988", "`HOST:PORT` serving the HTTP API"),
+			hedgeFlag(),
 		},
 		Action: runLocal,
 	})
@@ -30,6 +31,7 @@ func runLocal(c *cli.Context) error {
 	fmt.Printf("starting a local Akutan cluster in %s ...\n", c.String("dir"))
 	cl, err := local.Start(c.Context, local.Config{
 		Dir: c.String("dir"), APIAddr: c.String("api-addr"), HTTPAddr: c.String("http-addr"), Logger: log,
+		DisableHedging: !c.Bool("hedge"),
 	})
 	if err != nil {
 		return err

@@ -21,7 +21,9 @@ func queryCommand() *cli.Command {
 		ArgsUsage: "FILE | - | -e QUERY",
 		Flags: append(clientFlags(),
 			str("format", "table", "output `FORMAT`: table, tsv or json"),
-			num("index", 0, "read the graph as of this log `INDEX` (default: the log's last index)"),
+			num("index", 0, "read the graph as of this log `INDEX` (default: chosen by --consistency)"),
+			str("consistency", "linearizable", "without --index, read at the log's last index (`linearizable`) or at the newest index every view has applied (recent)"),
+			&cli.BoolFlag{Name: "explain", Usage: "print the chosen plan with estimates, and what each operator did"},
 			&cli.StringFlag{Name: "e", Usage: "the `QUERY` text itself"},
 		),
 		Action: runQuery,
@@ -45,26 +47,65 @@ func runQuery(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	print := printerFor(c.String("format"))
-	if print == nil {
-		return fmt.Errorf("--format must be table, tsv or json, not %q", c.String("format"))
+	format := c.String("format")
+	if printerFor(format) == nil {
+		return fmt.Errorf("--format must be table, tsv or json, not %q", format)
+	}
+	req := &wire.QueryRequest{Query: text, Index: c.Uint64("index"), Explain: c.Bool("explain")}
+	switch strings.ToLower(c.String("consistency")) {
+	case "linearizable":
+	case "recent":
+		req.Consistency = wire.Consistency_CONSISTENCY_RECENT
+	default:
+		return fmt.Errorf("--consistency must be linearizable or recent, not %q", c.String("consistency"))
 	}
 	api, closeAPI, err := dialAPI(c)
 	if err != nil {
 		return err
 	}
 	defer closeAPI()
+	// The deadline travels with the RPC: the server stops the query there.
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
-	res, err := collect(ctx, api, &wire.QueryRequest{Query: text, Index: c.Uint64("index")})
+	return runAndPrint(ctx, api, req, format)
+}
+
+// runAndPrint runs the query and prints the answer. TSV rows are printed
+// as they arrive; the other formats need the whole answer. Explain text
+// goes to standard output with a table, to standard error otherwise, so
+// that TSV and JSON stay machine-readable.
+func runAndPrint(ctx context.Context, api wire.APIClient, req *wire.QueryRequest, format string) error {
+	notes := io.Writer(os.Stderr)
+	if format == "table" {
+		notes = os.Stdout
+	}
+	var onChunk func(*wire.QueryChunk)
+	if format == "tsv" {
+		onChunk = func(chunk *wire.QueryChunk) {
+			if chunk.Columns != nil {
+				fmt.Fprintln(os.Stdout, strings.Join(chunk.Columns, "\t"))
+			}
+			printTSVRows(os.Stdout, chunk.Rows)
+		}
+	}
+	res, err := collect(ctx, api, req, notes, onChunk)
 	if err != nil {
 		return err
 	}
-	return print(os.Stdout, res)
+	if format == "tsv" {
+		fmt.Fprintf(os.Stderr, "(%d rows at log index %d)\n", len(res.Rows), res.Index)
+	} else if err := printerFor(format)(os.Stdout, res); err != nil {
+		return err
+	}
+	if res.Analysis != "" {
+		fmt.Fprintf(notes, "\nExecuted:\n%s", res.Analysis)
+	}
+	return nil
 }
 
-// collect reads a streamed query result whole.
-func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest) (*wire.QueryChunk, error) {
+// collect reads a streamed query result whole, printing the plan as soon
+// as it arrives and handing each chunk to onChunk (if set) as it comes.
+func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest, notes io.Writer, onChunk func(*wire.QueryChunk)) (*wire.QueryChunk, error) {
 	st, err := api.Query(ctx, req)
 	if err != nil {
 		return nil, rpcError("query failed", err)
@@ -78,10 +119,18 @@ func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest) (*
 		if err != nil {
 			return nil, rpcError("query failed", err)
 		}
+		if chunk.Plan != "" {
+			fmt.Fprintf(notes, "Plan at log index %d (estimated rows and cost):\n%s\n", chunk.Index, chunk.Plan)
+		}
+		if onChunk != nil {
+			onChunk(chunk)
+		}
 		if res == nil {
 			res = chunk
 		} else {
 			res.Rows = append(res.Rows, chunk.Rows...)
+			res.Analysis += chunk.Analysis
+			res.Operators = append(res.Operators, chunk.Operators...)
 		}
 	}
 	if res == nil {
@@ -113,14 +162,19 @@ func cell(v *wire.Value, unbound string) string {
 
 func printTSV(w io.Writer, res *wire.QueryChunk) error {
 	fmt.Fprintln(w, strings.Join(res.Columns, "\t"))
-	for _, r := range res.Rows {
+	printTSVRows(w, res.Rows)
+	return nil
+}
+
+// printTSVRows prints rows as TSV; an unbound value is an empty field.
+func printTSVRows(w io.Writer, rows []*wire.Row) {
+	for _, r := range rows {
 		cells := make([]string, len(r.Values))
 		for i, v := range r.Values {
 			cells[i] = cell(v, "")
 		}
 		fmt.Fprintln(w, strings.Join(cells, "\t"))
 	}
-	return nil
 }
 
 func printJSON(w io.Writer, res *wire.QueryChunk) error {

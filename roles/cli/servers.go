@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
@@ -23,6 +24,7 @@ import (
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
 	"github.com/akutan-dev/akutan/storage/logentry"
+	"github.com/akutan-dev/akutan/wire"
 )
 
 // gossipFlags are shared by every server role.
@@ -34,7 +36,31 @@ func gossipFlags() []cli.Flag {
 		str("gossip-join", "", "gossip peers to join, `HOST:PORT,...`"),
 		str("gossip-key", "", "base64 AES key (16, 24 or 32 bytes) encrypting gossip"),
 		str("metrics-addr", "", "`HOST:PORT` serving Prometheus /metrics (api: use --http-addr)"),
+		maxLogVersionFlag(),
 	}
+}
+
+// maxLogVersionFlag is the hidden --max-log-version: a server claims to
+// read log formats only up to N, as an older binary would, so that tests
+// and rehearsals can play a cluster in the middle of an upgrade. A view
+// started so stops at a version change past N.
+func maxLogVersionFlag() cli.Flag {
+	return altsrc.NewUintFlag(&cli.UintFlag{Name: "max-log-version", Hidden: true,
+		Usage: "claim to support log format versions only up to `N` (testing upgrades)"})
+}
+
+// maxLogVersion reads --max-log-version: 0 (unset) is what this binary
+// supports; a server cannot claim more.
+func maxLogVersion(c *cli.Context) (uint32, error) {
+	v := c.Uint("max-log-version")
+	if v == 0 {
+		return logentry.MaxSupportedVersion, nil
+	}
+	if v < uint(logentry.FirstVersion) || v > uint(logentry.MaxSupportedVersion) {
+		return 0, fmt.Errorf("--max-log-version %d: this binary supports log versions %d to %d",
+			v, logentry.FirstVersion, logentry.MaxSupportedVersion)
+	}
+	return uint32(v), nil
 }
 
 func gossipKey(c *cli.Context) ([]byte, error) {
@@ -53,11 +79,24 @@ func gossipKey(c *cli.Context) ([]byte, error) {
 
 // runUntilSignal waits for Ctrl-C or SIGTERM, then stops.
 func runUntilSignal(log zerolog.Logger, stop func()) {
+	_ = runUntilSignalOrFailure(log, nil, stop)
+}
+
+// runUntilSignalOrFailure waits for Ctrl-C, SIGTERM or an error on failed
+// (a server that stopped for good), then stops, and returns that error so
+// that the process exits non-zero with it.
+func runUntilSignalOrFailure(log zerolog.Logger, failed <-chan error, stop func()) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	<-ctx.Done()
-	log.Info().Msg("stopping")
+	var err error
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("stopping")
+	case err = <-failed:
+		log.Error().Err(err).Msg("stopping: the server failed for good")
+	}
 	stop()
+	return err
 }
 
 // serveMetrics exposes reg on addr until the returned stop is called.
@@ -91,6 +130,12 @@ func logCommand() *cli.Command {
 			str("grpc-addr", "", "`HOST:PORT` serving the Log gRPC service"),
 			str("initial-members", "", "replicas creating the log: `ID=HOST:PORT,...` (Raft addresses)"),
 			&cli.BoolFlag{Name: "join", Usage: "join an existing log (after `akutan ctl log add`) instead of creating one"},
+			// Hidden: tests make the replicas snapshot and compact the
+			// Raft log often, so that a joining replica needs a snapshot.
+			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "snapshot-entries", Hidden: true,
+				Usage: "snapshot and compact the Raft log every `N` proposals (default 1000)"}),
+			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "compaction-overhead", Hidden: true,
+				Usage: "Raft proposals kept after a compaction (default 500)"}),
 		}, gossipFlags()...),
 		Action: runLog,
 	})
@@ -111,11 +156,15 @@ func runLog(c *cli.Context) error {
 	if c.Uint64("id") == 0 {
 		return fmt.Errorf("--id is required and must be positive")
 	}
+	if _, err := maxLogVersion(c); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	srv, err := logserver.Start(c.Context, logserver.Config{
 		ReplicaID: c.Uint64("id"), Dir: c.String("dir"), RaftAddr: c.String("raft-addr"),
 		GRPCAddr: c.String("grpc-addr"), InitialMembers: members, DC: c.String("dc"),
 		Logger: log, Registry: reg, Join: c.Bool("join"),
+		SnapshotEntries: c.Uint64("snapshot-entries"), CompactionOverhead: c.Uint64("compaction-overhead"),
 	})
 	if err != nil {
 		return err
@@ -131,9 +180,45 @@ func runLog(c *cli.Context) error {
 		srv.Stop()
 		return err
 	}
+	stopAdvert := g.advertiseLog(srv, log)
 	fmt.Printf("log replica %d serving gRPC on %s (raft %s)\n", c.Uint64("id"), srv.GRPCAddr(), c.String("raft-addr"))
-	runUntilSignal(log, func() { stopMetrics(); g.stop(); srv.Stop() })
+	runUntilSignal(log, func() { stopMetrics(); stopAdvert(); g.stop(); srv.Stop() })
 	return nil
+}
+
+// logAdvertInterval is how often a log replica refreshes its gossip meta.
+const logAdvertInterval = time.Second
+
+// advertiseLog keeps the replica's applied index and serving state fresh
+// in gossip (status tools compare views with it) until stop is called.
+func (g optionalGossip) advertiseLog(srv *logserver.Server, log zerolog.Logger) (stop func()) {
+	if g.node == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(logAdvertInterval)
+		defer t.Stop()
+		for {
+			meta := g.node.Meta()
+			info, err := srv.Info(ctx, &wire.InfoRequest{}) // local, not through Raft
+			meta.Serving = err == nil
+			if err == nil {
+				meta.AppliedIndex = info.AppliedIndex
+			}
+			if err := g.node.SetMeta(meta); err != nil {
+				log.Warn().Err(err).Msg("advertising the log's applied index")
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // optionalGossip is a gossip node or nothing.
@@ -154,7 +239,11 @@ func startGossip(c *cli.Context, log zerolog.Logger, meta gossip.Meta) (optional
 	if err != nil {
 		return optionalGossip{}, err
 	}
-	meta.Cluster, meta.DC, meta.MaxLogVersion = c.String("cluster"), c.String("dc"), logentry.MaxSupportedVersion
+	version, err := maxLogVersion(c)
+	if err != nil {
+		return optionalGossip{}, err
+	}
+	meta.Cluster, meta.DC, meta.MaxLogVersion = c.String("cluster"), c.String("dc"), version
 	node, err := gossip.Start(c.Context, gossip.Config{
 		Name: meta.Role + "-" + meta.GRPCAddr, BindAddr: c.String("gossip-addr"), Join: list(c.String("gossip-join")),
 		Cluster: c.String("cluster"), SecretKey: key, Logger: log,
@@ -172,6 +261,7 @@ func viewCommand() *cli.Command {
 			str("range", "", "serve hashes `0xSTART-0xEND` (inclusive)"),
 			str("dir", "", "data `DIR`"),
 			str("grpc-addr", "", "`HOST:PORT` serving the View gRPC service"),
+			str("advertise-addr", "", "`HOST:PORT` API servers should use for the View service (default: --grpc-addr)"),
 			str("log", "", "log replicas' gRPC addresses, `HOST:PORT,...`"),
 		}, gossipFlags()...),
 		Action: runView,
@@ -219,11 +309,16 @@ func runView(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	version, err := maxLogVersion(c)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	srv, err := viewserver.Start(c.Context, viewserver.Config{
 		Space: sp, Range: rg, Dir: c.String("dir"), GRPCAddr: c.String("grpc-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: c.String("cluster"), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: reg,
+		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version,
 	})
 	if err != nil {
 		return err
@@ -234,8 +329,7 @@ func runView(c *cli.Context) error {
 		return err
 	}
 	fmt.Printf("view %s %s serving gRPC on %s\n", sp, rg, srv.GRPCAddr())
-	runUntilSignal(log, func() { stopMetrics(); srv.Stop() })
-	return nil
+	return runUntilSignalOrFailure(log, srv.Failed(), func() { stopMetrics(); srv.Stop() })
 }
 
 func apiCommand() *cli.Command {
@@ -246,6 +340,7 @@ func apiCommand() *cli.Command {
 			str("grpc-addr", DefaultAPIAddr, "`HOST:PORT` serving the API gRPC service"),
 			str("http-addr", "", "`HOST:PORT` serving the HTTP API, /healthz and /metrics"),
 			str("log", "", "log replicas' gRPC addresses, `HOST:PORT,...`"),
+			hedgeFlag(),
 		}, gossipFlags()...),
 		Action: runAPI,
 	})
@@ -263,10 +358,15 @@ func runAPI(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	version, err := maxLogVersion(c)
+	if err != nil {
+		return err
+	}
 	srv, err := apiserver.Start(c.Context, apiserver.Config{
 		GRPCAddr: c.String("grpc-addr"), HTTPAddr: c.String("http-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: c.String("cluster"), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
+		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version,
 	})
 	if err != nil {
 		return err
@@ -274,4 +374,11 @@ func runAPI(c *cli.Context) error {
 	fmt.Printf("api serving gRPC on %s, HTTP on %s\n", srv.GRPCAddr(), srv.HTTPAddr())
 	runUntilSignal(log, srv.Stop)
 	return nil
+}
+
+// hedgeFlag is --hedge, on by default: --hedge=false stops the API server
+// from racing a second view replica when one is slow.
+func hedgeFlag() cli.Flag {
+	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: "hedge", Value: true,
+		Usage: "race another view replica when one is slow (--hedge=false: never)"})
 }

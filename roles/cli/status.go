@@ -1,19 +1,182 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/akutan-dev/akutan/cluster/health"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+const (
+	// statusPollInterval is how often --wait asks again.
+	statusPollInterval = time.Second
+	// statusAttemptTimeout bounds one request while waiting, so that an
+	// API server that hangs is asked again rather than waited for.
+	statusAttemptTimeout = 10 * time.Second
 )
 
 // statusCommand is `akutan status`: the log, each space's coverage, and
-// the verdict (healthy / fully available / unavailable).
+// the verdict (healthy / fully available / unavailable). The API server
+// named by --api computes it from its gossip and the log.
 func statusCommand() *cli.Command {
-	return &cli.Command{
+	return withConfig(&cli.Command{
 		Name:  "status",
 		Usage: "show the cluster's coverage and health",
-		Action: func(*cli.Context) error {
-			return fmt.Errorf("not implemented yet")
-		},
+		Description: "Prints the log, each space's hash ranges with how many up-to-date views serve them,\n" +
+			"the views that are lagging or booting, the API servers and the verdict with its reasons.\n" +
+			"Exits 0 whenever it got a status; with --wait, exits non-zero unless the verdict holds\n" +
+			"within --timeout (for rolling restarts: restart one server, then `akutan status --wait healthy`).",
+		Flags: append(clientFlags(),
+			&cli.BoolFlag{Name: "json", Usage: "print the status document as JSON (the same as GET /v1/status)"},
+			str("wait", "", "poll until the cluster is `VERDICT`: healthy, or available (fully available); fail after --timeout"),
+			num("max-lag", health.DefaultMaxLag, "a serving view more than `N` entries behind the log's last index is lagging, not up to date"),
+		),
+		Action: runStatus,
+	})
+}
+
+func runStatus(c *cli.Context) error {
+	holds, err := statusWaitCondition(c.String("wait"))
+	if err != nil {
+		return err
 	}
+	client, closeConn, err := dialStatus(c.String("api"))
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	defer cancel()
+	req := &wire.StatusRequest{MaxLag: proto.Uint64(c.Uint64("max-lag"))}
+	if holds == nil {
+		raw, rep, err := fetchStatus(ctx, client, req)
+		if err != nil {
+			return err
+		}
+		return printStatus(c.Bool("json"), raw, rep)
+	}
+	return waitStatus(ctx, client, req, c.String("wait"), holds, c.Bool("json"))
+}
+
+// statusWaitCondition turns --wait into the verdict to wait for; nil for none.
+func statusWaitCondition(wait string) (func(health.Report) bool, error) {
+	switch wait {
+	case "":
+		return nil, nil
+	case "healthy":
+		return func(r health.Report) bool { return r.Healthy }, nil
+	case "available", "fully-available":
+		return func(r health.Report) bool { return r.FullyAvailable }, nil
+	}
+	return nil, fmt.Errorf("--wait must be healthy or available, not %q", wait)
+}
+
+// dialStatus connects to the Status service of the API server at addr.
+func dialStatus(addr string) (wire.StatusClient, func(), error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connecting to API %s: %w", addr, err)
+	}
+	return wire.NewStatusClient(conn), func() { conn.Close() }, nil
+}
+
+// fetchStatus asks once and returns the document both as sent and decoded.
+func fetchStatus(ctx context.Context, client wire.StatusClient, req *wire.StatusRequest) ([]byte, health.Report, error) {
+	var rep health.Report
+	reply, err := client.Status(ctx, req)
+	if err != nil {
+		return nil, rep, rpcError("getting the cluster status", err)
+	}
+	if err := json.Unmarshal(reply.Json, &rep); err != nil {
+		return nil, rep, fmt.Errorf("the API server sent an unreadable status: %w", err)
+	}
+	return reply.Json, rep, nil
+}
+
+// printStatus prints the document as indented JSON (as sent, so that
+// fields this client does not know survive) or as text.
+func printStatus(asJSON bool, raw []byte, rep health.Report) error {
+	if !asJSON {
+		return health.WriteText(os.Stdout, rep)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return fmt.Errorf("formatting the status: %w", err)
+	}
+	out.WriteByte('\n')
+	if _, err := out.WriteTo(os.Stdout); err != nil {
+		return fmt.Errorf("writing the status: %w", err)
+	}
+	return nil
+}
+
+// waitStatus polls until holds accepts a report, then prints it. When ctx
+// ends first it prints the last report it got and fails with its reasons.
+// Errors reaching the API do not stop the wait: during a rolling restart
+// the API server itself may be the one restarting.
+func waitStatus(ctx context.Context, client wire.StatusClient, req *wire.StatusRequest,
+	want string, holds func(health.Report) bool, asJSON bool) error {
+	var raw []byte
+	var rep health.Report
+	var last error
+	var said []string
+	for {
+		actx, cancel := context.WithTimeout(ctx, statusAttemptTimeout)
+		r, got, err := fetchStatus(actx, client, req)
+		cancel()
+		if err == nil {
+			raw, rep, last = r, got, nil
+			if holds(rep) {
+				return printStatus(asJSON, raw, rep)
+			}
+			said = statusProgress(rep, said)
+		} else {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return statusWaitFailed(want, raw, rep, last, asJSON)
+		case <-time.After(statusPollInterval):
+		}
+	}
+}
+
+// statusProgress tells the operator, on stderr, what the wait is waiting for,
+// whenever that changes.
+func statusProgress(rep health.Report, said []string) []string {
+	now := append([]string{rep.Verdict}, rep.Reasons...)
+	if !slices.Equal(now, said) {
+		fmt.Fprintf(os.Stderr, "waiting: %s", rep.Verdict)
+		for _, r := range rep.Reasons {
+			fmt.Fprintf(os.Stderr, "; %s", r)
+		}
+		fmt.Fprintln(os.Stderr)
+	}
+	return now
+}
+
+// statusWaitFailed prints the last report, if any, and explains the failure.
+func statusWaitFailed(want string, raw []byte, rep health.Report, last error, asJSON bool) error {
+	if raw == nil {
+		return fmt.Errorf("timed out waiting for the cluster to be %s: no status yet: %w", want, last)
+	}
+	if err := printStatus(asJSON, raw, rep); err != nil {
+		return err
+	}
+	if last != nil {
+		return fmt.Errorf("timed out waiting for the cluster to be %s: last status %s, then: %w", want, rep.Verdict, last)
+	}
+	return fmt.Errorf("timed out waiting for the cluster to be %s: it is %s: %s", want, rep.Verdict, strings.Join(rep.Reasons, "; "))
 }

@@ -35,6 +35,8 @@ type Config struct {
 	APIAddr  string // gRPC
 	HTTPAddr string
 	Logger   zerolog.Logger
+	// DisableHedging turns off the API server's hedged view calls.
+	DisableHedging bool
 }
 
 // Cluster is a running local cluster.
@@ -78,7 +80,7 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	reg := prometheus.NewRegistry()
 	c.API, err = apiserver.Start(ctx, apiserver.Config{
 		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
-		GossipAddr: "127.0.0.1:0", Logger: cfg.Logger, Registry: reg,
+		GossipAddr: "127.0.0.1:0", Logger: cfg.Logger, Registry: reg, DisableHedging: cfg.DisableHedging,
 	})
 	if err != nil {
 		return err

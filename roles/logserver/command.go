@@ -8,13 +8,50 @@ import (
 
 // A Raft proposal is one command: a kind byte followed by its body.
 //
-//	append:   kindAppend, uvarint count, then count times
-//	          uvarint client_id, uvarint seq, uvarint n, n times (uvarint len, bytes)
-//	truncate: kindTruncate, uvarint first index to keep
+//	append:        kindAppend, uvarint count, then count times
+//	               uvarint client_id, uvarint seq, uvarint n, n times (uvarint len, bytes)
+//	truncate:      kindTruncate, uvarint first index to keep (no floor check;
+//	               kept so that Raft logs written before floors still apply)
+//	truncate mode: kindTruncateMode, uvarint mode, uvarint first index to keep
+//	set floor:     kindSetFloor, uvarint index, uvarint remove (0 or 1),
+//	               uvarint len, cluster name
+//	mark removed:  kindMarkRemoved, uvarint replica ID
 const (
-	kindAppend   byte = 1
-	kindTruncate byte = 2
+	kindAppend       byte = 1
+	kindTruncate     byte = 2
+	kindTruncateMode byte = 3
+	kindSetFloor     byte = 4
+	kindMarkRemoved  byte = 5
 )
+
+// truncateMode is how a truncation picks the first index it keeps; the
+// values are those of wire.TruncateMode.
+type truncateMode uint64
+
+const (
+	truncBefore truncateMode = 0 // keep from the given index, refused past the lowest floor
+	truncForce  truncateMode = 1 // keep from the given index whatever the floors
+	truncAuto   truncateMode = 2 // keep from the lowest floor + 1
+)
+
+// truncStatus is the outcome of a truncation, reported to its proposer.
+type truncStatus byte
+
+const (
+	truncOK        truncStatus = 0
+	truncNoFloors  truncStatus = 1 // auto, but no cluster registered a floor
+	truncPastFloor truncStatus = 2 // would discard what a cluster still needs
+	truncBadMode   truncStatus = 3
+)
+
+// truncResult is what the state machine returns for a truncation.
+type truncResult struct {
+	status truncStatus
+	first  uint64 // the first retained index afterwards
+	// floor and cluster name the lowest floor, when there is one.
+	floor   uint64
+	cluster string
+}
 
 // appendOp is one Append request inside a proposal.
 type appendOp struct {
@@ -133,6 +170,92 @@ func decodeAppend(body []byte) ([]*appendOp, error) {
 		return nil, fmt.Errorf("decoding append command: %w", d.err)
 	}
 	return ops, nil
+}
+
+func encodeTruncateMode(mode truncateMode, firstKept uint64) []byte {
+	buf := binary.AppendUvarint([]byte{kindTruncateMode}, uint64(mode))
+	return binary.AppendUvarint(buf, firstKept)
+}
+
+func decodeTruncateMode(body []byte) (truncateMode, uint64, error) {
+	d := &decoder{buf: body}
+	mode, first := truncateMode(d.uvarint()), d.uvarint()
+	if err := d.end(); err != nil {
+		return 0, 0, fmt.Errorf("decoding truncate command: %w", err)
+	}
+	return mode, first, nil
+}
+
+// setFloorOp registers, moves or (remove) forgets a cluster's floor.
+type setFloorOp struct {
+	cluster string
+	index   uint64
+	remove  bool
+}
+
+func encodeSetFloor(op setFloorOp) []byte {
+	buf := binary.AppendUvarint([]byte{kindSetFloor}, op.index)
+	rm := uint64(0)
+	if op.remove {
+		rm = 1
+	}
+	buf = binary.AppendUvarint(buf, rm)
+	buf = binary.AppendUvarint(buf, uint64(len(op.cluster)))
+	return append(buf, op.cluster...)
+}
+
+func decodeSetFloor(body []byte) (setFloorOp, error) {
+	d := &decoder{buf: body}
+	op := setFloorOp{index: d.uvarint()}
+	rm := d.uvarint()
+	op.cluster = string(d.bytes())
+	if err := d.end(); err != nil || rm > 1 || op.cluster == "" {
+		return setFloorOp{}, fmt.Errorf("decoding set-floor command: %w", errMalformed)
+	}
+	op.remove = rm == 1
+	return op, nil
+}
+
+func encodeMarkRemoved(id uint64) []byte {
+	return binary.AppendUvarint([]byte{kindMarkRemoved}, id)
+}
+
+func decodeMarkRemoved(body []byte) (uint64, error) {
+	d := &decoder{buf: body}
+	id := d.uvarint()
+	if err := d.end(); err != nil || id == 0 {
+		return 0, fmt.Errorf("decoding mark-removed command: %w", errMalformed)
+	}
+	return id, nil
+}
+
+func encodeTruncResult(r truncResult) []byte {
+	buf := []byte{byte(r.status)}
+	buf = binary.AppendUvarint(buf, r.first)
+	buf = binary.AppendUvarint(buf, r.floor)
+	buf = binary.AppendUvarint(buf, uint64(len(r.cluster)))
+	return append(buf, r.cluster...)
+}
+
+func decodeTruncResult(buf []byte) (truncResult, error) {
+	if len(buf) == 0 {
+		return truncResult{}, fmt.Errorf("decoding truncate result: %w", errMalformed)
+	}
+	d := &decoder{buf: buf[1:]}
+	r := truncResult{status: truncStatus(buf[0]), first: d.uvarint(), floor: d.uvarint()}
+	r.cluster = string(d.bytes())
+	if err := d.end(); err != nil {
+		return truncResult{}, fmt.Errorf("decoding truncate result: %w", err)
+	}
+	return r, nil
+}
+
+// end reports the first error, or errMalformed if bytes are left over.
+func (d *decoder) end() error {
+	if d.err == nil && len(d.buf) != 0 {
+		d.err = errMalformed
+	}
+	return d.err
 }
 
 func decodeTruncate(body []byte) (uint64, error) {

@@ -19,10 +19,28 @@ type metrics struct {
 	appendLatency prometheus.Histogram
 	leaderChanges prometheus.Counter
 	isLeader      prometheus.Gauge
+	reads         prometheus.Counter
+	readEntries   prometheus.Counter
+	firstIndex    prometheus.GaugeFunc
+	lastIndex     prometheus.GaugeFunc
 }
 
-func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+// newMetrics creates the metrics; ext reports this replica's extent for the
+// index gauges.
+func newMetrics(reg *prometheus.Registry, ext func() extent) (*metrics, error) {
 	m := &metrics{
+		reads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "akutan_log_reads_total", Help: "Read streams this replica has started serving.",
+		}),
+		readEntries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "akutan_log_read_entries_total", Help: "Entries this replica has sent to readers.",
+		}),
+		firstIndex: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "akutan_log_first_index", Help: "First log index this replica retains (after truncation).",
+		}, func() float64 { return float64(ext().first) }),
+		lastIndex: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "akutan_log_last_index", Help: "Last log index this replica has applied.",
+		}, func() float64 { return float64(ext().last) }),
 		appends: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "akutan_log_appends_total", Help: "Append requests acknowledged by this replica.",
 		}),
@@ -68,7 +86,8 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.appends, m.entries, m.bytes, m.appendErrors,
-		m.batchRequests, m.batchBytes, m.appendLatency, m.leaderChanges, m.isLeader}
+		m.batchRequests, m.batchBytes, m.appendLatency, m.leaderChanges, m.isLeader,
+		m.reads, m.readEntries, m.firstIndex, m.lastIndex}
 }
 
 // unregister removes the metrics from reg, so a replica can be restarted in

@@ -15,6 +15,7 @@ import (
 	"github.com/lni/dragonboat/v3/config"
 	dblogger "github.com/lni/dragonboat/v3/logger"
 	sm "github.com/lni/dragonboat/v3/statemachine"
+	"github.com/lni/goutils/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
@@ -54,7 +55,8 @@ type Config struct {
 	// create the log. It is ignored when Join is set or when Dir already
 	// holds a replica.
 	InitialMembers map[uint64]string
-	// DC is the datacenter of this replica (informational).
+	// DC is the datacenter of this replica; Info reports it, so that
+	// readers can prefer a replica in their own datacenter.
 	DC string
 	// Logger receives the replica's logs.
 	Logger zerolog.Logger
@@ -70,6 +72,14 @@ type Config struct {
 	// CompactionOverhead is how many Raft proposals are kept after a
 	// compaction, for slow followers; 0 means 500.
 	CompactionOverhead uint64
+
+	// FS is the file system for the Raft log and the state machine; nil
+	// means the operating system's. Power-loss tests pass a strict
+	// in-memory one (vfs.NewStrictMem) that forgets unsynced writes.
+	FS vfs.FS
+	// smWriteBuffer overrides the state machine's LevelDB memtable size, so
+	// that tests can make it rotate journals often.
+	smWriteBuffer int
 }
 
 func (c *Config) validate() error {
@@ -123,18 +133,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("starting log replica: %w", err)
 	}
 	quietDragonboat()
-	m, err := newMetrics(cfg.Registry)
+	s := &Server{
+		cfg:    cfg,
+		logger: cfg.Logger.With().Uint64("replica", cfg.ReplicaID).Logger(),
+		reqc:   make(chan *appendReq, 1024),
+		stopc:  make(chan struct{}),
+	}
+	s.sm = newLogSM(filepath.Join(cfg.Dir, "sm"), s.logger, smOptions{fs: cfg.FS, writeBuffer: cfg.smWriteBuffer})
+	m, err := newMetrics(cfg.Registry, s.smExtent)
 	if err != nil {
 		return nil, fmt.Errorf("starting log replica: registering metrics: %w", err)
 	}
-	s := &Server{
-		cfg:     cfg,
-		logger:  cfg.Logger.With().Uint64("replica", cfg.ReplicaID).Logger(),
-		metrics: m,
-		leaders: newLeaderListener(cfg.ReplicaID, m),
-		reqc:    make(chan *appendReq, 1024),
-		stopc:   make(chan struct{}),
-	}
+	s.metrics, s.leaders = m, newLeaderListener(cfg.ReplicaID, m)
 	if err := s.startRaft(); err != nil {
 		m.unregister(cfg.Registry)
 		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
@@ -177,7 +187,6 @@ func (s *Server) startRaft() error {
 	}
 	s.nh = nh
 	s.session = nh.GetNoOPSession(clusterID)
-	s.sm = newLogSM(filepath.Join(s.cfg.Dir, "sm"), s.logger, 0)
 	create := func(uint64, uint64) sm.IOnDiskStateMachine { return s.sm }
 	members := make(map[uint64]dragonboat.Target)
 	if !s.cfg.Join {
@@ -202,6 +211,7 @@ func (s *Server) nodeHostConfig() config.NodeHostConfig {
 		RaftAddress:       s.cfg.RaftAddr,
 		RaftEventListener: s.leaders,
 		Expert: config.ExpertConfig{
+			FS:    s.cfg.FS, // nil: the operating system's
 			LogDB: logdb,
 			Engine: config.EngineConfig{
 				ExecShards: 1, CommitShards: 1, ApplyShards: 1, SnapshotShards: 2, CloseShards: 1,
@@ -227,6 +237,9 @@ func (s *Server) raftConfig() config.Config {
 		SnapshotEntries:    snap,
 		CompactionOverhead: overhead,
 		MaxInMemLogSize:    maxInMemLogSize,
+		// A membership change names the membership it was made against and
+		// is rejected if that is no longer current: one change at a time.
+		OrderedConfigChange: true,
 	}
 }
 
@@ -244,6 +257,7 @@ func (s *Server) startGRPC() error {
 		}),
 	)
 	wire.RegisterLogServer(s.grpc, s)
+	wire.RegisterLogAdminServer(s.grpc, &adminService{s: s})
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -252,6 +266,11 @@ func (s *Server) startGRPC() error {
 		}
 	}()
 	return nil
+}
+
+// smExtent is the state machine's extent (for the metrics).
+func (s *Server) smExtent() extent {
+	return s.sm.extent()
 }
 
 // GRPCAddr returns the address the Log service listens on.
@@ -295,40 +314,6 @@ func (s *Server) stopGRPC() {
 		s.grpc.Stop()
 		<-done
 	}
-}
-
-// AddReplica adds a voting replica to the log; start it afterwards with
-// Config.Join set. The ID must never have been used before.
-func (s *Server) AddReplica(ctx context.Context, id uint64, raftAddr string) error {
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	if err := s.nh.SyncRequestAddNode(ctx, clusterID, id, raftAddr, 0); err != nil {
-		return fmt.Errorf("adding replica %d at %s: %w", id, raftAddr, err)
-	}
-	return nil
-}
-
-// RemoveReplica removes a replica from the log; its ID cannot come back.
-func (s *Server) RemoveReplica(ctx context.Context, id uint64) error {
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	if err := s.nh.SyncRequestDeleteNode(ctx, clusterID, id, 0); err != nil {
-		return fmt.Errorf("removing replica %d: %w", id, err)
-	}
-	return nil
-}
-
-// Truncate discards the log entries before firstKept on every replica
-// (bounded by the last index + 1) and returns the new first index. Readers
-// asking for a discarded index get codes.OutOfRange.
-func (s *Server) Truncate(ctx context.Context, firstKept uint64) (uint64, error) {
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	res, err := s.nh.SyncPropose(ctx, s.session, encodeTruncate(firstKept))
-	if err != nil {
-		return 0, fmt.Errorf("truncating log before %d: %w", firstKept, err)
-	}
-	return res.Value, nil
 }
 
 // withDefaultTimeout gives ctx a deadline if it has none: Dragonboat's

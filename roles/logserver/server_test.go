@@ -266,9 +266,9 @@ func TestTruncatedRead(t *testing.T) {
 	c := logtest.Start(t, 3)
 	cl := c.Dial(t, 0)
 	appendOK(t, cl, 1, 1, "a", "b", "c", "d")
-	first, err := c.Servers[1].Truncate(ctxFor(t, 5*time.Second), 3)
-	if err != nil || first != 3 {
-		t.Fatalf("truncate = %d, %v", first, err)
+	res, err := c.Servers[1].Truncate(ctxFor(t, 5*time.Second), wire.TruncateMode_TRUNCATE_BEFORE, 3)
+	if err != nil || res.FirstIndex != 3 {
+		t.Fatalf("truncate = %+v, %v", res, err)
 	}
 	// A linearizable Info makes replica 0 apply the truncation.
 	info, err := cl.Info(ctxFor(t, 5*time.Second), &wire.InfoRequest{Linearizable: true})
@@ -355,7 +355,86 @@ func TestMetrics(t *testing.T) {
 	if got := metricValue(t, reg, "akutan_log_leader_changes_total"); got < 1 {
 		t.Errorf("leader changes = %v, want >= 1", got)
 	}
+	readN(t, cl, 1, 2)
+	for name, want := range map[string]float64{
+		"akutan_log_reads_total":        1,
+		"akutan_log_read_entries_total": 2,
+		"akutan_log_first_index":        1,
+		"akutan_log_last_index":         2,
+	} {
+		if got := metricValue(t, reg, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
 	// A restarted replica registers its metrics again on the same registry.
 	c.StopReplica(leader)
 	c.StartReplica(t, leader)
+}
+
+// wantCode fails unless err has code and its message contains substr.
+func wantCode(t *testing.T, what string, err error, code codes.Code, substr string) {
+	t.Helper()
+	if status.Code(err) != code || !strings.Contains(err.Error(), substr) {
+		t.Fatalf("%s: %v; want %s mentioning %q", what, err, code, substr)
+	}
+}
+
+func TestAdminTruncateAndFloors(t *testing.T) {
+	c := logtest.Start(t, 3)
+	appendOK(t, c.Dial(t, 0), 1, 1, "a", "b", "c", "d", "e", "f")
+	admin := c.DialAdmin(t, 1) // any replica: changes go through Raft
+	ctx := ctxFor(t, 10*time.Second)
+	_, err := admin.Truncate(ctx, &wire.TruncateRequest{Mode: wire.TruncateMode_TRUNCATE_AUTO})
+	wantCode(t, "auto truncation without floors", err, codes.FailedPrecondition, "no cluster has registered a floor")
+	_, err = admin.Truncate(ctx, &wire.TruncateRequest{})
+	wantCode(t, "truncation before 0", err, codes.InvalidArgument, "before > 0")
+	_, err = admin.SetFloor(ctx, &wire.SetFloorRequest{Cluster: "east", Index: 7})
+	wantCode(t, "floor beyond the last index", err, codes.FailedPrecondition, "beyond the log's last index")
+	for cluster, index := range map[string]uint64{"east": 4, "west": 2} {
+		if _, err := admin.SetFloor(ctx, &wire.SetFloorRequest{Cluster: cluster, Index: index}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = admin.Truncate(ctx, &wire.TruncateRequest{Before: 4})
+	wantCode(t, "truncation past west's floor", err, codes.FailedPrecondition, `cluster "west" has declared only entries up to 2`)
+	reply, err := admin.Truncate(ctx, &wire.TruncateRequest{Mode: wire.TruncateMode_TRUNCATE_AUTO})
+	if err != nil || reply.FirstIndex != 3 || reply.LastIndex != 6 {
+		t.Fatalf("auto truncation: %v, %v; want entries 3 to 6", reply, err)
+	}
+	floors, err := c.DialAdmin(t, 2).Floors(ctx, &wire.FloorsRequest{})
+	if err != nil || fmt.Sprint(floors.Floors) != fmt.Sprint([]*wire.Floor{{Cluster: "east", Index: 4}, {Cluster: "west", Index: 2}}) ||
+		floors.FirstIndex != 3 {
+		t.Fatalf("floors %v, %v", floors, err)
+	}
+	reply, err = admin.Truncate(ctx, &wire.TruncateRequest{Mode: wire.TruncateMode_TRUNCATE_FORCE, Before: 6})
+	if err != nil || reply.FirstIndex != 6 {
+		t.Fatalf("forced truncation: %v, %v", reply, err)
+	}
+}
+
+func TestAdminMembership(t *testing.T) {
+	c := logtest.Start(t, 3)
+	leader := c.WaitLeader(t)
+	other := (leader + 1) % 3
+	admin := c.DialAdmin(t, other)
+	ctx := ctxFor(t, 20*time.Second)
+	_, err := admin.AddReplica(ctx, &wire.AddReplicaRequest{Id: uint64(other + 1), RaftAddr: logtest.FreeAddr(t)})
+	wantCode(t, "adding a member's ID", err, codes.FailedPrecondition, "already a member")
+	_, err = admin.AddReplica(ctx, &wire.AddReplicaRequest{Id: 9, RaftAddr: c.Configs[leader].RaftAddr})
+	wantCode(t, "adding a member's address", err, codes.FailedPrecondition, "already a member")
+	// Removing the leader through a follower: the follower's requests
+	// forwarded to the old leader are never answered, and are made again.
+	removed := uint64(leader + 1)
+	m, err := admin.RemoveReplica(ctx, &wire.RemoveReplicaRequest{Id: removed})
+	if err != nil || len(m.Members) != 2 || fmt.Sprint(m.Removed) != fmt.Sprint([]uint64{removed}) {
+		t.Fatalf("after removing the leader (replica %d): %v, %v", removed, m, err)
+	}
+	if _, err := admin.RemoveReplica(ctx, &wire.RemoveReplicaRequest{Id: removed}); err != nil {
+		t.Fatalf("removing replica %d again (a retry): %v", removed, err)
+	}
+	_, err = admin.AddReplica(ctx, &wire.AddReplicaRequest{Id: removed, RaftAddr: logtest.FreeAddr(t)})
+	wantCode(t, "adding a removed replica", err, codes.FailedPrecondition, "can never be used again")
+	_, err = admin.RemoveReplica(ctx, &wire.RemoveReplicaRequest{Id: 8})
+	wantCode(t, "removing a stranger", err, codes.FailedPrecondition, "not a member")
+	appendOK(t, c.Dial(t, other), 1, 1, "still writable with 2 of 2")
 }

@@ -107,6 +107,7 @@ func appendStatus(ctx context.Context, err error) error {
 func (s *Server) Read(req *wire.ReadRequest, stream wire.Log_ReadServer) error {
 	ctx := stream.Context()
 	next := req.StartIndex
+	s.metrics.reads.Inc()
 	for {
 		ext, changed, err := s.sm.view()
 		if err != nil {
@@ -156,6 +157,7 @@ func (s *Server) sendEntries(stream wire.Log_ReadServer, next, last uint64) (uin
 	if err := stream.Send(reply); err != nil {
 		return 0, err
 	}
+	s.metrics.readEntries.Add(float64(len(ents)))
 	return ents[len(ents)-1].index + 1, nil
 }
 
@@ -164,7 +166,7 @@ func (s *Server) sendEntries(stream wire.Log_ReadServer, next, last uint64) (uin
 // it is read through Raft (ReadIndex).
 func (s *Server) Info(ctx context.Context, req *wire.InfoRequest) (*wire.InfoReply, error) {
 	ext := s.sm.extent()
-	reply := &wire.InfoReply{ReplicaId: s.cfg.ReplicaID}
+	reply := &wire.InfoReply{ReplicaId: s.cfg.ReplicaID, Dc: s.cfg.DC}
 	if leader, ok, err := s.nh.GetLeaderID(clusterID); err == nil && ok {
 		reply.LeaderId = leader
 	}
@@ -186,7 +188,12 @@ func (s *Server) Info(ctx context.Context, req *wire.InfoRequest) (*wire.InfoRep
 }
 
 func (s *Server) linearizableInfo(ctx context.Context) (extent, map[uint64]string, error) {
-	v, err := s.nh.SyncRead(ctx, clusterID, lookupExtent{})
+	var v interface{}
+	err := retryRaft(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = s.nh.SyncRead(ctx, clusterID, lookupExtent{})
+		return err
+	})
 	if err != nil {
 		return extent{}, nil, err
 	}
@@ -194,7 +201,12 @@ func (s *Server) linearizableInfo(ctx context.Context) (extent, map[uint64]strin
 	if !ok {
 		return extent{}, nil, fmt.Errorf("unexpected lookup result %T", v)
 	}
-	m, err := s.nh.SyncGetClusterMembership(ctx, clusterID)
+	var m *dragonboat.Membership
+	err = retryRaft(ctx, func(ctx context.Context) error {
+		var err error
+		m, err = s.nh.SyncGetClusterMembership(ctx, clusterID)
+		return err
+	})
 	if err != nil {
 		return extent{}, nil, err
 	}

@@ -16,7 +16,8 @@ import (
 
 // A snapshot is snapshotMagic followed by records (uvarint key length, key,
 // uvarint value length, value) and a terminating zero key length. It holds
-// the meta keys, the dedup table and the retained entries.
+// the meta keys, the dedup table, the floors, the removed replica IDs and
+// the retained entries (snapshots from before floors simply have none).
 var snapshotMagic = []byte("AKUTANLOG1\n")
 
 const recoverBatchBytes = 4 << 20
@@ -51,6 +52,8 @@ func (s *logSM) SaveSnapshot(ctx interface{}, w io.Writer, stopc <-chan struct{}
 		}
 		ranges := []*util.Range{
 			util.BytesPrefix(prefixClient),
+			util.BytesPrefix(prefixFloor),
+			util.BytesPrefix(prefixRemoved),
 			{Start: entryKey(st.first), Limit: util.BytesPrefix(prefixEntry).Limit},
 			util.BytesPrefix(prefixMeta),
 		}
@@ -110,7 +113,7 @@ func (s *logSM) RecoverFromSnapshot(r io.Reader, stopc <-chan struct{}) error {
 	if _, err := io.ReadFull(br, magic); err != nil || !bytes.Equal(magic, snapshotMagic) {
 		return fmt.Errorf("recovering from snapshot: bad header (err %v)", err)
 	}
-	if err := s.dropClients(); err != nil {
+	if err := s.dropLocalState(); err != nil {
 		return err
 	}
 	meta, clients, err := s.loadRecords(br, stopc)
@@ -128,27 +131,34 @@ func (s *logSM) RecoverFromSnapshot(r io.Reader, stopc <-chan struct{}) error {
 	if err := s.db.Write(mb, &opt.WriteOptions{Sync: true}); err != nil {
 		return fmt.Errorf("recovering from snapshot: writing meta: %w", err)
 	}
+	admin, err := loadAdmin(s.db)
+	if err != nil {
+		return fmt.Errorf("recovering from snapshot: %w", err)
+	}
 	s.clients = clients
-	s.gcFrom = min(s.gcFrom, ext.first)
-	s.publish(ext)
+	s.publish(ext, admin)
+	s.gc.poke()
 	s.logger.Info().Uint64("applied", ext.applied).Uint64("first", ext.first).
 		Uint64("last", ext.last).Msg("recovered log state machine from snapshot")
 	return nil
 }
 
-// dropClients deletes the local dedup table; the snapshot's replaces it.
-func (s *logSM) dropClients() error {
+// dropLocalState deletes the local dedup table, floors and removed IDs;
+// the snapshot's replace them.
+func (s *logSM) dropLocalState() error {
 	b := new(leveldb.Batch)
-	it := s.db.NewIterator(util.BytesPrefix(prefixClient), nil)
-	for it.Next() {
-		b.Delete(append([]byte(nil), it.Key()...))
-	}
-	it.Release()
-	if err := it.Error(); err != nil {
-		return fmt.Errorf("recovering from snapshot: listing clients: %w", err)
+	for _, prefix := range [][]byte{prefixClient, prefixFloor, prefixRemoved} {
+		it := s.db.NewIterator(util.BytesPrefix(prefix), nil)
+		for it.Next() {
+			b.Delete(append([]byte(nil), it.Key()...))
+		}
+		it.Release()
+		if err := it.Error(); err != nil {
+			return fmt.Errorf("recovering from snapshot: listing %s keys: %w", prefix, err)
+		}
 	}
 	if err := s.db.Write(b, nil); err != nil {
-		return fmt.Errorf("recovering from snapshot: dropping clients: %w", err)
+		return fmt.Errorf("recovering from snapshot: dropping local state: %w", err)
 	}
 	return nil
 }
@@ -194,7 +204,7 @@ func classifyRecord(key, val []byte, meta map[string][]byte, b *leveldb.Batch, c
 	switch {
 	case bytes.HasPrefix(key, prefixMeta):
 		meta[string(key)] = val
-	case bytes.HasPrefix(key, prefixEntry):
+	case bytes.HasPrefix(key, prefixEntry), bytes.HasPrefix(key, prefixFloor), bytes.HasPrefix(key, prefixRemoved):
 		b.Put(key, val)
 	case bytes.HasPrefix(key, prefixClient):
 		id, err := suffixU64(key, prefixClient)

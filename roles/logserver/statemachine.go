@@ -3,11 +3,11 @@ package logserver
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"sync"
 
 	sm "github.com/lni/dragonboat/v3/statemachine"
+	"github.com/lni/goutils/vfs"
 	"github.com/rs/zerolog"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -17,8 +17,8 @@ const (
 	// defaultMaxClients bounds the dedup table; beyond it the least recently
 	// used tenth of the clients is forgotten.
 	defaultMaxClients = 1 << 16
-	// gcPerUpdate bounds how many truncated entries one Update deletes.
-	gcPerUpdate = 4096
+	// defaultWriteBuffer is LevelDB's memtable size.
+	defaultWriteBuffer = 32 << 20
 )
 
 var errClosed = errors.New("log state machine closed")
@@ -30,53 +30,107 @@ type extent struct {
 	applied uint64 // last applied Raft index
 }
 
+// adminState is the replicated management state: the clusters' floors and
+// the replica IDs removed for good. A published adminState is never
+// modified; changes make a copy.
+type adminState struct {
+	floors  map[string]uint64
+	removed map[uint64]bool
+}
+
+func (a adminState) clone() adminState {
+	c := adminState{floors: make(map[string]uint64, len(a.floors)), removed: make(map[uint64]bool, len(a.removed))}
+	for k, v := range a.floors {
+		c.floors[k] = v
+	}
+	for k := range a.removed {
+		c.removed[k] = true
+	}
+	return c
+}
+
+// lowestFloor returns the lowest registered floor and its cluster (the
+// first by name among equals), or ok=false when none is registered.
+func (a adminState) lowestFloor() (floor uint64, cluster string, ok bool) {
+	for c, f := range a.floors {
+		if !ok || f < floor || f == floor && c < cluster {
+			floor, cluster, ok = f, c, true
+		}
+	}
+	return floor, cluster, ok
+}
+
 // lookupExtent is the Lookup query that returns the current extent.
 type lookupExtent struct{}
+
+// lookupAdmin is the Lookup query that returns an adminView.
+type lookupAdmin struct{}
+
+// adminView is the answer to lookupAdmin.
+type adminView struct {
+	ext   extent
+	admin adminState
+}
+
+// smOptions tune a logSM; the zero value is the production setting.
+type smOptions struct {
+	fs          vfs.FS // nil: the operating system's
+	maxClients  int    // 0: defaultMaxClients
+	writeBuffer int    // 0: defaultWriteBuffer
+}
 
 // logSM is the log's IOnDiskStateMachine. Update, Sync, PrepareSnapshot,
 // RecoverFromSnapshot, Open and Close are serialized by Dragonboat; readers
 // (Lookup, the Read RPC, SaveSnapshot) run concurrently and only use the
 // fields guarded by mu, or a LevelDB snapshot.
 type logSM struct {
-	dir        string
-	logger     zerolog.Logger
-	maxClients int
+	dir    string
+	logger zerolog.Logger
+	opts   smOptions
 
 	// dbMu keeps Close from closing the store under a reader: goleveldb
 	// must not be closed while iterators are open.
 	dbMu sync.RWMutex
 	db   *leveldb.DB // set by Open, nil after Close
+	stor *vfsStorage
 
 	mu     sync.Mutex
 	ext    extent
+	admin  adminState
 	notify chan struct{} // closed and replaced whenever ext changes
 	closed bool
 
 	// Owned by the serialized methods.
 	clients map[uint64]clientRec
-	gcFrom  uint64 // lowest index that may still be stored below ext.first
+	gc      *collector // deletes truncated entries; set by Open
 }
 
 var _ sm.IOnDiskStateMachine = (*logSM)(nil)
 
-func newLogSM(dir string, logger zerolog.Logger, maxClients int) *logSM {
-	if maxClients <= 0 {
-		maxClients = defaultMaxClients
+func newLogSM(dir string, logger zerolog.Logger, opts smOptions) *logSM {
+	if opts.fs == nil {
+		opts.fs = vfs.Default
+	}
+	if opts.maxClients <= 0 {
+		opts.maxClients = defaultMaxClients
+	}
+	if opts.writeBuffer <= 0 {
+		opts.writeBuffer = defaultWriteBuffer
 	}
 	return &logSM{
-		dir:        dir,
-		logger:     logger,
-		maxClients: maxClients,
-		ext:        extent{first: 1},
-		notify:     make(chan struct{}),
-		clients:    make(map[uint64]clientRec),
-		gcFrom:     1,
+		dir:     dir,
+		logger:  logger,
+		opts:    opts,
+		ext:     extent{first: 1},
+		admin:   adminState{floors: map[string]uint64{}, removed: map[uint64]bool{}},
+		notify:  make(chan struct{}),
+		clients: make(map[uint64]clientRec),
 	}
 }
 
-func levelDBOptions() *opt.Options {
+func levelDBOptions(writeBuffer int) *opt.Options {
 	return &opt.Options{
-		WriteBuffer: 32 << 20,
+		WriteBuffer: writeBuffer,
 		Strict:      opt.DefaultStrict | opt.StrictManifest,
 	}
 }
@@ -84,66 +138,71 @@ func levelDBOptions() *opt.Options {
 // Open opens (or creates) the LevelDB store and returns the applied Raft
 // index stored atomically with the entries.
 func (s *logSM) Open(stopc <-chan struct{}) (uint64, error) {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return 0, fmt.Errorf("creating state machine dir: %w", err)
-	}
-	db, err := leveldb.OpenFile(s.dir, levelDBOptions())
+	stor, err := openVFSStorage(s.opts.fs, s.dir, s.logger)
 	if err != nil {
+		return 0, fmt.Errorf("opening state machine store: %w", err)
+	}
+	db, err := leveldb.Open(stor, levelDBOptions(s.opts.writeBuffer))
+	if err != nil {
+		_ = stor.Close()
 		return 0, fmt.Errorf("opening leveldb at %s: %w", s.dir, err)
 	}
-	ext, clients, gcFrom, err := loadState(db)
+	ext, clients, admin, err := loadState(db)
+	var lowest uint64
+	if err == nil {
+		lowest, err = lowestEntry(db, ext.first)
+	}
 	if err != nil {
 		_ = db.Close()
+		_ = stor.Close()
 		return 0, fmt.Errorf("loading log state from %s: %w", s.dir, err)
 	}
-	s.clients, s.gcFrom = clients, gcFrom
+	s.clients = clients
 	s.dbMu.Lock()
-	s.db = db
+	s.db, s.stor = db, stor
 	s.dbMu.Unlock()
-	s.publish(ext)
+	s.publish(ext, admin)
+	s.gc = startCollector(s, db, min(lowest, ext.first))
 	s.logger.Info().Uint64("applied", ext.applied).Uint64("first", ext.first).
 		Uint64("last", ext.last).Msg("opened log state machine")
 	return ext.applied, nil
 }
 
-// loadState reads the persisted extent and dedup table and checks that the
-// stored entries agree with the extent.
-func loadState(db *leveldb.DB) (extent, map[uint64]clientRec, uint64, error) {
+// loadState reads the persisted extent, dedup table and admin state and
+// checks that the stored entries agree with the extent.
+func loadState(db *leveldb.DB) (extent, map[uint64]clientRec, adminState, error) {
 	var ext extent
 	var err error
 	if ext.applied, err = getU64(db, keyApplied, 0); err != nil {
-		return ext, nil, 0, err
+		return ext, nil, adminState{}, err
 	}
 	if ext.first, err = getU64(db, keyFirst, 1); err != nil {
-		return ext, nil, 0, err
+		return ext, nil, adminState{}, err
 	}
 	if ext.last, err = getU64(db, keyLast, 0); err != nil {
-		return ext, nil, 0, err
+		return ext, nil, adminState{}, err
 	}
 	if ext.first == 0 || ext.last+1 < ext.first {
-		return ext, nil, 0, fmt.Errorf("inconsistent extent first=%d last=%d", ext.first, ext.last)
+		return ext, nil, adminState{}, fmt.Errorf("inconsistent extent first=%d last=%d", ext.first, ext.last)
 	}
 	if ext.last >= ext.first {
 		if ok, err := db.Has(entryKey(ext.last), nil); err != nil || !ok {
-			return ext, nil, 0, fmt.Errorf("last entry %d missing (err %v)", ext.last, err)
+			return ext, nil, adminState{}, fmt.Errorf("last entry %d missing (err %v)", ext.last, err)
 		}
 	}
 	clients, err := loadClients(db)
 	if err != nil {
-		return ext, nil, 0, err
+		return ext, nil, adminState{}, err
 	}
-	gcFrom, err := lowestEntry(db, ext.first)
-	if err != nil {
-		return ext, nil, 0, err
-	}
-	return ext, clients, min(gcFrom, ext.first), nil
+	admin, err := loadAdmin(db)
+	return ext, clients, admin, err
 }
 
-// publish makes ext visible to readers and wakes them up.
-func (s *logSM) publish(ext extent) {
+// publish makes ext and admin visible to readers and wakes them up.
+func (s *logSM) publish(ext extent, admin adminState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ext = ext
+	s.ext, s.admin = ext, admin
 	close(s.notify)
 	s.notify = make(chan struct{})
 }
@@ -187,59 +246,149 @@ func (s *logSM) extent() extent {
 	return s.ext
 }
 
+func (s *logSM) adminState() adminState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.admin
+}
+
 // Update applies a batch of committed proposals in one LevelDB write.
 func (s *logSM) Update(ents []sm.Entry) ([]sm.Entry, error) {
 	if len(ents) == 0 {
 		return ents, nil
 	}
 	ext := s.extent()
-	b := new(leveldb.Batch)
+	firstBefore := ext.first
+	a := &applier{s: s, b: new(leveldb.Batch), ext: &ext, admin: s.adminState()}
 	for i := range ents {
-		ents[i].Result = s.apply(b, ents[i].Cmd, ents[i].Index, &ext)
+		ents[i].Result = a.apply(ents[i].Cmd, ents[i].Index)
 	}
 	ext.applied = ents[len(ents)-1].Index
-	s.evictClients(b)
-	s.collectGarbage(b, ext.first)
-	b.Put(keyApplied, u64(ext.applied))
-	b.Put(keyFirst, u64(ext.first))
-	b.Put(keyLast, u64(ext.last))
-	if err := s.db.Write(b, nil); err != nil {
+	s.evictClients(a.b)
+	a.b.Put(keyApplied, u64(ext.applied))
+	a.b.Put(keyFirst, u64(ext.first))
+	a.b.Put(keyLast, u64(ext.last))
+	if err := s.db.Write(a.b, nil); err != nil {
 		return nil, fmt.Errorf("writing %d proposals up to raft index %d: %w", len(ents), ext.applied, err)
 	}
-	s.publish(ext)
+	s.publish(ext, a.admin)
+	if ext.first > firstBefore {
+		s.gc.poke()
+	}
 	return ents, nil
 }
 
-// apply applies one proposal into b and ext. Malformed proposals are
-// answered with an empty result and change nothing.
-func (s *logSM) apply(b *leveldb.Batch, cmd []byte, raftIndex uint64, ext *extent) sm.Result {
+// applier applies the proposals of one Update into one batch.
+type applier struct {
+	s     *logSM
+	b     *leveldb.Batch
+	ext   *extent
+	admin adminState // copied before the first change
+	owned bool       // admin is this applier's copy
+}
+
+// apply applies one proposal. Malformed proposals are answered with an
+// empty result and change nothing, identically on every replica.
+func (a *applier) apply(cmd []byte, raftIndex uint64) sm.Result {
 	if len(cmd) == 0 {
 		return sm.Result{}
 	}
+	var res sm.Result
+	var err error
 	switch cmd[0] {
 	case kindAppend:
-		ops, err := decodeAppend(cmd[1:])
-		if err != nil {
-			s.logger.Error().Err(err).Uint64("raft_index", raftIndex).Msg("skipping proposal")
-			return sm.Result{}
-		}
-		rs := make([]opResult, len(ops))
-		for i, op := range ops {
-			rs[i] = s.applyAppend(b, op, raftIndex, ext)
-		}
-		return sm.Result{Value: uint64(len(ops)), Data: encodeResults(rs)}
+		res, err = a.appendCmd(cmd[1:], raftIndex)
 	case kindTruncate:
-		firstKept, err := decodeTruncate(cmd[1:])
-		if err != nil {
-			s.logger.Error().Err(err).Uint64("raft_index", raftIndex).Msg("skipping proposal")
-			return sm.Result{}
+		var firstKept uint64
+		if firstKept, err = decodeTruncate(cmd[1:]); err == nil {
+			res = a.truncate(truncForce, firstKept)
 		}
-		ext.first = max(ext.first, min(firstKept, ext.last+1))
-		return sm.Result{Value: ext.first}
+	case kindTruncateMode:
+		var mode truncateMode
+		var firstKept uint64
+		if mode, firstKept, err = decodeTruncateMode(cmd[1:]); err == nil {
+			res = a.truncate(mode, firstKept)
+		}
+	case kindSetFloor:
+		res, err = a.setFloor(cmd[1:])
+	case kindMarkRemoved:
+		res, err = a.markRemoved(cmd[1:])
 	default:
-		s.logger.Error().Uint8("kind", cmd[0]).Uint64("raft_index", raftIndex).Msg("skipping proposal of unknown kind")
+		err = fmt.Errorf("unknown command kind %d", cmd[0])
+	}
+	if err != nil {
+		a.s.logger.Error().Err(err).Uint64("raft_index", raftIndex).Msg("skipping proposal")
 		return sm.Result{}
 	}
+	return res
+}
+
+func (a *applier) appendCmd(body []byte, raftIndex uint64) (sm.Result, error) {
+	ops, err := decodeAppend(body)
+	if err != nil {
+		return sm.Result{}, err
+	}
+	rs := make([]opResult, len(ops))
+	for i, op := range ops {
+		rs[i] = a.s.applyAppend(a.b, op, raftIndex, a.ext)
+	}
+	return sm.Result{Value: uint64(len(ops)), Data: encodeResults(rs)}, nil
+}
+
+// truncate moves the first retained index forward (never back, never past
+// last+1). Entries below it are deleted later by the collector: readers
+// never look below first.
+func (a *applier) truncate(mode truncateMode, firstKept uint64) sm.Result {
+	floor, cluster, ok := a.admin.lowestFloor()
+	res := truncResult{floor: floor, cluster: cluster}
+	switch {
+	case mode == truncAuto && !ok:
+		res.status = truncNoFloors
+	case mode == truncAuto:
+		firstKept = min(floor, a.ext.last) + 1
+	case mode == truncBefore && ok && firstKept > min(floor, a.ext.last)+1:
+		res.status = truncPastFloor
+	case mode != truncBefore && mode != truncForce:
+		res.status = truncBadMode
+	}
+	if res.status == truncOK {
+		a.ext.first = max(a.ext.first, min(firstKept, a.ext.last+1))
+	}
+	res.first = a.ext.first
+	return sm.Result{Value: a.ext.first, Data: encodeTruncResult(res)}
+}
+
+func (a *applier) ownAdmin() {
+	if !a.owned {
+		a.admin, a.owned = a.admin.clone(), true
+	}
+}
+
+func (a *applier) setFloor(body []byte) (sm.Result, error) {
+	op, err := decodeSetFloor(body)
+	if err != nil {
+		return sm.Result{}, err
+	}
+	a.ownAdmin()
+	if op.remove {
+		delete(a.admin.floors, op.cluster)
+		a.b.Delete(floorKey(op.cluster))
+	} else {
+		a.admin.floors[op.cluster] = op.index
+		a.b.Put(floorKey(op.cluster), u64(op.index))
+	}
+	return sm.Result{Value: 1}, nil
+}
+
+func (a *applier) markRemoved(body []byte) (sm.Result, error) {
+	id, err := decodeMarkRemoved(body)
+	if err != nil {
+		return sm.Result{}, err
+	}
+	a.ownAdmin()
+	a.admin.removed[id] = true
+	a.b.Put(removedKey(id), nil)
+	return sm.Result{Value: 1}, nil
 }
 
 func (s *logSM) applyAppend(b *leveldb.Batch, op *appendOp, raftIndex uint64, ext *extent) opResult {
@@ -266,10 +415,10 @@ func (s *logSM) applyAppend(b *leveldb.Batch, op *appendOp, raftIndex uint64, ex
 }
 
 // evictClients forgets the least recently used tenth of the clients once
-// the table exceeds maxClients. The order depends only on applied state, so
+// the table exceeds opts.maxClients. The order depends only on applied state, so
 // every replica evicts the same clients.
 func (s *logSM) evictClients(b *leveldb.Batch) {
-	if len(s.clients) <= s.maxClients {
+	if len(s.clients) <= s.opts.maxClients {
 		return
 	}
 	type idRec struct {
@@ -286,32 +435,27 @@ func (s *logSM) evictClients(b *leveldb.Batch) {
 		}
 		return all[i].id < all[j].id
 	})
-	keep := s.maxClients - s.maxClients/10
+	keep := s.opts.maxClients - s.opts.maxClients/10
 	for _, ir := range all[:len(all)-keep] {
 		delete(s.clients, ir.id)
 		b.Delete(clientKey(ir.id))
 	}
 }
 
-// collectGarbage deletes up to gcPerUpdate truncated entries. Readers never
-// look below first, so this can lag behind truncation.
-func (s *logSM) collectGarbage(b *leveldb.Batch, first uint64) {
-	for n := 0; s.gcFrom < first && n < gcPerUpdate; n++ {
-		b.Delete(entryKey(s.gcFrom))
-		s.gcFrom++
-	}
-}
-
-// Lookup answers lookupExtent queries (used for linearizable reads).
+// Lookup answers lookupExtent and lookupAdmin queries (used for
+// linearizable reads).
 func (s *logSM) Lookup(q interface{}) (interface{}, error) {
-	if _, ok := q.(lookupExtent); !ok {
-		return nil, fmt.Errorf("unknown lookup query %T", q)
-	}
 	ext, _, err := s.view()
 	if err != nil {
 		return nil, err
 	}
-	return ext, nil
+	switch q.(type) {
+	case lookupExtent:
+		return ext, nil
+	case lookupAdmin:
+		return adminView{ext: ext, admin: s.adminState()}, nil
+	}
+	return nil, fmt.Errorf("unknown lookup query %T", q)
 }
 
 // Sync makes everything applied so far durable.
@@ -325,7 +469,8 @@ func (s *logSM) Sync() error {
 	return nil
 }
 
-// Close closes the store. Readers see errClosed from then on.
+// Close stops the collector and closes the store. Readers see errClosed
+// from then on.
 func (s *logSM) Close() error {
 	s.mu.Lock()
 	if !s.closed {
@@ -334,13 +479,20 @@ func (s *logSM) Close() error {
 		s.notify = make(chan struct{})
 	}
 	s.mu.Unlock()
+	if s.gc != nil {
+		s.gc.stop()
+		s.gc = nil
+	}
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
 	if s.db == nil {
 		return nil
 	}
 	err := s.db.Close()
-	s.db = nil
+	if cerr := s.stor.Close(); err == nil {
+		err = cerr
+	}
+	s.db, s.stor = nil, nil
 	if err != nil {
 		return fmt.Errorf("closing log state machine: %w", err)
 	}

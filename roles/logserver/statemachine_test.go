@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	sm "github.com/lni/dragonboat/v3/statemachine"
 	"github.com/rs/zerolog"
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
 func openSM(t *testing.T, dir string, maxClients int) *logSM {
 	t.Helper()
-	s := newLogSM(dir, zerolog.Nop(), maxClients)
+	s := newLogSM(dir, zerolog.Nop(), smOptions{maxClients: maxClients})
 	if _, err := s.Open(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,7 @@ func TestOpenIsTruthful(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = newLogSM(dir, zerolog.Nop(), 0)
+	s = newLogSM(dir, zerolog.Nop(), smOptions{})
 	applied, err := s.Open(nil)
 	if err != nil || applied != 6 {
 		t.Fatalf("Open = %d, %v; want 6", applied, err)
@@ -144,9 +147,7 @@ func TestTruncateAndGC(t *testing.T) {
 	if ext := s.extent(); ext.first != 5 || ext.last != 4 {
 		t.Fatalf("extent %+v", ext)
 	}
-	if low, err := lowestEntry(s.db, 0); err != nil || low != 0 {
-		t.Fatalf("entries left after GC: lowest %d, %v", low, err)
-	}
+	waitGC(t, s, 0)
 	rs := update(t, s, 4, appendCmd(op(0, 0, "e")))
 	if rs[0][0] != (opResult{statusOK, 5, 5}) {
 		t.Fatalf("append after full truncation: %v", rs)
@@ -185,5 +186,149 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf.Bytes()[:buf.Len()-3]), nil); err == nil {
 		t.Fatal("truncated snapshot accepted")
+	}
+}
+
+// waitGC waits until the collector has deleted every entry below the first
+// retained one: lowest is the lowest stored entry then (0 for none).
+func waitGC(t *testing.T, s *logSM, lowest uint64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		low, err := lowestEntry(s.db, 0)
+		if err == nil && low == lowest {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("entries left after GC: lowest %d (want %d), %v", low, lowest, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func truncResultOf(t *testing.T, s *logSM, raftIndex uint64, cmd []byte) truncResult {
+	t.Helper()
+	out, err := s.Update([]sm.Entry{{Index: raftIndex, Cmd: cmd}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := decodeTruncResult(out[0].Result.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestFloorsBoundTruncation(t *testing.T) {
+	s := openSM(t, t.TempDir(), 0)
+	defer s.Close()
+	update(t, s, 1, appendCmd(op(0, 0, "1", "2", "3", "4", "5", "6", "7", "8", "9", "10")))
+	if r := truncResultOf(t, s, 2, encodeTruncateMode(truncAuto, 0)); r.status != truncNoFloors || r.first != 1 {
+		t.Fatalf("auto truncation without floors: %+v", r)
+	}
+	update(t, s, 3, encodeSetFloor(setFloorOp{cluster: "east", index: 6}), encodeSetFloor(setFloorOp{cluster: "west", index: 4}))
+	if r := truncResultOf(t, s, 5, encodeTruncateMode(truncBefore, 6)); r.status != truncPastFloor || r.cluster != "west" || r.floor != 4 {
+		t.Fatalf("truncation past west's floor: %+v", r)
+	}
+	if r := truncResultOf(t, s, 6, encodeTruncateMode(truncAuto, 0)); r.status != truncOK || r.first != 5 {
+		t.Fatalf("auto truncation: %+v, want first 5 (west tolerates losing up to 4)", r)
+	}
+	update(t, s, 7, encodeSetFloor(setFloorOp{cluster: "west", remove: true}))
+	if r := truncResultOf(t, s, 8, encodeTruncateMode(truncAuto, 0)); r.first != 7 {
+		t.Fatalf("auto truncation after west left: %+v, want first 7", r)
+	}
+	if r := truncResultOf(t, s, 9, encodeTruncateMode(truncForce, 9)); r.status != truncOK || r.first != 9 {
+		t.Fatalf("forced truncation: %+v", r)
+	}
+	if r := truncResultOf(t, s, 10, encodeTruncateMode(truncAuto, 0)); r.first != 9 {
+		t.Fatalf("auto truncation below the first index moved it: %+v", r)
+	}
+	waitGC(t, s, 9)
+}
+
+func TestAdminStateSurvivesRestartAndSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	s := openSM(t, dir, 0)
+	update(t, s, 1, appendCmd(op(1, 1, "a", "b")), encodeSetFloor(setFloorOp{cluster: "c1", index: 2}),
+		encodeMarkRemoved(7), []byte{kindMarkRemoved}) // the last is malformed: ignored
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openSM(t, dir, 0)
+	defer s.Close()
+	want := fmt.Sprint(adminState{floors: map[string]uint64{"c1": 2}, removed: map[uint64]bool{7: true}})
+	if got := fmt.Sprint(s.adminState()); got != want {
+		t.Fatalf("admin state after restart %s, want %s", got, want)
+	}
+	ctx, err := s.PrepareSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.SaveSnapshot(ctx, &buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	dst := openSM(t, t.TempDir(), 0)
+	defer dst.Close()
+	update(t, dst, 1, encodeSetFloor(setFloorOp{cluster: "stale", index: 1}), encodeMarkRemoved(9))
+	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf.Bytes()), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(dst.adminState()); got != want {
+		t.Fatalf("admin state after recovery %s, want %s", got, want)
+	}
+	v, err := dst.Lookup(lookupAdmin{})
+	if err != nil || fmt.Sprint(v.(adminView).admin) != want {
+		t.Fatalf("lookup after recovery %v, %v", v, err)
+	}
+}
+
+func TestCommandsRejectMalformed(t *testing.T) {
+	for _, cmd := range [][]byte{
+		encodeSetFloor(setFloorOp{cluster: "", index: 1}),
+		append(encodeSetFloor(setFloorOp{cluster: "x", index: 1}), 0),
+		encodeMarkRemoved(0),
+		{kindTruncateMode, 0x80},
+	} {
+		if _, err := decodeSetFloor(cmd[1:]); cmd[0] == kindSetFloor && err == nil {
+			t.Errorf("set floor %x decoded", cmd)
+		}
+		if _, err := decodeMarkRemoved(cmd[1:]); cmd[0] == kindMarkRemoved && err == nil {
+			t.Errorf("mark removed %x decoded", cmd)
+		}
+		if _, _, err := decodeTruncateMode(cmd[1:]); cmd[0] == kindTruncateMode && err == nil {
+			t.Errorf("truncate %x decoded", cmd)
+		}
+	}
+}
+
+// TestOpensGoLevelDBFileStore checks that a store written by goleveldb's
+// own file storage (before vfsStorage) opens and reads the same.
+func TestOpensGoLevelDBFileStore(t *testing.T) {
+	dir := t.TempDir()
+	db, err := leveldb.OpenFile(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := new(leveldb.Batch)
+	b.Put(entryKey(1), []byte("old"))
+	b.Put(keyLast, u64(1))
+	b.Put(keyApplied, u64(3))
+	if err := db.Write(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CompactRange(util.Range{}); err != nil { // into a table, not just the journal
+		t.Fatal(err)
+	}
+	db.Close()
+	s := newLogSM(dir, zerolog.Nop(), smOptions{})
+	applied, err := s.Open(nil)
+	if err != nil || applied != 3 {
+		t.Fatalf("Open = %d, %v", applied, err)
+	}
+	defer s.Close()
+	ents, err := s.readEntries(1, 1, 1<<20)
+	if err != nil || string(ents[0].data) != "old" {
+		t.Fatalf("entries %v, %v", ents, err)
 	}
 }

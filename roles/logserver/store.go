@@ -17,14 +17,18 @@ import (
 //	m/last           last log index (0 when empty)
 //	c/<client_id>    clientRec: seq, first, last, touch
 //	e/<index>        entry data
+//	f/<cluster name> the highest index that cluster can tolerate losing
+//	r/<replica_id>   (empty) a replica ID removed from the log for good
 var (
 	keyApplied = []byte("m/applied")
 	keyFirst   = []byte("m/first")
 	keyLast    = []byte("m/last")
 
-	prefixMeta   = []byte("m/")
-	prefixClient = []byte("c/")
-	prefixEntry  = []byte("e/")
+	prefixMeta    = []byte("m/")
+	prefixClient  = []byte("c/")
+	prefixEntry   = []byte("e/")
+	prefixFloor   = []byte("f/")
+	prefixRemoved = []byte("r/")
 )
 
 // clientRec remembers the last applied Append of one client, so a retry of
@@ -48,6 +52,12 @@ func prefixed(prefix []byte, v uint64) []byte {
 func entryKey(index uint64) []byte { return prefixed(prefixEntry, index) }
 
 func clientKey(id uint64) []byte { return prefixed(prefixClient, id) }
+
+func removedKey(id uint64) []byte { return prefixed(prefixRemoved, id) }
+
+func floorKey(cluster string) []byte {
+	return append(append([]byte(nil), prefixFloor...), cluster...)
+}
 
 // suffixU64 parses the 8-byte integer after a key's prefix.
 func suffixU64(key, prefix []byte) (uint64, error) {
@@ -112,6 +122,36 @@ func loadClients(db *leveldb.DB) (map[uint64]clientRec, error) {
 		return nil, fmt.Errorf("loading client table: %w", err)
 	}
 	return clients, nil
+}
+
+// loadAdmin reads the floors and the removed replica IDs.
+func loadAdmin(db *leveldb.DB) (adminState, error) {
+	st := adminState{floors: make(map[string]uint64), removed: make(map[uint64]bool)}
+	it := db.NewIterator(util.BytesPrefix(prefixFloor), nil)
+	for it.Next() {
+		if len(it.Value()) != 8 {
+			it.Release()
+			return st, fmt.Errorf("loading floors: bad value for %q", it.Key())
+		}
+		st.floors[string(it.Key()[len(prefixFloor):])] = binary.BigEndian.Uint64(it.Value())
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return st, fmt.Errorf("loading floors: %w", err)
+	}
+	it = db.NewIterator(util.BytesPrefix(prefixRemoved), nil)
+	defer it.Release()
+	for it.Next() {
+		id, err := suffixU64(it.Key(), prefixRemoved)
+		if err != nil {
+			return st, fmt.Errorf("loading removed replicas: %w", err)
+		}
+		st.removed[id] = true
+	}
+	if err := it.Error(); err != nil {
+		return st, fmt.Errorf("loading removed replicas: %w", err)
+	}
+	return st, nil
 }
 
 // lowestEntry returns the smallest stored entry index, or def if none.

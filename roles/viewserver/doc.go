@@ -1,9 +1,26 @@
 // Package viewserver is the view role: a Disk View serving one hash range
 // of one space (HashSP or HashPO).
 //
-// A view is a deterministic state machine. One goroutine tails the central
-// log and applies each entry, in order, into the view's store; another
-// serves batched lookups as of a log index, waiting until the store has
-// applied that index. The view advertises itself (space, range, applied
-// index) through gossip, which is how API servers find it.
+// A view is a deterministic state machine. A supervisor goroutine owns its
+// store: it checks the store at start (every key and the state digest, see
+// viewstore.Verify), loads the range from peer Disk Views when the log
+// alone cannot rebuild it (the log was truncated past the store, or the
+// store is empty and peers exist; see package cluster/boot), then tails
+// the central log and applies each entry, in order. Another goroutine per
+// request serves batched lookups as of a log index, waiting until the
+// store has applied that index.
+//
+// The view serves (answers lookups, loads for booting peers and digests)
+// only once it has caught up with the log's last index as of its start;
+// until then it advertises State "booting" and Serving false through
+// gossip, which is how API servers find views. A store found corrupt (on
+// open, by the start-up check, by a lookup, or because it claims more of
+// the log than the log holds) is never served from: the view stops
+// serving, moves the directory aside (DIR.corrupt-TIME) and rebuilds it
+// from peers.
+//
+// Next to the View service, every view serves ViewBoot: Load streams its
+// keys to booting peers through one shared pass over the store (a
+// carousel), and Digest returns its state digest as of a log index, which
+// `akutan ctl verify` compares across replicas.
 package viewserver

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
@@ -12,7 +13,6 @@ import (
 )
 
 const (
-	maxLogVersion = logentry.MaxSupportedVersion
 	// applyBatch bounds how many entries one store write applies.
 	applyBatch = 1024
 )
@@ -22,24 +22,56 @@ type rawEntry struct {
 	data  []byte
 }
 
-// follow tails the log from the next unapplied index and applies entries
-// until ctx ends or applying fails for good.
-func (s *Server) follow(ctx context.Context) {
-	entries := make(chan rawEntry, 4*applyBatch)
-	done := make(chan struct{})
+// follow tails the log from the entry after the store's applied index and
+// applies entries until ctx ends or something fails. The view serves from
+// the moment it has applied target (the log's last index when the cycle
+// began). It returns why it stopped: nil when ctx ended.
+func (s *Server) follow(parent context.Context, st *viewstore.Store, target uint64) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(done)
-		s.apply(ctx, entries)
+		defer wg.Done()
+		s.watchCorrupt(ctx, s.store.generation(), cancel)
 	}()
-	s.read(ctx, entries)
+	entries := make(chan rawEntry, 4*applyBatch)
+	go func() {
+		defer wg.Done()
+		if err := s.apply(ctx, st, entries, target); err != nil {
+			cancel(err)
+		}
+	}()
+	err := s.read(ctx, st.Applied()+1, entries)
 	close(entries)
-	<-done
+	cancel(nil)
+	wg.Wait()
+	if cause := context.Cause(ctx); parent.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
 }
 
-// read feeds entries from the log, reconnecting after failures.
-func (s *Server) read(ctx context.Context, entries chan<- rawEntry) {
-	next := s.applied.Load() + 1
-	for ctx.Err() == nil && s.serving() {
+// watchCorrupt stops the cycle when a reader reports corruption of the
+// store generation being followed.
+func (s *Server) watchCorrupt(ctx context.Context, gen uint64, cancel context.CancelCauseFunc) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-s.corrupt:
+			if c.gen == gen {
+				cancel(fmt.Errorf("reading the store: %w", c.err))
+				return
+			}
+		}
+	}
+}
+
+// read feeds entries from the log from index next on, reconnecting after
+// failures, until ctx ends (nil) or the log no longer holds next.
+func (s *Server) read(ctx context.Context, next uint64, entries chan<- rawEntry) error {
+	for ctx.Err() == nil {
 		err := s.logc.Read(ctx, next, func(index uint64, data []byte) error {
 			select {
 			case entries <- rawEntry{index: index, data: data}:
@@ -51,60 +83,71 @@ func (s *Server) read(ctx context.Context, entries chan<- rawEntry) {
 		})
 		switch {
 		case ctx.Err() != nil:
-			return
+			return nil
 		case errors.Is(err, logclient.ErrTruncated):
-			s.fail(fmt.Errorf("log no longer holds index %d: the view must boot from peers: %w", next, err))
-			return
+			return fmt.Errorf("log no longer holds index %d: %w", next, err)
 		case err != nil:
 			s.log.Warn().Err(err).Uint64("next", next).Msg("reading the log failed; retrying")
 			select {
 			case <-time.After(time.Second):
 			case <-ctx.Done():
-				return
+				return nil
 			}
 		}
 	}
+	return nil
 }
 
-// apply writes entries to the store in batches: everything already waiting
-// goes into one write.
-func (s *Server) apply(ctx context.Context, entries <-chan rawEntry) {
-	var version = logentry.FirstVersion
+// apply writes entries to the store in batches (everything already
+// waiting goes into one write) and starts serving once target is applied.
+func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan rawEntry, target uint64) error {
+	version := logentry.FirstVersion
+	served := false
+	serve := func() {
+		if !served && s.applied.Load() >= target && ctx.Err() == nil {
+			served = true
+			s.setState(stateServing, nil)
+		}
+	}
+	serve()
 	for first := range entries {
-		batch := []rawEntry{first}
-	drain:
-		for len(batch) < applyBatch {
-			select {
-			case e, ok := <-entries:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, e)
-			default:
-				break drain
-			}
-		}
-		if !s.serving() {
-			continue
-		}
-		changes, err := decodeBatch(batch, &version)
+		batch := gather(first, entries)
+		changes, err := decodeBatch(batch, &version, s.maxLogVersion())
 		if err == nil {
-			err = s.store.Apply(changes)
+			err = st.Apply(changes)
 		}
 		if err != nil {
-			s.fail(err)
-			continue
+			return err
 		}
 		last := batch[len(batch)-1].index
 		s.metrics.applied(len(batch), last)
 		s.announce(last)
+		serve()
 	}
+	return nil
+}
+
+// gather returns first and the entries already waiting, up to applyBatch.
+func gather(first rawEntry, entries <-chan rawEntry) []rawEntry {
+	batch := []rawEntry{first}
+	for len(batch) < applyBatch {
+		select {
+		case e, ok := <-entries:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, e)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // decodeBatch turns raw entries into store changes. A malformed entry is
 // skipped identically by every view (it changes nothing); an entry in a
 // log format this binary cannot read stops the view.
-func decodeBatch(batch []rawEntry, version *uint32) ([]viewstore.Change, error) {
+func decodeBatch(batch []rawEntry, version *uint32, maxLogVersion uint32) ([]viewstore.Change, error) {
 	changes := make([]viewstore.Change, 0, len(batch))
 	for _, e := range batch {
 		c := viewstore.Change{Index: e.index}
@@ -115,8 +158,8 @@ func decodeBatch(batch []rawEntry, version *uint32) ([]viewstore.Change, error) 
 		}
 		if v := entry.GetVersion(); v != nil {
 			if v.Version > maxLogVersion {
-				return nil, fmt.Errorf("log entry %d switches to log format version %d, but this server supports versions %d to %d: upgrade it",
-					e.index, v.Version, logentry.FirstVersion, maxLogVersion)
+				return nil, fmt.Errorf("%w: log entry %d switches to log format version %d, but this server supports versions %d to %d: upgrade it",
+					errFatal, e.index, v.Version, logentry.FirstVersion, maxLogVersion)
 			}
 			*version = v.Version
 		}

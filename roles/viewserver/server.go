@@ -1,6 +1,7 @@
 package viewserver
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -12,10 +13,12 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
+	"github.com/akutan-dev/akutan/cluster/boot"
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -34,13 +37,27 @@ type Config struct {
 	GossipKey  []byte
 	Logger     zerolog.Logger
 	Registry   *prometheus.Registry // nil: no metrics
+	// PeerWait bounds how long a view with an empty store waits to join
+	// gossip (and so to hear of peers to load from) before it decides how
+	// to boot; 0: 5 s.
+	PeerWait time.Duration
+
+	// AdvertiseAddr is the gRPC address told to others through gossip
+	// (e.g. a proxy in front of the view); empty: GRPCAddr.
+	AdvertiseAddr string
+
+	// MaxLogVersion is the newest log format the view reads; it stops at a
+	// version change past it. 0: all this binary supports (a lower value
+	// plays an older binary, for testing upgrades).
+	MaxLogVersion uint32
 }
 
 // Server is a running view.
 type Server struct {
 	cfg      Config
 	log      zerolog.Logger
-	store    *viewstore.Store
+	store    *storeHandle
+	carousel *boot.Carousel // serves loads to booting peers
 	logc     *logclient.Client
 	grpc     *grpc.Server
 	listener net.Listener
@@ -49,32 +66,54 @@ type Server struct {
 
 	applied  atomic.Uint64
 	mu       sync.Mutex
-	progress chan struct{} // closed and replaced whenever applied grows
-	failure  error         // set when applying stopped for good
+	progress chan struct{} // closed and replaced whenever applied or state changes
+	state    viewState
+	reason   error           // why the view is not serving, if known
+	corrupt  chan corruption // reports of damaged data, to the supervisor
+	verified uint64          // the store generation checked at start (supervisor only)
+	failed   chan error      // capacity 1: why the view stopped for good (see Failed)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
 }
 
-// Start opens the store, starts following the log, and serves lookups.
+// Failed delivers the error that stopped the view for good (e.g. a log
+// format version it does not support), so that its process can exit.
+func (s *Server) Failed() <-chan error { return s.failed }
+
+// maxLogVersion is the newest log format the view reads.
+func (s *Server) maxLogVersion() uint32 {
+	return cmp.Or(s.cfg.MaxLogVersion, logentry.MaxSupportedVersion)
+}
+
+// Start opens the store and starts the view: it boots (checks its store,
+// loads from peers if needed, catches up with the log) in the background,
+// advertising "booting" through gossip, and serves lookups once caught up.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	prefix, err := keyPrefix(cfg.Space)
 	if err != nil {
 		return nil, err
 	}
-	store, err := viewstore.Open(cfg.Dir, viewstore.Config{Space: prefix, RangeStart: cfg.Range.Start, RangeEnd: cfg.Range.End})
+	log := cfg.Logger.With().Str("role", "view").Str("space", string(cfg.Space)).Str("range", cfg.Range.String()).Logger()
+	store, err := openStore(cfg.Dir, viewstore.Config{Space: prefix, RangeStart: cfg.Range.Start, RangeEnd: cfg.Range.End}, log)
 	if err != nil {
 		return nil, fmt.Errorf("starting view: %w", err)
 	}
 	m, err := newMetrics(viewRegisterer(cfg))
 	if err != nil {
-		store.Close()
+		store.close()
 		return nil, fmt.Errorf("starting view: registering metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, store: store, progress: make(chan struct{}), metrics: m}
-	s.log = cfg.Logger.With().Str("role", "view").Str("space", string(cfg.Space)).Str("range", cfg.Range.String()).Logger()
-	s.applied.Store(store.Applied())
+	s := &Server{cfg: cfg, log: log, store: store, progress: make(chan struct{}), metrics: m, corrupt: make(chan corruption, 1), failed: make(chan error, 1)}
+	s.carousel = s.newCarousel()
+	if err := registerCarousel(viewRegisterer(cfg), s.carousel); err != nil {
+		store.close()
+		return nil, fmt.Errorf("starting view: registering metrics: %w", err)
+	}
+	s.metrics.setState(stateBooting)
+	s.metrics.corruptions.Add(float64(store.movedAside))
+	s.applied.Store(store.current().Applied())
 	if err := s.startNetwork(ctx); err != nil {
 		s.Stop()
 		return nil, err
@@ -94,7 +133,7 @@ func keyPrefix(sp space.Space) (byte, error) {
 
 func (s *Server) startNetwork(ctx context.Context) error {
 	var err error
-	if s.logc, err = logclient.New(s.cfg.LogAddrs); err != nil {
+	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithPreferredDC(s.cfg.DC)); err != nil {
 		return fmt.Errorf("starting view: connecting to the log: %w", err)
 	}
 	if s.listener, err = net.Listen("tcp", s.cfg.GRPCAddr); err != nil {
@@ -102,17 +141,19 @@ func (s *Server) startNetwork(ctx context.Context) error {
 	}
 	s.grpc = grpc.NewServer()
 	wire.RegisterViewServer(s.grpc, &service{s: s})
+	wire.RegisterViewBootServer(s.grpc, &bootService{s: s})
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	wire.RegisterViewStatsServer(s.grpc, s.startStats(runCtx))
 	s.goRun(func() { _ = s.grpc.Serve(s.listener) })
-	s.goRun(func() { s.follow(runCtx) })
 	if s.cfg.GossipAddr != "" {
 		if s.gossip, err = gossip.Start(ctx, s.gossipConfig(), s.meta()); err != nil {
 			return fmt.Errorf("starting view: %w", err)
 		}
 		s.goRun(func() { s.advertise(runCtx) })
 	}
-	s.log.Info().Str("grpc", s.GRPCAddr()).Uint64("applied", s.applied.Load()).Msg("view serving")
+	s.goRun(func() { s.run(runCtx) })
+	s.log.Info().Str("grpc", s.GRPCAddr()).Uint64("applied", s.applied.Load()).Msg("view started; booting")
 	return nil
 }
 
@@ -136,6 +177,7 @@ func (s *Server) gossipConfig() gossip.Config {
 }
 
 func (s *Server) meta() gossip.Meta {
+	st, _ := s.currentState()
 	return gossip.Meta{
 		Role:          "view",
 		Cluster:       s.cfg.Cluster,
@@ -143,10 +185,11 @@ func (s *Server) meta() gossip.Meta {
 		Space:         string(s.cfg.Space),
 		RangeStart:    s.cfg.Range.Start,
 		RangeEnd:      s.cfg.Range.End,
-		GRPCAddr:      s.GRPCAddr(),
+		GRPCAddr:      s.advertiseAddr(),
 		AppliedIndex:  s.applied.Load(),
-		Serving:       s.serving(),
-		MaxLogVersion: maxLogVersion,
+		Serving:       st == stateServing,
+		State:         st.gossipState(),
+		MaxLogVersion: s.maxLogVersion(),
 	}
 }
 
@@ -164,18 +207,20 @@ func (s *Server) advertise(ctx context.Context) {
 	}
 }
 
-func (s *Server) serving() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.failure == nil
-}
-
 // GRPCAddr is the address the view serves lookups on.
 func (s *Server) GRPCAddr() string {
 	if s.listener == nil {
 		return s.cfg.GRPCAddr
 	}
 	return s.listener.Addr().String()
+}
+
+// advertiseAddr is the gRPC address other servers should use.
+func (s *Server) advertiseAddr() string {
+	if s.cfg.AdvertiseAddr != "" {
+		return s.cfg.AdvertiseAddr
+	}
+	return s.GRPCAddr()
 }
 
 // Applied is the last log index the view has applied.
@@ -191,6 +236,7 @@ func (s *Server) Stop() {
 		if s.cancel != nil {
 			s.cancel()
 		}
+		s.carousel.Stop()
 		if s.grpc != nil {
 			s.grpc.Stop()
 		}
@@ -198,48 +244,10 @@ func (s *Server) Stop() {
 		if s.logc != nil {
 			s.logc.Close()
 		}
-		if err := s.store.Close(); err != nil {
+		if err := s.store.close(); err != nil {
 			s.log.Warn().Err(err).Msg("closing store")
 		}
 	})
-}
-
-// waitApplied blocks until the view has applied index, the view fails, or
-// ctx ends.
-func (s *Server) waitApplied(ctx context.Context, index uint64) error {
-	for {
-		s.mu.Lock()
-		ch, failure := s.progress, s.failure
-		s.mu.Unlock()
-		if failure != nil {
-			return failure
-		}
-		if s.applied.Load() >= index {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for log index %d (applied %d): %w", index, s.applied.Load(), ctx.Err())
-		}
-	}
-}
-
-func (s *Server) announce(applied uint64) {
-	s.applied.Store(applied)
-	s.mu.Lock()
-	close(s.progress)
-	s.progress = make(chan struct{})
-	s.mu.Unlock()
-}
-
-func (s *Server) fail(err error) {
-	s.mu.Lock()
-	s.failure = err
-	close(s.progress)
-	s.progress = make(chan struct{})
-	s.mu.Unlock()
-	s.log.Error().Err(err).Msg("view stopped applying the log and no longer serves lookups")
 }
 
 // viewRegisterer labels the view's metrics with its space, range and

@@ -29,13 +29,30 @@ type stream interface {
 }
 
 // serve waits until the view has applied index, then runs n lookups, each
-// through run, streaming the matches in chunks.
-func (v *service) serve(kind string, index uint64, n int, st stream, run func(i int, emit func(storage.Fact) error) error) error {
+// through run, streaming the matches in chunks. Lookups that hit damaged
+// data make the view stop serving and rebuild its store.
+func (v *service) serve(kind string, index uint64, n int, st stream, run func(store *viewstore.Store, i int, emit func(storage.Fact) error) error) error {
 	ctx := st.Context()
 	if err := v.s.waitApplied(ctx, index); err != nil {
 		return lookupError(err)
 	}
 	v.s.metrics.lookup(kind, n)
+	var gen uint64
+	err := v.s.store.use(func(store *viewstore.Store, g uint64) error {
+		gen = g
+		return v.stream(ctx, kind, n, st, func(i int, emit func(storage.Fact) error) error {
+			return run(store, i, emit)
+		})
+	})
+	if err != nil {
+		v.s.reportCorrupt(gen, err)
+		return lookupError(err)
+	}
+	return nil
+}
+
+// stream runs the n lookups, sending their matches in chunks.
+func (v *service) stream(ctx context.Context, kind string, n int, st stream, run func(i int, emit func(storage.Fact) error) error) error {
 	chunk := &wire.LookupChunk{}
 	flush := func() error {
 		if len(chunk.Matches) == 0 {
@@ -55,7 +72,7 @@ func (v *service) serve(kind string, index uint64, n int, st stream, run func(i 
 			return ctx.Err()
 		})
 		if err != nil {
-			return lookupError(fmt.Errorf("%s lookup %d: %w", kind, i, err))
+			return fmt.Errorf("%s lookup %d: %w", kind, i, err)
 		}
 	}
 	return flush()
@@ -87,8 +104,8 @@ func (v *service) LookupS(req *wire.LookupSRequest, st wire.View_LookupSServer) 
 	if err := v.requireSpace(storage.KeyPrefixSP, "LookupS"); err != nil {
 		return err
 	}
-	return v.serve("S", req.Index, len(req.Subjects), st, func(i int, emit func(storage.Fact) error) error {
-		return v.s.store.LookupS(req.Index, req.Subjects[i], emit)
+	return v.serve("S", req.Index, len(req.Subjects), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
+		return store.LookupS(req.Index, req.Subjects[i], emit)
 	})
 }
 
@@ -96,9 +113,9 @@ func (v *service) LookupSP(req *wire.LookupSPRequest, st wire.View_LookupSPServe
 	if err := v.requireSpace(storage.KeyPrefixSP, "LookupSP"); err != nil {
 		return err
 	}
-	return v.serve("SP", req.Index, len(req.Lookups), st, func(i int, emit func(storage.Fact) error) error {
+	return v.serve("SP", req.Index, len(req.Lookups), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
 		l := req.Lookups[i]
-		return v.s.store.LookupSP(req.Index, l.Subject, l.Predicate, emit)
+		return store.LookupSP(req.Index, l.Subject, l.Predicate, emit)
 	})
 }
 
@@ -106,13 +123,13 @@ func (v *service) LookupSPO(req *wire.LookupSPORequest, st wire.View_LookupSPOSe
 	if err := v.requireSpace(storage.KeyPrefixSP, "LookupSPO"); err != nil {
 		return err
 	}
-	return v.serve("SPO", req.Index, len(req.Lookups), st, func(i int, emit func(storage.Fact) error) error {
+	return v.serve("SPO", req.Index, len(req.Lookups), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
 		l := req.Lookups[i]
 		o, err := wire.ToObject(l.Object)
 		if err != nil {
 			return status.Errorf(codes.InvalidArgument, "object: %v", err)
 		}
-		return v.s.store.LookupSPO(req.Index, l.Subject, l.Predicate, o, emit)
+		return store.LookupSPO(req.Index, l.Subject, l.Predicate, o, emit)
 	})
 }
 
@@ -120,13 +137,13 @@ func (v *service) LookupPO(req *wire.LookupPORequest, st wire.View_LookupPOServe
 	if err := v.requireSpace(storage.KeyPrefixPO, "LookupPO"); err != nil {
 		return err
 	}
-	return v.serve("PO", req.Index, len(req.Lookups), st, func(i int, emit func(storage.Fact) error) error {
+	return v.serve("PO", req.Index, len(req.Lookups), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
 		l := req.Lookups[i]
 		o, err := wire.ToObject(l.Object)
 		if err != nil {
 			return status.Errorf(codes.InvalidArgument, "object: %v", err)
 		}
-		return v.s.store.LookupPO(req.Index, l.Predicate, o, emit)
+		return store.LookupPO(req.Index, l.Predicate, o, emit)
 	})
 }
 
@@ -134,12 +151,12 @@ func (v *service) LookupPOCmp(req *wire.LookupPOCmpRequest, st wire.View_LookupP
 	if err := v.requireSpace(storage.KeyPrefixPO, "LookupPOCmp"); err != nil {
 		return err
 	}
-	return v.serve("POCmp", req.Index, len(req.Lookups), st, func(i int, emit func(storage.Fact) error) error {
+	return v.serve("POCmp", req.Index, len(req.Lookups), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
 		c, err := ToCmp(req.Lookups[i])
 		if err != nil {
 			return status.Errorf(codes.InvalidArgument, "%v", err)
 		}
-		return v.s.store.LookupPOCmp(req.Index, c, emit)
+		return store.LookupPOCmp(req.Index, c, emit)
 	})
 }
 

@@ -9,13 +9,26 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// Version 1 is the first log format: wire.LogEntry as of this writing.
+// Log format versions. A log starts in FirstVersion; a VersionChange entry
+// switches every reader to a newer version from that entry on, and a reader
+// that does not support the new version must stop (see docs/design.md).
+//
+//   - Version 1 is the first format: wire.LogEntry as of this writing.
+//   - Version 2 is exactly version 1. It exists so that the upgrade path
+//     (`akutan ctl log upgrade --to 2`, and servers that refuse it when
+//     started with --max-log-version 1 to play an old binary) is exercised
+//     end to end before a real format change needs it.
 const (
 	// FirstVersion is the format every log starts in.
 	FirstVersion uint32 = 1
 	// MaxSupportedVersion is the newest format this binary can read.
-	MaxSupportedVersion uint32 = 1
+	MaxSupportedVersion uint32 = 2
 )
+
+// EncodeVersionChange returns the entry that switches the log to version.
+func EncodeVersionChange(version uint32) ([]byte, error) {
+	return Encode(&wire.LogEntry{Command: &wire.LogEntry_Version{Version: &wire.VersionChange{Version: version}}})
+}
 
 // Encode marshals an entry.
 func Encode(e *wire.LogEntry) ([]byte, error) {

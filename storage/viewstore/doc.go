@@ -3,9 +3,17 @@
 // storage, together with the log index they reflect.
 //
 // Every write that applies log entries also records the last applied index
-// in the same atomic batch, so after any crash the store names exactly the
-// prefix of the log it holds and the view resumes from the next entry.
-// Lookups are answered as of a log index: facts created later are filtered
-// out, and a fact's newest version at or below that index decides whether
-// it is visible (the newest version may be a deletion tombstone).
+// and the state digest (see Digest) in the same atomic batch, so after any
+// crash the store names exactly the prefix of the log it holds and the
+// view resumes from the next entry. Lookups are answered as of a log
+// index: facts created later are filtered out, and a fact's newest version
+// at or below that index decides whether it is visible (the newest version
+// may be a deletion tombstone).
+//
+// Keys are never removed, so the store as of any applied index can be read
+// from any later snapshot by skipping newer keys: that is how a Loader
+// fills a new store from peers (ScanKeys, KeyHash and KeyIndex read raw
+// keys for them) and how Digest answers for past indexes. LevelDB runs in
+// strict mode, and its corruption errors, like keys that do not decode or
+// a digest that does not add up (Verify), are reported as ErrCorrupt.
 package viewstore

@@ -2,13 +2,16 @@ package viewstore
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/iterator"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+	lstorage "github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/akutan-dev/akutan/storage"
@@ -39,20 +42,15 @@ func (c Config) validate() error {
 
 // holds reports whether a fact belongs to this store's range.
 func (c Config) holds(f storage.Fact) bool {
-	var h uint64
-	if c.Space == storage.KeyPrefixSP {
-		h = storage.HashSP(f.Subject, f.Predicate)
-	} else {
-		h = storage.HashPO(f.Predicate, f.Object)
-	}
+	h := c.hash(f)
 	return h >= c.RangeStart && h <= c.RangeEnd
 }
 
-func (c Config) key(f storage.Fact, deleted bool) []byte {
+func (c Config) appendKey(dst []byte, f storage.Fact, deleted bool) []byte {
 	if c.Space == storage.KeyPrefixSP {
-		return storage.AppendSPKey(nil, f, deleted)
+		return storage.AppendSPKey(dst, f, deleted)
 	}
-	return storage.AppendPOKey(nil, f, deleted)
+	return storage.AppendPOKey(dst, f, deleted)
 }
 
 func (c Config) decode(k []byte) (storage.Fact, bool, error) {
@@ -66,6 +64,12 @@ func (c Config) decode(k []byte) (storage.Fact, bool, error) {
 var (
 	keyApplied = []byte("\x00applied")
 	keyConfig  = []byte("\x00config")
+	// keyDigest holds the state digest as of the applied index (see
+	// Digest); it is written in the same batch as keyApplied.
+	keyDigest = []byte("\x00digest")
+	// keyLoading is present while a load from peers is incomplete: such a
+	// store holds an arbitrary part of its range and must be discarded.
+	keyLoading = []byte("\x00loading")
 )
 
 // Store is one view's LevelDB.
@@ -73,33 +77,75 @@ type Store struct {
 	db      *leveldb.DB
 	cfg     Config
 	applied uint64 // guarded by the single applier; read via Applied
+	digest  uint64 // the digest at applied; guarded like applied
+	loading bool   // set by Open when keyLoading is present
+	hist    *history
 }
 
 // ErrCorrupt marks a store whose files cannot be trusted.
 var ErrCorrupt = errors.New("view store is corrupt")
+
+// options are the LevelDB options of every store. StrictAll makes damaged
+// journals, manifests and blocks errors instead of silently dropped data.
+// The larger write buffer lets a boot's big batches reach level 0 in fewer,
+// larger tables, which keeps LevelDB from stalling writes on compaction.
+func options() *opt.Options {
+	return &opt.Options{
+		Strict:              opt.StrictAll,
+		WriteBuffer:         16 << 20,
+		CompactionTableSize: 8 << 20,
+	}
+}
 
 // Open opens or creates the store in dir for cfg.
 func Open(dir string, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("opening view store: %w", err)
 	}
-	db, err := leveldb.OpenFile(dir, &opt.Options{Strict: opt.StrictAll})
+	db, err := leveldb.OpenFile(dir, options())
 	if err != nil {
-		if lerrors.IsCorrupted(err) {
-			return nil, fmt.Errorf("opening view store %s: %w: %v", dir, ErrCorrupt, err)
-		}
-		return nil, fmt.Errorf("opening view store %s: %w", dir, err)
+		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
 	}
 	s := &Store{db: db, cfg: cfg}
 	if err := s.load(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("opening view store %s: %w", dir, err)
+		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
 	}
+	s.hist = newHistory(s.applied, s.digest)
 	return s, nil
 }
 
-// load checks the recorded config and reads the applied index.
+// classify marks LevelDB's corruption errors with ErrCorrupt.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	var c1 *lerrors.ErrCorrupted
+	var c2 *lstorage.ErrCorrupted
+	if errors.As(err, &c1) || errors.As(err, &c2) || lerrors.IsCorrupted(err) {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return err
+}
+
+// load checks the recorded config and reads the applied index, the load
+// marker and the digest.
 func (s *Store) load() error {
+	if err := s.checkConfig(); err != nil {
+		return err
+	}
+	var err error
+	if s.applied, err = getU64(s.db, keyApplied); err != nil {
+		return fmt.Errorf("reading applied index: %w", err)
+	}
+	if s.loading, err = has(s.db, keyLoading); err != nil {
+		return fmt.Errorf("reading load marker: %w", err)
+	}
+	return s.loadDigest()
+}
+
+// checkConfig records the config in a new store and compares it otherwise.
+func (s *Store) checkConfig() error {
 	want := []byte(s.cfg.String())
 	got, err := s.db.Get(keyConfig, nil)
 	switch {
@@ -112,18 +158,64 @@ func (s *Store) load() error {
 	case !bytes.Equal(got, want):
 		return fmt.Errorf("directory holds %s, not %s", got, want)
 	}
-	b, err := s.db.Get(keyApplied, nil)
+	return nil
+}
+
+// loadDigest reads the stored digest. A store written before digests
+// existed has applied entries but no digest: it is computed once by a scan.
+func (s *Store) loadDigest() error {
+	ok, err := has(s.db, keyDigest)
+	if err != nil {
+		return fmt.Errorf("reading digest: %w", err)
+	}
+	if ok {
+		if s.digest, err = getU64(s.db, keyDigest); err != nil {
+			return fmt.Errorf("reading digest: %w", err)
+		}
+		return nil
+	}
+	if s.applied == 0 || s.loading {
+		return nil
+	}
+	d, err := s.scanDigest(context.Background(), s.db, s.applied)
+	if err != nil {
+		return fmt.Errorf("computing the digest of a store without one: %w", err)
+	}
+	if err := s.db.Put(keyDigest, u64(d), &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("recording digest: %w", err)
+	}
+	s.digest = d
+	return nil
+}
+
+// reader is what LevelDB's DB and Snapshot have in common.
+type reader interface {
+	Get(key []byte, ro *opt.ReadOptions) ([]byte, error)
+	Has(key []byte, ro *opt.ReadOptions) (bool, error)
+	NewIterator(slice *util.Range, ro *opt.ReadOptions) iterator.Iterator
+}
+
+// getU64 reads an 8-byte meta value, 0 if absent.
+func getU64(r reader, key []byte) (uint64, error) {
+	b, err := r.Get(key, nil)
 	switch {
 	case errors.Is(err, leveldb.ErrNotFound):
-		s.applied = 0
+		return 0, nil
 	case err != nil:
-		return fmt.Errorf("reading applied index: %w", err)
+		return 0, classify(err)
 	case len(b) != 8:
-		return fmt.Errorf("%w: applied index has %d bytes", ErrCorrupt, len(b))
-	default:
-		s.applied = binary.BigEndian.Uint64(b)
+		return 0, fmt.Errorf("%w: %q has %d bytes, want 8", ErrCorrupt, key, len(b))
 	}
-	return nil
+	return binary.BigEndian.Uint64(b), nil
+}
+
+func has(r reader, key []byte) (bool, error) {
+	ok, err := r.Has(key, nil)
+	return ok, classify(err)
+}
+
+func u64(v uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, v)
 }
 
 // Close closes the store.
@@ -149,27 +241,67 @@ func (s *Store) Apply(changes []Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	next := s.applied
+	if s.loading {
+		return fmt.Errorf("applying entries: the store holds an incomplete load")
+	}
+	next, digest := s.applied, s.digest
 	batch := new(leveldb.Batch)
-	for _, c := range changes {
+	digests := make([]uint64, len(changes)) // the digest after each change
+	for i, c := range changes {
 		if c.Index != next+1 {
 			return fmt.Errorf("applying index %d after %d: entries must be contiguous", c.Index, next)
 		}
 		next = c.Index
-		for _, f := range c.Inserts {
-			if s.cfg.holds(f) {
-				batch.Put(s.cfg.key(f, false), nil)
+		digest += s.putChange(batch, c)
+		digests[i] = digest
+	}
+	batch.Put(keyApplied, u64(next))
+	batch.Put(keyDigest, u64(digest))
+	if err := s.db.Write(batch, nil); err != nil {
+		return fmt.Errorf("applying entries %d..%d: %w", changes[0].Index, next, classify(err))
+	}
+	s.applied, s.digest = next, digest
+	s.hist.record(changes[0].Index, digests)
+	return nil
+}
+
+// putChange adds the keys of one change's facts in the store's range to
+// batch and returns the sum of their digests. A key the change holds twice
+// (an entry naming one fact offset twice, with the same content) is put
+// and counted once, so that the digest stays the sum over the stored keys.
+func (s *Store) putChange(batch *leveldb.Batch, c Change) uint64 {
+	var seen map[string]bool
+	if mayRepeat(c.Inserts) {
+		seen = make(map[string]bool, len(c.Inserts))
+	}
+	var sum uint64
+	var key []byte
+	for _, f := range c.Inserts {
+		if !s.cfg.holds(f) {
+			continue
+		}
+		key = s.cfg.appendKey(key[:0], f, false)
+		if seen != nil {
+			if seen[string(key)] {
+				continue
 			}
+			seen[string(key)] = true
+		}
+		batch.Put(key, nil)
+		sum += KeyDigest(key)
+	}
+	return sum
+}
+
+// mayRepeat reports whether facts might hold one fact twice: only facts
+// with equal IDs can, and entries usually list facts by increasing ID.
+func mayRepeat(facts []storage.Fact) bool {
+	for i := 1; i < len(facts); i++ {
+		if facts[i].ID <= facts[i-1].ID {
+			return true
 		}
 	}
-	var idx [8]byte
-	binary.BigEndian.PutUint64(idx[:], next)
-	batch.Put(keyApplied, idx[:])
-	if err := s.db.Write(batch, nil); err != nil {
-		return fmt.Errorf("applying entries %d..%d: %w", changes[0].Index, next, err)
-	}
-	s.applied = next
-	return nil
+	return false
 }
 
 // scan calls fn for each fact visible at index among the keys in
@@ -201,7 +333,7 @@ func (s *Store) scan(index uint64, start, limit []byte, keep func(storage.Fact) 
 		}
 	}
 	if err := it.Error(); err != nil {
-		return fmt.Errorf("scanning view store: %w", err)
+		return fmt.Errorf("scanning view store: %w", classify(err))
 	}
 	return flush()
 }

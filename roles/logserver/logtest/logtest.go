@@ -44,6 +44,16 @@ func WithRegistries() Option {
 	return func(c *logserver.Config) { c.Registry = prometheus.NewRegistry() }
 }
 
+// WithDCs puts replica i (ID i+1) in datacenter dcs[i]; replicas beyond
+// the list keep an empty datacenter.
+func WithDCs(dcs ...string) Option {
+	return func(c *logserver.Config) {
+		if i := int(c.ReplicaID) - 1; i < len(dcs) {
+			c.DC = dcs[i]
+		}
+	}
+}
+
 // WithLogger sets the replicas' logger (the default discards).
 func WithLogger(l zerolog.Logger) Option {
 	return func(c *logserver.Config) { c.Logger = l }
@@ -215,6 +225,18 @@ func (c *Cluster) leader() (int, bool) {
 		return int(id - 1), true
 	}
 	return 0, false
+}
+
+// DialAdmin returns a raw LogAdmin client for replica i, closed when the
+// test ends.
+func (c *Cluster) DialAdmin(t testing.TB, i int) wire.LogAdminClient {
+	t.Helper()
+	conn, err := grpc.NewClient(c.grpcAddrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("dialing replica %d: %v", i+1, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return wire.NewLogAdminClient(conn)
 }
 
 // Dial returns a raw Log client for replica i, closed when the test ends.

@@ -1,0 +1,212 @@
+package boot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// Sink receives checked batches of keys: a *viewstore.Loader. Add must be
+// safe for concurrent use; it returns the sum of the keys' digests.
+type Sink interface {
+	Add(keys [][]byte, start, end uint64) (uint64, error)
+}
+
+// FetchConfig configures Fetch.
+type FetchConfig struct {
+	Space string // "hashsp" or "hashpo"
+	Plan  Plan
+	Sink  Sink
+	// BatchKeys is how many keys go into one Sink.Add (one LevelDB
+	// write); default 65536.
+	BatchKeys int
+	// DialOptions are added to the defaults (insecure, large messages).
+	DialOptions []grpc.DialOption
+	// Progress, if set, is called after each batch with its key count
+	// and bytes (key bytes), from several goroutines.
+	Progress func(keys, bytes int)
+}
+
+// maxChunkMessage bounds one LoadChunk a source may send.
+const maxChunkMessage = 64 << 20
+
+// FetchStats totals a fetch.
+type FetchStats struct {
+	Keys  uint64
+	Bytes uint64
+}
+
+// Fetch streams every assignment of the plan into the sink concurrently,
+// one stream per assignment, and checks each stream's totals against the
+// source's. It fails as a whole if any stream fails: the sink then holds
+// an arbitrary part of the range and must be discarded.
+func Fetch(ctx context.Context, cfg FetchConfig) (FetchStats, error) {
+	if cfg.BatchKeys <= 0 {
+		cfg.BatchKeys = 65536
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		keys  atomic.Uint64
+		size  atomic.Uint64
+	)
+	for _, a := range cfg.Plan.Assignments {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := fetchOne(ctx, cfg, a)
+			keys.Add(st.Keys)
+			size.Add(st.Bytes)
+			if err != nil {
+				once.Do(func() { first = fmt.Errorf("loading %s from %s: %w", a.Range, a.Addr, err); cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	return FetchStats{Keys: keys.Load(), Bytes: size.Load()}, first
+}
+
+// fetchOne loads one assignment: a receiving goroutine feeds batches to
+// this one, which writes them, so the network and the disk overlap.
+func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, error) {
+	conn, err := grpc.NewClient(a.Addr, append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxChunkMessage)),
+	}, cfg.DialOptions...)...)
+	if err != nil {
+		return FetchStats{}, fmt.Errorf("connecting: %w", err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := wire.NewViewBootClient(conn).Load(ctx, &wire.LoadRequest{
+		Space: cfg.Space, RangeStart: a.Range.Start, RangeEnd: a.Range.End, Index: cfg.Plan.Index,
+	})
+	if err != nil {
+		return FetchStats{}, fmt.Errorf("starting the load: %w", err)
+	}
+	batches := make(chan [][]byte, 2)
+	trailer := make(chan *wire.LoadChunk, 1)
+	recvErr := make(chan error, 1)
+	go func() { recvErr <- receive(stream, cfg.BatchKeys, batches, trailer) }()
+	st, sum, werr := write(cfg, a.Range, batches)
+	if werr != nil {
+		cancel()
+	}
+	if err := <-recvErr; err != nil || werr != nil {
+		return st, errors.Join(werr, err)
+	}
+	return st, checkTrailer(<-trailer, st, sum)
+}
+
+// receive reads chunks into batches of about batchKeys keys, and hands the
+// final chunk to trailer. It closes batches when done.
+func receive(stream wire.ViewBoot_LoadClient, batchKeys int, batches chan<- [][]byte, trailer chan<- *wire.LoadChunk) error {
+	defer close(batches)
+	var batch [][]byte
+	var order keyOrder
+	for {
+		chunk, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return errors.New("the source ended the stream without totals")
+		}
+		if err != nil {
+			return fmt.Errorf("receiving keys: %w", err)
+		}
+		if chunk.Done {
+			if len(batch) > 0 {
+				batches <- batch
+			}
+			trailer <- chunk
+			return nil
+		}
+		for _, k := range chunk.Keys {
+			if err := order.check(k); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, chunk.Keys...)
+		if len(batch) >= batchKeys {
+			batches <- batch
+			batch = nil
+		}
+	}
+}
+
+// write adds the batches to the sink until batches closes; after a
+// failure it only drains them.
+func write(cfg FetchConfig, r space.Range, batches <-chan [][]byte) (FetchStats, uint64, error) {
+	var st FetchStats
+	var sum uint64
+	var err error
+	for batch := range batches {
+		if err != nil {
+			continue
+		}
+		var s uint64
+		if s, err = cfg.Sink.Add(batch, r.Start, r.End); err != nil {
+			continue
+		}
+		n := 0
+		for _, k := range batch {
+			n += len(k)
+		}
+		sum += s
+		st.Keys += uint64(len(batch))
+		st.Bytes += uint64(n)
+		if cfg.Progress != nil {
+			cfg.Progress(len(batch), n)
+		}
+	}
+	return st, sum, err
+}
+
+func checkTrailer(t *wire.LoadChunk, st FetchStats, sum uint64) error {
+	if t.Count != st.Keys || t.Digest != sum {
+		return fmt.Errorf("received %d keys with digest %016x, but the source sent %d with digest %016x",
+			st.Keys, sum, t.Count, t.Digest)
+	}
+	return nil
+}
+
+// keyOrder checks that a load's keys come as the carousel sends them: in
+// increasing order from where the load joined the scan, then, after one
+// wrap-around, in increasing order again but below the first key. That
+// is what guarantees each key arrives once, so that the loaded digest is
+// the sum over the stored keys.
+type keyOrder struct {
+	first, prev []byte
+	wrapped     bool
+}
+
+func (o *keyOrder) check(k []byte) error {
+	switch {
+	case o.first == nil:
+		o.first = k
+	case bytes.Compare(k, o.prev) > 0:
+		if o.wrapped && bytes.Compare(k, o.first) >= 0 {
+			return fmt.Errorf("the source sent key %x again after wrapping around", k)
+		}
+	case o.wrapped:
+		return fmt.Errorf("the source sent keys out of order (%x after %x)", k, o.prev)
+	case bytes.Compare(k, o.first) >= 0:
+		return fmt.Errorf("the source wrapped around to key %x, not below its first key %x", k, o.first)
+	default:
+		o.wrapped = true
+	}
+	o.prev = k
+	return nil
+}

@@ -1,0 +1,101 @@
+package fanout
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/akutan-dev/akutan/cluster/space"
+)
+
+// pool is the set of targets a run currently chooses from.
+type pool struct {
+	targets []Target
+	newest  uint64 // highest applied index among the targets
+	maxLag  uint64
+	localDC string
+}
+
+func newPool(targets []Target, cfg Config) pool {
+	p := pool{maxLag: cfg.MaxLag, localDC: cfg.LocalDC}
+	for _, t := range targets {
+		if t.Range.Valid() {
+			p.targets = append(p.targets, t)
+			p.newest = max(p.newest, t.Applied)
+		}
+	}
+	return p
+}
+
+// tier ranks a target, lower being better: up-to-date views first, then
+// within those the local datacenter. A lagging view would make the call
+// wait for it to catch up, which costs more than a remote round trip.
+func (p pool) tier(t Target) int {
+	tier := 0
+	if p.newest-t.Applied > p.maxLag {
+		tier += 2
+	}
+	if p.localDC != "" && t.DC != p.localDC {
+		tier++
+	}
+	return tier
+}
+
+// pick returns the index of a target for u: one of the best-tier targets
+// that contain u's whole range and have not been tried for it, chosen at
+// random, except that sticky (the target picked for the previous unit, or
+// -1) is kept when it qualifies so that neighbouring units share one call.
+func (p pool) pick(u *unit, sticky int) (int, bool) {
+	best, n, chosen, stickyOK := math.MaxInt, 0, -1, false
+	for i, t := range p.targets {
+		if !containsRange(t.Range, u.Range) || u.tried.has(t.Addr) {
+			continue
+		}
+		tier := p.tier(t)
+		if tier < best {
+			best, n, chosen, stickyOK = tier, 0, -1, false
+		}
+		if tier == best {
+			n++
+			if rand.IntN(n) == 0 { // reservoir sampling
+				chosen = i
+			}
+			stickyOK = stickyOK || i == sticky
+		}
+	}
+	if stickyOK {
+		return sticky, true
+	}
+	return chosen, n > 0
+}
+
+func containsRange(outer, inner space.Range) bool {
+	return outer.Start <= inner.Start && inner.End <= outer.End
+}
+
+// cut returns the pieces of r cut at every target boundary inside it, so
+// that each piece lies entirely inside or entirely outside every target;
+// nil when r needs no cutting.
+func (p pool) cut(r space.Range) []space.Range {
+	var cuts []uint64
+	for _, t := range p.targets {
+		if t.Range.Start > r.Start && t.Range.Start <= r.End {
+			cuts = append(cuts, t.Range.Start)
+		}
+		if t.Range.End >= r.Start && t.Range.End < r.End {
+			cuts = append(cuts, t.Range.End+1)
+		}
+	}
+	if len(cuts) == 0 {
+		return nil
+	}
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	pieces := make([]space.Range, 0, len(cuts)+1)
+	start := r.Start
+	for _, c := range cuts {
+		pieces = append(pieces, space.Range{Start: start, End: c - 1})
+		start = c
+	}
+	return append(pieces, space.Range{Start: start, End: r.End})
+}

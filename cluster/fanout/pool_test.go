@@ -1,0 +1,134 @@
+package fanout
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/akutan-dev/akutan/cluster/space"
+)
+
+func part(t *testing.T, i, n int) space.Range {
+	t.Helper()
+	r, err := space.Partition(i, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestCut(t *testing.T) {
+	p := newPool([]Target{
+		{Addr: "a", Range: part(t, 1, 2)}, {Addr: "b", Range: part(t, 2, 2)},
+		{Addr: "c", Range: part(t, 1, 3)}, {Addr: "d", Range: part(t, 3, 3)},
+	}, Config{})
+	got := p.cut(space.Full())
+	want := []space.Range{
+		{Start: 0, End: part(t, 1, 3).End},
+		{Start: part(t, 2, 3).Start, End: part(t, 1, 2).End},
+		{Start: part(t, 2, 2).Start, End: part(t, 2, 3).End},
+		{Start: part(t, 3, 3).Start, End: math.MaxUint64},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("cut = %v, want %v", got, want)
+	}
+	if got := p.cut(space.Range{Start: 5, End: 5}); got != nil {
+		t.Fatalf("a point was cut: %v", got)
+	}
+	if got := p.cut(part(t, 3, 3)); got != nil {
+		t.Fatalf("a range inside one target was cut: %v", got)
+	}
+}
+
+func TestPickPrefersFreshThenLocal(t *testing.T) {
+	full := space.Full()
+	p := newPool([]Target{
+		{Addr: "stale-local", Range: full, DC: "here", Applied: 10},
+		{Addr: "fresh-remote", Range: full, DC: "there", Applied: 50000},
+		{Addr: "fresh-local", Range: full, DC: "here", Applied: 49990},
+		{Addr: "half", Range: part(t, 1, 2), DC: "here", Applied: 50000},
+	}, Config{LocalDC: "here", MaxLag: 100})
+	u := &unit{Unit: Unit{Range: full}}
+	for _, want := range []string{"fresh-local", "fresh-remote", "stale-local"} {
+		i, ok := p.pick(u, -1)
+		if !ok || p.targets[i].Addr != want {
+			t.Fatalf("after trying %v, picked %v (ok %v), want %s", u.tried.inline, p.targets[i].Addr, ok, want)
+		}
+		u.tried.add(want)
+	}
+	if i, ok := p.pick(u, -1); ok {
+		t.Fatalf("picked %s for a range it does not contain", p.targets[i].Addr)
+	}
+}
+
+func TestPickIsRandomAndSticky(t *testing.T) {
+	r := part(t, 1, 2)
+	p := newPool([]Target{{Addr: "a", Range: r}, {Addr: "b", Range: r}, {Addr: "c", Range: r}}, Config{})
+	seen := map[int]int{}
+	for range 300 {
+		i, _ := p.pick(&unit{Unit: Unit{Range: Point(1)}}, -1)
+		seen[i]++
+	}
+	for i := range p.targets {
+		if seen[i] < 50 {
+			t.Fatalf("picks %v are not spread over the three replicas", seen)
+		}
+	}
+	for range 20 {
+		if i, _ := p.pick(&unit{Unit: Unit{Range: Point(2)}}, 1); i != 1 {
+			t.Fatalf("sticky target 1 not kept: picked %d", i)
+		}
+	}
+}
+
+func TestHedgeDelay(t *testing.T) {
+	cfg, err := Config{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLatencies(cfg)
+	if d := l.delay("x"); d != DefaultHedgeInitial {
+		t.Fatalf("delay without samples = %v, want %v", d, DefaultHedgeInitial)
+	}
+	for i := range 200 {
+		d := 30 * time.Millisecond
+		if i%50 == 0 { // 2% slow calls must not move the 95th percentile
+			d = 5 * time.Second
+		}
+		l.observe("x", d)
+	}
+	if d := l.delay("x"); d != 30*time.Millisecond {
+		t.Fatalf("delay = %v, want the 95th percentile 30ms", d)
+	}
+	for i := range windowSize {
+		d := 20 * time.Millisecond
+		if i%10 == 0 { // a tail far above the median is cut to 4 medians
+			d = time.Second
+		}
+		l.observe("tail", d)
+	}
+	if d := l.delay("tail"); d != 80*time.Millisecond {
+		t.Fatalf("delay with a heavy tail = %v, want 4 medians (80ms)", d)
+	}
+	for range windowSize {
+		l.observe("fast", time.Millisecond)
+		l.observe("slow", time.Minute)
+	}
+	if d := l.delay("fast"); d != DefaultHedgeFloor {
+		t.Fatalf("delay of fast calls = %v, want the floor", d)
+	}
+	if d := l.delay("slow"); d != DefaultHedgeCap {
+		t.Fatalf("delay of slow calls = %v, want the cap", d)
+	}
+}
+
+func TestConfigChecks(t *testing.T) {
+	for _, c := range []Config{
+		{HedgeQuantile: 1.5}, {HedgeFloor: time.Second, HedgeCap: time.Millisecond}, {Backoff: -1}, {Rounds: -1},
+	} {
+		if _, err := New(c); err == nil {
+			t.Errorf("New(%+v) accepted a bad config", c)
+		}
+	}
+}

@@ -1,0 +1,116 @@
+package health
+
+import (
+	"context"
+	"time"
+
+	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// DefaultMaxLag is how many entries behind the log's last index a serving
+// view may be and still count as up to date (see the package comment for
+// why 10,000).
+const DefaultMaxLag = 10000
+
+// HealthyCopies is how many up-to-date views must serve every point, and
+// how many API servers must be up, for the cluster to be healthy.
+const HealthyCopies = 3
+
+// Options are the caller's choices for a report.
+type Options struct {
+	// MaxLag: see DefaultMaxLag. Zero means exactly caught up.
+	MaxLag uint64
+	// ReportedBy names the server computing the report.
+	ReportedBy string
+}
+
+// Input is everything a report is computed from.
+type Input struct {
+	Options
+	// Members are the gossip members, the reporting server included.
+	Members []gossip.Member
+	// Log is the log's linearizable Info, or nil with LogErr set.
+	Log    *wire.InfoReply
+	LogErr error
+	// Unreachable maps the names of view members that could not be
+	// connected to, to why; those views do not count as available.
+	Unreachable map[string]string
+	// Now stamps the report.
+	Now time.Time
+}
+
+// LogInfo reads the log's extent and leadership; *logclient.Client is one.
+type LogInfo interface {
+	Info(ctx context.Context, linearizable bool) (*wire.InfoReply, error)
+}
+
+// Check reads the current gossip members, then, at the same time, the
+// log's Info (linearizably) and whether every view accepts connections, and
+// computes the report. ctx bounds it all: give it a deadline. Both run at
+// once so that a log that is down, which uses up the deadline, does not
+// leave the probes without time (and every view looking unreachable).
+func Check(ctx context.Context, log LogInfo, members func() []gossip.Member, opts Options) Report {
+	in := Input{Options: opts, Members: members()}
+	probed := make(chan map[string]string, 1)
+	go func() { probed <- probeViews(ctx, in.Members) }()
+	in.Log, in.LogErr = log.Info(ctx, true)
+	in.Unreachable = <-probed
+	in.Now = time.Now()
+	return Compute(in)
+}
+
+// Compute decides coverage, availability and health from in.
+func Compute(in Input) Report {
+	r := Report{
+		CheckedAt:  in.Now.UTC(),
+		ReportedBy: in.ReportedBy,
+		MaxLag:     in.MaxLag,
+		Log:        logState(in.Log, in.LogErr),
+	}
+	r.ReferenceIndex = referenceIndex(r.Log, in.Members)
+	views, placed := classify(&r, in.Members, in.Unreachable)
+	r.Views = views
+	spaces, pieces := coverSpaces(placed)
+	r.Spaces = spaces
+	r.judge(pieces)
+	return r
+}
+
+// logState summarizes the log's Info.
+func logState(info *wire.InfoReply, err error) Log {
+	l := Log{Replicas: []LogReplica{}, Servers: []Node{}}
+	switch {
+	case err != nil:
+		l.Error = err.Error()
+		return l
+	case info == nil:
+		l.Error = "no answer from the log"
+		return l
+	}
+	l.LeaderID, l.FirstIndex, l.LastIndex = info.LeaderId, info.FirstIndex, info.LastIndex
+	for _, m := range info.Members {
+		l.Replicas = append(l.Replicas, LogReplica{ID: m.Id, RaftAddr: m.RaftAddr, Leader: m.Id == info.LeaderId})
+	}
+	l.Available = info.LeaderId != 0
+	if !l.Available {
+		l.Error = "the log has no leader"
+	}
+	return l
+}
+
+// referenceIndex is the log's last index, or, without a log, the highest
+// applied index advertised by any log server or view: without the log,
+// views are at least compared with each other.
+func referenceIndex(l Log, members []gossip.Member) uint64 {
+	if l.Available {
+		return l.LastIndex
+	}
+	var ref uint64
+	for _, m := range members {
+		if m.Meta.Role == "log" || m.Meta.Role == "view" {
+			ref = max(ref, m.Meta.AppliedIndex)
+		}
+	}
+	return ref
+}

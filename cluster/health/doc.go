@@ -1,0 +1,34 @@
+// Package health decides whether an Akutan cluster is fully available and
+// whether it is healthy, as Akutan's control plane requirements define them
+// (docs: control_plane.md):
+//
+// Fully available: every point of every space (hashsp, hashpo) is served by
+// at least one up-to-date view; the log can append and serve non-stale
+// reads; at least one API server is up.
+//
+// Healthy: every point of every space is served by at least three
+// up-to-date views; the log can append and serve non-stale reads; at least
+// three API servers are up.
+//
+// The inputs are the gossip members one server sees and the log's Info read
+// linearizably (a successful linearizable Info with a known leader is what
+// "the log can append and serve non-stale reads" means here). A view is up
+// to date when it is serving, accepts connections on its gRPC address (a
+// crashed server refuses them at once, while gossip takes seconds to
+// declare it dead), and its advertised applied index is at most MaxLag
+// entries behind the log's last index. The default, DefaultMaxLag,
+// is 10,000 entries: gossip itself delays a view's applied index by up to
+// about a second, and at the peak ingest rate measured on small machines
+// (about 20,000 entries/s) a smaller bound would make healthy views flap,
+// while a view replaying a real backlog (a restart, a boot from scratch)
+// is well beyond it.
+//
+// Coverage is computed per sub-range: the ranges of all views of a space
+// are cut with space.Split at every boundary, so that views of different
+// partitionings (a space mid-reshard: say 2-way and 3-way at once) are
+// counted correctly, and each sub-range gets the number of up-to-date views
+// that serve all of it.
+//
+// The Report is also the JSON document of `akutan status --json`, of the
+// Status gRPC service and of GET /v1/status on the API servers.
+package health

@@ -1,0 +1,124 @@
+package health
+
+import "time"
+
+// Verdicts, from best to worst.
+const (
+	VerdictHealthy     = "healthy"
+	VerdictAvailable   = "fully available"
+	VerdictUnavailable = "unavailable"
+)
+
+// View statuses. Only ViewUpToDate views count towards coverage.
+const (
+	ViewUpToDate    = "up-to-date"
+	ViewLagging     = "lagging"     // serving, but more than MaxLag behind
+	ViewBooting     = "booting"     // loading from peers or catching up
+	ViewFailed      = "failed"      // stopped applying the log for good
+	ViewNotServing  = "not-serving" // not serving, for a reason it did not say
+	ViewUnreachable = "unreachable" // in gossip, but its gRPC port refuses connections
+	ViewInvalid     = "invalid"     // unknown space or empty range
+)
+
+// Report is the status of a cluster as one server sees it. Its JSON
+// encoding is the status document; hash ranges appear as
+// "0xSTART-0xEND" (inclusive, as space.Range.String writes them).
+type Report struct {
+	Healthy        bool   `json:"healthy"`
+	FullyAvailable bool   `json:"fully_available"`
+	Verdict        string `json:"verdict"`
+	// Reasons lists every condition that fails: first those that make the
+	// cluster unavailable, then those that only make it unhealthy.
+	Reasons []string `json:"reasons"`
+	// Uncovered lists the hash ranges that no up-to-date view serves.
+	Uncovered []RangeRef `json:"uncovered"`
+	// UnderReplicated lists the hash ranges served by fewer than
+	// HealthyCopies up-to-date views (the uncovered ones included).
+	UnderReplicated []RangeCount `json:"under_replicated"`
+
+	CheckedAt  time.Time `json:"checked_at"`
+	ReportedBy string    `json:"reported_by"`
+	MaxLag     uint64    `json:"max_lag"`
+	// ReferenceIndex is the log index views are compared with: the log's
+	// last index, or when the log is unavailable the highest applied index
+	// any server advertises.
+	ReferenceIndex uint64 `json:"reference_index"`
+
+	Log    Log     `json:"log"`
+	Spaces []Space `json:"spaces"`
+	Views  []View  `json:"views"`
+	APIs   []Node  `json:"apis"`
+}
+
+// RangeRef names a hash range of a space.
+type RangeRef struct {
+	Space string `json:"space"`
+	Range string `json:"range"`
+}
+
+// RangeCount is a hash range and how many up-to-date views serve it.
+type RangeCount struct {
+	Space    string `json:"space"`
+	Range    string `json:"range"`
+	UpToDate int    `json:"up_to_date"`
+}
+
+// Log is the state of the central log.
+type Log struct {
+	// Available is true when a linearizable Info succeeded and named a
+	// leader; Error says why not.
+	Available  bool         `json:"available"`
+	Error      string       `json:"error,omitempty"`
+	LeaderID   uint64       `json:"leader_id"`
+	FirstIndex uint64       `json:"first_index"`
+	LastIndex  uint64       `json:"last_index"`
+	Replicas   []LogReplica `json:"replicas"`
+	Servers    []Node       `json:"servers"` // log servers seen in gossip
+}
+
+// LogReplica is one member of the log's Raft group.
+type LogReplica struct {
+	ID       uint64 `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	Leader   bool   `json:"leader"`
+}
+
+// Node is a server seen in gossip.
+type Node struct {
+	Name          string `json:"name"`
+	GossipAddr    string `json:"gossip_addr"`
+	GRPCAddr      string `json:"grpc_addr,omitempty"`
+	HTTPAddr      string `json:"http_addr,omitempty"`
+	DC            string `json:"dc,omitempty"`
+	AppliedIndex  uint64 `json:"applied_index"`
+	Serving       bool   `json:"serving"`
+	State         string `json:"state,omitempty"`
+	MaxLogVersion uint32 `json:"max_log_version,omitempty"`
+}
+
+// View is a view server seen in gossip.
+type View struct {
+	Node
+	Space  string `json:"space"`
+	Range  string `json:"range"`
+	Lag    uint64 `json:"lag"`    // entries behind ReferenceIndex
+	Status string `json:"status"` // one of the View* constants
+	// Unreachable says why connecting to the view failed, if it did.
+	Unreachable string `json:"unreachable,omitempty"`
+}
+
+// Space is the coverage of one space.
+type Space struct {
+	Space string `json:"space"`
+	// MinUpToDate is the fewest up-to-date views serving any point.
+	MinUpToDate int `json:"min_up_to_date"`
+	// Ranges tile the whole space, cut at every view's boundaries.
+	Ranges []RangeCoverage `json:"ranges"`
+}
+
+// RangeCoverage is one sub-range of a space and the views serving all of it.
+type RangeCoverage struct {
+	Range    string `json:"range"`
+	UpToDate int    `json:"up_to_date"`
+	Views    int    `json:"views"` // up to date or not
+}

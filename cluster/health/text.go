@@ -1,0 +1,155 @@
+package health
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/akutan-dev/akutan/cluster/space"
+)
+
+// A space's bar has 64 cells, each 1/64 of the hash space (2^58 hashes).
+const (
+	barShift = 58
+	barCells = 1 << (64 - barShift)
+)
+
+// WriteText writes r for people: the log, each space as a bar and its
+// ranges, the views that are not up to date, the API servers, and the
+// verdict with its reasons.
+func WriteText(w io.Writer, r Report) error {
+	var b strings.Builder
+	writeLog(&b, r.Log)
+	writeSpaces(&b, r.Spaces)
+	writeViews(&b, r.Views)
+	writeAPIs(&b, r.APIs)
+	writeVerdict(&b, r)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing status: %w", err)
+	}
+	return nil
+}
+
+func writeLog(b *strings.Builder, l Log) {
+	switch {
+	case l.Available && l.LastIndex < max(l.FirstIndex, 1):
+		fmt.Fprintf(b, "log: available, leader %d, no entries (next index %d)\n", l.LeaderID, l.LastIndex+1)
+	case l.Available:
+		fmt.Fprintf(b, "log: available, leader %d, first index %d, last index %d\n", l.LeaderID, l.FirstIndex, l.LastIndex)
+	default:
+		fmt.Fprintf(b, "log: UNAVAILABLE: %s\n", l.Error)
+	}
+	for _, rep := range l.Replicas {
+		leader := ""
+		if rep.Leader {
+			leader = "  leader"
+		}
+		fmt.Fprintf(b, "  replica %d  raft %s%s\n", rep.ID, rep.RaftAddr, leader)
+	}
+	for _, s := range l.Servers {
+		fmt.Fprintf(b, "  gossip: %s  grpc %s%s  applied %d\n", s.Name, s.GRPCAddr, dc(s.DC), s.AppliedIndex)
+	}
+}
+
+func writeSpaces(b *strings.Builder, spaces []Space) {
+	fmt.Fprintf(b, "spaces (each cell: up-to-date views serving 1/%d of the hashes; healthy needs %d):\n", barCells, HealthyCopies)
+	for _, s := range spaces {
+		fmt.Fprintf(b, "  %-7s [%s]  min %d\n", s.Space, bar(s), s.MinUpToDate)
+		for _, rc := range s.Ranges {
+			mark := ""
+			if rc.UpToDate == 0 {
+				mark = "  UNCOVERED"
+			}
+			fmt.Fprintf(b, "    %s  %d up to date of %s%s\n", rc.Range, rc.UpToDate, plural(rc.Views, "view"), mark)
+		}
+	}
+}
+
+// bar draws a space: each cell shows the fewest up-to-date views serving
+// any hash in its slice, so even a tiny gap shows as a 0. Digits above 9
+// show as '+', cells no range mentions as '?'.
+func bar(s Space) string {
+	cells := make([]int, barCells)
+	for i := range cells {
+		cells[i] = -1
+	}
+	for _, rc := range s.Ranges {
+		rg, err := space.ParseRange(rc.Range)
+		if err != nil {
+			continue
+		}
+		for c := rg.Start >> barShift; c <= rg.End>>barShift; c++ {
+			if cells[c] < 0 || rc.UpToDate < cells[c] {
+				cells[c] = rc.UpToDate
+			}
+		}
+	}
+	out := make([]byte, barCells)
+	for i, n := range cells {
+		switch {
+		case n < 0:
+			out[i] = '?'
+		case n > 9:
+			out[i] = '+'
+		default:
+			out[i] = byte('0' + n)
+		}
+	}
+	return string(out)
+}
+
+func writeViews(b *strings.Builder, views []View) {
+	upToDate := 0
+	for _, v := range views {
+		if v.Status == ViewUpToDate {
+			upToDate++
+		}
+	}
+	fmt.Fprintf(b, "views: %d up to date of %d\n", upToDate, len(views))
+	for _, v := range views {
+		if v.Status == ViewUpToDate {
+			continue
+		}
+		fmt.Fprintf(b, "  %-11s %s  %s %s%s  applied %d, %d behind\n",
+			v.Status, v.Name, v.Space, v.Range, dc(v.DC), v.AppliedIndex, v.Lag)
+	}
+}
+
+func writeAPIs(b *strings.Builder, apis []Node) {
+	fmt.Fprintf(b, "api servers: %d\n", len(apis))
+	for _, a := range apis {
+		state := ""
+		if !a.Serving {
+			state = "  not serving"
+		}
+		fmt.Fprintf(b, "  %s  grpc %s  http %s%s%s\n", a.Name, a.GRPCAddr, orNone(a.HTTPAddr), dc(a.DC), state)
+	}
+}
+
+func writeVerdict(b *strings.Builder, r Report) {
+	switch {
+	case r.Healthy:
+		b.WriteString("verdict: healthy\n")
+	case r.FullyAvailable:
+		b.WriteString("verdict: fully available, not healthy\n")
+	default:
+		b.WriteString("verdict: UNAVAILABLE\n")
+	}
+	for _, reason := range r.Reasons {
+		fmt.Fprintf(b, "  - %s\n", reason)
+	}
+}
+
+func dc(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "  dc " + name
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

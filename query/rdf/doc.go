@@ -1,0 +1,42 @@
+// Package rdf reads RDF 1.1 N-Triples and Turtle and maps RDF graphs onto
+// Akutan facts.
+//
+// The readers stream: they hold one line (N-Triples) or one statement
+// (Turtle) in memory at a time, so files of any size load in constant
+// memory. Every syntax error is an *Error naming the line and column (both
+// counted from 1, columns in characters), and no input makes them panic.
+// Both pass the W3C RDF 1.1 N-Triples and Turtle test suites, which run
+// from testdata/ as part of `go test`.
+//
+// # Mapping to Akutan
+//
+// Mapper turns triples into the quads of a *parser.Insert, so RDF shares
+// the insert path of the `tsv` format:
+//
+//   - An IRI becomes the entity whose external name is the full IRI.
+//   - A blank node becomes a *parser.BlankNode: a new entity for each
+//     request, as RDF scopes blank node labels to one document. A load that
+//     spans several requests sets Mapper.LoadID instead; then label L names
+//     the entity with external name `_:load-<LoadID>-L`, the same entity in
+//     every request of that load (and in a load resumed with the same ID).
+//   - xsd:integer and the XSD types derived from it become int64; values
+//     outside int64 or outside the derived type's range stay strings.
+//   - xsd:decimal, xsd:double and xsd:float become float64 (NaN stays a
+//     string: Akutan cannot store it).
+//   - xsd:boolean becomes bool.
+//   - xsd:dateTime becomes a timestamp of second precision, or nanosecond
+//     precision when it has a fraction; a time zone converts it to UTC and
+//     a time without one is taken as UTC. xsd:date, xsd:gYearMonth and
+//     xsd:gYear become timestamps of day, month and year precision (a time
+//     zone on them is ignored: the calendar date is kept).
+//   - A language-tagged string keeps its tag; xsd:string and plain
+//     literals become strings.
+//   - Every other datatype, and every literal whose lexical form is not
+//     valid for its datatype, becomes a plain string of its lexical form.
+//     The datatype IRI is lost: Akutan literals carry units only on
+//     numbers and have no typed-string kind.
+//
+// Turtle generates labels for `[]` and collection nodes of the form
+// genid<N>; a document label that starts with "genid" is renamed
+// "genid-<label>" so that the two never collide.
+package rdf

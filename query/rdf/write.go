@@ -1,0 +1,88 @@
+package rdf
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// AppendNTriples appends t as one line of N-Triples, escaping what the
+// syntax requires so that reading it back gives t.
+func AppendNTriples(b []byte, t Triple) []byte {
+	b = appendTerm(b, t.S)
+	b = append(b, ' ')
+	b = appendTerm(b, t.P)
+	b = append(b, ' ')
+	b = appendTerm(b, t.O)
+	return append(b, " .\n"...)
+}
+
+// FormatTriple returns t as N-Triples without the line end.
+func FormatTriple(t Triple) string {
+	return strings.TrimSuffix(string(AppendNTriples(nil, t)), "\n")
+}
+
+func appendTerm(b []byte, t Term) []byte {
+	switch t.Kind {
+	case IRI:
+		return appendIRI(b, t.Value)
+	case Blank:
+		return append(append(b, "_:"...), t.Value...)
+	}
+	b = appendString(b, t.Value)
+	switch {
+	case t.Lang != "":
+		b = append(append(b, '@'), t.Lang...)
+	case t.Datatype != XSDString && t.Datatype != "":
+		b = append(b, "^^"...)
+		b = appendIRI(b, t.Datatype)
+	}
+	return b
+}
+
+func appendIRI(b []byte, iri string) []byte {
+	b = append(b, '<')
+	for _, r := range iri {
+		if isIRIChar(r) {
+			b = utf8.AppendRune(b, r)
+		} else {
+			b = appendUChar(b, r)
+		}
+	}
+	return append(b, '>')
+}
+
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b = append(b, `\"`...)
+		case '\\':
+			b = append(b, `\\`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\r':
+			b = append(b, `\r`...)
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+func appendUChar(b []byte, r rune) []byte {
+	if r <= 0xFFFF {
+		b = append(b, `\u`...)
+		for shift := 12; shift >= 0; shift -= 4 {
+			b = append(b, hexDigits[(r>>shift)&0xF])
+		}
+		return b
+	}
+	b = append(b, `\U`...)
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, hexDigits[(r>>shift)&0xF])
+	}
+	return b
+}

@@ -1,0 +1,62 @@
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/akutan-dev/akutan/cluster/health"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// statusLogTimeout bounds the log Info behind one status report, so that a
+// report on a cluster whose log is down arrives (saying so) in seconds.
+const statusLogTimeout = 3 * time.Second
+
+// Status reports the cluster's coverage and health as this server sees it:
+// its gossip members and the log's linearizable Info.
+func (s *Server) Status(ctx context.Context, maxLag uint64) health.Report {
+	ctx, cancel := context.WithTimeout(ctx, statusLogTimeout)
+	defer cancel()
+	return health.Check(ctx, s.logc, s.gossip.Members, health.Options{MaxLag: maxLag, ReportedBy: s.gossip.Name()})
+}
+
+// statusService is the Status gRPC service.
+type statusService struct {
+	wire.UnimplementedStatusServer
+	s *Server
+}
+
+func (st *statusService) Status(ctx context.Context, req *wire.StatusRequest) (*wire.StatusReply, error) {
+	maxLag := uint64(health.DefaultMaxLag)
+	if req.MaxLag != nil {
+		maxLag = req.GetMaxLag()
+	}
+	b, err := json.Marshal(st.s.Status(ctx, maxLag))
+	if err != nil {
+		return nil, status.Error(codes.Internal, fmt.Sprintf("encoding status: %v", err))
+	}
+	return &wire.StatusReply{Json: b}, nil
+}
+
+// handleStatus serves GET /v1/status[?max_lag=N]: the same document as the
+// Status gRPC service. It answers 200 whatever the verdict: the verdict is
+// in the document, and /healthz is the liveness check.
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	maxLag := uint64(health.DefaultMaxLag)
+	if v := r.URL.Query().Get("max_lag"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			writeError(w, fmt.Errorf("%w: max_lag %q is not a number of log entries", ErrInvalid, v))
+			return
+		}
+		maxLag = n
+	}
+	writeJSON(w, http.StatusOK, s.Status(r.Context(), maxLag))
+}

@@ -1,0 +1,97 @@
+package logserver
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// adminService is the wire.LogAdmin gRPC service of a replica. It is a
+// type of its own because its method names collide with Server's.
+type adminService struct {
+	wire.UnimplementedLogAdminServer
+	s *Server
+}
+
+// adminStatus converts a management error into a gRPC status: refusals are
+// FailedPrecondition (retrying will not help), the rest Unavailable.
+func adminStatus(ctx context.Context, err error) error {
+	for _, refusal := range []error{ErrNoFloors, ErrPastFloor, ErrFloorBeyondLast, ErrRemovedID, ErrMember,
+		ErrNotMember, ErrLastMember, ErrMembershipChanged} {
+		if errors.Is(err, refusal) {
+			return status.Error(codes.FailedPrecondition, err.Error())
+		}
+	}
+	return appendStatus(ctx, err)
+}
+
+func (a *adminService) Truncate(ctx context.Context, req *wire.TruncateRequest) (*wire.TruncateReply, error) {
+	if req.Mode != wire.TruncateMode_TRUNCATE_AUTO && req.Before == 0 {
+		return nil, status.Error(codes.InvalidArgument, "truncate needs an index to keep entries from (before > 0)")
+	}
+	res, err := a.s.Truncate(ctx, req.Mode, req.Before)
+	if err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return &wire.TruncateReply{FirstIndex: res.FirstIndex, LastIndex: res.LastIndex}, nil
+}
+
+func (a *adminService) SetFloor(ctx context.Context, req *wire.SetFloorRequest) (*wire.SetFloorReply, error) {
+	if req.Cluster == "" || len(req.Cluster) > maxClusterName {
+		return nil, status.Errorf(codes.InvalidArgument, "the cluster name must be 1 to %d bytes", maxClusterName)
+	}
+	if err := a.s.SetFloor(ctx, req.Cluster, req.Index, req.Remove); err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return &wire.SetFloorReply{}, nil
+}
+
+func (a *adminService) Floors(ctx context.Context, _ *wire.FloorsRequest) (*wire.FloorsReply, error) {
+	floors, ext, err := a.s.Floors(ctx)
+	if err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	reply := &wire.FloorsReply{FirstIndex: ext.FirstIndex, LastIndex: ext.LastIndex}
+	for c, f := range floors {
+		reply.Floors = append(reply.Floors, &wire.Floor{Cluster: c, Index: f})
+	}
+	sort.Slice(reply.Floors, func(i, j int) bool { return reply.Floors[i].Cluster < reply.Floors[j].Cluster })
+	return reply, nil
+}
+
+func (a *adminService) Members(ctx context.Context, _ *wire.MembersRequest) (*wire.MembersReply, error) {
+	return a.members(ctx)
+}
+
+func (a *adminService) members(ctx context.Context) (*wire.MembersReply, error) {
+	m, err := a.s.Members(ctx)
+	if err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return &wire.MembersReply{Members: toMembers(m.Members), Removed: m.Removed, LeaderId: m.LeaderID}, nil
+}
+
+func (a *adminService) AddReplica(ctx context.Context, req *wire.AddReplicaRequest) (*wire.MembersReply, error) {
+	if req.Id == 0 || req.RaftAddr == "" {
+		return nil, status.Error(codes.InvalidArgument, "adding a replica needs a positive ID and its Raft address")
+	}
+	if err := a.s.AddReplica(ctx, req.Id, req.RaftAddr); err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return a.members(ctx)
+}
+
+func (a *adminService) RemoveReplica(ctx context.Context, req *wire.RemoveReplicaRequest) (*wire.MembersReply, error) {
+	if req.Id == 0 {
+		return nil, status.Error(codes.InvalidArgument, "removing a replica needs its positive ID")
+	}
+	if err := a.s.RemoveReplica(ctx, req.Id); err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return a.members(ctx)
+}

@@ -1,0 +1,108 @@
+package viewserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/akutan-dev/akutan/cluster/boot"
+	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/storage/viewstore"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// bootService implements wire.ViewBootServer: loads for booting peers, and
+// digests for `akutan ctl verify`.
+type bootService struct {
+	wire.UnimplementedViewBootServer
+	s *Server
+}
+
+// newCarousel returns the carousel serving loads from the view's store.
+// It reads only while the view serves, so that a load never mixes a
+// damaged or replaced store into its keys.
+func (s *Server) newCarousel() *boot.Carousel {
+	return boot.NewCarousel(boot.CarouselConfig{
+		Scan: func(after []byte, max int, fn func([]byte) error) ([]byte, bool, error) {
+			if !s.serving() {
+				return after, false, s.notServing()
+			}
+			return s.store.scanKeys(after, max, fn)
+		},
+	})
+}
+
+// Load implements wire.ViewBootServer.
+func (b *bootService) Load(req *wire.LoadRequest, st wire.ViewBoot_LoadServer) error {
+	want, err := b.want(req)
+	if err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	ctx := st.Context()
+	if err := b.s.waitApplied(ctx, req.Index); err != nil {
+		return lookupError(err)
+	}
+	gen := b.s.store.generation()
+	b.s.metrics.loadsServed.Inc()
+	sum, err := b.s.carousel.Ride(ctx, want, func(keys [][]byte) error {
+		return st.Send(&wire.LoadChunk{Keys: keys})
+	})
+	b.s.metrics.loadKeysSent.Add(float64(sum.Keys))
+	if err != nil {
+		b.s.reportCorrupt(gen, err)
+		return lookupError(fmt.Errorf("serving a load of %s as of %d: %w", want.Range, want.Index, err))
+	}
+	// The keys are only trustworthy if they all came from the store that
+	// was serving when the load began.
+	if !b.s.serving() || b.s.store.generation() != gen {
+		return status.Error(codes.Unavailable, "the view stopped serving during the load")
+	}
+	return st.Send(&wire.LoadChunk{Done: true, Count: sum.Keys, Digest: sum.Digest})
+}
+
+// want checks a load request against what the view holds.
+func (b *bootService) want(req *wire.LoadRequest) (boot.Want, error) {
+	own := b.s.cfg.Range
+	r := space.Range{Start: req.RangeStart, End: req.RangeEnd}
+	switch {
+	case req.Space != string(b.s.cfg.Space):
+		return boot.Want{}, fmt.Errorf("this view serves %s, not %q", b.s.cfg.Space, req.Space)
+	case !r.Valid():
+		return boot.Want{}, fmt.Errorf("range %s is empty", r)
+	case r.Start < own.Start || r.End > own.End:
+		return boot.Want{}, fmt.Errorf("range %s is not within this view's range %s", r, own)
+	}
+	return boot.Want{Range: r, Index: req.Index}, nil
+}
+
+// Digest implements wire.ViewBootServer.
+func (b *bootService) Digest(ctx context.Context, req *wire.DigestRequest) (*wire.DigestReply, error) {
+	index := req.Index
+	if index == 0 {
+		index = b.s.applied.Load()
+	}
+	if err := b.s.waitApplied(ctx, index); err != nil {
+		return nil, lookupError(err)
+	}
+	var digest, gen uint64
+	err := b.s.store.use(func(st *viewstore.Store, g uint64) error {
+		gen = g
+		var err error
+		digest, err = st.Digest(ctx, index)
+		return err
+	})
+	if err != nil {
+		b.s.reportCorrupt(gen, err)
+		if errors.Is(err, viewstore.ErrNotApplied) {
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
+		return nil, lookupError(fmt.Errorf("computing the digest at %d: %w", index, err))
+	}
+	return &wire.DigestReply{
+		Space: string(b.s.cfg.Space), RangeStart: b.s.cfg.Range.Start, RangeEnd: b.s.cfg.Range.End,
+		Index: index, Digest: digest, AppliedIndex: b.s.applied.Load(),
+	}, nil
+}

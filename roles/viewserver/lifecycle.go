@@ -1,0 +1,152 @@
+package viewserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/storage/viewstore"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// The supervisor is the one goroutine that owns the store's life: it
+// checks the store, boots it from peers when the log alone cannot rebuild
+// it, follows the log, and starts over when something goes wrong:
+//
+//   - corruption (Open, the start-up check, a lookup, or an applied index
+//     ahead of the log): the store is moved aside and rebuilt from peers;
+//   - the log no longer holds the next index: the stale store is removed
+//     and rebuilt from peers;
+//   - an interrupted load: the partial store is removed and loaded again;
+//   - a log format this binary cannot read: the view fails for good.
+//
+// Anything else (the log or peers unreachable) is retried with backoff.
+
+const (
+	minRetry = 100 * time.Millisecond
+	maxRetry = 5 * time.Second
+)
+
+// errFatal marks errors the view cannot recover from by itself.
+var errFatal = errors.New("fatal")
+
+// run supervises the view until ctx ends.
+func (s *Server) run(ctx context.Context) {
+	backoff := minRetry
+	for ctx.Err() == nil {
+		err := s.cycle(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, errFatal):
+			s.setState(stateFailed, err)
+			s.failed <- err // the only send: never blocks
+			return
+		case s.recover(err) && !errors.Is(err, errLoadFailed):
+			backoff = minRetry // repaired: try again at once
+			continue
+		}
+		s.log.Warn().Err(err).Dur("retry_in", backoff).Msg("view cannot serve yet; retrying")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxRetry)
+	}
+}
+
+// cycle brings the store up to date with the log, from peers if needed,
+// then follows the log, serving once caught up, until something fails.
+func (s *Server) cycle(ctx context.Context) error {
+	s.setState(stateBooting, nil)
+	before := s.store.movedAside
+	err := s.store.ensure()
+	s.metrics.corruptions.Add(float64(s.store.movedAside - before))
+	if err != nil {
+		return err
+	}
+	st := s.store.current()
+	if st == nil {
+		return errNoStore
+	}
+	s.applied.Store(st.Applied())
+	if err := s.verifyOnce(ctx, st); err != nil {
+		return err
+	}
+	info, err := s.logc.Info(ctx, true)
+	if err != nil {
+		return fmt.Errorf("reading the log's extent: %w", err)
+	}
+	if err := s.bootIfNeeded(ctx, st, info); err != nil {
+		return err
+	}
+	return s.follow(ctx, st, info.LastIndex)
+}
+
+// verifyOnce checks a store opened with data once, before it serves.
+func (s *Server) verifyOnce(ctx context.Context, st *viewstore.Store) error {
+	gen := s.store.generation()
+	if s.verified == gen {
+		return nil
+	}
+	if st.Applied() > 0 {
+		start := time.Now()
+		n, err := st.Verify(ctx)
+		if err != nil {
+			return fmt.Errorf("checking the store at start: %w", err)
+		}
+		s.log.Info().Uint64("keys", n).Uint64("applied", st.Applied()).Dur("took", time.Since(start)).Msg("store checked")
+	}
+	s.verified = gen
+	return nil
+}
+
+// bootIfNeeded loads the store from peers when the log cannot rebuild it,
+// or when it is empty and peers can.
+func (s *Server) bootIfNeeded(ctx context.Context, st *viewstore.Store, info *wire.InfoReply) error {
+	applied := st.Applied()
+	switch {
+	case applied > info.LastIndex:
+		return fmt.Errorf("%w: the store has applied index %d, beyond the log's last index %d",
+			viewstore.ErrCorrupt, applied, info.LastIndex)
+	case applied > 0 && applied+1 < info.FirstIndex:
+		return fmt.Errorf("the store has applied index %d, but the log starts at %d: %w",
+			applied, info.FirstIndex, logclient.ErrTruncated)
+	case applied > 0:
+		return nil
+	}
+	reason := "empty"
+	if info.FirstIndex > 1 {
+		reason = "truncated"
+	}
+	return s.bootEmpty(ctx, st, info, reason)
+}
+
+// recover repairs the store after err, returning false if nothing was
+// repaired and the cycle should be retried after a pause.
+func (s *Server) recover(err error) bool {
+	st := s.store.current()
+	var aside bool
+	switch {
+	case errors.Is(err, viewstore.ErrCorrupt):
+		aside = true
+		s.metrics.corruptions.Inc()
+		s.log.Error().Err(err).Msg("the view's store is corrupt: moving it aside and rebuilding it from peers")
+	case errors.Is(err, logclient.ErrTruncated) && st != nil && st.Applied() > 0:
+		s.log.Warn().Err(err).Msg("the log no longer holds what the store needs: discarding the store and booting from peers")
+	case st != nil && st.Loading():
+		s.log.Warn().Err(err).Msg("loading from peers failed: discarding the partial store")
+	default:
+		return false
+	}
+	s.setState(stateBooting, err)
+	if rerr := s.store.replace(aside); rerr != nil {
+		s.log.Error().Err(rerr).Msg("replacing the view's store")
+		return false
+	}
+	s.applied.Store(0)
+	return true
+}

@@ -1,0 +1,174 @@
+package viewserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/akutan-dev/akutan/storage/viewstore"
+)
+
+// errNoStore means the store is being replaced.
+var errNoStore = errors.New("the view's store is being replaced")
+
+// storeHandle is the view's current store. The supervisor replaces it
+// (after moving a damaged store aside, or discarding a stale or partial
+// one) while everything else reads through it: readers hold the read lock
+// for the duration of their use, so a store is never closed under them.
+type storeHandle struct {
+	dir string
+	cfg viewstore.Config
+	log zerolog.Logger
+
+	mu  sync.RWMutex
+	st  *viewstore.Store // nil between a failed replacement and the next open
+	gen uint64           // bumped by every replacement
+
+	// movedAside counts corrupt stores found by reopen (the metrics do not
+	// exist yet when the view first opens its store).
+	movedAside int
+}
+
+// openStore opens the store in dir. A store that cannot be trusted
+// (corrupt) is moved aside and one holding an unfinished load is
+// discarded; either way the view starts over with an empty store.
+func openStore(dir string, cfg viewstore.Config, log zerolog.Logger) (*storeHandle, error) {
+	h := &storeHandle{dir: dir, cfg: cfg, log: log}
+	if err := h.reopen(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// reopen opens the directory, repairing it as openStore describes. The
+// write lock must be held, or the handle not yet shared.
+func (h *storeHandle) reopen() error {
+	st, err := viewstore.Open(h.dir, h.cfg)
+	if errors.Is(err, viewstore.ErrCorrupt) {
+		h.log.Error().Err(err).Msg("the view's store is corrupt; moving it aside and booting from peers")
+		h.movedAside++
+		st, err = h.fresh(true)
+	}
+	if err == nil && st.Loading() {
+		h.log.Warn().Msg("the view's store holds an unfinished load from peers; discarding it")
+		st.Close()
+		st, err = h.fresh(false)
+	}
+	if err != nil {
+		return fmt.Errorf("opening the view's store: %w", err)
+	}
+	h.st = st
+	h.gen++
+	return nil
+}
+
+// fresh moves the directory aside (aside) or removes it, then opens an
+// empty store there.
+func (h *storeHandle) fresh(aside bool) (*viewstore.Store, error) {
+	if aside {
+		to, err := viewstore.MoveAside(h.dir)
+		if err != nil {
+			return nil, err
+		}
+		h.log.Warn().Str("moved_to", to).Msg("moved the damaged store aside")
+	} else if err := os.RemoveAll(h.dir); err != nil {
+		return nil, fmt.Errorf("removing the store %s: %w", h.dir, err)
+	}
+	return viewstore.Open(h.dir, h.cfg)
+}
+
+// replace closes the store, moves it aside (aside) or removes it, and
+// opens an empty one. It waits for readers to finish.
+func (h *storeHandle) replace(aside bool) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.st != nil {
+		if err := h.st.Close(); err != nil {
+			h.log.Warn().Err(err).Msg("closing the store to replace it")
+		}
+		h.st = nil
+	}
+	st, err := h.fresh(aside)
+	if err != nil {
+		return fmt.Errorf("replacing the view's store: %w", err)
+	}
+	h.st = st
+	h.gen++
+	return nil
+}
+
+// ensure reopens the store after a failed replacement.
+func (h *storeHandle) ensure() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.st != nil {
+		return nil
+	}
+	return h.reopen()
+}
+
+// use runs fn with the current store and its generation, holding it open.
+func (h *storeHandle) use(fn func(st *viewstore.Store, gen uint64) error) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.st == nil {
+		return errNoStore
+	}
+	return fn(h.st, h.gen)
+}
+
+// current returns the store for its owner, the supervisor, which alone
+// replaces it; nil if none is open.
+func (h *storeHandle) current() *viewstore.Store {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.st
+}
+
+// generation identifies the current store.
+func (h *storeHandle) generation() uint64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.gen
+}
+
+// close closes the store for good.
+func (h *storeHandle) close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.st == nil {
+		return nil
+	}
+	err := h.st.Close()
+	h.st = nil
+	return err
+}
+
+// Config is what the store holds.
+func (h *storeHandle) Config() viewstore.Config { return h.cfg }
+
+// ComputeStats computes statistics of the current store (see
+// viewstore.Store.ComputeStats).
+func (h *storeHandle) ComputeStats(ctx context.Context, index uint64, lim viewstore.StatsLimits) (viewstore.Stats, error) {
+	var out viewstore.Stats
+	err := h.use(func(st *viewstore.Store, _ uint64) error {
+		var err error
+		out, err = st.ComputeStats(ctx, index, lim)
+		return err
+	})
+	return out, err
+}
+
+// scanKeys is the carousel's view of the store.
+func (h *storeHandle) scanKeys(after []byte, max int, fn func(key []byte) error) (last []byte, end bool, err error) {
+	err = h.use(func(st *viewstore.Store, _ uint64) error {
+		var err error
+		last, end, err = st.ScanKeys(after, max, fn)
+		return err
+	})
+	return last, end, err
+}

@@ -1,0 +1,3 @@
+// Package viewstoretest damages view stores on purpose, for tests of how
+// views detect and recover from corruption.
+package viewstoretest
