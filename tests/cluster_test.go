@@ -18,19 +18,23 @@ type cluster struct {
 
 	logAddrs []string // gRPC
 	apiAddr  string
+
+	dir        string
+	apiGossip  string
+	viewGossip []string
 }
 
 // startCluster starts 3 log replicas, 2 partitions x 1 replica of each
 // space, and one API server that is told nothing about the views: it finds
 // them through gossip.
-func startCluster(t *testing.T) *cluster {
+func startCluster(t *testing.T, apiArgs ...string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	addrs := harness.FreeAddrs(t, 3*2+4*2+2)
 	raft, grpc := addrs[0:3], addrs[3:6]
 	viewGRPC, viewGossip := addrs[6:10], addrs[10:14]
-	c := &cluster{logAddrs: grpc, apiAddr: addrs[14]}
 	apiGossip := addrs[15]
+	c := &cluster{logAddrs: grpc, apiAddr: addrs[14], dir: dir, apiGossip: apiGossip, viewGossip: viewGossip}
 	members := fmt.Sprintf("1=%s,2=%s,3=%s", raft[0], raft[1], raft[2])
 	for i := 0; i < 3; i++ {
 		c.logs = append(c.logs, harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), "log",
@@ -49,11 +53,19 @@ func startCluster(t *testing.T) *cluster {
 			i++
 		}
 	}
-	c.api = harness.Start(t, bin, "api", "api", "--grpc-addr", c.apiAddr, "--log", logList,
-		"--gossip-addr", apiGossip, "--gossip-join", strings.Join(viewGossip, ","))
-	harness.WaitTCP(t, c.apiAddr, 60*time.Second)
+	c.api = c.startAPI(t, "api", c.apiAddr, apiGossip, apiArgs...)
 	waitForQuery(t, c.apiAddr)
 	return c
+}
+
+// startAPI starts an API server that joins the cluster's gossip.
+func (c *cluster) startAPI(t *testing.T, name, grpcAddr, gossipAddr string, args ...string) *harness.Process {
+	t.Helper()
+	join := append(append([]string(nil), c.viewGossip...), c.apiGossip)
+	p := harness.Start(t, bin, name, append([]string{"api", "--grpc-addr", grpcAddr, "--log", strings.Join(c.logAddrs, ","),
+		"--gossip-addr", gossipAddr, "--gossip-join", strings.Join(join, ",")}, args...)...)
+	harness.WaitTCP(t, grpcAddr, 60*time.Second)
+	return p
 }
 
 func TestMultiProcessCluster(t *testing.T) {

@@ -110,13 +110,6 @@ func attemptOnce(ctx context.Context, views engine.Views, log Log, claims *nameC
 	if b.empty() {
 		return b.res, true, nil
 	}
-	if len(b.tx.Deletes) == 0 {
-		// TODO(views): send inserts as transactions too once views apply
-		// UpdateTx; until then they go as one unconditional InsertTx.
-		last, err := appendEntry(ctx, log, &wire.LogEntry{Command: &wire.LogEntry_Insert{Insert: &wire.InsertTx{Facts: b.tx.Inserts}}})
-		b.res.Index = last
-		return b.res, err == nil, err
-	}
 	txIndex, err := appendEntry(ctx, log, &wire.LogEntry{Command: &wire.LogEntry_Update{Update: b.tx}})
 	if err != nil {
 		return Result{}, false, fmt.Errorf("appending the transaction: %w", err)

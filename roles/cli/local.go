@@ -17,6 +17,7 @@ func localCommand() *cli.Command {
 			str("api-addr", DefaultAPIAddr, "`HOST:PORT` serving the API gRPC service"),
 			str("http-addr", "127.0.0.1:9988", "`HOST:PORT` serving the HTTP API"),
 			hedgeFlag(),
+			txTimeoutFlag(),
 		},
 		Action: runLocal,
 	})
@@ -31,7 +32,7 @@ func runLocal(c *cli.Context) error {
 	fmt.Printf("starting a local Akutan cluster in %s ...\n", c.String("dir"))
 	cl, err := local.Start(c.Context, local.Config{
 		Dir: c.String("dir"), APIAddr: c.String("api-addr"), HTTPAddr: c.String("http-addr"), Logger: log,
-		DisableHedging: !c.Bool("hedge"),
+		DisableHedging: !c.Bool("hedge"), TxTimeout: c.Duration("tx-timeout"),
 	})
 	if err != nil {
 		return err

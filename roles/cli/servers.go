@@ -341,6 +341,7 @@ func apiCommand() *cli.Command {
 			str("http-addr", "", "`HOST:PORT` serving the HTTP API, /healthz and /metrics"),
 			str("log", "", "log replicas' gRPC addresses, `HOST:PORT,...`"),
 			hedgeFlag(),
+			txTimeoutFlag(),
 		}, gossipFlags()...),
 		Action: runAPI,
 	})
@@ -366,7 +367,7 @@ func runAPI(c *cli.Context) error {
 		GRPCAddr: c.String("grpc-addr"), HTTPAddr: c.String("http-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: c.String("cluster"), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
-		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version,
+		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
 	})
 	if err != nil {
 		return err
@@ -374,6 +375,12 @@ func runAPI(c *cli.Context) error {
 	fmt.Printf("api serving gRPC on %s, HTTP on %s\n", srv.GRPCAddr(), srv.HTTPAddr())
 	runUntilSignal(log, srv.Stop)
 	return nil
+}
+
+// txTimeoutFlag is --tx-timeout: how long a transaction may stay
+// undecided (its client gone) before the API server aborts it.
+func txTimeoutFlag() cli.Flag {
+	return dur("tx-timeout", apiserver.DefaultTxTimeout, "abort transactions left undecided this long (their client went away)")
 }
 
 // hedgeFlag is --hedge, on by default: --hedge=false stops the API server

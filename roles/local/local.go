@@ -37,6 +37,8 @@ type Config struct {
 	Logger   zerolog.Logger
 	// DisableHedging turns off the API server's hedged view calls.
 	DisableHedging bool
+	// TxTimeout is the API server's transaction timeout (0: its default).
+	TxTimeout time.Duration
 }
 
 // Cluster is a running local cluster.
@@ -80,7 +82,7 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	reg := prometheus.NewRegistry()
 	c.API, err = apiserver.Start(ctx, apiserver.Config{
 		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
-		GossipAddr: "127.0.0.1:0", Logger: cfg.Logger, Registry: reg, DisableHedging: cfg.DisableHedging,
+		GossipAddr: "127.0.0.1:0", Logger: cfg.Logger, Registry: reg, DisableHedging: cfg.DisableHedging, TxTimeout: cfg.TxTimeout,
 	})
 	if err != nil {
 		return err

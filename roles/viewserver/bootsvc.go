@@ -45,6 +45,9 @@ func (b *bootService) Load(req *wire.LoadRequest, st wire.ViewBoot_LoadServer) e
 	if err := b.s.waitApplied(ctx, req.Index); err != nil {
 		return lookupError(err)
 	}
+	if err := b.noPendingTx(req.Index); err != nil {
+		return err
+	}
 	gen := b.s.store.generation()
 	b.s.metrics.loadsServed.Inc()
 	sum, err := b.s.carousel.Ride(ctx, want, func(keys [][]byte) error {
@@ -61,6 +64,31 @@ func (b *bootService) Load(req *wire.LoadRequest, st wire.ViewBoot_LoadServer) e
 		return status.Error(codes.Unavailable, "the view stopped serving during the load")
 	}
 	return st.Send(&wire.LoadChunk{Done: true, Count: sum.Keys, Digest: sum.Digest})
+}
+
+// noPendingTx refuses a load while a transaction at or below its index is
+// undecided. Such a transaction's keys are held aside, not stored as facts
+// the load would stream, so the loaded view would miss them when it later
+// applies the decision. Once no transaction at or below the index is
+// pending, none can become pending (later ones have later indexes), and
+// the keys of those decided are plain facts in every snapshot the ride
+// reads. Transactions are decided quickly (the API's timer aborts
+// abandoned ones), so the booting view just retries.
+func (b *bootService) noPendingTx(index uint64) error {
+	var tx uint64
+	err := b.s.store.use(func(st *viewstore.Store, _ uint64) error {
+		if p := st.Pending(); len(p) > 0 && p[0] <= index {
+			tx = p[0]
+		}
+		return nil
+	})
+	if err != nil {
+		return lookupError(err)
+	}
+	if tx != 0 {
+		return status.Errorf(codes.Unavailable, "transaction %d, at or below the load's index %d, is undecided: retry after its decision", tx, index)
+	}
+	return nil
 }
 
 // want checks a load request against what the view holds.

@@ -168,6 +168,14 @@ func decodeBatch(batch []rawEntry, version *uint32, maxLogVersion uint32) ([]vie
 				c.Inserts = facts
 			}
 		}
+		if u := entry.GetUpdate(); u != nil {
+			if tx, err := logentry.UpdateFacts(e.index, u); err == nil {
+				c.Inserts, c.Deletes, c.Pending = tx.Inserts, tx.Deletes, !tx.AutoCommits()
+			}
+		}
+		if d := entry.GetDecide(); d != nil && d.TxIndex < e.index {
+			c.Decide = &viewstore.Decision{Tx: d.TxIndex, Commit: d.Commit}
+		}
 		changes = append(changes, c)
 	}
 	return changes, nil

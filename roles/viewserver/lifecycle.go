@@ -83,6 +83,11 @@ func (s *Server) cycle(ctx context.Context) error {
 	if err := s.bootIfNeeded(ctx, st, info); err != nil {
 		return err
 	}
+	// Serve from the log's end as of now, after any load: a load can hold
+	// the outcome of transactions decided after the first Info.
+	if info, err = s.logc.Info(ctx, true); err != nil {
+		return fmt.Errorf("reading the log's extent: %w", err)
+	}
 	return s.follow(ctx, st, info.LastIndex)
 }
 

@@ -11,6 +11,8 @@ type metrics struct {
 	appliedIdx  prometheus.Gauge
 	lookups     *prometheus.CounterVec
 	lookupItems *prometheus.CounterVec
+	// pendingWaits counts lookups that waited for a transaction's decision.
+	pendingWaits prometheus.Counter
 
 	// Booting and health.
 	serving     prometheus.Gauge
@@ -43,6 +45,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "akutan_view_lookup_items_total", Help: "Lookups served (items across all RPCs), by type.",
 		}, []string{"type"}),
 	}
+	m.pendingWaits = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "akutan_view_pending_waits_total", Help: "Lookups that waited for an undecided transaction.",
+	})
 	m.newBootMetrics()
 	if reg == nil {
 		return m, nil
@@ -87,7 +92,7 @@ func (m *metrics) newBootMetrics() {
 
 func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
-		m.entries, m.appliedIdx, m.lookups, m.lookupItems,
+		m.entries, m.appliedIdx, m.lookups, m.lookupItems, m.pendingWaits,
 		m.serving, m.booting, m.boots, m.bootIndex, m.bootKeys, m.bootBytes, m.corruptions,
 		m.loadsServed, m.loadKeysSent,
 	}
@@ -143,3 +148,5 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+func (m *metrics) pendingWait() { m.pendingWaits.Inc() }

@@ -64,12 +64,14 @@ func (v *service) stream(ctx context.Context, kind string, n int, st stream, run
 	}
 	for i := 0; i < n; i++ {
 		lookup := uint32(i)
-		err := run(i, func(f storage.Fact) error {
-			chunk.Matches = append(chunk.Matches, &wire.Match{Lookup: lookup, Fact: wire.FromFact(f)})
-			if len(chunk.Matches) >= chunkSize {
-				return flush()
-			}
-			return ctx.Err()
+		err := v.s.runDecided(ctx, func() error {
+			return run(i, func(f storage.Fact) error {
+				chunk.Matches = append(chunk.Matches, &wire.Match{Lookup: lookup, Fact: wire.FromFact(f)})
+				if len(chunk.Matches) >= chunkSize {
+					return flush()
+				}
+				return ctx.Err()
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("%s lookup %d: %w", kind, i, err)

@@ -105,6 +105,35 @@ func (s *Server) waitApplied(ctx context.Context, index uint64) error {
 	}
 }
 
+// progressed returns a channel closed at the next change of the applied
+// index or state.
+func (s *Server) progressed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.progress
+}
+
+// runDecided runs a lookup, waiting out undecided transactions whose keys
+// it touches: the store refuses such a lookup before reading anything, and
+// a later entry decides the transaction (the API's transaction timer
+// aborts abandoned ones).
+func (s *Server) runDecided(ctx context.Context, run func() error) error {
+	for {
+		ch := s.progressed() // taken first, so no decision can be missed
+		err := run()
+		var pe *viewstore.PendingError
+		if !errors.As(err, &pe) {
+			return err
+		}
+		s.metrics.pendingWait()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the decision of transaction %d: %w", pe.Tx, ctx.Err())
+		}
+	}
+}
+
 // announce publishes a new applied index and wakes waiting lookups.
 func (s *Server) announce(applied uint64) {
 	s.applied.Store(applied)

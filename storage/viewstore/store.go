@@ -80,6 +80,7 @@ type Store struct {
 	digest  uint64 // the digest at applied; guarded like applied
 	loading bool   // set by Open when keyLoading is present
 	hist    *history
+	pending *pendingTxs
 }
 
 // ErrCorrupt marks a store whose files cannot be trusted.
@@ -140,6 +141,9 @@ func (s *Store) load() error {
 	}
 	if s.loading, err = has(s.db, keyLoading); err != nil {
 		return fmt.Errorf("reading load marker: %w", err)
+	}
+	if err := s.loadPending(); err != nil {
+		return fmt.Errorf("reading pending transactions: %w", err)
 	}
 	return s.loadDigest()
 }
@@ -232,6 +236,12 @@ func (s *Store) Applied() uint64 { return s.applied }
 type Change struct {
 	Index   uint64
 	Inserts []storage.Fact
+	// Deletes are facts to delete: each gets a tombstone at Index.
+	Deletes []storage.Fact
+	// Pending holds Inserts and Deletes back until a Decision (see tx.go).
+	Pending bool
+	// Decide, when set, decides an earlier pending change.
+	Decide *Decision
 }
 
 // Apply records the changes, which must continue the log right after
@@ -247,12 +257,16 @@ func (s *Store) Apply(changes []Change) error {
 	next, digest := s.applied, s.digest
 	batch := new(leveldb.Batch)
 	digests := make([]uint64, len(changes)) // the digest after each change
+	fx := &txEffects{begun: map[uint64][][]byte{}}
 	for i, c := range changes {
 		if c.Index != next+1 {
 			return fmt.Errorf("applying index %d after %d: entries must be contiguous", c.Index, next)
 		}
 		next = c.Index
-		digest += s.putChange(batch, c)
+		if !c.Pending {
+			digest += s.putChange(batch, c)
+		}
+		digest += s.putTx(batch, c, fx)
 		digests[i] = digest
 	}
 	batch.Put(keyApplied, u64(next))
@@ -261,6 +275,7 @@ func (s *Store) Apply(changes []Change) error {
 		return fmt.Errorf("applying entries %d..%d: %w", changes[0].Index, next, classify(err))
 	}
 	s.applied, s.digest = next, digest
+	s.commitTx(fx)
 	s.hist.record(changes[0].Index, digests)
 	return nil
 }
@@ -290,6 +305,13 @@ func (s *Store) putChange(batch *leveldb.Batch, c Change) uint64 {
 		batch.Put(key, nil)
 		sum += KeyDigest(key)
 	}
+	for _, f := range c.Deletes {
+		if s.cfg.holds(f) {
+			key = s.cfg.appendKey(key[:0], f, true)
+			batch.Put(key, nil)
+			sum += KeyDigest(key)
+		}
+	}
 	return sum
 }
 
@@ -307,6 +329,9 @@ func mayRepeat(facts []storage.Fact) bool {
 // scan calls fn for each fact visible at index among the keys in
 // [start, limit) that pass keep. fn returning an error stops the scan.
 func (s *Store) scan(index uint64, start, limit []byte, keep func(storage.Fact) bool, fn func(storage.Fact) error) error {
+	if tx := s.blockingTx(index, start, limit); tx != 0 {
+		return &PendingError{Tx: tx}
+	}
 	it := s.db.NewIterator(&util.Range{Start: start, Limit: limit}, nil)
 	defer it.Release()
 	var pending storage.Fact
