@@ -1,5 +1,7 @@
 package parser
 
+import "slices"
+
 // ParseInsert parses the `tsv` insert format: one fact per line with
 // whitespace-separated fields, optionally led by a variable that captures
 // the fact's ID for use as a subject or object on later lines. Blank nodes
@@ -52,16 +54,21 @@ func parseData(text string, allowBlank bool) (*Insert, *Error) {
 
 // fact parses and checks one line.
 func (d *dataParser) fact() (*Quad, *Error) {
+	return d.factEndingAt(tokNewline, tokEOF)
+}
+
+// factEndingAt parses and checks one line, which must end at one of the
+// given tokens (left unconsumed).
+func (d *dataParser) factEndingAt(ends ...tokKind) (*Quad, *Error) {
 	q, fs, err := d.pattern()
 	if err != nil {
 		return nil, err
 	}
-	switch tok := d.peek(); tok.kind {
-	case tokNewline, tokEOF:
-	case tokError:
-		return nil, unexpected(tok, "")
-	default:
-		return nil, errorf(tok.pos, "expected end of line after the fact, found %s: insert data has one fact per line", tok.desc())
+	if tok := d.peek(); !slices.Contains(ends, tok.kind) {
+		if tok.kind == tokError {
+			return nil, unexpected(tok, "")
+		}
+		return nil, errorf(tok.pos, "expected end of line after the fact, found %s: data has one fact per line", tok.desc())
 	}
 	if err := d.checkFact(q, fs); err != nil {
 		return nil, err

@@ -76,30 +76,10 @@ func (p *parser) dataBlock(keyword string, allowBlank bool, into *Insert) *Error
 		case tokEOF:
 			return errorf(tok.pos, "missing '}' closing %s DATA", keyword)
 		}
-		q, err := d.blockFact()
+		q, err := d.factEndingAt(tokNewline, tokRBrace, tokEOF)
 		if err != nil {
 			return err
 		}
 		into.Facts = append(into.Facts, q)
 	}
-}
-
-// blockFact is fact for a line inside a block, where '}' may end the line.
-func (d *dataParser) blockFact() (*Quad, *Error) {
-	q, fs, err := d.pattern()
-	if err != nil {
-		return nil, err
-	}
-	switch tok := d.peek(); tok.kind {
-	case tokNewline, tokRBrace, tokEOF:
-	default:
-		return nil, errorf(tok.pos, "expected end of line after the fact, found %s: one fact per line", tok.desc())
-	}
-	if err := d.checkFact(q, fs); err != nil {
-		return nil, err
-	}
-	if v, ok := q.ID.(*Variable); ok {
-		d.boundOn[v.Name] = q.Pos.Line
-	}
-	return q, nil
 }
