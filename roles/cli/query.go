@@ -93,7 +93,11 @@ func runAndPrint(ctx context.Context, api wire.APIClient, req *wire.QueryRequest
 		return err
 	}
 	if format == "tsv" {
-		fmt.Fprintf(os.Stderr, "(%d rows at log index %d)\n", len(res.Rows), res.Index)
+		// TSV output is exactly the header and the rows; the index is
+		// worth a note only when the server chose it from the views.
+		if req.Consistency == wire.Consistency_CONSISTENCY_RECENT && req.Index == 0 {
+			fmt.Fprintf(os.Stderr, "(%d rows at log index %d)\n", len(res.Rows), res.Index)
+		}
 	} else if err := printerFor(format)(os.Stdout, res); err != nil {
 		return err
 	}
