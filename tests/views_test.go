@@ -400,7 +400,7 @@ func TestCtlVerify(t *testing.T) {
 	c.start("hashsp-2-of-2-b", space.HashSP, partition(t, 2, 2))
 	c.waitServing("hashsp-2-of-2-b")
 	last := c.insertFacts(200)
-	out, errOut, err := harness.Run(t, bin, "ctl", "verify", "--api-http", c.api.HTTPAddr())
+	out, errOut, err := harness.Run(t, bin, "ctl", "verify", "--api", c.api.GRPCAddr())
 	if err != nil || !strings.Contains(out, "all 4 ranges agree") || strings.Count(out, " OK") != 5 {
 		t.Fatalf("verify of a healthy cluster: %v\n%s%s", err, out, errOut)
 	}
@@ -413,7 +413,7 @@ func TestCtlVerify(t *testing.T) {
 	viewstoretest.InsertUndetected(t, c.views["hashsp-2-of-2-b"].cfg.Dir, storage.AppendSPKey(nil, bogus, false))
 	c.restart("hashsp-2-of-2-b")
 	c.waitServing("hashsp-2-of-2-b")
-	out, errOut, err = harness.Run(t, bin, "ctl", "verify", "--api-http", c.api.HTTPAddr())
+	out, errOut, err = harness.Run(t, bin, "ctl", "verify", "--api", c.api.GRPCAddr())
 	t.Logf("akutan ctl verify with a diverged replica:\n%s%s", out, errOut)
 	if err == nil || strings.Count(out, "MISMATCH") != 2 || !strings.Contains(errOut, "1 of 4 ranges disagree") {
 		t.Fatalf("verify with a diverged replica: %v\n%s%s", err, out, errOut)

@@ -24,6 +24,86 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type GossipMembersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GossipMembersRequest) Reset() {
+	*x = GossipMembersRequest{}
+	mi := &file_status_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GossipMembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GossipMembersRequest) ProtoMessage() {}
+
+func (x *GossipMembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_status_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GossipMembersRequest.ProtoReflect.Descriptor instead.
+func (*GossipMembersRequest) Descriptor() ([]byte, []int) {
+	return file_status_proto_rawDescGZIP(), []int{0}
+}
+
+type GossipMembersReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Json          []byte                 `protobuf:"bytes,1,opt,name=json,proto3" json:"json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GossipMembersReply) Reset() {
+	*x = GossipMembersReply{}
+	mi := &file_status_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GossipMembersReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GossipMembersReply) ProtoMessage() {}
+
+func (x *GossipMembersReply) ProtoReflect() protoreflect.Message {
+	mi := &file_status_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GossipMembersReply.ProtoReflect.Descriptor instead.
+func (*GossipMembersReply) Descriptor() ([]byte, []int) {
+	return file_status_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GossipMembersReply) GetJson() []byte {
+	if x != nil {
+		return x.Json
+	}
+	return nil
+}
+
 type StatusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How many entries behind the log's last index a serving view may be and
@@ -36,7 +116,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_status_proto_msgTypes[0]
+	mi := &file_status_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +128,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_status_proto_msgTypes[0]
+	mi := &file_status_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +141,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_status_proto_rawDescGZIP(), []int{0}
+	return file_status_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *StatusRequest) GetMaxLag() uint64 {
@@ -83,7 +163,7 @@ type StatusReply struct {
 
 func (x *StatusReply) Reset() {
 	*x = StatusReply{}
-	mi := &file_status_proto_msgTypes[1]
+	mi := &file_status_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -95,7 +175,7 @@ func (x *StatusReply) String() string {
 func (*StatusReply) ProtoMessage() {}
 
 func (x *StatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_status_proto_msgTypes[1]
+	mi := &file_status_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -108,7 +188,7 @@ func (x *StatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusReply.ProtoReflect.Descriptor instead.
 func (*StatusReply) Descriptor() ([]byte, []int) {
-	return file_status_proto_rawDescGZIP(), []int{1}
+	return file_status_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *StatusReply) GetJson() []byte {
@@ -122,15 +202,19 @@ var File_status_proto protoreflect.FileDescriptor
 
 const file_status_proto_rawDesc = "" +
 	"\n" +
-	"\fstatus.proto\x12\vakutan.wire\"9\n" +
+	"\fstatus.proto\x12\vakutan.wire\"\x16\n" +
+	"\x14GossipMembersRequest\"(\n" +
+	"\x12GossipMembersReply\x12\x12\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json\"9\n" +
 	"\rStatusRequest\x12\x1c\n" +
 	"\amax_lag\x18\x01 \x01(\x04H\x00R\x06maxLag\x88\x01\x01B\n" +
 	"\n" +
 	"\b_max_lag\"!\n" +
 	"\vStatusReply\x12\x12\n" +
-	"\x04json\x18\x01 \x01(\fR\x04json2H\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json2\x9d\x01\n" +
 	"\x06Status\x12>\n" +
-	"\x06Status\x12\x1a.akutan.wire.StatusRequest\x1a\x18.akutan.wire.StatusReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
+	"\x06Status\x12\x1a.akutan.wire.StatusRequest\x1a\x18.akutan.wire.StatusReply\x12S\n" +
+	"\rGossipMembers\x12!.akutan.wire.GossipMembersRequest\x1a\x1f.akutan.wire.GossipMembersReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
 
 var (
 	file_status_proto_rawDescOnce sync.Once
@@ -144,16 +228,20 @@ func file_status_proto_rawDescGZIP() []byte {
 	return file_status_proto_rawDescData
 }
 
-var file_status_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_status_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_status_proto_goTypes = []any{
-	(*StatusRequest)(nil), // 0: akutan.wire.StatusRequest
-	(*StatusReply)(nil),   // 1: akutan.wire.StatusReply
+	(*GossipMembersRequest)(nil), // 0: akutan.wire.GossipMembersRequest
+	(*GossipMembersReply)(nil),   // 1: akutan.wire.GossipMembersReply
+	(*StatusRequest)(nil),        // 2: akutan.wire.StatusRequest
+	(*StatusReply)(nil),          // 3: akutan.wire.StatusReply
 }
 var file_status_proto_depIdxs = []int32{
-	0, // 0: akutan.wire.Status.Status:input_type -> akutan.wire.StatusRequest
-	1, // 1: akutan.wire.Status.Status:output_type -> akutan.wire.StatusReply
-	1, // [1:2] is the sub-list for method output_type
-	0, // [0:1] is the sub-list for method input_type
+	2, // 0: akutan.wire.Status.Status:input_type -> akutan.wire.StatusRequest
+	0, // 1: akutan.wire.Status.GossipMembers:input_type -> akutan.wire.GossipMembersRequest
+	3, // 2: akutan.wire.Status.Status:output_type -> akutan.wire.StatusReply
+	1, // 3: akutan.wire.Status.GossipMembers:output_type -> akutan.wire.GossipMembersReply
+	2, // [2:4] is the sub-list for method output_type
+	0, // [0:2] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -164,14 +252,14 @@ func file_status_proto_init() {
 	if File_status_proto != nil {
 		return
 	}
-	file_status_proto_msgTypes[0].OneofWrappers = []any{}
+	file_status_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_status_proto_rawDesc), len(file_status_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

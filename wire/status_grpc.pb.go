@@ -22,7 +22,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Status_Status_FullMethodName = "/akutan.wire.Status/Status"
+	Status_Status_FullMethodName        = "/akutan.wire.Status/Status"
+	Status_GossipMembers_FullMethodName = "/akutan.wire.Status/GossipMembers"
 )
 
 // StatusClient is the client API for Status service.
@@ -32,6 +33,9 @@ const (
 // Status is served by every API server, next to the API service.
 type StatusClient interface {
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusReply, error)
+	// Members lists the gossip members the API server knows, as the JSON
+	// that GET /v1/members returns (apiserver.MembersResponse).
+	GossipMembers(ctx context.Context, in *GossipMembersRequest, opts ...grpc.CallOption) (*GossipMembersReply, error)
 }
 
 type statusClient struct {
@@ -52,6 +56,16 @@ func (c *statusClient) Status(ctx context.Context, in *StatusRequest, opts ...gr
 	return out, nil
 }
 
+func (c *statusClient) GossipMembers(ctx context.Context, in *GossipMembersRequest, opts ...grpc.CallOption) (*GossipMembersReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GossipMembersReply)
+	err := c.cc.Invoke(ctx, Status_GossipMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StatusServer is the server API for Status service.
 // All implementations must embed UnimplementedStatusServer
 // for forward compatibility.
@@ -59,6 +73,9 @@ func (c *statusClient) Status(ctx context.Context, in *StatusRequest, opts ...gr
 // Status is served by every API server, next to the API service.
 type StatusServer interface {
 	Status(context.Context, *StatusRequest) (*StatusReply, error)
+	// Members lists the gossip members the API server knows, as the JSON
+	// that GET /v1/members returns (apiserver.MembersResponse).
+	GossipMembers(context.Context, *GossipMembersRequest) (*GossipMembersReply, error)
 	mustEmbedUnimplementedStatusServer()
 }
 
@@ -71,6 +88,9 @@ type UnimplementedStatusServer struct{}
 
 func (UnimplementedStatusServer) Status(context.Context, *StatusRequest) (*StatusReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedStatusServer) GossipMembers(context.Context, *GossipMembersRequest) (*GossipMembersReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method GossipMembers not implemented")
 }
 func (UnimplementedStatusServer) mustEmbedUnimplementedStatusServer() {}
 func (UnimplementedStatusServer) testEmbeddedByValue()                {}
@@ -111,6 +131,24 @@ func _Status_Status_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Status_GossipMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GossipMembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServer).GossipMembers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Status_GossipMembers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServer).GossipMembers(ctx, req.(*GossipMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Status_ServiceDesc is the grpc.ServiceDesc for Status service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -121,6 +159,10 @@ var Status_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _Status_Status_Handler,
+		},
+		{
+			MethodName: "GossipMembers",
+			Handler:    _Status_GossipMembers_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,9 +1,14 @@
 package apiserver
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/wire"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // MembersResponse is the body of GET /v1/members: every live gossip member
@@ -22,13 +27,28 @@ type Member struct {
 }
 
 func (s *Server) handleMembers(w http.ResponseWriter, _ *http.Request) {
-	var out MembersResponse
-	for _, m := range s.Members() {
-		out.Members = append(out.Members, Member{Name: m.Name, Addr: m.Addr, Meta: m.Meta})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, s.membersResponse())
 }
 
 // Members returns the live gossip members this API server knows, itself
 // included.
 func (s *Server) Members() []gossip.Member { return s.gossip.Members() }
+
+// membersResponse lists the live gossip members for GET /v1/members and
+// the Status.GossipMembers RPC.
+func (s *Server) membersResponse() MembersResponse {
+	var out MembersResponse
+	for _, m := range s.Members() {
+		out.Members = append(out.Members, Member{Name: m.Name, Addr: m.Addr, Meta: m.Meta})
+	}
+	return out
+}
+
+// GossipMembers implements wire.StatusServer.
+func (st *statusService) GossipMembers(context.Context, *wire.GossipMembersRequest) (*wire.GossipMembersReply, error) {
+	b, err := json.Marshal(st.s.membersResponse())
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "encoding members: %v", err)
+	}
+	return &wire.GossipMembersReply{Json: b}, nil
+}

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"sort"
 	"text/tabwriter"
-	"time"
 
 	"github.com/urfave/cli/v2"
 	"google.golang.org/grpc"
@@ -20,29 +18,22 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// DefaultAPIHTTPAddr is where `akutan local` serves HTTP.
-const DefaultAPIHTTPAddr = "127.0.0.1:9988"
-
 // ctlVerifyCommand is `akutan ctl verify`: compare the state digests of all
 // replicas of each view range.
 //
 // The CLI cannot join gossip (it has no gossip address of its own), so it
-// asks an API server for the members it knows, over HTTP (GET
-// /v1/members), then asks each serving view for its digest over gRPC
-// (ViewBoot.Digest).
+// asks the API server at --api for the members it knows (Status.Members),
+// then asks each serving view for its digest (ViewBoot.Digest).
 func ctlVerifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "compare the digests of all replicas of each view range",
-		Description: "Finds the views through the API server at --api-http (GET /v1/members), groups the serving\n" +
+		Description: "Finds the views through the API server at --api (the members it knows), groups the serving\n" +
 			"views by space and hash range, and compares each group's state digests at a common log index: the\n" +
 			"lowest index any replica of the group has applied. Prints one row per replica; exits with status 1\n" +
 			"if the replicas of some range disagree or cannot be asked. Views that are booting are listed but\n" +
 			"not compared.",
-		Flags: []cli.Flag{
-			str("api-http", DefaultAPIHTTPAddr, "API server's HTTP `HOST:PORT` (lists the views it finds through gossip)"),
-			dur("timeout", 60*time.Second, "give up after this long"),
-		},
+		Flags:  clientFlags(),
 		Action: runVerify,
 	}
 }
@@ -50,13 +41,13 @@ func ctlVerifyCommand() *cli.Command {
 func runVerify(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
-	members, err := fetchMembers(ctx, c.String("api-http"))
+	members, err := fetchMembers(ctx, c.String("api"))
 	if err != nil {
 		return err
 	}
 	groups := groupViews(members)
 	if len(groups) == 0 {
-		return fmt.Errorf("the API server at %s knows no views", c.String("api-http"))
+		return fmt.Errorf("the API server at %s knows no views", c.String("api"))
 	}
 	bad := 0
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -79,24 +70,17 @@ func runVerify(c *cli.Context) error {
 
 // fetchMembers asks the API server for the gossip members it knows.
 func fetchMembers(ctx context.Context, addr string) ([]apiserver.Member, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v1/members", nil)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return nil, fmt.Errorf("asking %s for the cluster's members: %w", addr, err)
+		return nil, fmt.Errorf("connecting to API %s: %w", addr, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	defer conn.Close()
+	reply, err := wire.NewStatusClient(conn).GossipMembers(ctx, &wire.GossipMembersRequest{})
 	if err != nil {
-		return nil, fmt.Errorf("asking %s for the cluster's members: %w", addr, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, fmt.Errorf("reading the members from %s: %w", addr, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("asking %s for the cluster's members: %s: %s", addr, resp.Status, body)
+		return nil, rpcError("asking "+addr+" for the cluster's members", err)
 	}
 	var out apiserver.MembersResponse
-	if err := json.Unmarshal(body, &out); err != nil {
+	if err := json.Unmarshal(reply.Json, &out); err != nil {
 		return nil, fmt.Errorf("decoding the members from %s: %w", addr, err)
 	}
 	return out.Members, nil
