@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -122,13 +123,26 @@ func loadLayout(dir string) (layout, error) {
 	return lay, nil
 }
 
+// Raft ports are chosen once and kept for life, so they come from below
+// Linux's usual ephemeral range (32768 and up): a port picked there could
+// be handed to another listener on port 0 before the replica binds it.
+const (
+	raftPortLow  = 20000
+	raftPortHigh = 32767
+)
+
+// freeAddr finds a free loopback port for a Raft address.
 func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
+	for try := 0; try < 100; try++ {
+		port := raftPortLow + rand.IntN(raftPortHigh-raftPortLow+1)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue // taken; try another
+		}
+		l.Close()
+		return l.Addr().String(), nil
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return "", fmt.Errorf("finding a free port in %d-%d: every port tried was taken", raftPortLow, raftPortHigh)
 }
 
 func startLogs(ctx context.Context, cfg Config, lay layout) ([]*logserver.Server, error) {
