@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +70,7 @@ func sees(n *Node, want map[string]Meta) error {
 	}
 	for _, m := range got {
 		w, ok := want[m.Name]
-		if !ok || m.Meta != w {
+		if !ok || !reflect.DeepEqual(m.Meta, w) {
 			return fmt.Errorf("%s sees %s with %+v, want %+v", n.Name(), m.Name, m.Meta, w)
 		}
 	}
@@ -252,7 +253,7 @@ func TestConfigErrors(t *testing.T) {
 	if err := n.SetMeta(big); err == nil || !strings.Contains(err.Error(), "encoded meta") {
 		t.Errorf("SetMeta(too big) = %v", err)
 	}
-	if len(n.Members()) != 1 || n.Members()[0].Meta != (Meta{}) {
+	if len(n.Members()) != 1 || !reflect.DeepEqual(n.Members()[0].Meta, Meta{}) {
 		t.Errorf("a rejected SetMeta must leave the meta alone: %+v", n.Members())
 	}
 }

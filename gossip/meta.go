@@ -36,6 +36,10 @@ type Meta struct {
 	// (loading from peers or catching up), "failed" (stopped for good, with
 	// the reason in its log); empty when serving.
 	State string `json:"state,omitempty"`
+	// PendingTxs are the oldest undecided transactions a view holds (log
+	// indexes, at most a few): API servers abort those left undecided too
+	// long, whose client went away.
+	PendingTxs []uint64 `json:"pending_txs,omitempty"`
 	// MaxLogVersion is the newest log entry format the server understands.
 	MaxLogVersion uint32 `json:"max_log_version,omitempty"`
 	// HTTPAddr is where the server serves HTTP (metrics, debug), if anywhere.

@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -167,7 +168,7 @@ func (n *Node) SetMeta(m Meta) error {
 		return err
 	}
 	n.mu.Lock()
-	if m == n.meta {
+	if bytes.Equal(b, n.metaBytes) {
 		n.mu.Unlock()
 		return nil // each update is gossiped to every member: skip no-ops
 	}

@@ -73,7 +73,7 @@ func (s *Server) startTimer() {
 	if timeout <= 0 {
 		timeout = DefaultTxTimeout
 	}
-	t := &update.Timer{Log: s.logc, Timeout: timeout, Lookback: 10000, Logger: s.log}
+	t := &update.Timer{Log: s.logc, Timeout: timeout, Pending: s.pendingTxs, Logger: s.log}
 	s.goRun(func() { t.Run(ctx) })
 }
 
@@ -124,4 +124,15 @@ func (s *Server) handleChange(apply func(ctx context.Context, format, data strin
 		}
 		writeJSON(w, http.StatusOK, UpdateResponse{Index: res.Index, Inserted: res.Inserted, Existing: res.Existing, Deleted: res.Deleted, Missing: res.Missing})
 	}
+}
+
+// pendingTxs collects the undecided transactions the views advertise.
+func (s *Server) pendingTxs() []uint64 {
+	var out []uint64
+	for _, m := range s.gossip.Members() {
+		if m.Meta.Role == "view" {
+			out = append(out, m.Meta.PendingTxs...)
+		}
+	}
+	return out
 }

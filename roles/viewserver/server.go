@@ -190,7 +190,26 @@ func (s *Server) meta() gossip.Meta {
 		Serving:       st == stateServing,
 		State:         st.gossipState(),
 		MaxLogVersion: s.maxLogVersion(),
+		PendingTxs:    s.pendingTxs(),
 	}
+}
+
+// maxAdvertisedTxs bounds the undecided transactions a view advertises,
+// keeping its gossip metadata small; the rest follow once these are
+// decided.
+const maxAdvertisedTxs = 8
+
+// pendingTxs lists the oldest undecided transactions the view holds.
+func (s *Server) pendingTxs() []uint64 {
+	var out []uint64
+	_ = s.store.use(func(st *viewstore.Store, _ uint64) error {
+		out = st.Pending()
+		return nil
+	})
+	if len(out) > maxAdvertisedTxs {
+		out = out[:maxAdvertisedTxs]
+	}
+	return out
 }
 
 // advertise keeps the gossip metadata's applied index fresh.
