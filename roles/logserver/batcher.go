@@ -14,11 +14,13 @@ const (
 	// maxBatchBytes bounds the entry bytes of one Raft proposal (a single
 	// larger request still goes alone).
 	maxBatchBytes = 4 << 20
-	// maxInflight bounds the proposals in flight at once. Requests arriving
-	// while a proposal is in flight wait and form the next batch (group
-	// commit); a second proposal starts early only when a full batch is
-	// waiting, which pipelines bulk loads without splitting small requests
-	// into many small proposals (measured: each proposal costs an fsync).
+	// maxInflight bounds the proposals in flight at once. Whatever is
+	// waiting when a slot is free becomes one proposal (group commit).
+	// Proposing without waiting for the previous batch to apply keeps the
+	// pipeline full: Dragonboat persists every proposal queued during one
+	// fsync with the next fsync, and the apply of one batch overlaps the
+	// replication of the next. Measured with 64 clients, waiting for a
+	// full batch left each append waiting through one and a half rounds.
 	maxInflight = 4
 	// maxProposalTimeout caps how long a proposal may wait to commit.
 	maxProposalTimeout = 30 * time.Second
@@ -47,14 +49,12 @@ func (r *appendReq) finish(res opResult, err error) {
 // runBatcher gathers Append requests into proposals until Stop.
 func (s *Server) runBatcher() {
 	var pending []*appendReq
-	pendingBytes := 0
 	inflight := 0
 	finished := make(chan struct{}, maxInflight)
 	for {
-		if len(pending) > 0 && (inflight == 0 || inflight < maxInflight && pendingBytes >= maxBatchBytes) {
+		if len(pending) > 0 && inflight < maxInflight {
 			var batch []*appendReq
 			batch, pending = cutBatch(pending)
-			pendingBytes = totalSize(pending)
 			if len(batch) > 0 {
 				inflight++
 				s.wg.Add(1)
@@ -69,7 +69,6 @@ func (s *Server) runBatcher() {
 		select {
 		case r := <-s.reqc:
 			pending = drain(s.reqc, append(pending, r))
-			pendingBytes = totalSize(pending)
 		case <-finished:
 			inflight--
 		case <-s.stopc:
@@ -79,14 +78,6 @@ func (s *Server) runBatcher() {
 			return
 		}
 	}
-}
-
-func totalSize(reqs []*appendReq) int {
-	n := 0
-	for _, r := range reqs {
-		n += r.size
-	}
-	return n
 }
 
 // drain appends the requests already queued, without blocking.

@@ -19,6 +19,10 @@ const (
 	defaultMaxClients = 1 << 16
 	// defaultWriteBuffer is LevelDB's memtable size.
 	defaultWriteBuffer = 32 << 20
+	// maxKeptBatch is the largest Update (in command bytes) whose batch
+	// buffer is kept for the next one, so one huge Update does not pin its
+	// memory.
+	maxKeptBatch = 16 << 20
 )
 
 var errClosed = errors.New("log state machine closed")
@@ -103,6 +107,9 @@ type logSM struct {
 	// Owned by the serialized methods.
 	clients map[uint64]clientRec
 	gc      *collector // deletes truncated entries; set by Open
+	// batch is reused by Update: growing a fresh batch entry by entry
+	// copied every proposal's payload several times.
+	batch *leveldb.Batch
 }
 
 var _ sm.IOnDiskStateMachine = (*logSM)(nil)
@@ -259,7 +266,8 @@ func (s *logSM) Update(ents []sm.Entry) ([]sm.Entry, error) {
 	}
 	ext := s.extent()
 	firstBefore := ext.first
-	a := &applier{s: s, b: new(leveldb.Batch), ext: &ext, admin: s.adminState()}
+	b := s.takeBatch(ents)
+	a := &applier{s: s, b: b, ext: &ext, admin: s.adminState()}
 	for i := range ents {
 		ents[i].Result = a.apply(ents[i].Cmd, ents[i].Index)
 	}
@@ -268,7 +276,9 @@ func (s *logSM) Update(ents []sm.Entry) ([]sm.Entry, error) {
 	a.b.Put(keyApplied, u64(ext.applied))
 	a.b.Put(keyFirst, u64(ext.first))
 	a.b.Put(keyLast, u64(ext.last))
-	if err := s.db.Write(a.b, nil); err != nil {
+	err := s.db.Write(a.b, nil)
+	b.Reset()
+	if err != nil {
 		return nil, fmt.Errorf("writing %d proposals up to raft index %d: %w", len(ents), ext.applied, err)
 	}
 	s.publish(ext, a.admin)
@@ -276,6 +286,23 @@ func (s *logSM) Update(ents []sm.Entry) ([]sm.Entry, error) {
 		s.gc.poke()
 	}
 	return ents, nil
+}
+
+// takeBatch returns an empty batch for ents, reusing the last one unless
+// ents is too large to keep its buffer afterwards.
+func (s *logSM) takeBatch(ents []sm.Entry) *leveldb.Batch {
+	size := 0
+	for _, e := range ents {
+		size += len(e.Cmd)
+	}
+	if size > maxKeptBatch {
+		s.batch = nil
+		return new(leveldb.Batch)
+	}
+	if s.batch == nil {
+		s.batch = new(leveldb.Batch)
+	}
+	return s.batch
 }
 
 // applier applies the proposals of one Update into one batch.
