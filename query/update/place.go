@@ -3,8 +3,9 @@ package update
 import (
 	"context"
 	"fmt"
+	"math"
 
-	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/query/engine"
@@ -273,13 +274,57 @@ func existingObject(lo *wire.LogObject) (storage.Object, error) {
 	return logentry.ResolveObject(0, lo)
 }
 
-// factKey identifies a fact by its fields within one request.
+// factKey identifies a fact by its fields within one request: two facts
+// get equal keys exactly when their subject, predicate and object fields
+// are equal. It is built by hand because it runs for every requested fact,
+// and marshalling a message per fact was a large part of a bulk load.
 func factKey(c *candidate) string {
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&wire.InsertFact{Subject: c.s, Predicate: c.p, Object: c.o})
-	if err != nil {
-		// Marshalling a message built from valid parts cannot fail; fall
-		// back to a key that never matches another fact.
-		return fmt.Sprintf("unkeyed %p", c)
+	b := make([]byte, 0, 48)
+	b = appendRefKey(b, c.s)
+	b = appendRefKey(b, c.p)
+	return string(appendObjectKey(b, c.o))
+}
+
+// appendRefKey appends a self-delimiting encoding of r: a marker byte for
+// which member is set (or none, or no Ref at all), then its value.
+func appendRefKey(b []byte, r *wire.Ref) []byte {
+	switch v := r.GetRef().(type) {
+	case *wire.Ref_Kid:
+		return protowire.AppendVarint(append(b, 'k'), v.Kid)
+	case *wire.Ref_Offset:
+		return protowire.AppendVarint(append(b, 'o'), uint64(v.Offset))
 	}
-	return string(b)
+	if r == nil {
+		return append(b, '-')
+	}
+	return append(b, '0')
+}
+
+// appendObjectKey appends a self-delimiting encoding of every field of lo.
+// Floats are keyed by their bits, as a marshalled message would be.
+func appendObjectKey(b []byte, lo *wire.LogObject) []byte {
+	if lo == nil {
+		return append(b, '-')
+	}
+	switch v := lo.Value.(type) {
+	case *wire.LogObject_Entity:
+		b = appendRefKey(append(b, 'e'), v.Entity)
+	case *wire.LogObject_Str:
+		b = protowire.AppendString(append(b, 's'), v.Str)
+	case *wire.LogObject_Int64:
+		b = protowire.AppendVarint(append(b, 'i'), uint64(v.Int64))
+	case *wire.LogObject_Float64:
+		b = protowire.AppendFixed64(append(b, 'f'), math.Float64bits(v.Float64))
+	case *wire.LogObject_Bool:
+		b = protowire.AppendVarint(append(b, 'b'), protowire.EncodeBool(v.Bool))
+	case *wire.LogObject_Timestamp:
+		b = append(b, 't')
+		b = protowire.AppendVarint(b, uint64(v.Timestamp.GetSeconds()))
+		b = protowire.AppendVarint(b, uint64(v.Timestamp.GetNanos()))
+		b = protowire.AppendVarint(b, uint64(v.Timestamp.GetPrecision()))
+	default:
+		b = append(b, '0')
+	}
+	b = protowire.AppendString(b, lo.Lang)
+	return appendRefKey(b, lo.Unit)
 }

@@ -31,10 +31,18 @@ import (
 // 4 MiB, which also counts the names of new entities) and one gRPC message
 // (4 MiB by default), so batches stop at 2 MiB of N-Triples text; a batch
 // the server still finds too large is split in two and retried.
+//
+// Two requests in flight let the client parse and send the next batch
+// while the server applies one. More do not help: consecutive batches
+// share names, so extra requests mostly wait on each other's claims, and
+// those that land late need a re-read and a Decide entry, which holds
+// views' lookups until it is decided (LUBM-10 on a busy 2-core machine:
+// 2 in flight 55-76k facts/s and almost no Decides, 4 in flight 40-65k
+// facts/s and ~90 Decides; see docs/benchmarks.md).
 const (
 	defaultBatchFacts = 10000
 	maxBatchBytes     = 2 << 20
-	defaultParallel   = 4
+	defaultParallel   = 2
 	unavailableTries  = 3
 )
 

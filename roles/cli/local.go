@@ -1,9 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/akutan-dev/akutan/roles/local"
 )
@@ -18,6 +24,10 @@ func localCommand() *cli.Command {
 			str("http-addr", "127.0.0.1:9988", "`HOST:PORT` serving the HTTP API"),
 			hedgeFlag(),
 			txTimeoutFlag(),
+			// Hidden: a debugging aid for profiling the whole cluster
+			// (benchmarks), not an operator setting.
+			altsrc.NewStringFlag(&cli.StringFlag{Name: "pprof-addr", Hidden: true,
+				Usage: "`HOST:PORT` serving net/http/pprof; empty for none"}),
 		},
 		Action: runLocal,
 	})
@@ -28,6 +38,9 @@ func runLocal(c *cli.Context) error {
 	log, err := logger(c)
 	if err != nil {
 		return err
+	}
+	if addr := c.String("pprof-addr"); addr != "" {
+		go servePprof(log, addr)
 	}
 	fmt.Printf("starting a local Akutan cluster in %s ...\n", c.String("dir"))
 	cl, err := local.Start(c.Context, local.Config{
@@ -42,4 +55,17 @@ func runLocal(c *cli.Context) error {
 	fmt.Println("try: akutan insert FILE.tsv, then akutan query -e 'SELECT * WHERE { ?s rdf:type ?type }'. Ctrl-C stops.")
 	runUntilSignal(log, cl.Stop)
 	return nil
+}
+
+// servePprof serves the profiling endpoints on addr until the process
+// ends. It uses its own mux so that nothing else is exposed there.
+func servePprof(log zerolog.Logger, addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn().Err(err).Str("addr", addr).Msg("pprof server stopped")
+	}
 }

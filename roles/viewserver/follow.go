@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 )
@@ -112,7 +113,7 @@ func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan 
 	serve()
 	for first := range entries {
 		batch := gather(first, entries)
-		changes, err := decodeBatch(batch, &version, s.maxLogVersion())
+		changes, err := decodeBatch(batch, &version, s.maxLogVersion(), st.Config().Holds)
 		if err == nil {
 			err = st.Apply(changes)
 		}
@@ -146,11 +147,19 @@ func gather(first rawEntry, entries <-chan rawEntry) []rawEntry {
 
 // decodeBatch turns raw entries into store changes. A malformed entry is
 // skipped identically by every view (it changes nothing); an entry in a
-// log format this binary cannot read stops the view.
-func decodeBatch(batch []rawEntry, version *uint32, maxLogVersion uint32) ([]viewstore.Change, error) {
+// log format this binary cannot read stops the view. keep selects the
+// facts the store holds; the store ignores the others anyway, so dropping
+// them early only saves building them.
+func decodeBatch(batch []rawEntry, version *uint32, maxLogVersion uint32, keep func(storage.Fact) bool) ([]viewstore.Change, error) {
 	changes := make([]viewstore.Change, 0, len(batch))
 	for _, e := range batch {
 		c := viewstore.Change{Index: e.index}
+		if in, ok := logentry.DecodeInserts(e.index, e.data, keep); ok {
+			c.Inserts = in.Facts
+			c.Pending = in.Update && !(logentry.Tx{Index: e.index, ReadIndex: in.ReadIndex}).AutoCommits()
+			changes = append(changes, c)
+			continue
+		}
 		entry, err := logentry.Decode(e.data)
 		if err != nil {
 			changes = append(changes, c)

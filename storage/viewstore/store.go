@@ -40,6 +40,10 @@ func (c Config) validate() error {
 	return nil
 }
 
+// Holds reports whether a fact belongs to this store's range. Views use
+// it to build only the facts they keep from each log entry.
+func (c Config) Holds(f storage.Fact) bool { return c.holds(f) }
+
 // holds reports whether a fact belongs to this store's range.
 func (c Config) holds(f storage.Fact) bool {
 	h := c.hash(f)
