@@ -31,7 +31,7 @@ type stream interface {
 // serve waits until the view has applied index, then runs n lookups, each
 // through run, streaming the matches in chunks. Lookups that hit damaged
 // data make the view stop serving and rebuild its store.
-func (v *service) serve(kind string, index uint64, n int, st stream, run func(store *viewstore.Store, i int, emit func(storage.Fact) error) error) error {
+func (v *service) serve(kind string, index uint64, n int, st stream, run func(r *viewstore.Reader, i int, emit func(storage.Fact) error) error) error {
 	ctx := st.Context()
 	if err := v.s.waitApplied(ctx, index); err != nil {
 		return lookupError(err)
@@ -40,8 +40,10 @@ func (v *service) serve(kind string, index uint64, n int, st stream, run func(st
 	var gen uint64
 	err := v.s.store.use(func(store *viewstore.Store, g uint64) error {
 		gen = g
+		reader := store.NewReader()
+		defer reader.Release()
 		return v.stream(ctx, kind, n, st, func(i int, emit func(storage.Fact) error) error {
-			return run(store, i, emit)
+			return run(reader, i, emit)
 		})
 	})
 	if err != nil {
@@ -106,8 +108,8 @@ func (v *service) LookupS(req *wire.LookupSRequest, st wire.View_LookupSServer) 
 	if err := v.requireSpace(storage.KeyPrefixSP, "LookupS"); err != nil {
 		return err
 	}
-	return v.serve("S", req.Index, len(req.Subjects), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
-		return store.LookupS(req.Index, req.Subjects[i], emit)
+	return v.serve("S", req.Index, len(req.Subjects), st, func(r *viewstore.Reader, i int, emit func(storage.Fact) error) error {
+		return r.LookupS(req.Index, req.Subjects[i], emit)
 	})
 }
 
@@ -115,9 +117,9 @@ func (v *service) LookupSP(req *wire.LookupSPRequest, st wire.View_LookupSPServe
 	if err := v.requireSpace(storage.KeyPrefixSP, "LookupSP"); err != nil {
 		return err
 	}
-	return v.serve("SP", req.Index, len(req.Lookups), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
+	return v.serve("SP", req.Index, len(req.Lookups), st, func(r *viewstore.Reader, i int, emit func(storage.Fact) error) error {
 		l := req.Lookups[i]
-		return store.LookupSP(req.Index, l.Subject, l.Predicate, emit)
+		return r.LookupSP(req.Index, l.Subject, l.Predicate, emit)
 	})
 }
 
@@ -125,13 +127,13 @@ func (v *service) LookupSPO(req *wire.LookupSPORequest, st wire.View_LookupSPOSe
 	if err := v.requireSpace(storage.KeyPrefixSP, "LookupSPO"); err != nil {
 		return err
 	}
-	return v.serve("SPO", req.Index, len(req.Lookups), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
+	return v.serve("SPO", req.Index, len(req.Lookups), st, func(r *viewstore.Reader, i int, emit func(storage.Fact) error) error {
 		l := req.Lookups[i]
 		o, err := wire.ToObject(l.Object)
 		if err != nil {
 			return status.Errorf(codes.InvalidArgument, "object: %v", err)
 		}
-		return store.LookupSPO(req.Index, l.Subject, l.Predicate, o, emit)
+		return r.LookupSPO(req.Index, l.Subject, l.Predicate, o, emit)
 	})
 }
 
@@ -139,13 +141,13 @@ func (v *service) LookupPO(req *wire.LookupPORequest, st wire.View_LookupPOServe
 	if err := v.requireSpace(storage.KeyPrefixPO, "LookupPO"); err != nil {
 		return err
 	}
-	return v.serve("PO", req.Index, len(req.Lookups), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
+	return v.serve("PO", req.Index, len(req.Lookups), st, func(r *viewstore.Reader, i int, emit func(storage.Fact) error) error {
 		l := req.Lookups[i]
 		o, err := wire.ToObject(l.Object)
 		if err != nil {
 			return status.Errorf(codes.InvalidArgument, "object: %v", err)
 		}
-		return store.LookupPO(req.Index, l.Predicate, o, emit)
+		return r.LookupPO(req.Index, l.Predicate, o, emit)
 	})
 }
 
@@ -153,12 +155,12 @@ func (v *service) LookupPOCmp(req *wire.LookupPOCmpRequest, st wire.View_LookupP
 	if err := v.requireSpace(storage.KeyPrefixPO, "LookupPOCmp"); err != nil {
 		return err
 	}
-	return v.serve("POCmp", req.Index, len(req.Lookups), st, func(store *viewstore.Store, i int, emit func(storage.Fact) error) error {
+	return v.serve("POCmp", req.Index, len(req.Lookups), st, func(r *viewstore.Reader, i int, emit func(storage.Fact) error) error {
 		c, err := ToCmp(req.Lookups[i])
 		if err != nil {
 			return status.Errorf(codes.InvalidArgument, "%v", err)
 		}
-		return store.LookupPOCmp(req.Index, c, emit)
+		return r.LookupPOCmp(req.Index, c, emit)
 	})
 }
 

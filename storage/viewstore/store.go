@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
@@ -85,6 +86,9 @@ type Store struct {
 	loading bool   // set by Open when keyLoading is present
 	hist    *history
 	pending *pendingTxs
+	// decisions counts applied transaction decisions, so Readers know
+	// when their snapshot is stale.
+	decisions atomic.Uint64
 }
 
 // ErrCorrupt marks a store whose files cannot be trusted.
@@ -338,6 +342,11 @@ func (s *Store) scan(index uint64, start, limit []byte, keep func(storage.Fact) 
 	}
 	it := s.db.NewIterator(&util.Range{Start: start, Limit: limit}, nil)
 	defer it.Release()
+	return s.scanFrom(it, index, start, limit, keep, fn)
+}
+
+// scanFrom is scan over an iterator that may cover more than the range.
+func (s *Store) scanFrom(it iterator.Iterator, index uint64, start, limit []byte, keep func(storage.Fact) bool, fn func(storage.Fact) error) error {
 	var pending storage.Fact
 	havePending, pendingDeleted := false, false
 	flush := func() error {
@@ -346,7 +355,10 @@ func (s *Store) scan(index uint64, start, limit []byte, keep func(storage.Fact) 
 		}
 		return nil
 	}
-	for it.Next() {
+	for ok := it.Seek(start); ok; ok = it.Next() {
+		if limit != nil && bytes.Compare(it.Key(), limit) >= 0 {
+			break
+		}
 		f, deleted, err := s.cfg.decode(it.Key())
 		if err != nil {
 			return fmt.Errorf("%w: key %x: %v", ErrCorrupt, it.Key(), err)

@@ -177,6 +177,9 @@ func (s *Store) commitTx(fx *txEffects) {
 	for _, tx := range fx.decided {
 		delete(s.pending.keys, tx)
 	}
+	if len(fx.decided) > 0 {
+		s.decisions.Add(1)
+	}
 }
 
 // blockingTx returns an undecided transaction at or below index with a key
