@@ -102,7 +102,11 @@ func (s *Server) read(ctx context.Context, next uint64, entries chan<- rawEntry)
 // apply writes entries to the store in batches (everything already
 // waiting goes into one write) and starts serving once target is applied.
 func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan rawEntry, target uint64) error {
-	version := logentry.FirstVersion
+	version := st.LogVersion()
+	if max := s.maxLogVersion(); version > max {
+		return fmt.Errorf("%w: the store was written under log format version %d, but this server supports versions %d to %d: upgrade it",
+			errFatal, version, logentry.FirstVersion, max)
+	}
 	served := false
 	serve := func() {
 		if !served && s.applied.Load() >= target && ctx.Err() == nil {
@@ -171,6 +175,7 @@ func decodeBatch(batch []rawEntry, version *uint32, maxLogVersion uint32, keep f
 					errFatal, e.index, v.Version, logentry.FirstVersion, maxLogVersion)
 			}
 			*version = v.Version
+			c.Version = v.Version
 		}
 		if tx := entry.GetInsert(); tx != nil {
 			if facts, err := logentry.InsertedFacts(e.index, tx); err == nil {

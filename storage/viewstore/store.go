@@ -16,6 +16,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
 // Config says which part of which space a store holds. It is recorded at
@@ -75,6 +76,10 @@ var (
 	// keyLoading is present while a load from peers is incomplete: such a
 	// store holds an arbitrary part of its range and must be discarded.
 	keyLoading = []byte("\x00loading")
+	// keyLogVersion holds the log format version in force at the applied
+	// index, so a restarted server never reads later entries under an
+	// older format.
+	keyLogVersion = []byte("\x00logversion")
 )
 
 // Store is one view's LevelDB.
@@ -84,6 +89,7 @@ type Store struct {
 	applied uint64 // guarded by the single applier; read via Applied
 	digest  uint64 // the digest at applied; guarded like applied
 	loading bool   // set by Open when keyLoading is present
+	version uint32 // log format version at applied; 0 means the first
 	hist    *history
 	pending *pendingTxs
 	// decisions counts applied transaction decisions, so Readers know
@@ -150,6 +156,11 @@ func (s *Store) load() error {
 	if s.loading, err = has(s.db, keyLoading); err != nil {
 		return fmt.Errorf("reading load marker: %w", err)
 	}
+	version, err := getU64(s.db, keyLogVersion)
+	if err != nil {
+		return fmt.Errorf("reading log format version: %w", err)
+	}
+	s.version = uint32(version)
 	if err := s.loadPending(); err != nil {
 		return fmt.Errorf("reading pending transactions: %w", err)
 	}
@@ -236,6 +247,10 @@ func (s *Store) Close() error { return s.db.Close() }
 // Config returns what the store holds.
 func (s *Store) Config() Config { return s.cfg }
 
+// LogVersion returns the log format version in force at the applied
+// index.
+func (s *Store) LogVersion() uint32 { return max(s.version, logentry.FirstVersion) }
+
 // Applied returns the last log index whose effects the store holds. Only
 // the applier may call it concurrently with Apply.
 func (s *Store) Applied() uint64 { return s.applied }
@@ -250,6 +265,8 @@ type Change struct {
 	Pending bool
 	// Decide, when set, decides an earlier pending change.
 	Decide *Decision
+	// Version, when not 0, is the log format version the entry switches to.
+	Version uint32
 }
 
 // Apply records the changes, which must continue the log right after
@@ -262,7 +279,7 @@ func (s *Store) Apply(changes []Change) error {
 	if s.loading {
 		return fmt.Errorf("applying entries: the store holds an incomplete load")
 	}
-	next, digest := s.applied, s.digest
+	next, digest, version := s.applied, s.digest, s.version
 	batch := new(leveldb.Batch)
 	digests := make([]uint64, len(changes)) // the digest after each change
 	fx := &txEffects{begun: map[uint64][][]byte{}}
@@ -276,13 +293,17 @@ func (s *Store) Apply(changes []Change) error {
 		}
 		digest += s.putTx(batch, c, fx)
 		digests[i] = digest
+		if c.Version != 0 {
+			version = c.Version
+			batch.Put(keyLogVersion, u64(uint64(version)))
+		}
 	}
 	batch.Put(keyApplied, u64(next))
 	batch.Put(keyDigest, u64(digest))
 	if err := s.db.Write(batch, nil); err != nil {
 		return fmt.Errorf("applying entries %d..%d: %w", changes[0].Index, next, classify(err))
 	}
-	s.applied, s.digest = next, digest
+	s.applied, s.digest, s.version = next, digest, version
 	s.commitTx(fx)
 	s.hist.record(changes[0].Index, digests)
 	return nil

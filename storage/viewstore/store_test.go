@@ -140,3 +140,28 @@ func TestLookupPOCmp(t *testing.T) {
 		t.Errorf("CmpRange [32,65): got %d facts, want 2", len(rng))
 	}
 }
+
+// The log format version a store has applied survives a reopen, so a
+// restarted server can tell it may not read on under an older format.
+func TestLogVersionSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, fullRange(storage.KeyPrefixSP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := st.LogVersion(); v != 1 {
+		t.Fatalf("a new store is at log version %d, want 1", v)
+	}
+	if err := st.Apply([]Change{{Index: 1}, {Index: 2, Version: 2}, {Index: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = Open(dir, fullRange(storage.KeyPrefixSP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v := st.LogVersion(); v != 2 {
+		t.Fatalf("after reopening, log version %d, want 2", v)
+	}
+}
