@@ -220,24 +220,13 @@ var ErrInvalid = errors.New("invalid request")
 
 // Insert parses and applies an insert request atomically.
 func (s *Server) Insert(ctx context.Context, format, data string) (update.Result, error) {
-	start := time.Now()
-	res, err := s.insert(ctx, format, data)
-	s.metrics.observe("insert", start, err)
-	return res, err
-}
-
-func (s *Server) insert(ctx context.Context, format, data string) (update.Result, error) {
-	req, err := parseInsert(format, data)
-	if err != nil {
-		return update.Result{}, fmt.Errorf("%w: parsing insert: %v", ErrInvalid, err)
-	}
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	res, err := s.inserter.Insert(ctx, req)
-	if errors.Is(err, update.ErrTooLarge) {
-		return res, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return res, err
+	return s.change(ctx, "insert", func() (update.Request, error) {
+		req, err := parseInsert(format, data)
+		if err != nil {
+			return update.Request{}, fmt.Errorf("%w: parsing insert: %v", ErrInvalid, err)
+		}
+		return update.Request{Insert: req}, nil
+	})
 }
 
 // parseInsert parses insert data in any supported format: tsv, or the RDF
