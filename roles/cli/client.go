@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +29,19 @@ func dialAPI(c *cli.Context) (wire.APIClient, func(), error) {
 		return nil, nil, fmt.Errorf("connecting to API %s: %w", c.String("api"), err)
 	}
 	return wire.NewAPIClient(conn), func() { conn.Close() }, nil
+}
+
+// withAPI calls fn with a client of the API named by --api and a context
+// bounded by --timeout; the deadline travels with every RPC.
+func withAPI(c *cli.Context, fn func(ctx context.Context, api wire.APIClient) error) error {
+	api, closeAPI, err := dialAPI(c)
+	if err != nil {
+		return err
+	}
+	defer closeAPI()
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+	defer cancel()
+	return fn(ctx, api)
 }
 
 // readInput reads the named file, or standard input for "-".

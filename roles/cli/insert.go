@@ -152,19 +152,14 @@ func insertTSV(c *cli.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", name, err)
 	}
-	api, closeAPI, err := dialAPI(c)
-	if err != nil {
-		return err
-	}
-	defer closeAPI()
-	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
-	defer cancel()
-	res, err := api.Insert(ctx, &wire.InsertRequest{Format: "tsv", Data: string(data)})
-	if err != nil {
-		return rpcError("insert failed", err)
-	}
-	fmt.Printf("inserted %d facts (%d already present) at log index %d\n", res.FactsInserted, res.FactsExisting, res.Index)
-	return nil
+	return withAPI(c, func(ctx context.Context, api wire.APIClient) error {
+		res, err := api.Insert(ctx, &wire.InsertRequest{Format: "tsv", Data: string(data)})
+		if err != nil {
+			return rpcError("insert failed", err)
+		}
+		fmt.Printf("inserted %d facts (%d already present) at log index %d\n", res.FactsInserted, res.FactsExisting, res.Index)
+		return nil
+	})
 }
 
 // loadRDF streams an N-Triples or Turtle file to the API in batches.

@@ -59,15 +59,9 @@ func runQuery(c *cli.Context) error {
 	default:
 		return fmt.Errorf("--consistency must be linearizable or recent, not %q", c.String("consistency"))
 	}
-	api, closeAPI, err := dialAPI(c)
-	if err != nil {
-		return err
-	}
-	defer closeAPI()
-	// The deadline travels with the RPC: the server stops the query there.
-	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
-	defer cancel()
-	return runAndPrint(ctx, api, req, format)
+	return withAPI(c, func(ctx context.Context, api wire.APIClient) error {
+		return runAndPrint(ctx, api, req, format)
+	})
 }
 
 // runAndPrint runs the query and prints the answer. TSV rows are printed

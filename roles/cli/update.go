@@ -44,18 +44,13 @@ func runChange(c *cli.Context, what string, rpc func(wire.APIClient) changeRPC) 
 	if err != nil {
 		return err
 	}
-	api, closeAPI, err := dialAPI(c)
-	if err != nil {
-		return err
-	}
-	defer closeAPI()
-	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
-	defer cancel()
-	res, err := rpc(api)(ctx, &wire.InsertRequest{Format: c.String("format"), Data: data})
-	if err != nil {
-		return rpcError(what+" failed", err)
-	}
-	fmt.Printf("deleted %d facts (%d not present), inserted %d facts (%d already present) at log index %d\n",
-		res.FactsDeleted, res.FactsMissing, res.FactsInserted, res.FactsExisting, res.Index)
-	return nil
+	return withAPI(c, func(ctx context.Context, api wire.APIClient) error {
+		res, err := rpc(api)(ctx, &wire.InsertRequest{Format: c.String("format"), Data: data})
+		if err != nil {
+			return rpcError(what+" failed", err)
+		}
+		fmt.Printf("deleted %d facts (%d not present), inserted %d facts (%d already present) at log index %d\n",
+			res.FactsDeleted, res.FactsMissing, res.FactsInserted, res.FactsExisting, res.Index)
+		return nil
+	})
 }
