@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
+	"golang.org/x/term"
 )
 
 // DefaultAPIAddr is where clients find the API unless told otherwise.
@@ -57,7 +58,9 @@ func logger(c *cli.Context) (zerolog.Logger, error) {
 	if err != nil {
 		return zerolog.Nop(), fmt.Errorf("--log-level: %w", err)
 	}
-	out := zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.RFC3339}
+	// Colour codes only help on a terminal; in a log file they are noise.
+	plain := !term.IsTerminal(int(os.Stderr.Fd()))
+	out := zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.RFC3339, NoColor: plain}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger(), nil
 }
 

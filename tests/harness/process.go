@@ -15,7 +15,7 @@ import (
 // Timings for stopping processes.
 const (
 	stopGrace = 10 * time.Second // SIGINT to SIGKILL
-	tailLines = 50               // output lines logged when a test fails
+	tailLines = 20               // output lines logged when a test fails
 )
 
 // Process is a child process started by Start: typically an akutan server.
