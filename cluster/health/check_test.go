@@ -76,7 +76,8 @@ func TestCheckWithRealLogAndGossip(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	r := check()
-	for !r.FullyAvailable && time.Now().Before(deadline) {
+	// Gossip brings the members in any order: wait for all three views.
+	for (!r.FullyAvailable || len(r.Views) != 3) && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 		r = check()
 	}
