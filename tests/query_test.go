@@ -132,9 +132,16 @@ func testExplain(t *testing.T, api string) {
 // Gossip carries the views' applied indexes within a few seconds.
 func testRecent(t *testing.T, api string, loaded uint64) {
 	harness.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
-		out := akutan(t, "query", "--api", api, "--consistency", "recent", testdata("fp_01.bql"))
-		if !strings.Contains(out, "<John_Scalzi>") || logIndex(t, out) < loaded {
-			return fmt.Errorf("recent query printed %q; want the data loaded at index %d", out, loaded)
+		out, errOut, err := harness.Run(t, bin, "query", "--api", api, "--consistency", "recent", testdata("fp_01.bql"))
+		if err != nil {
+			return fmt.Errorf("recent query: %v: %s", err, errOut)
+		}
+		m := indexRE.FindStringSubmatch(out)
+		if m == nil || !strings.Contains(out, "<John_Scalzi>") {
+			return fmt.Errorf("recent query printed %q; want the data and its log index", out)
+		}
+		if at, _ := strconv.ParseUint(m[1], 10, 64); at < loaded {
+			return fmt.Errorf("recent query answered at index %d; want at least %d", at, loaded)
 		}
 		return nil
 	})
