@@ -96,7 +96,9 @@ func TestCheckWithRealLogAndGossip(t *testing.T) {
 	logs.StopReplica(1)
 	began := time.Now()
 	r = check()
-	if took := time.Since(began); took > 3*time.Second {
+	// Without the deadline Check would wait out Raft's own timeouts; the
+	// slack allows for a loaded machine.
+	if took := time.Since(began); took > 8*time.Second {
 		t.Errorf("Check took %v with a 2 s deadline", took)
 	}
 	if r.FullyAvailable || r.Log.Available || !strings.HasPrefix(r.Reasons[0], "the log is unavailable: ") {
