@@ -15,15 +15,16 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// factsPerEntry is how many facts one benchmark append carries: an API
-// server appends one entry per insert request, with all its facts.
-const factsPerEntry = 100
+// entrySizes are the facts one benchmark append carries: an API server
+// appends one entry per insert request, with all its facts, so small
+// interactive inserts make small entries and bulk loads large ones.
+var entrySizes = []int{10, 100}
 
-// benchEntry is a log entry inserting factsPerEntry facts of about 100
-// bytes each, as the API server would encode them.
-func benchEntry(b *testing.B) []byte {
+// benchEntry is a log entry inserting facts facts of about 100 bytes each,
+// as the API server would encode them.
+func benchEntry(b *testing.B, facts int) []byte {
 	tx := &wire.InsertTx{}
-	for i := range factsPerEntry {
+	for i := range facts {
 		tx.Facts = append(tx.Facts, &wire.InsertFact{
 			FactOffset: uint32(i + 1),
 			Subject:    logentry.KIDRef(uint64(1<<20 + i)),
@@ -40,37 +41,44 @@ func benchEntry(b *testing.B) []byte {
 
 // BenchmarkAppend measures Client.Append against 3 replicas in this process
 // with 1, 8, 64 and 256 concurrent clients (each its own Client, as if each
-// were an API server), every append one entry of 100 facts (~10 KB). It
-// reports appends/s, facts/s and the p50 and p99 append latency.
+// were an API server), every append one entry of 10 or 100 facts (~1 KB or
+// ~10 KB). It reports appends/s, facts/s and the p50 and p99 append latency.
 //
 //	go test -run - -bench BenchmarkAppend -benchtime 3s ./cluster/logclient/
 func BenchmarkAppend(b *testing.B) {
 	lc := logtest.Start(b, 3)
-	entry := [][]byte{benchEntry(b)}
-	b.Logf("entry of %d facts: %d bytes", factsPerEntry, len(entry[0]))
-	for _, clients := range []int{1, 8, 64, 256} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			cs := make([]*Client, clients)
-			for i := range cs {
-				c, err := New(lc.Addrs())
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer c.Close()
-				cs[i] = c
-				if _, _, err := c.Append(context.Background(), entry); err != nil { // connect, find the leader
-					b.Fatal(err)
-				}
-			}
-			b.SetBytes(int64(len(entry[0])))
-			b.ResetTimer()
-			start := time.Now()
-			lat := runAppends(b, cs, entry)
-			elapsed := time.Since(start)
-			b.StopTimer()
-			reportAppends(b, lat, elapsed)
-		})
+	for _, facts := range entrySizes {
+		entry := [][]byte{benchEntry(b, facts)}
+		for _, clients := range []int{1, 8, 64, 256} {
+			b.Run(fmt.Sprintf("facts=%d/clients=%d", facts, clients), func(b *testing.B) {
+				benchmarkAppends(b, lc.Addrs(), clients, entry, facts)
+			})
+		}
 	}
+}
+
+// benchmarkAppends runs one sub-benchmark: b.N appends of entry spread
+// over clients new Clients.
+func benchmarkAppends(b *testing.B, addrs []string, clients int, entry [][]byte, facts int) {
+	cs := make([]*Client, clients)
+	for i := range cs {
+		c, err := New(addrs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		cs[i] = c
+		if _, _, err := c.Append(context.Background(), entry); err != nil { // connect, find the leader
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(entry[0])))
+	b.ResetTimer()
+	start := time.Now()
+	lat := runAppends(b, cs, entry)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	reportAppends(b, lat, elapsed, facts)
 }
 
 // runAppends makes b.N appends spread over the clients and returns their
@@ -105,14 +113,14 @@ func runAppends(b *testing.B, cs []*Client, entry [][]byte) []time.Duration {
 	return all
 }
 
-func reportAppends(b *testing.B, lat []time.Duration, elapsed time.Duration) {
+func reportAppends(b *testing.B, lat []time.Duration, elapsed time.Duration, facts int) {
 	if len(lat) == 0 {
 		return
 	}
 	slices.Sort(lat)
 	perSec := float64(len(lat)) / elapsed.Seconds()
 	b.ReportMetric(perSec, "appends/s")
-	b.ReportMetric(perSec*factsPerEntry, "facts/s")
+	b.ReportMetric(perSec*float64(facts), "facts/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/akutan-dev/akutan/roles/local"
+	"github.com/akutan-dev/akutan/roles/logserver"
 )
 
 func localCommand() *cli.Command {
@@ -42,6 +43,7 @@ func runLocal(c *cli.Context) error {
 	if addr := c.String("pprof-addr"); addr != "" {
 		go servePprof(log, addr)
 	}
+	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())
 	fmt.Printf("starting a local Akutan cluster in %s ...\n", c.String("dir"))
 	cl, err := local.Start(c.Context, local.Config{
 		Dir: c.String("dir"), APIAddr: c.String("api-addr"), HTTPAddr: c.String("http-addr"), Logger: log,

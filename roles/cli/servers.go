@@ -159,6 +159,7 @@ func runLog(c *cli.Context) error {
 	if _, err := maxLogVersion(c); err != nil {
 		return err
 	}
+	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())
 	reg := prometheus.NewRegistry()
 	srv, err := logserver.Start(c.Context, logserver.Config{
 		ReplicaID: c.Uint64("id"), Dir: c.String("dir"), RaftAddr: c.String("raft-addr"),
