@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"sync"
@@ -35,22 +37,38 @@ func FreePort(t testing.TB) int {
 	return 0
 }
 
-// freePort asks the kernel for a free TCP port and checks it is free for
-// UDP too.
+// Ports come from [portBase, portBase+portSpan): below the kernel's
+// ephemeral range (32768 and up on Linux), so that a server restarted on
+// its port after kill -9 cannot find it taken by some process's outgoing
+// connection, and apart from logtest's range (20000-25999), which test
+// binaries of other packages use at the same time.
+const (
+	portBase = 26000
+	portSpan = 6000
+)
+
+// freePort finds a port in the harness's range that is free for TCP and
+// for UDP.
 func freePort() (int, error) {
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lastErr error
+	for range 200 {
+		port := portBase + rand.IntN(portSpan)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			return 0, err
+			lastErr = err
+			continue
 		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		u, err := net.ListenPacket("udp", addr)
 		l.Close()
-		if err == nil {
-			u.Close()
-			return port, nil
+		if err != nil {
+			lastErr = err
+			continue
 		}
+		u.Close()
+		return port, nil
 	}
+	return 0, fmt.Errorf("no free port in %d-%d: %w", portBase, portBase+portSpan-1, lastErr)
 }
 
 // claim records port as handed out, reporting false if it already was.

@@ -60,20 +60,21 @@ func WithLogger(l zerolog.Logger) Option {
 }
 
 // FreeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago. Ports come from below the kernel's ephemeral range (32768 and up on
-// Linux), so that a replica restarted on its port cannot find it taken by
-// an outgoing connection, e.g. a client's reconnection attempt to the
-// stopped replica connecting to itself.
+// ago. Ports come from 20000-25999: below the kernel's ephemeral range
+// (32768 and up on Linux), so that a replica restarted on its port cannot
+// find it taken by an outgoing connection (e.g. a client's reconnection
+// attempt to the stopped replica connecting to itself), and apart from
+// tests/harness's range.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
 	for i := 0; i < 100; i++ {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(6000))
 		if l, err := net.Listen("tcp", addr); err == nil {
 			l.Close()
 			return addr
 		}
 	}
-	t.Fatal("no free port found in 20000-31999")
+	t.Fatal("no free port found in 20000-25999")
 	return ""
 }
 
