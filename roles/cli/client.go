@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -41,7 +43,15 @@ func withAPI(c *cli.Context, fn func(ctx context.Context, api wire.APIClient) er
 	defer closeAPI()
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
-	return fn(ctx, api)
+	return hintAPI(c.String("api"), fn(ctx, api))
+}
+
+// hintAPI adds where the client looked to an errUnreachable.
+func hintAPI(addr string, err error) error {
+	if errors.Is(err, errUnreachable) {
+		return fmt.Errorf("%w; is it running at --api %s?", err, addr)
+	}
+	return err
 }
 
 // readInput reads the named file, or standard input for "-".
@@ -59,8 +69,15 @@ func readInput(name string) (string, error) {
 	return string(b), nil
 }
 
+// errUnreachable marks failures to reach the API server at all, so that
+// the message can say where the client looked.
+var errUnreachable = errors.New("cannot reach the API server")
+
 // rpcError strips gRPC's framing from a server's error.
 func rpcError(what string, err error) error {
+	if s, ok := status.FromError(err); ok && s.Code() == codes.Unavailable {
+		return fmt.Errorf("%s: %w (%s)", what, errUnreachable, s.Message())
+	}
 	if s, ok := status.FromError(err); ok {
 		return fmt.Errorf("%s: %s", what, s.Message())
 	}

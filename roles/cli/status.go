@@ -63,11 +63,11 @@ func runStatus(c *cli.Context) error {
 	if holds == nil {
 		raw, rep, err := fetchStatus(ctx, client, req)
 		if err != nil {
-			return err
+			return hintAPI(c.String("api"), err)
 		}
 		return printStatus(c.Bool("json"), raw, rep)
 	}
-	return waitStatus(ctx, client, req, c.String("wait"), holds, c.Bool("json"))
+	return hintAPI(c.String("api"), waitStatus(ctx, client, req, c.String("wait"), holds, c.Bool("json")))
 }
 
 // statusWaitCondition turns --wait into the verdict to wait for; nil for none.
