@@ -167,9 +167,6 @@ func (s *Server) sendEntries(stream wire.Log_ReadServer, next, last uint64) (uin
 func (s *Server) Info(ctx context.Context, req *wire.InfoRequest) (*wire.InfoReply, error) {
 	ext := s.sm.extent()
 	reply := &wire.InfoReply{ReplicaId: s.cfg.ReplicaID, Dc: s.cfg.DC}
-	if leader, ok, err := s.nh.GetLeaderID(clusterID); err == nil && ok {
-		reply.LeaderId = leader
-	}
 	var members map[uint64]string
 	if req.Linearizable {
 		rctx, cancel := withDefaultTimeout(ctx)
@@ -180,6 +177,11 @@ func (s *Server) Info(ctx context.Context, req *wire.InfoRequest) (*wire.InfoRep
 		}
 	} else {
 		members = s.localMembers()
+	}
+	// Asked after the read: a replica that has just confirmed its index
+	// through Raft knows the leader it confirmed it with.
+	if leader, ok, err := s.nh.GetLeaderID(clusterID); err == nil && ok {
+		reply.LeaderId = leader
 	}
 	reply.FirstIndex, reply.LastIndex = ext.first, ext.last
 	reply.AppliedIndex = s.sm.extent().last
