@@ -49,8 +49,13 @@ func runChange(c *cli.Context, what string, rpc func(wire.APIClient) changeRPC) 
 		if err != nil {
 			return rpcError(what+" failed", err)
 		}
-		fmt.Printf("deleted %d facts (%d not present), inserted %d facts (%d already present) at log index %d\n",
-			res.FactsDeleted, res.FactsMissing, res.FactsInserted, res.FactsExisting, res.Index)
+		deleted := fmt.Sprintf("deleted %d facts (%d not present)", res.FactsDeleted, res.FactsMissing)
+		if what == "delete" {
+			fmt.Printf("%s at log index %d\n", deleted, res.Index)
+			return nil
+		}
+		fmt.Printf("%s, inserted %d facts (%d already present) at log index %d\n",
+			deleted, res.FactsInserted, res.FactsExisting, res.Index)
 		return nil
 	})
 }
