@@ -20,8 +20,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
+	"github.com/rs/zerolog"
 )
 
 // logProcs is a log of `akutan log` processes, one per replica; replica i
@@ -510,9 +512,48 @@ func TestLogVersionUpgrade(t *testing.T) {
 		t.Fatalf("the old view's output does not say %q:\n%s", want, old.Output())
 	}
 	t.Logf("the old view exited: %s", lastLine(old.Output(), "switches to log format"))
+
+	// A view that boots from peers does not read the version change
+	// itself: the peers report the version with the load, and it refuses.
+	waitAdvertisedApplied(t, seed, "view", index)
+	booted := harness.Start(t, bin, "view-v1-booted", "view", "--space", "hashsp", "--partition", "1/1",
+		"--dir", filepath.Join(t.TempDir(), "booted-view"), "--grpc-addr", harness.FreeAddr(t), "--log", lp.list(),
+		"--gossip-addr", harness.FreeAddr(t), "--gossip-join", seed, "--max-log-version", "1")
+	if err := booted.Wait(60 * time.Second); err == nil || strings.Contains(err.Error(), "still running") {
+		t.Fatalf("a view claiming version 1 booted from version-2 peers without an error: %v", err)
+	}
+	want = fmt.Sprintf("the peers' log is in format version 2 (since index %s), but this server supports versions 1 to 1", index)
+	if !strings.Contains(booted.Output(), want) {
+		t.Fatalf("the booted view's output does not say %q:\n%s", want, booted.Output())
+	}
 	if !view.Running() {
 		t.Fatalf("the view supporting version 2 stopped:\n%s", view.Output())
 	}
+}
+
+// waitAdvertisedApplied joins gossip through seed and waits until a
+// serving member of role advertises an applied index of at least index.
+func waitAdvertisedApplied(t *testing.T, seed, role, index string) {
+	t.Helper()
+	want, err := strconv.ParseUint(index, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := gossip.Start(context.Background(), gossip.Config{
+		Name: "log-test-watcher", BindAddr: harness.FreeAddr(t), Join: []string{seed}, Logger: zerolog.Nop(),
+	}, gossip.Meta{Role: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { node.Leave(time.Second); node.Stop() }()
+	harness.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
+		for _, m := range node.Members() {
+			if m.Meta.Role == role && m.Meta.Serving && m.Meta.AppliedIndex >= want {
+				return nil
+			}
+		}
+		return fmt.Errorf("no serving %s advertises index %d yet", role, want)
+	})
 }
 
 // lastLine returns the last line of out containing substr.

@@ -99,11 +99,17 @@ type LoadChunk struct {
 	Keys [][]byte `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
 	// The last chunk: done, with how many keys were sent in all and the sum
 	// (mod 2^64) of xxhash64 of every key sent, to check the transfer.
-	Done          bool   `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
-	Count         uint64 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
-	Digest        uint64 `protobuf:"varint,4,opt,name=digest,proto3" json:"digest,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Done   bool   `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
+	Count  uint64 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	Digest uint64 `protobuf:"varint,4,opt,name=digest,proto3" json:"digest,omitempty"`
+	// Also in the last chunk: the log format version in force at the
+	// source's applied index, and the index of the entry that switched the
+	// log to it (0 when it is the log's first version or not known). A view
+	// that cannot read that version must not serve.
+	LogVersion      uint32 `protobuf:"varint,5,opt,name=log_version,json=logVersion,proto3" json:"log_version,omitempty"`
+	LogVersionIndex uint64 `protobuf:"varint,6,opt,name=log_version_index,json=logVersionIndex,proto3" json:"log_version_index,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *LoadChunk) Reset() {
@@ -160,6 +166,20 @@ func (x *LoadChunk) GetCount() uint64 {
 func (x *LoadChunk) GetDigest() uint64 {
 	if x != nil {
 		return x.Digest
+	}
+	return 0
+}
+
+func (x *LoadChunk) GetLogVersion() uint32 {
+	if x != nil {
+		return x.LogVersion
+	}
+	return 0
+}
+
+func (x *LoadChunk) GetLogVersionIndex() uint64 {
+	if x != nil {
+		return x.LogVersionIndex
 	}
 	return 0
 }
@@ -302,12 +322,15 @@ const file_viewboot_proto_rawDesc = "" +
 	"\vrange_start\x18\x02 \x01(\x04R\n" +
 	"rangeStart\x12\x1b\n" +
 	"\trange_end\x18\x03 \x01(\x04R\brangeEnd\x12\x14\n" +
-	"\x05index\x18\x04 \x01(\x04R\x05index\"a\n" +
+	"\x05index\x18\x04 \x01(\x04R\x05index\"\xae\x01\n" +
 	"\tLoadChunk\x12\x12\n" +
 	"\x04keys\x18\x01 \x03(\fR\x04keys\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\bR\x04done\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\x04R\x05count\x12\x16\n" +
-	"\x06digest\x18\x04 \x01(\x04R\x06digest\"%\n" +
+	"\x06digest\x18\x04 \x01(\x04R\x06digest\x12\x1f\n" +
+	"\vlog_version\x18\x05 \x01(\rR\n" +
+	"logVersion\x12*\n" +
+	"\x11log_version_index\x18\x06 \x01(\x04R\x0flogVersionIndex\"%\n" +
 	"\rDigestRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\"\xb4\x01\n" +
 	"\vDigestReply\x12\x14\n" +

@@ -44,6 +44,20 @@ const maxChunkMessage = 64 << 20
 type FetchStats struct {
 	Keys  uint64
 	Bytes uint64
+	// LogVersion is the newest log format version the sources reported
+	// (0: the first), and LogVersionIndex the entry that switched the log
+	// to it (0: the first version, or not known).
+	LogVersion      uint32
+	LogVersionIndex uint64
+}
+
+// addVersion folds one source's reported log version into st: the newest
+// version wins, and of equal ones the latest switch index, the one that
+// claims the least about the load's index.
+func (st *FetchStats) addVersion(version uint32, index uint64) {
+	if version > st.LogVersion || (version == st.LogVersion && index > st.LogVersionIndex) {
+		st.LogVersion, st.LogVersionIndex = version, index
+	}
 }
 
 // Fetch streams every assignment of the plan into the sink concurrently,
@@ -62,6 +76,8 @@ func Fetch(ctx context.Context, cfg FetchConfig) (FetchStats, error) {
 		first error
 		keys  atomic.Uint64
 		size  atomic.Uint64
+		mu    sync.Mutex
+		total FetchStats // versions only; keys and size are counted above
 	)
 	for _, a := range cfg.Plan.Assignments {
 		wg.Add(1)
@@ -70,13 +86,17 @@ func Fetch(ctx context.Context, cfg FetchConfig) (FetchStats, error) {
 			st, err := fetchOne(ctx, cfg, a)
 			keys.Add(st.Keys)
 			size.Add(st.Bytes)
+			mu.Lock()
+			total.addVersion(st.LogVersion, st.LogVersionIndex)
+			mu.Unlock()
 			if err != nil {
 				once.Do(func() { first = fmt.Errorf("loading %s from %s: %w", a.Range, a.Addr, err); cancel() })
 			}
 		}()
 	}
 	wg.Wait()
-	return FetchStats{Keys: keys.Load(), Bytes: size.Load()}, first
+	total.Keys, total.Bytes = keys.Load(), size.Load()
+	return total, first
 }
 
 // fetchOne loads one assignment: a receiving goroutine feeds batches to
@@ -109,7 +129,9 @@ func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, e
 	if err := <-recvErr; err != nil || werr != nil {
 		return st, errors.Join(werr, err)
 	}
-	return st, checkTrailer(<-trailer, st, sum)
+	t := <-trailer
+	st.LogVersion, st.LogVersionIndex = t.LogVersion, t.LogVersionIndex
+	return st, checkTrailer(t, st, sum)
 }
 
 // receive reads chunks into batches of about batchKeys keys, and hands the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/boot"
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -37,7 +38,8 @@ func (s *Server) bootEmpty(ctx context.Context, st *viewstore.Store, info *wire.
 		plan, err := s.plan()
 		if err == nil && plan.Index+1 >= info.FirstIndex {
 			if plan.Index == 0 {
-				return nil // the peers are empty too: the log has everything
+				s.log.Info().Msg("not loading from peers: they have applied nothing either; replaying the log")
+				return nil
 			}
 			return s.load(ctx, st, plan, reason)
 		}
@@ -117,7 +119,12 @@ func (s *Server) load(ctx context.Context, st *viewstore.Store, plan boot.Plan, 
 	if err != nil {
 		return fmt.Errorf("%w as of index %d: %w", errLoadFailed, plan.Index, err)
 	}
-	if err := loader.Finish(); err != nil {
+	if stats.LogVersion > s.maxLogVersion() {
+		return fmt.Errorf("%w: the peers' log is in format version %d (since index %d), but this server supports versions %d to %d: upgrade it",
+			errFatal, stats.LogVersion, stats.LogVersionIndex, logentry.FirstVersion, s.maxLogVersion())
+	}
+	sources := viewstore.LogVersion{Version: stats.LogVersion, Index: stats.LogVersionIndex}
+	if err := loader.Finish(sources); err != nil {
 		return fmt.Errorf("%w: %w", errLoadFailed, err)
 	}
 	s.announce(plan.Index)

@@ -63,7 +63,15 @@ func (b *bootService) Load(req *wire.LoadRequest, st wire.ViewBoot_LoadServer) e
 	if !b.s.serving() || b.s.store.generation() != gen {
 		return status.Error(codes.Unavailable, "the view stopped serving during the load")
 	}
-	return st.Send(&wire.LoadChunk{Done: true, Count: sum.Keys, Digest: sum.Digest})
+	var version viewstore.LogVersion
+	if err := b.s.store.use(func(st *viewstore.Store, _ uint64) error {
+		version = st.LogVersionInfo()
+		return nil
+	}); err != nil {
+		return lookupError(err)
+	}
+	return st.Send(&wire.LoadChunk{Done: true, Count: sum.Keys, Digest: sum.Digest,
+		LogVersion: version.Version, LogVersionIndex: version.Index})
 }
 
 // noPendingTx refuses a load while a transaction at or below its index is

@@ -40,7 +40,7 @@ func BenchmarkLoaderAdd(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if err := l.Finish(); err != nil {
+		if err := l.Finish(LogVersion{}); err != nil {
 			b.Fatal(err)
 		}
 		took += time.Since(start)

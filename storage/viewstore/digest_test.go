@@ -156,7 +156,7 @@ func TestLoadFromAnotherStore(t *testing.T) {
 	}
 	copyKeys(t, src, l, 0, math.MaxUint64/3)
 	copyKeys(t, src, l, math.MaxUint64/3+1, math.MaxUint64)
-	if err := l.Finish(); err != nil {
+	if err := l.Finish(LogVersion{}); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := src.Digest(ctx, 30)

@@ -124,18 +124,28 @@ func (l *Loader) check(buf, k []byte, start, end uint64) ([]byte, error) {
 
 // Finish records the load as complete: the store has applied everything up
 // to the load's index, and its digest is the sum of the loaded keys. The
-// write is synced.
-func (l *Loader) Finish() error {
+// write is synced. sources is the log format version the sources were in
+// (at their applied indexes, at or past the load's): it is the store's
+// version too if the switch to it came at or before the load's index;
+// otherwise the store meets the switch when it follows the log.
+func (l *Loader) Finish(sources LogVersion) error {
 	s := l.s
 	digest := l.digest.Load()
 	batch := new(leveldb.Batch)
 	batch.Put(keyApplied, u64(l.index))
 	batch.Put(keyDigest, u64(digest))
 	batch.Delete(keyLoading)
+	version := LogVersion{}
+	if sources.Version != 0 && sources.Index <= l.index {
+		version = sources
+		batch.Put(keyLogVersion, u64(uint64(version.Version)))
+		batch.Put(keyLogVersionIndex, u64(version.Index))
+	}
 	if err := s.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
 		return fmt.Errorf("finishing the load as of %d: %w", l.index, classify(err))
 	}
 	s.applied, s.digest, s.loading = l.index, digest, false
+	s.version.Store(&version)
 	s.hist.reset(l.index, digest)
 	return nil
 }

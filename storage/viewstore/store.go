@@ -80,16 +80,25 @@ var (
 	// index, so a restarted server never reads later entries under an
 	// older format.
 	keyLogVersion = []byte("\x00logversion")
+	// keyLogVersionIndex holds the index of the entry that switched the
+	// log to that version (absent: the first version, or not known).
+	keyLogVersionIndex = []byte("\x00logversionindex")
 )
+
+// LogVersion is the log format version in force at some index.
+type LogVersion struct {
+	Version uint32 // 0 means the first version
+	Index   uint64 // the entry that switched to Version; 0 if the first or not known
+}
 
 // Store is one view's LevelDB.
 type Store struct {
 	db      *leveldb.DB
 	cfg     Config
-	applied uint64 // guarded by the single applier; read via Applied
-	digest  uint64 // the digest at applied; guarded like applied
-	loading bool   // set by Open when keyLoading is present
-	version uint32 // log format version at applied; 0 means the first
+	applied uint64                     // guarded by the single applier; read via Applied
+	digest  uint64                     // the digest at applied; guarded like applied
+	loading bool                       // set by Open when keyLoading is present
+	version atomic.Pointer[LogVersion] // in force at applied; written by the applier
 	hist    *history
 	pending *pendingTxs
 	// decisions counts applied transaction decisions, so Readers know
@@ -160,7 +169,11 @@ func (s *Store) load() error {
 	if err != nil {
 		return fmt.Errorf("reading log format version: %w", err)
 	}
-	s.version = uint32(version)
+	since, err := getU64(s.db, keyLogVersionIndex)
+	if err != nil {
+		return fmt.Errorf("reading log format version: %w", err)
+	}
+	s.version.Store(&LogVersion{Version: uint32(version), Index: since})
 	if err := s.loadPending(); err != nil {
 		return fmt.Errorf("reading pending transactions: %w", err)
 	}
@@ -249,7 +262,16 @@ func (s *Store) Config() Config { return s.cfg }
 
 // LogVersion returns the log format version in force at the applied
 // index.
-func (s *Store) LogVersion() uint32 { return max(s.version, logentry.FirstVersion) }
+func (s *Store) LogVersion() uint32 { return max(s.LogVersionInfo().Version, logentry.FirstVersion) }
+
+// LogVersionInfo returns the log format version in force at the applied
+// index and where it began. It is safe to call concurrently with Apply.
+func (s *Store) LogVersionInfo() LogVersion {
+	if v := s.version.Load(); v != nil {
+		return *v
+	}
+	return LogVersion{}
+}
 
 // Applied returns the last log index whose effects the store holds. Only
 // the applier may call it concurrently with Apply.
@@ -279,7 +301,7 @@ func (s *Store) Apply(changes []Change) error {
 	if s.loading {
 		return fmt.Errorf("applying entries: the store holds an incomplete load")
 	}
-	next, digest, version := s.applied, s.digest, s.version
+	next, digest, version := s.applied, s.digest, s.LogVersionInfo()
 	batch := new(leveldb.Batch)
 	digests := make([]uint64, len(changes)) // the digest after each change
 	fx := &txEffects{begun: map[uint64][][]byte{}}
@@ -294,8 +316,9 @@ func (s *Store) Apply(changes []Change) error {
 		digest += s.putTx(batch, c, fx)
 		digests[i] = digest
 		if c.Version != 0 {
-			version = c.Version
-			batch.Put(keyLogVersion, u64(uint64(version)))
+			version = LogVersion{Version: c.Version, Index: c.Index}
+			batch.Put(keyLogVersion, u64(uint64(version.Version)))
+			batch.Put(keyLogVersionIndex, u64(version.Index))
 		}
 	}
 	batch.Put(keyApplied, u64(next))
@@ -303,7 +326,8 @@ func (s *Store) Apply(changes []Change) error {
 	if err := s.db.Write(batch, nil); err != nil {
 		return fmt.Errorf("applying entries %d..%d: %w", changes[0].Index, next, classify(err))
 	}
-	s.applied, s.digest, s.version = next, digest, version
+	s.applied, s.digest = next, digest
+	s.version.Store(&version)
 	s.commitTx(fx)
 	s.hist.record(changes[0].Index, digests)
 	return nil

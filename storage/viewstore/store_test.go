@@ -161,7 +161,37 @@ func TestLogVersionSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if v := st.LogVersion(); v != 2 {
-		t.Fatalf("after reopening, log version %d, want 2", v)
+	if v := st.LogVersionInfo(); v != (LogVersion{Version: 2, Index: 2}) {
+		t.Fatalf("after reopening, log version %+v, want 2 since index 2", v)
+	}
+}
+
+// A store loaded from peers takes their log format version if the log
+// switched to it at or before the load's index, and otherwise stays at the
+// first version until it applies the switch itself.
+func TestLoadTakesTheSourcesLogVersion(t *testing.T) {
+	for _, tc := range []struct {
+		sources LogVersion
+		want    uint32
+	}{
+		{LogVersion{}, 1},
+		{LogVersion{Version: 2, Index: 7}, 2},
+		{LogVersion{Version: 2, Index: 10}, 2},
+		{LogVersion{Version: 2, Index: 11}, 1},
+	} {
+		dir := t.TempDir()
+		st := openT(t, dir, fullRange(storage.KeyPrefixSP))
+		l, err := st.BeginLoad(10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Finish(tc.sources); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		st = openT(t, dir, fullRange(storage.KeyPrefixSP))
+		if v := st.LogVersion(); v != tc.want {
+			t.Errorf("loaded at 10 from sources at %+v: reopened at version %d, want %d", tc.sources, v, tc.want)
+		}
 	}
 }
