@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -51,12 +50,14 @@ type FetchStats struct {
 	LogVersionIndex uint64
 }
 
-// addVersion folds one source's reported log version into st: the newest
-// version wins, and of equal ones the latest switch index, the one that
+// add folds one stream's totals into st. Of the sources' log versions the
+// newest wins, and of equal ones the latest switch index: the one that
 // claims the least about the load's index.
-func (st *FetchStats) addVersion(version uint32, index uint64) {
-	if version > st.LogVersion || (version == st.LogVersion && index > st.LogVersionIndex) {
-		st.LogVersion, st.LogVersionIndex = version, index
+func (st *FetchStats) add(o FetchStats) {
+	st.Keys += o.Keys
+	st.Bytes += o.Bytes
+	if o.LogVersion > st.LogVersion || (o.LogVersion == st.LogVersion && o.LogVersionIndex > st.LogVersionIndex) {
+		st.LogVersion, st.LogVersionIndex = o.LogVersion, o.LogVersionIndex
 	}
 }
 
@@ -74,20 +75,16 @@ func Fetch(ctx context.Context, cfg FetchConfig) (FetchStats, error) {
 		wg    sync.WaitGroup
 		once  sync.Once
 		first error
-		keys  atomic.Uint64
-		size  atomic.Uint64
 		mu    sync.Mutex
-		total FetchStats // versions only; keys and size are counted above
+		total FetchStats
 	)
 	for _, a := range cfg.Plan.Assignments {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			st, err := fetchOne(ctx, cfg, a)
-			keys.Add(st.Keys)
-			size.Add(st.Bytes)
 			mu.Lock()
-			total.addVersion(st.LogVersion, st.LogVersionIndex)
+			total.add(st)
 			mu.Unlock()
 			if err != nil {
 				once.Do(func() { first = fmt.Errorf("loading %s from %s: %w", a.Range, a.Addr, err); cancel() })
@@ -95,7 +92,6 @@ func Fetch(ctx context.Context, cfg FetchConfig) (FetchStats, error) {
 		}()
 	}
 	wg.Wait()
-	total.Keys, total.Bytes = keys.Load(), size.Load()
 	return total, first
 }
 

@@ -75,10 +75,11 @@ var errUnreachable = errors.New("cannot reach the API server")
 
 // rpcError strips gRPC's framing from a server's error.
 func rpcError(what string, err error) error {
-	if s, ok := status.FromError(err); ok && s.Code() == codes.Unavailable {
+	s, ok := status.FromError(err)
+	switch {
+	case ok && s.Code() == codes.Unavailable:
 		return fmt.Errorf("%s: %w (%s)", what, errUnreachable, s.Message())
-	}
-	if s, ok := status.FromError(err); ok {
+	case ok:
 		return fmt.Errorf("%s: %s", what, s.Message())
 	}
 	return fmt.Errorf("%s: %w", what, err)
