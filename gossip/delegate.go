@@ -1,6 +1,9 @@
 package gossip
 
-import "github.com/hashicorp/memberlist"
+import (
+	"github.com/hashicorp/memberlist"
+	"github.com/rs/zerolog"
+)
 
 // delegate hands memberlist this node's meta. Only NodeMeta is used.
 type delegate struct{ n *Node }
@@ -33,7 +36,15 @@ var _ memberlist.EventDelegate = events{}
 
 func (e events) NotifyJoin(node *memberlist.Node) {
 	e.n.putMember(node)
-	e.n.log.Info().Str("member", node.Name).Str("addr", node.Address()).Msg("gossip member joined")
+	// The members learned while joining are summed up by "gossip joined";
+	// one line each would repeat the whole membership on every start.
+	level := zerolog.InfoLevel
+	select {
+	case <-e.n.joined:
+	default:
+		level = zerolog.DebugLevel
+	}
+	e.n.log.WithLevel(level).Str("member", node.Name).Str("addr", node.Address()).Msg("gossip member joined")
 	e.n.notifyChanged()
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/lni/dragonboat/v3/raftio"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
 )
 
 // metrics are the log replica's Prometheus metrics. They are registered on
@@ -101,19 +102,21 @@ func (m *metrics) unregister(reg *prometheus.Registry) {
 	}
 }
 
-// leaderListener is Dragonboat's RaftEventListener: it counts leader
-// changes and wakes up proposals waiting across a change of leader or term.
+// leaderListener is Dragonboat's RaftEventListener: it logs and counts
+// leader changes and wakes up proposals waiting across a change of leader
+// or term.
 type leaderListener struct {
 	self    uint64
 	metrics *metrics
+	log     zerolog.Logger
 
 	mu      sync.Mutex
 	leader  uint64
 	changed chan struct{} // closed and replaced on every leader or term change
 }
 
-func newLeaderListener(self uint64, m *metrics) *leaderListener {
-	return &leaderListener{self: self, metrics: m, changed: make(chan struct{})}
+func newLeaderListener(self uint64, m *metrics, log zerolog.Logger) *leaderListener {
+	return &leaderListener{self: self, metrics: m, log: log, changed: make(chan struct{})}
 }
 
 // changes returns a channel closed at the next leader or term change.
@@ -134,6 +137,9 @@ func (l *leaderListener) LeaderUpdated(info raftio.LeaderInfo) {
 	l.leader = info.LeaderID
 	if info.LeaderID != 0 {
 		l.metrics.leaderChanges.Inc()
+		l.log.Info().Uint64("leader", info.LeaderID).Uint64("term", info.Term).Msg("raft leader elected")
+	} else {
+		l.log.Info().Uint64("term", info.Term).Msg("raft has no leader")
 	}
 	if info.LeaderID == l.self {
 		l.metrics.isLeader.Set(1)

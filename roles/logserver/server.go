@@ -149,7 +149,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting log replica: registering metrics: %w", err)
 	}
-	s.metrics, s.leaders = m, newLeaderListener(cfg.ReplicaID, m)
+	s.metrics, s.leaders = m, newLeaderListener(cfg.ReplicaID, m, s.logger)
 	if err := s.startRaft(); err != nil {
 		m.unregister(cfg.Registry)
 		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
@@ -174,13 +174,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // process, before the first NodeHost starts.
 var quietOnce sync.Once
 
-// quietDragonboat turns Dragonboat's loggers down to warnings.
+// quietDragonboat turns Dragonboat's loggers down to warnings, and its
+// Raft package to errors: it warns of every election step and of every
+// read refused while there is no leader, dozens of lines per election
+// (the replica logs leader changes itself).
 func quietDragonboat() {
 	quietOnce.Do(func() {
-		for _, name := range []string{"dragonboat", "raft", "rsm", "transport", "logdb",
+		for _, name := range []string{"dragonboat", "rsm", "transport", "logdb",
 			"LogDB", "raftpb", "config", "settings", "grpc", "server", "pebblekv", "tools", "raft-mt"} {
 			dblogger.GetLogger(name).SetLevel(dblogger.WARNING)
 		}
+		dblogger.GetLogger("raft").SetLevel(dblogger.ERROR)
 	})
 }
 
