@@ -73,7 +73,7 @@ func startFanoutCluster(t *testing.T, apiFlags [][]string, specs ...viewSpec) *f
 		c.startView(i, s)
 	}
 	start := time.Now()
-	c.watchGossip()
+	c.watch = watchGossip(t, "fanout-test-watcher", c.apis[0].gossip)
 	c.waitViews(len(specs))
 	t.Logf("gossip shows all %d views after %v", len(specs), time.Since(start))
 	harness.WaitTCP(t, c.apis[0].grpc, 60*time.Second)
@@ -108,18 +108,6 @@ func (c *fanoutCluster) startView(i int, s viewSpec) {
 	}
 	v.proc = harness.Start(c.t, bin, fmt.Sprintf("view-%d-%s-%s", i, s.space, strings.ReplaceAll(s.partition, "/", "of")), args...)
 	c.views = append(c.views, v)
-}
-
-// watchGossip joins the cluster's gossip from the test process.
-func (c *fanoutCluster) watchGossip() {
-	node, err := gossip.Start(context.Background(), gossip.Config{
-		Name: "fanout-test-watcher", BindAddr: harness.FreeAddr(c.t), Join: []string{c.apis[0].gossip}, Logger: zerolog.Nop(),
-	}, gossip.Meta{Role: "test"})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.watch = node
-	c.t.Cleanup(func() { node.Leave(time.Second); node.Stop() })
 }
 
 // waitViews waits until gossip shows exactly n serving views.

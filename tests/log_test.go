@@ -20,10 +20,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
-	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
-	"github.com/rs/zerolog"
 )
 
 // logProcs is a log of `akutan log` processes, one per replica; replica i
@@ -539,13 +537,7 @@ func waitAdvertisedApplied(t *testing.T, seed, role, index string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	node, err := gossip.Start(context.Background(), gossip.Config{
-		Name: "log-test-watcher", BindAddr: harness.FreeAddr(t), Join: []string{seed}, Logger: zerolog.Nop(),
-	}, gossip.Meta{Role: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { node.Leave(time.Second); node.Stop() }()
+	node := watchGossip(t, "log-test-watcher", seed)
 	harness.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
 		for _, m := range node.Members() {
 			if m.Meta.Role == role && m.Meta.Serving && m.Meta.AppliedIndex >= want {

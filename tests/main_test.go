@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/tests/harness"
+	"github.com/rs/zerolog"
 )
 
 // bin is the akutan binary built once for this package's tests.
@@ -66,3 +69,17 @@ func waitForQuery(t *testing.T, api string) {
 }
 
 const fp01Want = "person\tplace\n<John_Scalzi>\t<Fairfield>\n"
+
+// watchGossip joins the cluster's gossip through seed from the test
+// process, as a member of role "test", until the test ends.
+func watchGossip(t *testing.T, name, seed string) *gossip.Node {
+	t.Helper()
+	node, err := gossip.Start(context.Background(), gossip.Config{
+		Name: name, BindAddr: harness.FreeAddr(t), Join: []string{seed}, Logger: zerolog.Nop(),
+	}, gossip.Meta{Role: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Leave(time.Second); node.Stop() })
+	return node
+}
