@@ -1162,8 +1162,12 @@ type AppendRequest struct {
 	Entries [][]byte               `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
 	// Idempotency key: a retried append with the same (client_id, seq) is
 	// applied at most once.
-	ClientId      uint64 `protobuf:"varint,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
-	Seq           uint64 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	ClientId uint64 `protobuf:"varint,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	Seq      uint64 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	// How long the server may try before answering DeadlineExceeded, for
+	// AppendStream, whose requests have no deadline of their own; 0 means
+	// the server's own limit. Append uses the call's deadline instead.
+	TimeoutMs     uint32 `protobuf:"varint,4,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1215,6 +1219,13 @@ func (x *AppendRequest) GetClientId() uint64 {
 func (x *AppendRequest) GetSeq() uint64 {
 	if x != nil {
 		return x.Seq
+	}
+	return 0
+}
+
+func (x *AppendRequest) GetTimeoutMs() uint32 {
+	if x != nil {
+		return x.TimeoutMs
 	}
 	return 0
 }
@@ -1271,6 +1282,93 @@ func (x *AppendReply) GetLastIndex() uint64 {
 	return 0
 }
 
+type AppendStreamReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The request's idempotency key.
+	ClientId   uint64 `protobuf:"varint,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	Seq        uint64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	FirstIndex uint64 `protobuf:"varint,3,opt,name=first_index,json=firstIndex,proto3" json:"first_index,omitempty"`
+	LastIndex  uint64 `protobuf:"varint,4,opt,name=last_index,json=lastIndex,proto3" json:"last_index,omitempty"`
+	// A gRPC status code and message when the append failed (code 0: it
+	// succeeded). Codes mean what they mean for Append.
+	Code          uint32 `protobuf:"varint,5,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppendStreamReply) Reset() {
+	*x = AppendStreamReply{}
+	mi := &file_akutan_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppendStreamReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppendStreamReply) ProtoMessage() {}
+
+func (x *AppendStreamReply) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppendStreamReply.ProtoReflect.Descriptor instead.
+func (*AppendStreamReply) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AppendStreamReply) GetClientId() uint64 {
+	if x != nil {
+		return x.ClientId
+	}
+	return 0
+}
+
+func (x *AppendStreamReply) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *AppendStreamReply) GetFirstIndex() uint64 {
+	if x != nil {
+		return x.FirstIndex
+	}
+	return 0
+}
+
+func (x *AppendStreamReply) GetLastIndex() uint64 {
+	if x != nil {
+		return x.LastIndex
+	}
+	return 0
+}
+
+func (x *AppendStreamReply) GetCode() uint32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *AppendStreamReply) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type ReadRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	StartIndex    uint64                 `protobuf:"varint,1,opt,name=start_index,json=startIndex,proto3" json:"start_index,omitempty"`
@@ -1280,7 +1378,7 @@ type ReadRequest struct {
 
 func (x *ReadRequest) Reset() {
 	*x = ReadRequest{}
-	mi := &file_akutan_proto_msgTypes[14]
+	mi := &file_akutan_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1292,7 +1390,7 @@ func (x *ReadRequest) String() string {
 func (*ReadRequest) ProtoMessage() {}
 
 func (x *ReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[14]
+	mi := &file_akutan_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1305,7 +1403,7 @@ func (x *ReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadRequest.ProtoReflect.Descriptor instead.
 func (*ReadRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{14}
+	return file_akutan_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ReadRequest) GetStartIndex() uint64 {
@@ -1325,7 +1423,7 @@ type Entry struct {
 
 func (x *Entry) Reset() {
 	*x = Entry{}
-	mi := &file_akutan_proto_msgTypes[15]
+	mi := &file_akutan_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1337,7 +1435,7 @@ func (x *Entry) String() string {
 func (*Entry) ProtoMessage() {}
 
 func (x *Entry) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[15]
+	mi := &file_akutan_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1350,7 +1448,7 @@ func (x *Entry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entry.ProtoReflect.Descriptor instead.
 func (*Entry) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{15}
+	return file_akutan_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Entry) GetIndex() uint64 {
@@ -1376,7 +1474,7 @@ type ReadReply struct {
 
 func (x *ReadReply) Reset() {
 	*x = ReadReply{}
-	mi := &file_akutan_proto_msgTypes[16]
+	mi := &file_akutan_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1388,7 +1486,7 @@ func (x *ReadReply) String() string {
 func (*ReadReply) ProtoMessage() {}
 
 func (x *ReadReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[16]
+	mi := &file_akutan_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1401,7 +1499,7 @@ func (x *ReadReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadReply.ProtoReflect.Descriptor instead.
 func (*ReadReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{16}
+	return file_akutan_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReadReply) GetEntries() []*Entry {
@@ -1421,7 +1519,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_akutan_proto_msgTypes[17]
+	mi := &file_akutan_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1433,7 +1531,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[17]
+	mi := &file_akutan_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1446,7 +1544,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{17}
+	return file_akutan_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *InfoRequest) GetLinearizable() bool {
@@ -1466,7 +1564,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_akutan_proto_msgTypes[18]
+	mi := &file_akutan_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1576,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[18]
+	mi := &file_akutan_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1589,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{18}
+	return file_akutan_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Member) GetId() uint64 {
@@ -1525,7 +1623,7 @@ type InfoReply struct {
 
 func (x *InfoReply) Reset() {
 	*x = InfoReply{}
-	mi := &file_akutan_proto_msgTypes[19]
+	mi := &file_akutan_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1537,7 +1635,7 @@ func (x *InfoReply) String() string {
 func (*InfoReply) ProtoMessage() {}
 
 func (x *InfoReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[19]
+	mi := &file_akutan_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1550,7 +1648,7 @@ func (x *InfoReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoReply.ProtoReflect.Descriptor instead.
 func (*InfoReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{19}
+	return file_akutan_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *InfoReply) GetFirstIndex() uint64 {
@@ -1612,7 +1710,7 @@ type LookupSRequest struct {
 
 func (x *LookupSRequest) Reset() {
 	*x = LookupSRequest{}
-	mi := &file_akutan_proto_msgTypes[20]
+	mi := &file_akutan_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1624,7 +1722,7 @@ func (x *LookupSRequest) String() string {
 func (*LookupSRequest) ProtoMessage() {}
 
 func (x *LookupSRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[20]
+	mi := &file_akutan_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1637,7 +1735,7 @@ func (x *LookupSRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSRequest.ProtoReflect.Descriptor instead.
 func (*LookupSRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{20}
+	return file_akutan_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LookupSRequest) GetIndex() uint64 {
@@ -1664,7 +1762,7 @@ type SP struct {
 
 func (x *SP) Reset() {
 	*x = SP{}
-	mi := &file_akutan_proto_msgTypes[21]
+	mi := &file_akutan_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1676,7 +1774,7 @@ func (x *SP) String() string {
 func (*SP) ProtoMessage() {}
 
 func (x *SP) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[21]
+	mi := &file_akutan_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1689,7 +1787,7 @@ func (x *SP) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SP.ProtoReflect.Descriptor instead.
 func (*SP) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{21}
+	return file_akutan_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SP) GetSubject() uint64 {
@@ -1716,7 +1814,7 @@ type LookupSPRequest struct {
 
 func (x *LookupSPRequest) Reset() {
 	*x = LookupSPRequest{}
-	mi := &file_akutan_proto_msgTypes[22]
+	mi := &file_akutan_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1728,7 +1826,7 @@ func (x *LookupSPRequest) String() string {
 func (*LookupSPRequest) ProtoMessage() {}
 
 func (x *LookupSPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[22]
+	mi := &file_akutan_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1741,7 +1839,7 @@ func (x *LookupSPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSPRequest.ProtoReflect.Descriptor instead.
 func (*LookupSPRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{22}
+	return file_akutan_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LookupSPRequest) GetIndex() uint64 {
@@ -1769,7 +1867,7 @@ type SPO struct {
 
 func (x *SPO) Reset() {
 	*x = SPO{}
-	mi := &file_akutan_proto_msgTypes[23]
+	mi := &file_akutan_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +1879,7 @@ func (x *SPO) String() string {
 func (*SPO) ProtoMessage() {}
 
 func (x *SPO) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[23]
+	mi := &file_akutan_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +1892,7 @@ func (x *SPO) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SPO.ProtoReflect.Descriptor instead.
 func (*SPO) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{23}
+	return file_akutan_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SPO) GetSubject() uint64 {
@@ -1828,7 +1926,7 @@ type LookupSPORequest struct {
 
 func (x *LookupSPORequest) Reset() {
 	*x = LookupSPORequest{}
-	mi := &file_akutan_proto_msgTypes[24]
+	mi := &file_akutan_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1840,7 +1938,7 @@ func (x *LookupSPORequest) String() string {
 func (*LookupSPORequest) ProtoMessage() {}
 
 func (x *LookupSPORequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[24]
+	mi := &file_akutan_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1853,7 +1951,7 @@ func (x *LookupSPORequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSPORequest.ProtoReflect.Descriptor instead.
 func (*LookupSPORequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{24}
+	return file_akutan_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *LookupSPORequest) GetIndex() uint64 {
@@ -1880,7 +1978,7 @@ type PO struct {
 
 func (x *PO) Reset() {
 	*x = PO{}
-	mi := &file_akutan_proto_msgTypes[25]
+	mi := &file_akutan_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +1990,7 @@ func (x *PO) String() string {
 func (*PO) ProtoMessage() {}
 
 func (x *PO) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[25]
+	mi := &file_akutan_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +2003,7 @@ func (x *PO) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PO.ProtoReflect.Descriptor instead.
 func (*PO) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{25}
+	return file_akutan_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PO) GetPredicate() uint64 {
@@ -1932,7 +2030,7 @@ type LookupPORequest struct {
 
 func (x *LookupPORequest) Reset() {
 	*x = LookupPORequest{}
-	mi := &file_akutan_proto_msgTypes[26]
+	mi := &file_akutan_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1944,7 +2042,7 @@ func (x *LookupPORequest) String() string {
 func (*LookupPORequest) ProtoMessage() {}
 
 func (x *LookupPORequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[26]
+	mi := &file_akutan_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1957,7 +2055,7 @@ func (x *LookupPORequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupPORequest.ProtoReflect.Descriptor instead.
 func (*LookupPORequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{26}
+	return file_akutan_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *LookupPORequest) GetIndex() uint64 {
@@ -1986,7 +2084,7 @@ type POCmp struct {
 
 func (x *POCmp) Reset() {
 	*x = POCmp{}
-	mi := &file_akutan_proto_msgTypes[27]
+	mi := &file_akutan_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2096,7 @@ func (x *POCmp) String() string {
 func (*POCmp) ProtoMessage() {}
 
 func (x *POCmp) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[27]
+	mi := &file_akutan_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2109,7 @@ func (x *POCmp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use POCmp.ProtoReflect.Descriptor instead.
 func (*POCmp) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{27}
+	return file_akutan_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *POCmp) GetPredicate() uint64 {
@@ -2052,7 +2150,7 @@ type LookupPOCmpRequest struct {
 
 func (x *LookupPOCmpRequest) Reset() {
 	*x = LookupPOCmpRequest{}
-	mi := &file_akutan_proto_msgTypes[28]
+	mi := &file_akutan_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2064,7 +2162,7 @@ func (x *LookupPOCmpRequest) String() string {
 func (*LookupPOCmpRequest) ProtoMessage() {}
 
 func (x *LookupPOCmpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[28]
+	mi := &file_akutan_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2077,7 +2175,7 @@ func (x *LookupPOCmpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupPOCmpRequest.ProtoReflect.Descriptor instead.
 func (*LookupPOCmpRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{28}
+	return file_akutan_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *LookupPOCmpRequest) GetIndex() uint64 {
@@ -2105,7 +2203,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_akutan_proto_msgTypes[29]
+	mi := &file_akutan_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2117,7 +2215,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[29]
+	mi := &file_akutan_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2130,7 +2228,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{29}
+	return file_akutan_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Match) GetLookup() uint32 {
@@ -2156,7 +2254,7 @@ type LookupChunk struct {
 
 func (x *LookupChunk) Reset() {
 	*x = LookupChunk{}
-	mi := &file_akutan_proto_msgTypes[30]
+	mi := &file_akutan_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2266,7 @@ func (x *LookupChunk) String() string {
 func (*LookupChunk) ProtoMessage() {}
 
 func (x *LookupChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[30]
+	mi := &file_akutan_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2181,7 +2279,7 @@ func (x *LookupChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupChunk.ProtoReflect.Descriptor instead.
 func (*LookupChunk) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{30}
+	return file_akutan_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LookupChunk) GetMatches() []*Match {
@@ -2199,7 +2297,7 @@ type ViewStatusRequest struct {
 
 func (x *ViewStatusRequest) Reset() {
 	*x = ViewStatusRequest{}
-	mi := &file_akutan_proto_msgTypes[31]
+	mi := &file_akutan_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2309,7 @@ func (x *ViewStatusRequest) String() string {
 func (*ViewStatusRequest) ProtoMessage() {}
 
 func (x *ViewStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[31]
+	mi := &file_akutan_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2322,7 @@ func (x *ViewStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewStatusRequest.ProtoReflect.Descriptor instead.
 func (*ViewStatusRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{31}
+	return file_akutan_proto_rawDescGZIP(), []int{32}
 }
 
 type ViewStatusReply struct {
@@ -2240,7 +2338,7 @@ type ViewStatusReply struct {
 
 func (x *ViewStatusReply) Reset() {
 	*x = ViewStatusReply{}
-	mi := &file_akutan_proto_msgTypes[32]
+	mi := &file_akutan_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2252,7 +2350,7 @@ func (x *ViewStatusReply) String() string {
 func (*ViewStatusReply) ProtoMessage() {}
 
 func (x *ViewStatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[32]
+	mi := &file_akutan_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2265,7 +2363,7 @@ func (x *ViewStatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewStatusReply.ProtoReflect.Descriptor instead.
 func (*ViewStatusReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{32}
+	return file_akutan_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ViewStatusReply) GetSpace() string {
@@ -2317,7 +2415,7 @@ type UpdateReply struct {
 
 func (x *UpdateReply) Reset() {
 	*x = UpdateReply{}
-	mi := &file_akutan_proto_msgTypes[33]
+	mi := &file_akutan_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +2427,7 @@ func (x *UpdateReply) String() string {
 func (*UpdateReply) ProtoMessage() {}
 
 func (x *UpdateReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[33]
+	mi := &file_akutan_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2440,7 @@ func (x *UpdateReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateReply.ProtoReflect.Descriptor instead.
 func (*UpdateReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{33}
+	return file_akutan_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *UpdateReply) GetIndex() uint64 {
@@ -2390,7 +2488,7 @@ type InsertRequest struct {
 
 func (x *InsertRequest) Reset() {
 	*x = InsertRequest{}
-	mi := &file_akutan_proto_msgTypes[34]
+	mi := &file_akutan_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2402,7 +2500,7 @@ func (x *InsertRequest) String() string {
 func (*InsertRequest) ProtoMessage() {}
 
 func (x *InsertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[34]
+	mi := &file_akutan_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2415,7 +2513,7 @@ func (x *InsertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsertRequest.ProtoReflect.Descriptor instead.
 func (*InsertRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{34}
+	return file_akutan_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *InsertRequest) GetFormat() string {
@@ -2443,7 +2541,7 @@ type InsertReply struct {
 
 func (x *InsertReply) Reset() {
 	*x = InsertReply{}
-	mi := &file_akutan_proto_msgTypes[35]
+	mi := &file_akutan_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2455,7 +2553,7 @@ func (x *InsertReply) String() string {
 func (*InsertReply) ProtoMessage() {}
 
 func (x *InsertReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[35]
+	mi := &file_akutan_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2468,7 +2566,7 @@ func (x *InsertReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsertReply.ProtoReflect.Descriptor instead.
 func (*InsertReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{35}
+	return file_akutan_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *InsertReply) GetIndex() uint64 {
@@ -2506,7 +2604,7 @@ type QueryRequest struct {
 
 func (x *QueryRequest) Reset() {
 	*x = QueryRequest{}
-	mi := &file_akutan_proto_msgTypes[36]
+	mi := &file_akutan_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2518,7 +2616,7 @@ func (x *QueryRequest) String() string {
 func (*QueryRequest) ProtoMessage() {}
 
 func (x *QueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[36]
+	mi := &file_akutan_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2531,7 +2629,7 @@ func (x *QueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
 func (*QueryRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{36}
+	return file_akutan_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *QueryRequest) GetQuery() string {
@@ -2574,7 +2672,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_akutan_proto_msgTypes[37]
+	mi := &file_akutan_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2586,7 +2684,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[37]
+	mi := &file_akutan_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2599,7 +2697,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{37}
+	return file_akutan_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Value) GetUnbound() bool {
@@ -2632,7 +2730,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_akutan_proto_msgTypes[38]
+	mi := &file_akutan_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2644,7 +2742,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[38]
+	mi := &file_akutan_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2657,7 +2755,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{38}
+	return file_akutan_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Row) GetValues() []*Value {
@@ -2685,7 +2783,7 @@ type OperatorStats struct {
 
 func (x *OperatorStats) Reset() {
 	*x = OperatorStats{}
-	mi := &file_akutan_proto_msgTypes[39]
+	mi := &file_akutan_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2697,7 +2795,7 @@ func (x *OperatorStats) String() string {
 func (*OperatorStats) ProtoMessage() {}
 
 func (x *OperatorStats) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[39]
+	mi := &file_akutan_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2710,7 +2808,7 @@ func (x *OperatorStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperatorStats.ProtoReflect.Descriptor instead.
 func (*OperatorStats) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{39}
+	return file_akutan_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *OperatorStats) GetId() uint32 {
@@ -2793,7 +2891,7 @@ type QueryChunk struct {
 
 func (x *QueryChunk) Reset() {
 	*x = QueryChunk{}
-	mi := &file_akutan_proto_msgTypes[40]
+	mi := &file_akutan_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2805,7 +2903,7 @@ func (x *QueryChunk) String() string {
 func (*QueryChunk) ProtoMessage() {}
 
 func (x *QueryChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[40]
+	mi := &file_akutan_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,7 +2916,7 @@ func (x *QueryChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryChunk.ProtoReflect.Descriptor instead.
 func (*QueryChunk) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{40}
+	return file_akutan_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *QueryChunk) GetIndex() uint64 {
@@ -2932,16 +3030,27 @@ const file_akutan_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\v2\x1a.akutan.wire.VersionChangeH\x00R\aversion\x12/\n" +
 	"\x06update\x18\x03 \x01(\v2\x15.akutan.wire.UpdateTxH\x00R\x06update\x12-\n" +
 	"\x06decide\x18\x04 \x01(\v2\x13.akutan.wire.DecideH\x00R\x06decideB\t\n" +
-	"\acommand\"X\n" +
+	"\acommand\"w\n" +
 	"\rAppendRequest\x12\x18\n" +
 	"\aentries\x18\x01 \x03(\fR\aentries\x12\x1b\n" +
 	"\tclient_id\x18\x02 \x01(\x04R\bclientId\x12\x10\n" +
-	"\x03seq\x18\x03 \x01(\x04R\x03seq\"M\n" +
+	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x04 \x01(\rR\ttimeoutMs\"M\n" +
 	"\vAppendReply\x12\x1f\n" +
 	"\vfirst_index\x18\x01 \x01(\x04R\n" +
 	"firstIndex\x12\x1d\n" +
 	"\n" +
-	"last_index\x18\x02 \x01(\x04R\tlastIndex\".\n" +
+	"last_index\x18\x02 \x01(\x04R\tlastIndex\"\xb0\x01\n" +
+	"\x11AppendStreamReply\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\x04R\bclientId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1f\n" +
+	"\vfirst_index\x18\x03 \x01(\x04R\n" +
+	"firstIndex\x12\x1d\n" +
+	"\n" +
+	"last_index\x18\x04 \x01(\x04R\tlastIndex\x12\x12\n" +
+	"\x04code\x18\x05 \x01(\rR\x04code\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\".\n" +
 	"\vReadRequest\x12\x1f\n" +
 	"\vstart_index\x18\x01 \x01(\x04R\n" +
 	"startIndex\"1\n" +
@@ -3069,9 +3178,10 @@ const file_akutan_proto_rawDesc = "" +
 	"\aCMP_ANY\x10\t*C\n" +
 	"\vConsistency\x12\x1c\n" +
 	"\x18CONSISTENCY_LINEARIZABLE\x10\x00\x12\x16\n" +
-	"\x12CONSISTENCY_RECENT\x10\x012\xbb\x01\n" +
+	"\x12CONSISTENCY_RECENT\x10\x012\x8b\x02\n" +
 	"\x03Log\x12>\n" +
-	"\x06Append\x12\x1a.akutan.wire.AppendRequest\x1a\x18.akutan.wire.AppendReply\x12:\n" +
+	"\x06Append\x12\x1a.akutan.wire.AppendRequest\x1a\x18.akutan.wire.AppendReply\x12N\n" +
+	"\fAppendStream\x12\x1a.akutan.wire.AppendRequest\x1a\x1e.akutan.wire.AppendStreamReply(\x010\x01\x12:\n" +
 	"\x04Read\x12\x18.akutan.wire.ReadRequest\x1a\x16.akutan.wire.ReadReply0\x01\x128\n" +
 	"\x04Info\x12\x18.akutan.wire.InfoRequest\x1a\x16.akutan.wire.InfoReply2\xb2\x03\n" +
 	"\x04View\x12B\n" +
@@ -3100,7 +3210,7 @@ func file_akutan_proto_rawDescGZIP() []byte {
 }
 
 var file_akutan_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_akutan_proto_goTypes = []any{
 	(CmpOp)(0),                 // 0: akutan.wire.CmpOp
 	(Consistency)(0),           // 1: akutan.wire.Consistency
@@ -3118,33 +3228,34 @@ var file_akutan_proto_goTypes = []any{
 	(*LogEntry)(nil),           // 13: akutan.wire.LogEntry
 	(*AppendRequest)(nil),      // 14: akutan.wire.AppendRequest
 	(*AppendReply)(nil),        // 15: akutan.wire.AppendReply
-	(*ReadRequest)(nil),        // 16: akutan.wire.ReadRequest
-	(*Entry)(nil),              // 17: akutan.wire.Entry
-	(*ReadReply)(nil),          // 18: akutan.wire.ReadReply
-	(*InfoRequest)(nil),        // 19: akutan.wire.InfoRequest
-	(*Member)(nil),             // 20: akutan.wire.Member
-	(*InfoReply)(nil),          // 21: akutan.wire.InfoReply
-	(*LookupSRequest)(nil),     // 22: akutan.wire.LookupSRequest
-	(*SP)(nil),                 // 23: akutan.wire.SP
-	(*LookupSPRequest)(nil),    // 24: akutan.wire.LookupSPRequest
-	(*SPO)(nil),                // 25: akutan.wire.SPO
-	(*LookupSPORequest)(nil),   // 26: akutan.wire.LookupSPORequest
-	(*PO)(nil),                 // 27: akutan.wire.PO
-	(*LookupPORequest)(nil),    // 28: akutan.wire.LookupPORequest
-	(*POCmp)(nil),              // 29: akutan.wire.POCmp
-	(*LookupPOCmpRequest)(nil), // 30: akutan.wire.LookupPOCmpRequest
-	(*Match)(nil),              // 31: akutan.wire.Match
-	(*LookupChunk)(nil),        // 32: akutan.wire.LookupChunk
-	(*ViewStatusRequest)(nil),  // 33: akutan.wire.ViewStatusRequest
-	(*ViewStatusReply)(nil),    // 34: akutan.wire.ViewStatusReply
-	(*UpdateReply)(nil),        // 35: akutan.wire.UpdateReply
-	(*InsertRequest)(nil),      // 36: akutan.wire.InsertRequest
-	(*InsertReply)(nil),        // 37: akutan.wire.InsertReply
-	(*QueryRequest)(nil),       // 38: akutan.wire.QueryRequest
-	(*Value)(nil),              // 39: akutan.wire.Value
-	(*Row)(nil),                // 40: akutan.wire.Row
-	(*OperatorStats)(nil),      // 41: akutan.wire.OperatorStats
-	(*QueryChunk)(nil),         // 42: akutan.wire.QueryChunk
+	(*AppendStreamReply)(nil),  // 16: akutan.wire.AppendStreamReply
+	(*ReadRequest)(nil),        // 17: akutan.wire.ReadRequest
+	(*Entry)(nil),              // 18: akutan.wire.Entry
+	(*ReadReply)(nil),          // 19: akutan.wire.ReadReply
+	(*InfoRequest)(nil),        // 20: akutan.wire.InfoRequest
+	(*Member)(nil),             // 21: akutan.wire.Member
+	(*InfoReply)(nil),          // 22: akutan.wire.InfoReply
+	(*LookupSRequest)(nil),     // 23: akutan.wire.LookupSRequest
+	(*SP)(nil),                 // 24: akutan.wire.SP
+	(*LookupSPRequest)(nil),    // 25: akutan.wire.LookupSPRequest
+	(*SPO)(nil),                // 26: akutan.wire.SPO
+	(*LookupSPORequest)(nil),   // 27: akutan.wire.LookupSPORequest
+	(*PO)(nil),                 // 28: akutan.wire.PO
+	(*LookupPORequest)(nil),    // 29: akutan.wire.LookupPORequest
+	(*POCmp)(nil),              // 30: akutan.wire.POCmp
+	(*LookupPOCmpRequest)(nil), // 31: akutan.wire.LookupPOCmpRequest
+	(*Match)(nil),              // 32: akutan.wire.Match
+	(*LookupChunk)(nil),        // 33: akutan.wire.LookupChunk
+	(*ViewStatusRequest)(nil),  // 34: akutan.wire.ViewStatusRequest
+	(*ViewStatusReply)(nil),    // 35: akutan.wire.ViewStatusReply
+	(*UpdateReply)(nil),        // 36: akutan.wire.UpdateReply
+	(*InsertRequest)(nil),      // 37: akutan.wire.InsertRequest
+	(*InsertReply)(nil),        // 38: akutan.wire.InsertReply
+	(*QueryRequest)(nil),       // 39: akutan.wire.QueryRequest
+	(*Value)(nil),              // 40: akutan.wire.Value
+	(*Row)(nil),                // 41: akutan.wire.Row
+	(*OperatorStats)(nil),      // 42: akutan.wire.OperatorStats
+	(*QueryChunk)(nil),         // 43: akutan.wire.QueryChunk
 }
 var file_akutan_proto_depIdxs = []int32{
 	2,  // 0: akutan.wire.Object.timestamp:type_name -> akutan.wire.Timestamp
@@ -3163,52 +3274,54 @@ var file_akutan_proto_depIdxs = []int32{
 	9,  // 13: akutan.wire.LogEntry.version:type_name -> akutan.wire.VersionChange
 	11, // 14: akutan.wire.LogEntry.update:type_name -> akutan.wire.UpdateTx
 	12, // 15: akutan.wire.LogEntry.decide:type_name -> akutan.wire.Decide
-	17, // 16: akutan.wire.ReadReply.entries:type_name -> akutan.wire.Entry
-	20, // 17: akutan.wire.InfoReply.members:type_name -> akutan.wire.Member
-	23, // 18: akutan.wire.LookupSPRequest.lookups:type_name -> akutan.wire.SP
+	18, // 16: akutan.wire.ReadReply.entries:type_name -> akutan.wire.Entry
+	21, // 17: akutan.wire.InfoReply.members:type_name -> akutan.wire.Member
+	24, // 18: akutan.wire.LookupSPRequest.lookups:type_name -> akutan.wire.SP
 	3,  // 19: akutan.wire.SPO.object:type_name -> akutan.wire.Object
-	25, // 20: akutan.wire.LookupSPORequest.lookups:type_name -> akutan.wire.SPO
+	26, // 20: akutan.wire.LookupSPORequest.lookups:type_name -> akutan.wire.SPO
 	3,  // 21: akutan.wire.PO.object:type_name -> akutan.wire.Object
-	27, // 22: akutan.wire.LookupPORequest.lookups:type_name -> akutan.wire.PO
+	28, // 22: akutan.wire.LookupPORequest.lookups:type_name -> akutan.wire.PO
 	0,  // 23: akutan.wire.POCmp.op:type_name -> akutan.wire.CmpOp
 	3,  // 24: akutan.wire.POCmp.value:type_name -> akutan.wire.Object
 	3,  // 25: akutan.wire.POCmp.end:type_name -> akutan.wire.Object
-	29, // 26: akutan.wire.LookupPOCmpRequest.lookups:type_name -> akutan.wire.POCmp
+	30, // 26: akutan.wire.LookupPOCmpRequest.lookups:type_name -> akutan.wire.POCmp
 	4,  // 27: akutan.wire.Match.fact:type_name -> akutan.wire.Fact
-	31, // 28: akutan.wire.LookupChunk.matches:type_name -> akutan.wire.Match
+	32, // 28: akutan.wire.LookupChunk.matches:type_name -> akutan.wire.Match
 	1,  // 29: akutan.wire.QueryRequest.consistency:type_name -> akutan.wire.Consistency
 	3,  // 30: akutan.wire.Value.object:type_name -> akutan.wire.Object
-	39, // 31: akutan.wire.Row.values:type_name -> akutan.wire.Value
-	40, // 32: akutan.wire.QueryChunk.rows:type_name -> akutan.wire.Row
-	41, // 33: akutan.wire.QueryChunk.operators:type_name -> akutan.wire.OperatorStats
+	40, // 31: akutan.wire.Row.values:type_name -> akutan.wire.Value
+	41, // 32: akutan.wire.QueryChunk.rows:type_name -> akutan.wire.Row
+	42, // 33: akutan.wire.QueryChunk.operators:type_name -> akutan.wire.OperatorStats
 	14, // 34: akutan.wire.Log.Append:input_type -> akutan.wire.AppendRequest
-	16, // 35: akutan.wire.Log.Read:input_type -> akutan.wire.ReadRequest
-	19, // 36: akutan.wire.Log.Info:input_type -> akutan.wire.InfoRequest
-	22, // 37: akutan.wire.View.LookupS:input_type -> akutan.wire.LookupSRequest
-	24, // 38: akutan.wire.View.LookupSP:input_type -> akutan.wire.LookupSPRequest
-	26, // 39: akutan.wire.View.LookupSPO:input_type -> akutan.wire.LookupSPORequest
-	28, // 40: akutan.wire.View.LookupPO:input_type -> akutan.wire.LookupPORequest
-	30, // 41: akutan.wire.View.LookupPOCmp:input_type -> akutan.wire.LookupPOCmpRequest
-	33, // 42: akutan.wire.View.Status:input_type -> akutan.wire.ViewStatusRequest
-	36, // 43: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
-	38, // 44: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
-	36, // 45: akutan.wire.API.Delete:input_type -> akutan.wire.InsertRequest
-	36, // 46: akutan.wire.API.Update:input_type -> akutan.wire.InsertRequest
-	15, // 47: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
-	18, // 48: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
-	21, // 49: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
-	32, // 50: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
-	32, // 51: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
-	32, // 52: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
-	32, // 53: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
-	32, // 54: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
-	34, // 55: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
-	37, // 56: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
-	42, // 57: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
-	35, // 58: akutan.wire.API.Delete:output_type -> akutan.wire.UpdateReply
-	35, // 59: akutan.wire.API.Update:output_type -> akutan.wire.UpdateReply
-	47, // [47:60] is the sub-list for method output_type
-	34, // [34:47] is the sub-list for method input_type
+	14, // 35: akutan.wire.Log.AppendStream:input_type -> akutan.wire.AppendRequest
+	17, // 36: akutan.wire.Log.Read:input_type -> akutan.wire.ReadRequest
+	20, // 37: akutan.wire.Log.Info:input_type -> akutan.wire.InfoRequest
+	23, // 38: akutan.wire.View.LookupS:input_type -> akutan.wire.LookupSRequest
+	25, // 39: akutan.wire.View.LookupSP:input_type -> akutan.wire.LookupSPRequest
+	27, // 40: akutan.wire.View.LookupSPO:input_type -> akutan.wire.LookupSPORequest
+	29, // 41: akutan.wire.View.LookupPO:input_type -> akutan.wire.LookupPORequest
+	31, // 42: akutan.wire.View.LookupPOCmp:input_type -> akutan.wire.LookupPOCmpRequest
+	34, // 43: akutan.wire.View.Status:input_type -> akutan.wire.ViewStatusRequest
+	37, // 44: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
+	39, // 45: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
+	37, // 46: akutan.wire.API.Delete:input_type -> akutan.wire.InsertRequest
+	37, // 47: akutan.wire.API.Update:input_type -> akutan.wire.InsertRequest
+	15, // 48: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
+	16, // 49: akutan.wire.Log.AppendStream:output_type -> akutan.wire.AppendStreamReply
+	19, // 50: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
+	22, // 51: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
+	33, // 52: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
+	33, // 53: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
+	33, // 54: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
+	33, // 55: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
+	33, // 56: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
+	35, // 57: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
+	38, // 58: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
+	43, // 59: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
+	36, // 60: akutan.wire.API.Delete:output_type -> akutan.wire.UpdateReply
+	36, // 61: akutan.wire.API.Update:output_type -> akutan.wire.UpdateReply
+	48, // [48:62] is the sub-list for method output_type
+	34, // [34:48] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -3251,7 +3364,7 @@ func file_akutan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_akutan_proto_rawDesc), len(file_akutan_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

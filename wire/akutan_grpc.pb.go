@@ -21,9 +21,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Log_Append_FullMethodName = "/akutan.wire.Log/Append"
-	Log_Read_FullMethodName   = "/akutan.wire.Log/Read"
-	Log_Info_FullMethodName   = "/akutan.wire.Log/Info"
+	Log_Append_FullMethodName       = "/akutan.wire.Log/Append"
+	Log_AppendStream_FullMethodName = "/akutan.wire.Log/AppendStream"
+	Log_Read_FullMethodName         = "/akutan.wire.Log/Read"
+	Log_Info_FullMethodName         = "/akutan.wire.Log/Info"
 )
 
 // LogClient is the client API for Log service.
@@ -33,6 +34,12 @@ type LogClient interface {
 	// Append writes a batch of entries contiguously; acknowledged once a Raft
 	// quorum has them on disk.
 	Append(ctx context.Context, in *AppendRequest, opts ...grpc.CallOption) (*AppendReply, error)
+	// AppendStream does what Append does for many requests over one stream,
+	// without a call's own cost (headers, a stream, a server goroutine) per
+	// append. Each request is answered by an AppendStreamReply naming its
+	// (client_id, seq), in the order they commit. A client that half-closes
+	// the stream still gets every answer before it ends.
+	AppendStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AppendRequest, AppendStreamReply], error)
 	// Read streams entries from start_index on, then tails new ones.
 	Read(ctx context.Context, in *ReadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadReply], error)
 	// Info reports the log's extent and leadership, and the answering
@@ -58,9 +65,22 @@ func (c *logClient) Append(ctx context.Context, in *AppendRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *logClient) AppendStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AppendRequest, AppendStreamReply], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Log_ServiceDesc.Streams[0], Log_AppendStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[AppendRequest, AppendStreamReply]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Log_AppendStreamClient = grpc.BidiStreamingClient[AppendRequest, AppendStreamReply]
+
 func (c *logClient) Read(ctx context.Context, in *ReadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadReply], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Log_ServiceDesc.Streams[0], Log_Read_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Log_ServiceDesc.Streams[1], Log_Read_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +114,12 @@ type LogServer interface {
 	// Append writes a batch of entries contiguously; acknowledged once a Raft
 	// quorum has them on disk.
 	Append(context.Context, *AppendRequest) (*AppendReply, error)
+	// AppendStream does what Append does for many requests over one stream,
+	// without a call's own cost (headers, a stream, a server goroutine) per
+	// append. Each request is answered by an AppendStreamReply naming its
+	// (client_id, seq), in the order they commit. A client that half-closes
+	// the stream still gets every answer before it ends.
+	AppendStream(grpc.BidiStreamingServer[AppendRequest, AppendStreamReply]) error
 	// Read streams entries from start_index on, then tails new ones.
 	Read(*ReadRequest, grpc.ServerStreamingServer[ReadReply]) error
 	// Info reports the log's extent and leadership, and the answering
@@ -111,6 +137,9 @@ type UnimplementedLogServer struct{}
 
 func (UnimplementedLogServer) Append(context.Context, *AppendRequest) (*AppendReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Append not implemented")
+}
+func (UnimplementedLogServer) AppendStream(grpc.BidiStreamingServer[AppendRequest, AppendStreamReply]) error {
+	return status.Error(codes.Unimplemented, "method AppendStream not implemented")
 }
 func (UnimplementedLogServer) Read(*ReadRequest, grpc.ServerStreamingServer[ReadReply]) error {
 	return status.Error(codes.Unimplemented, "method Read not implemented")
@@ -156,6 +185,13 @@ func _Log_Append_Handler(srv interface{}, ctx context.Context, dec func(interfac
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _Log_AppendStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(LogServer).AppendStream(&grpc.GenericServerStream[AppendRequest, AppendStreamReply]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Log_AppendStreamServer = grpc.BidiStreamingServer[AppendRequest, AppendStreamReply]
 
 func _Log_Read_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(ReadRequest)
@@ -203,6 +239,12 @@ var Log_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "AppendStream",
+			Handler:       _Log_AppendStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
 		{
 			StreamName:    "Read",
 			Handler:       _Log_Read_Handler,

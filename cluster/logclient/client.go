@@ -82,6 +82,11 @@ type Client struct {
 
 	sessions sessionPool
 	close    sync.Once
+
+	streamMu sync.Mutex
+	streams  []streamSlot // by replica
+	closed   bool
+	wg       sync.WaitGroup // stream goroutines
 }
 
 // New returns a client for the replicas at addrs (gRPC host:port). It does
@@ -95,7 +100,7 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 		opt(&o)
 	}
 	c := &Client{opts: o, addrs: append([]string(nil), addrs...), ids: make([]atomic.Uint64, len(addrs)),
-		dcs: make([]atomic.Pointer[string], len(addrs))}
+		dcs: make([]atomic.Pointer[string], len(addrs)), streams: make([]streamSlot, len(addrs))}
 	dialOpts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
@@ -120,6 +125,7 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 // Close closes the connections. Calls in progress fail.
 func (c *Client) Close() {
 	c.close.Do(func() {
+		c.closeStreams()
 		for _, conn := range c.conns {
 			_ = conn.Close()
 		}
@@ -141,7 +147,7 @@ func (c *Client) Append(ctx context.Context, entries [][]byte) (first, last uint
 	var reply *wire.AppendReply
 	err = c.retry(ctx, true, func(ctx context.Context, i int) error {
 		var err error
-		reply, err = c.logs[i].Append(ctx, req)
+		reply, err = c.appendOnStream(ctx, i, req)
 		return err
 	})
 	if err != nil {

@@ -9,7 +9,9 @@
 //     seq) key that the log applies at most once, so a retried append that
 //     had in fact committed returns the indexes assigned the first time.
 //     Appends go to the leader when the client has learned which replica
-//     that is (from Info replies); any replica accepts them.
+//     that is (from Info replies); any replica accepts them. They travel
+//     over one AppendStream per replica, opened on first use and replaced
+//     when it breaks (Append calls to a replica that has none).
 //   - Read streams entries and keeps tailing; after a broken stream it
 //     resumes on another replica right after the last delivered index, so
 //     each index is delivered exactly once and in order.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/akutan-dev/akutan/wire"
 	"github.com/lni/dragonboat/v3"
 	sm "github.com/lni/dragonboat/v3/statemachine"
 )
@@ -35,21 +36,43 @@ const (
 
 var errStopping = errors.New("log replica is stopping")
 
-// appendReq is one Append RPC waiting for its batch to commit.
+// appendReq is one append waiting for its batch to commit.
 type appendReq struct {
-	ctx  context.Context
-	op   *appendOp
-	size int
-	done chan appendResult // buffered: the batcher never blocks on it
+	// ctx is the caller's: a request whose caller has gone is not proposed.
+	ctx context.Context
+	// deadline is when the caller stops waiting; zero if it never does.
+	deadline time.Time
+	op       *appendOp
+	size     int
+	// finish is called once with the outcome, by the batcher or a
+	// proposal's goroutine: it must not block.
+	finish func(opResult, error)
 }
 
-type appendResult struct {
-	res opResult
-	err error
+// newAppendReq checks req and wraps it for the batcher.
+func newAppendReq(ctx context.Context, deadline time.Time, req *wire.AppendRequest, finish func(opResult, error)) (*appendReq, error) {
+	size, err := checkAppend(req)
+	if err != nil {
+		return nil, err
+	}
+	return &appendReq{
+		ctx:      ctx,
+		deadline: deadline,
+		op:       &appendOp{clientID: req.ClientId, seq: req.Seq, entries: req.Entries},
+		size:     size,
+		finish:   finish,
+	}, nil
 }
 
-func (r *appendReq) finish(res opResult, err error) {
-	r.done <- appendResult{res: res, err: err}
+// expired reports why r should no longer be proposed, or nil.
+func (r *appendReq) expired(now time.Time) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	if !r.deadline.IsZero() && now.After(r.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // runBatcher gathers Append requests into proposals until Stop.
@@ -158,9 +181,10 @@ func drain(reqc <-chan *appendReq, pending []*appendReq) []*appendReq {
 func cutBatch(pending []*appendReq) (batch, rest []*appendReq) {
 	size := 0
 	i := 0
+	now := time.Now()
 	for ; i < len(pending); i++ {
 		r := pending[i]
-		if err := r.ctx.Err(); err != nil {
+		if err := r.expired(now); err != nil {
 			r.finish(opResult{}, err)
 			continue
 		}
@@ -253,12 +277,11 @@ func requestResult(r dragonboat.RequestResult) (sm.Result, error) {
 func proposalTimeout(batch []*appendReq) time.Duration {
 	var latest time.Time
 	for _, r := range batch {
-		d, ok := r.ctx.Deadline()
-		if !ok {
+		if r.deadline.IsZero() {
 			return maxProposalTimeout
 		}
-		if d.After(latest) {
-			latest = d
+		if r.deadline.After(latest) {
+			latest = r.deadline
 		}
 	}
 	return min(max(time.Until(latest), minProposalTimeout), maxProposalTimeout)

@@ -4,11 +4,11 @@
 // replicated with Raft (Dragonboat v3). Each replica keeps the entries in a
 // LevelDB-backed state machine and serves the wire.Log gRPC service:
 //
-//   - Append groups concurrently arriving requests into one Raft proposal
-//     (group commit). Each request carries an idempotency key (client_id,
-//     seq); the state machine remembers the last seq of each client, so a
-//     retried request is applied at most once and gets the indexes assigned
-//     the first time.
+//   - Append and AppendStream group concurrently arriving requests into
+//     one Raft proposal (group commit). Each request carries an idempotency
+//     key (client_id, seq); the state machine remembers the last seq of
+//     each client, so a retried request is applied at most once and gets
+//     the indexes assigned the first time.
 //   - Read streams entries from the replica's own applied state and then
 //     tails new ones; readers are woken by the state machine on every apply.
 //   - Info reports the log's extent, the leader and the members.

@@ -441,3 +441,55 @@ func TestAdminMembership(t *testing.T) {
 	wantCode(t, "removing a stranger", err, codes.FailedPrecondition, "not a member")
 	appendOK(t, c.Dial(t, other), 1, 1, "still writable with 2 of 2")
 }
+
+// TestAppendStream checks the streamed appends: each is answered with its
+// key, a bad one is refused without ending the stream, a retried key gets
+// its first indexes, and a half-closed stream still answers everything.
+func TestAppendStream(t *testing.T) {
+	c := logtest.Start(t, 3)
+	leader := c.WaitLeader(t)
+	stream, err := c.Dial(t, leader).AppendStream(ctxFor(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := []*wire.AppendRequest{
+		{ClientId: 7, Seq: 1, Entries: [][]byte{[]byte("a"), []byte("b")}},
+		{ClientId: 7, Seq: 2}, // no entries: refused
+		{ClientId: 8, Seq: 1, Entries: [][]byte{[]byte("c")}, TimeoutMs: 5000},
+		{ClientId: 7, Seq: 1, Entries: [][]byte{[]byte("a"), []byte("b")}}, // a retry
+	}
+	for _, req := range reqs {
+		if err := stream.Send(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	got := make(map[[2]uint64][]*wire.AppendStreamReply)
+	for {
+		reply, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d answers: %v", len(got), err)
+		}
+		key := [2]uint64{reply.ClientId, reply.Seq}
+		got[key] = append(got[key], reply)
+	}
+	if r := got[[2]uint64{7, 2}]; len(r) != 1 || codes.Code(r[0].Code) != codes.InvalidArgument || r[0].Message == "" {
+		t.Fatalf("empty append answered %v", r)
+	}
+	first := got[[2]uint64{7, 1}]
+	if len(first) != 2 || first[0].Code != 0 || first[1].FirstIndex != first[0].FirstIndex || first[0].LastIndex != first[0].FirstIndex+1 {
+		t.Fatalf("append and its retry answered %v", first)
+	}
+	if r := got[[2]uint64{8, 1}]; len(r) != 1 || r[0].Code != 0 || r[0].FirstIndex != r[0].LastIndex {
+		t.Fatalf("second client's append answered %v", r)
+	}
+	info, err := c.Dial(t, leader).Info(ctxFor(t, 5*time.Second), &wire.InfoRequest{Linearizable: true})
+	if err != nil || info.LastIndex != 3 {
+		t.Fatalf("log's last index %v (%v), want 3: the retry must not append again", info.GetLastIndex(), err)
+	}
+}

@@ -26,30 +26,64 @@ const (
 // waits for its batch to commit.
 func (s *Server) Append(ctx context.Context, req *wire.AppendRequest) (*wire.AppendReply, error) {
 	start := time.Now()
-	size, err := checkAppend(req)
+	done := make(chan appendResult, 1)
+	deadline, _ := ctx.Deadline()
+	r, err := newAppendReq(ctx, deadline, req, func(res opResult, err error) {
+		done <- appendResult{res: res, err: err}
+	})
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	r := &appendReq{
-		ctx:  ctx,
-		op:   &appendOp{clientID: req.ClientId, seq: req.Seq, entries: req.Entries},
-		size: size,
-		done: make(chan appendResult, 1),
+	res := appendResult{err: s.submit(ctx, r)}
+	if res.err == nil {
+		select {
+		case res = <-done:
+		case <-ctx.Done():
+			res.err = ctx.Err()
+		case <-s.stopc:
+			res.err = errStopping
+		}
 	}
-	res, err := s.submit(ctx, r)
-	if err == nil && res.status == statusStale {
+	if err := s.appendDone(ctx, start, r, res); err != nil {
+		return nil, err
+	}
+	return &wire.AppendReply{FirstIndex: res.res.first, LastIndex: res.res.last}, nil
+}
+
+type appendResult struct {
+	res opResult
+	err error
+}
+
+// submit queues r for the batcher, which will call r.finish.
+func (s *Server) submit(ctx context.Context, r *appendReq) error {
+	select {
+	case s.reqc <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stopc:
+		return errStopping
+	}
+}
+
+// appendDone records the outcome of r, which started at start, in the
+// metrics and returns it as a gRPC status (nil on success).
+func (s *Server) appendDone(ctx context.Context, start time.Time, r *appendReq, res appendResult) error {
+	err := res.err
+	if err == nil && res.res.status == statusStale {
 		err = status.Errorf(codes.FailedPrecondition,
-			"append (client %d, seq %d) is older than the client's last applied append", req.ClientId, req.Seq)
+			"append (client %d, seq %d) is older than the client's last applied append", r.op.clientID, r.op.seq)
 	}
 	if err != nil {
 		s.metrics.appendErrors.Inc()
-		return nil, appendStatus(ctx, err)
+		return appendStatus(ctx, err)
 	}
 	s.metrics.appends.Inc()
-	s.metrics.entries.Add(float64(len(req.Entries)))
-	s.metrics.bytes.Add(float64(size))
+	s.metrics.entries.Add(float64(len(r.op.entries)))
+	s.metrics.bytes.Add(float64(r.size))
 	s.metrics.appendLatency.Observe(time.Since(start).Seconds())
-	return &wire.AppendReply{FirstIndex: res.first, LastIndex: res.last}, nil
+	return nil
 }
 
 func checkAppend(req *wire.AppendRequest) (int, error) {
@@ -64,25 +98,6 @@ func checkAppend(req *wire.AppendRequest) (int, error) {
 		return 0, fmt.Errorf("append of %d bytes exceeds the limit of %d", size, maxAppendBytes)
 	}
 	return size, nil
-}
-
-// submit queues r for the batcher and waits for its result.
-func (s *Server) submit(ctx context.Context, r *appendReq) (opResult, error) {
-	select {
-	case s.reqc <- r:
-	case <-ctx.Done():
-		return opResult{}, ctx.Err()
-	case <-s.stopc:
-		return opResult{}, errStopping
-	}
-	select {
-	case res := <-r.done:
-		return res.res, res.err
-	case <-ctx.Done():
-		return opResult{}, ctx.Err()
-	case <-s.stopc:
-		return opResult{}, errStopping
-	}
 }
 
 // appendStatus converts an append failure into a gRPC status. Everything

@@ -1,0 +1,217 @@
+package logclient
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/akutan-dev/akutan/wire"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Appends go over one long-lived AppendStream per replica instead of one
+// call each: a call's headers, stream and server goroutine cost about as
+// much CPU as the rest of an append's work on a busy leader. A stream is
+// opened on first use and replaced after it breaks; a broken stream fails
+// the appends waiting on it with Unavailable, which Append retries with
+// the same idempotency key.
+
+// appendKey names an append on a stream: its idempotency key.
+type appendKey struct{ clientID, seq uint64 }
+
+// appendStream is one open AppendStream and the appends waiting on it.
+type appendStream struct {
+	stream wire.Log_AppendStreamClient
+	cancel context.CancelFunc
+	sendMu sync.Mutex // gRPC allows one sender at a time
+	broken chan struct{} // closed when the stream fails; err says why
+
+	mu      sync.Mutex
+	waiting map[appendKey]chan *wire.AppendStreamReply
+	err     error
+}
+
+// streamSlot is the stream of one replica: open, being opened, or neither.
+type streamSlot struct {
+	st      *appendStream
+	opening chan struct{} // closed when the current open attempt ends
+	openErr error         // why the last open attempt failed
+	// unary is set once the replica has answered that it has no
+	// AppendStream (an older version): appends to it use Append calls.
+	unary bool
+}
+
+// appendOnStream appends req on replica i's stream, or with an Append call
+// if the replica has no AppendStream.
+func (c *Client) appendOnStream(ctx context.Context, i int, req *wire.AppendRequest) (*wire.AppendReply, error) {
+	c.streamMu.Lock()
+	unary := c.streams[i].unary
+	c.streamMu.Unlock()
+	if unary {
+		return c.logs[i].Append(ctx, req)
+	}
+	st, err := c.appendStream(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	req.TimeoutMs = 0
+	if d, ok := ctx.Deadline(); ok {
+		req.TimeoutMs = uint32(max(time.Until(d).Milliseconds(), 1))
+	}
+	reply, err := st.append(ctx, req)
+	if status.Code(err) == codes.Unimplemented {
+		c.streamMu.Lock()
+		c.streams[i].unary = true
+		c.streamMu.Unlock()
+		return c.logs[i].Append(ctx, req)
+	}
+	return reply, err
+}
+
+// appendStream returns replica i's open stream, opening it if needed.
+func (c *Client) appendStream(ctx context.Context, i int) (*appendStream, error) {
+	c.streamMu.Lock()
+	slot := &c.streams[i]
+	if slot.st != nil {
+		st := slot.st
+		c.streamMu.Unlock()
+		return st, nil
+	}
+	if c.closed {
+		c.streamMu.Unlock()
+		return nil, status.Error(codes.Canceled, "log client is closed")
+	}
+	if slot.opening == nil {
+		slot.opening = make(chan struct{})
+		c.wg.Add(1)
+		go c.openStream(i, slot.opening)
+	}
+	opening := slot.opening
+	c.streamMu.Unlock()
+	select {
+	case <-opening:
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	c.streamMu.Lock()
+	defer c.streamMu.Unlock()
+	if slot.st == nil {
+		return nil, slot.openErr
+	}
+	return slot.st, nil
+}
+
+// openStream opens replica i's stream outside any one call, since the
+// stream outlives it, then signals opening.
+func (c *Client) openStream(i int, opening chan struct{}) {
+	defer c.wg.Done()
+	defer close(opening)
+	ctx, cancel := context.WithCancel(context.Background())
+	stream, err := c.logs[i].AppendStream(ctx)
+	c.streamMu.Lock()
+	defer c.streamMu.Unlock()
+	slot := &c.streams[i]
+	slot.opening = nil
+	if err == nil && c.closed {
+		err = status.Error(codes.Canceled, "log client is closed")
+	}
+	if err != nil {
+		cancel()
+		slot.openErr = err
+		return
+	}
+	st := &appendStream{stream: stream, cancel: cancel, broken: make(chan struct{}),
+		waiting: make(map[appendKey]chan *wire.AppendStreamReply)}
+	slot.st = st
+	c.wg.Add(1)
+	go c.receiveReplies(i, st)
+}
+
+// receiveReplies hands each answer on st to its waiting append until the
+// stream fails, then fails the rest and forgets st.
+func (c *Client) receiveReplies(i int, st *appendStream) {
+	defer c.wg.Done()
+	for {
+		reply, err := st.stream.Recv()
+		if err != nil {
+			st.fail(err)
+			c.streamMu.Lock()
+			if c.streams[i].st == st {
+				c.streams[i].st = nil
+			}
+			c.streamMu.Unlock()
+			return
+		}
+		st.mu.Lock()
+		ch := st.waiting[appendKey{reply.ClientId, reply.Seq}]
+		st.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- reply:
+			default: // a duplicate answer to a retry; the first one counts
+			}
+		}
+	}
+}
+
+// fail records why st broke and wakes its waiting appends.
+func (st *appendStream) fail(err error) {
+	if _, ok := status.FromError(err); !ok || status.Code(err) == codes.OK {
+		err = status.Errorf(codes.Unavailable, "append stream: %v", err)
+	}
+	st.mu.Lock()
+	st.err = err
+	st.mu.Unlock()
+	st.cancel()
+	close(st.broken)
+}
+
+// append sends req and waits for its answer.
+func (st *appendStream) append(ctx context.Context, req *wire.AppendRequest) (*wire.AppendReply, error) {
+	key := appendKey{req.ClientId, req.Seq}
+	ch := make(chan *wire.AppendStreamReply, 1)
+	st.mu.Lock()
+	if st.err != nil {
+		st.mu.Unlock()
+		return nil, st.err
+	}
+	st.waiting[key] = ch
+	st.mu.Unlock()
+	defer func() {
+		st.mu.Lock()
+		delete(st.waiting, key)
+		st.mu.Unlock()
+	}()
+	st.sendMu.Lock()
+	err := st.stream.Send(req)
+	st.sendMu.Unlock()
+	if err != nil { // the stream failed; Recv learns why
+		<-st.broken
+		return nil, st.err
+	}
+	select {
+	case reply := <-ch:
+		if reply.Code != uint32(codes.OK) {
+			return nil, status.Error(codes.Code(reply.Code), reply.Message)
+		}
+		return &wire.AppendReply{FirstIndex: reply.FirstIndex, LastIndex: reply.LastIndex}, nil
+	case <-st.broken:
+		return nil, st.err
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+// closeStreams ends every stream and waits for their goroutines.
+func (c *Client) closeStreams() {
+	c.streamMu.Lock()
+	c.closed = true
+	for i := range c.streams {
+		if st := c.streams[i].st; st != nil {
+			st.cancel()
+		}
+	}
+	c.streamMu.Unlock()
+	c.wg.Wait()
+}
