@@ -24,7 +24,7 @@ type appendKey struct{ clientID, seq uint64 }
 type appendStream struct {
 	stream wire.Log_AppendStreamClient
 	cancel context.CancelFunc
-	sendMu sync.Mutex // gRPC allows one sender at a time
+	sendMu sync.Mutex    // gRPC allows one sender at a time
 	broken chan struct{} // closed when the stream fails; err says why
 
 	mu      sync.Mutex
