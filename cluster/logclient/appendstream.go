@@ -24,8 +24,11 @@ type appendKey struct{ clientID, seq uint64 }
 type appendStream struct {
 	stream wire.Log_AppendStreamClient
 	cancel context.CancelFunc
-	sendMu sync.Mutex    // gRPC allows one sender at a time
-	broken chan struct{} // closed when the stream fails; err says why
+	// sending is held by the one append sending (gRPC allows one sender
+	// at a time); a channel, so that waiting for it can end with a context.
+	sending chan struct{}
+	broken  chan struct{} // closed when the stream fails; err says why
+	once    sync.Once     // closes broken
 
 	mu      sync.Mutex
 	waiting map[appendKey]chan *wire.AppendStreamReply
@@ -121,8 +124,8 @@ func (c *Client) openStream(i int, opening chan struct{}) {
 		slot.openErr = err
 		return
 	}
-	st := &appendStream{stream: stream, cancel: cancel, broken: make(chan struct{}),
-		waiting: make(map[appendKey]chan *wire.AppendStreamReply)}
+	st := &appendStream{stream: stream, cancel: cancel, sending: make(chan struct{}, 1),
+		broken: make(chan struct{}), waiting: make(map[appendKey]chan *wire.AppendStreamReply)}
 	slot.st = st
 	c.wg.Add(1)
 	go c.receiveReplies(i, st)
@@ -155,16 +158,19 @@ func (c *Client) receiveReplies(i int, st *appendStream) {
 	}
 }
 
-// fail records why st broke and wakes its waiting appends.
+// fail records why st broke, if it is the first to, ends the stream and
+// wakes its waiting appends.
 func (st *appendStream) fail(err error) {
 	if _, ok := status.FromError(err); !ok || status.Code(err) == codes.OK {
 		err = status.Errorf(codes.Unavailable, "append stream: %v", err)
 	}
-	st.mu.Lock()
-	st.err = err
-	st.mu.Unlock()
-	st.cancel()
-	close(st.broken)
+	st.once.Do(func() {
+		st.mu.Lock()
+		st.err = err
+		st.mu.Unlock()
+		st.cancel()
+		close(st.broken)
+	})
 }
 
 // append sends req and waits for its answer.
@@ -183,12 +189,8 @@ func (st *appendStream) append(ctx context.Context, req *wire.AppendRequest) (*w
 		delete(st.waiting, key)
 		st.mu.Unlock()
 	}()
-	st.sendMu.Lock()
-	err := st.stream.Send(req)
-	st.sendMu.Unlock()
-	if err != nil { // the stream failed; Recv learns why
-		<-st.broken
-		return nil, st.err
+	if err := st.send(ctx, req); err != nil {
+		return nil, err
 	}
 	select {
 	case reply := <-ch:
@@ -201,6 +203,29 @@ func (st *appendStream) append(ctx context.Context, req *wire.AppendRequest) (*w
 	case <-ctx.Done():
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
+}
+
+// send sends req, waiting for its turn and for flow control no longer
+// than ctx allows. A message cannot be taken back half sent, so a send
+// that outlives ctx ends the whole stream; the appends waiting on it are
+// retried with their keys.
+func (st *appendStream) send(ctx context.Context, req *wire.AppendRequest) error {
+	select {
+	case st.sending <- struct{}{}:
+	case <-st.broken:
+		return st.err
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	defer func() { <-st.sending }()
+	stop := context.AfterFunc(ctx, func() { st.fail(status.FromContextError(ctx.Err()).Err()) })
+	err := st.stream.Send(req)
+	stop()
+	if err != nil { // the stream failed; Recv learns why, unless ctx ended it
+		<-st.broken
+		return st.err
+	}
+	return nil
 }
 
 // closeStreams ends every stream and waits for their goroutines.

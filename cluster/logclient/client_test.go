@@ -357,3 +357,47 @@ func TestPreferredDC(t *testing.T) {
 		t.Fatalf("read after west stopped: %v", got)
 	}
 }
+
+// stuckLog accepts append streams and never reads them, like a replica
+// that hangs with its connection still open.
+type stuckLog struct {
+	wire.UnimplementedLogServer
+}
+
+func (stuckLog) AppendStream(stream wire.Log_AppendStreamServer) error {
+	<-stream.Context().Done()
+	return nil
+}
+
+// TestAppendToStuckReplicaEndsWithContext checks that an append blocked
+// by flow control on a stream nobody reads still ends with its context,
+// and that the next append gets a new stream rather than the stuck one's
+// queue.
+func TestAppendToStuckReplicaEndsWithContext(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	wire.RegisterLogServer(srv, stuckLog{})
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+
+	c := newClient(t, []string{lis.Addr().String()}, WithAttemptTimeout(200*time.Millisecond))
+	big := [][]byte{make([]byte, 8<<20)} // more than any flow-control window
+	for round := range 2 {
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := c.Append(timeout(t, time.Second), big)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if status.Code(errors.Unwrap(err)) != codes.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("round %d: append to a stuck replica: %v", round, err)
+			}
+		case <-time.After(20 * time.Second): // keepalive would take 40 s
+			t.Fatalf("round %d: append to a stuck replica did not end with its context", round)
+		}
+	}
+}
