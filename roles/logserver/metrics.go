@@ -20,6 +20,7 @@ type metrics struct {
 	appendLatency prometheus.Histogram
 	leaderChanges prometheus.Counter
 	isLeader      prometheus.Gauge
+	byteSnapshots prometheus.Counter
 	reads         prometheus.Counter
 	readEntries   prometheus.Counter
 	firstIndex    prometheus.GaugeFunc
@@ -30,6 +31,10 @@ type metrics struct {
 // index gauges.
 func newMetrics(reg *prometheus.Registry, ext func() extent) (*metrics, error) {
 	m := &metrics{
+		byteSnapshots: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "akutan_log_byte_snapshots_total",
+			Help: "Snapshots taken because the Raft log's proposals since the last one reached their byte limit.",
+		}),
 		reads: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "akutan_log_reads_total", Help: "Read streams this replica has started serving.",
 		}),
@@ -88,7 +93,7 @@ func newMetrics(reg *prometheus.Registry, ext func() extent) (*metrics, error) {
 func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.appends, m.entries, m.bytes, m.appendErrors,
 		m.batchRequests, m.batchBytes, m.appendLatency, m.leaderChanges, m.isLeader,
-		m.reads, m.readEntries, m.firstIndex, m.lastIndex}
+		m.byteSnapshots, m.reads, m.readEntries, m.firstIndex, m.lastIndex}
 }
 
 // unregister removes the metrics from reg, so a replica can be restarted in

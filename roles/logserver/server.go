@@ -77,6 +77,10 @@ type Config struct {
 	// CompactionOverhead is how many Raft proposals are kept after a
 	// compaction, for slow followers; 0 means 500.
 	CompactionOverhead uint64
+	// SnapshotBytes also bounds the proposal bytes between snapshots, so
+	// that large proposals do not keep gigabytes of Raft log; 0 means
+	// 256 MiB.
+	SnapshotBytes uint64
 
 	// FS is the file system for the Raft log and the state machine; nil
 	// means the operating system's. Power-loss tests pass a strict
@@ -144,7 +148,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		reqc:   make(chan *appendReq, 1024),
 		stopc:  make(chan struct{}),
 	}
-	s.sm = newLogSM(filepath.Join(cfg.Dir, "sm"), s.logger, smOptions{fs: cfg.FS, writeBuffer: cfg.smWriteBuffer})
+	s.sm = newLogSM(filepath.Join(cfg.Dir, "sm"), s.logger, smOptions{
+		fs: cfg.FS, writeBuffer: cfg.smWriteBuffer, snapshotBytes: cfg.SnapshotBytes,
+	})
 	m, err := newMetrics(cfg.Registry, s.smExtent)
 	if err != nil {
 		return nil, fmt.Errorf("starting log replica: registering metrics: %w", err)
@@ -159,10 +165,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		m.unregister(cfg.Registry)
 		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		s.runBatcher()
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.runSnapshots()
 	}()
 	s.logger.Info().Str("raft_addr", cfg.RaftAddr).Str("grpc_addr", s.GRPCAddr()).
 		Str("dc", cfg.DC).Bool("join", cfg.Join).Msg("log replica started")
@@ -229,13 +239,18 @@ func (s *Server) nodeHostConfig() config.NodeHostConfig {
 	}
 }
 
+// compactionOverhead is the Raft proposals kept after a compaction.
+func (s *Server) compactionOverhead() uint64 {
+	if s.cfg.CompactionOverhead == 0 {
+		return defaultCompactionOverhead
+	}
+	return s.cfg.CompactionOverhead
+}
+
 func (s *Server) raftConfig() config.Config {
-	snap, overhead := s.cfg.SnapshotEntries, s.cfg.CompactionOverhead
+	snap, overhead := s.cfg.SnapshotEntries, s.compactionOverhead()
 	if snap == 0 {
 		snap = defaultSnapshotEntries
-	}
-	if overhead == 0 {
-		overhead = defaultCompactionOverhead
 	}
 	return config.Config{
 		NodeID:             s.cfg.ReplicaID,

@@ -493,3 +493,31 @@ func TestAppendStream(t *testing.T) {
 		t.Fatalf("log's last index %v (%v), want 3: the retry must not append again", info.GetLastIndex(), err)
 	}
 }
+
+// TestLargeProposalsCompactTheRaftLog checks that proposals reaching the
+// byte limit snapshot and compact the Raft log long before the entry
+// count would, with the same follower catch-up as a count-based snapshot.
+func TestLargeProposalsCompactTheRaftLog(t *testing.T) {
+	c := logtest.Start(t, 3, logtest.WithRegistries(), logtest.WithSnapshotBytes(256<<10))
+	leader := c.WaitLeader(t)
+	follower := (leader + 1) % 3
+	cl := c.Dial(t, leader)
+	big := strings.Repeat("x", 32<<10)
+	appendOK(t, cl, 1, 1, "first")
+	c.StopReplica(follower)
+	for i := 2; i <= 40; i++ { // 1.25 MB: several limits, far below 1,000 proposals
+		appendOK(t, cl, 1, uint64(i), big)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for metricValue(t, c.Configs[leader].Registry, "akutan_log_byte_snapshots_total") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no snapshots after 1.25 MB of proposals with a 256 KB limit")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.StartReplica(t, follower)
+	ents := readN(t, c.Dial(t, follower), 1, 40)
+	if string(ents[0].Data) != "first" || string(ents[39].Data) != big {
+		t.Fatalf("restarted follower read %.10q ... %.10q", ents[0].Data, ents[39].Data)
+	}
+}

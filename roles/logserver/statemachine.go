@@ -78,9 +78,10 @@ type adminView struct {
 
 // smOptions tune a logSM; the zero value is the production setting.
 type smOptions struct {
-	fs          vfs.FS // nil: the operating system's
-	maxClients  int    // 0: defaultMaxClients
-	writeBuffer int    // 0: defaultWriteBuffer
+	fs            vfs.FS // nil: the operating system's
+	maxClients    int    // 0: defaultMaxClients
+	writeBuffer   int    // 0: defaultWriteBuffer
+	snapshotBytes uint64 // 0: defaultSnapshotBytes
 }
 
 // logSM is the log's IOnDiskStateMachine. Update, Sync, PrepareSnapshot,
@@ -107,6 +108,7 @@ type logSM struct {
 	// Owned by the serialized methods.
 	clients map[uint64]clientRec
 	gc      *collector // deletes truncated entries; set by Open
+	meter   *proposalMeter
 	// batch is reused by Update: growing a fresh batch entry by entry
 	// copied every proposal's payload several times.
 	batch *leveldb.Batch
@@ -132,6 +134,7 @@ func newLogSM(dir string, logger zerolog.Logger, opts smOptions) *logSM {
 		admin:   adminState{floors: map[string]uint64{}, removed: map[uint64]bool{}},
 		notify:  make(chan struct{}),
 		clients: make(map[uint64]clientRec),
+		meter:   newProposalMeter(opts.snapshotBytes),
 	}
 }
 
@@ -270,6 +273,7 @@ func (s *logSM) Update(ents []sm.Entry) ([]sm.Entry, error) {
 	a := &applier{s: s, b: b, ext: &ext, admin: s.adminState()}
 	for i := range ents {
 		ents[i].Result = a.apply(ents[i].Cmd, ents[i].Index)
+		s.meter.applied(len(ents[i].Cmd))
 	}
 	ext.applied = ents[len(ents)-1].Index
 	s.evictClients(a.b)

@@ -38,6 +38,12 @@ func WithSnapshotEntries(n, overhead uint64) Option {
 	}
 }
 
+// WithSnapshotBytes makes replicas snapshot (and compact the Raft log)
+// whenever the proposals since the last one reach n bytes.
+func WithSnapshotBytes(n uint64) Option {
+	return func(c *logserver.Config) { c.SnapshotBytes = n }
+}
+
 // WithRegistries gives each replica its own Prometheus registry
 // (Configs[i].Registry).
 func WithRegistries() Option {
