@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/lni/dragonboat/v3"
+	sm "github.com/lni/dragonboat/v3/statemachine"
 )
 
 // Dragonboat compacts the Raft log after a snapshot, every SnapshotEntries
@@ -16,7 +17,7 @@ import (
 // data unless it streams one to another replica.
 
 // defaultSnapshotBytes is the snapshotBytes of production replicas.
-const defaultSnapshotBytes = 256 << 20
+const defaultSnapshotBytes = 64 << 20
 
 // snapshotTimeout bounds one requested snapshot.
 const snapshotTimeout = 30 * time.Second
@@ -73,10 +74,11 @@ func (s *Server) takeSnapshot(due snapshotDue) {
 	keep := min(due.keep, s.compactionOverhead())
 	opt := dragonboat.SnapshotOption{OverrideCompactionOverhead: true, CompactionOverhead: keep}
 	rs, err := s.nh.RequestSnapshot(clusterID, opt, snapshotTimeout)
+	var res sm.Result
 	if err == nil {
 		select {
 		case r := <-rs.ResultC():
-			_, err = requestResult(r)
+			res, err = requestResult(r)
 		case <-s.stopc:
 			return
 		}
@@ -88,4 +90,6 @@ func (s *Server) takeSnapshot(due snapshotDue) {
 		return
 	}
 	s.metrics.byteSnapshots.Inc()
+	s.logger.Debug().Uint64("raft_index", res.Value).Uint64("kept_proposals", keep).
+		Msg("snapshot taken to compact the Raft log")
 }

@@ -79,7 +79,7 @@ type Config struct {
 	CompactionOverhead uint64
 	// SnapshotBytes also bounds the proposal bytes between snapshots, so
 	// that large proposals do not keep gigabytes of Raft log; 0 means
-	// 256 MiB.
+	// 64 MiB.
 	SnapshotBytes uint64
 
 	// FS is the file system for the Raft log and the state machine; nil
