@@ -22,6 +22,11 @@ const (
 	kindTruncateMode byte = 3
 	kindSetFloor     byte = 4
 	kindMarkRemoved  byte = 5
+	// maxKind is the newest kind this binary applies. A kind added later
+	// stops older replicas (see applier.apply): add one only with a
+	// release whose notes say to upgrade every log replica before using
+	// what proposes it.
+	maxKind = kindMarkRemoved
 )
 
 // truncateMode is how a truncation picks the first index it keeps; the

@@ -272,7 +272,15 @@ func (s *logSM) Update(ents []sm.Entry) ([]sm.Entry, error) {
 	b := s.takeBatch(ents)
 	a := &applier{s: s, b: b, ext: &ext, admin: s.adminState()}
 	for i := range ents {
-		ents[i].Result = a.apply(ents[i].Cmd, ents[i].Index)
+		res, err := a.apply(ents[i].Cmd, ents[i].Index)
+		if err != nil {
+			// Nothing of this batch is written, so a newer binary started
+			// on the same directory applies it from the start.
+			b.Reset()
+			s.logger.Error().Err(err).Msg("log replica cannot go on")
+			return nil, err
+		}
+		ents[i].Result = res
 		s.meter.applied(len(ents[i].Cmd))
 	}
 	ext.applied = ents[len(ents)-1].Index
@@ -320,9 +328,14 @@ type applier struct {
 
 // apply applies one proposal. Malformed proposals are answered with an
 // empty result and change nothing, identically on every replica.
-func (a *applier) apply(cmd []byte, raftIndex uint64) sm.Result {
+// apply applies one proposal. A malformed proposal of a known kind is
+// skipped (every replica skips it alike); one of a kind this binary does
+// not know was made by a newer version, and skipping it could make this
+// replica disagree with newer ones, so it is an error that stops the
+// replica.
+func (a *applier) apply(cmd []byte, raftIndex uint64) (sm.Result, error) {
 	if len(cmd) == 0 {
-		return sm.Result{}
+		return sm.Result{}, nil
 	}
 	var res sm.Result
 	var err error
@@ -345,13 +358,14 @@ func (a *applier) apply(cmd []byte, raftIndex uint64) sm.Result {
 	case kindMarkRemoved:
 		res, err = a.markRemoved(cmd[1:])
 	default:
-		err = fmt.Errorf("unknown command kind %d", cmd[0])
+		return sm.Result{}, fmt.Errorf("Raft index %d holds a command of kind %d, but this log binary knows kinds 1 to %d: "+
+			"a newer version proposed it; start a version that knows it on the same directory", raftIndex, cmd[0], maxKind)
 	}
 	if err != nil {
 		a.s.logger.Error().Err(err).Uint64("raft_index", raftIndex).Msg("skipping proposal")
-		return sm.Result{}
+		return sm.Result{}, nil
 	}
-	return res
+	return res, nil
 }
 
 func (a *applier) appendCmd(body []byte, raftIndex uint64) (sm.Result, error) {

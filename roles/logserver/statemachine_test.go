@@ -3,6 +3,7 @@ package logserver
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +84,7 @@ func TestDenseIndexesAndDedup(t *testing.T) {
 		appendCmd(op(7, 1, "a", "b")), // retry: same result, not applied again
 		appendCmd(op(7, 2, "d")),
 		appendCmd(op(7, 1, "x")), // stale
-		[]byte{99},               // unknown kind: ignored
+		[]byte{kindAppend, 0x80}, // malformed: skipped
 	)
 	want := []opResult{{statusOK, 1, 2}, {statusOK, 3, 3}, {statusOK, 1, 2}, {statusOK, 4, 4}, {statusStale, 0, 0}}
 	got := append(append(append(rs[0], rs[1]...), rs[2]...), rs[3]...)
@@ -96,6 +97,34 @@ func TestDenseIndexesAndDedup(t *testing.T) {
 	ents, err := s.readEntries(1, 4, 1<<20)
 	if err != nil || len(ents) != 4 || string(ents[3].data) != "d" {
 		t.Fatalf("entries %v, %v", ents, err)
+	}
+}
+
+// TestUnknownCommandKindStops checks that a proposal of a kind this binary
+// does not know (made by a newer one) is an error naming its Raft index and
+// kind, and that nothing of its batch is kept: the applied index stays
+// where it was, so a newer binary applies the batch whole.
+func TestUnknownCommandKindStops(t *testing.T) {
+	dir := t.TempDir()
+	s := openSM(t, dir, 0)
+	update(t, s, 5, appendCmd(op(1, 1, "a")))
+	_, err := s.Update([]sm.Entry{
+		{Index: 6, Cmd: appendCmd(op(1, 2, "b"))},
+		{Index: 7, Cmd: []byte{99}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "Raft index 7") || !strings.Contains(err.Error(), "kind 99") {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = newLogSM(dir, zerolog.Nop(), smOptions{})
+	defer s.Close()
+	if applied, err := s.Open(nil); err != nil || applied != 5 {
+		t.Fatalf("reopened at applied index %d (%v), want 5", applied, err)
+	}
+	if ext := s.extent(); ext.last != 1 {
+		t.Fatalf("extent %+v after the refused batch, want last index 1", ext)
 	}
 }
 
