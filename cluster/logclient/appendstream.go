@@ -39,7 +39,9 @@ type appendStream struct {
 type streamSlot struct {
 	st      *appendStream
 	opening chan struct{} // closed when the current open attempt ends
-	openErr error         // why the last open attempt failed
+	// cancelOpen abandons the current open attempt (Close).
+	cancelOpen context.CancelFunc
+	openErr    error // why the last open attempt failed
 	// unary is set once the replica has answered that it has no
 	// AppendStream (an older version): appends to it use Append calls.
 	unary bool
@@ -86,9 +88,10 @@ func (c *Client) appendStream(ctx context.Context, i int) (*appendStream, error)
 		return nil, status.Error(codes.Canceled, "log client is closed")
 	}
 	if slot.opening == nil {
-		slot.opening = make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		slot.opening, slot.cancelOpen = make(chan struct{}), cancel
 		c.wg.Add(1)
-		go c.openStream(i, slot.opening)
+		go c.openStream(ctx, cancel, i, slot.opening)
 	}
 	opening := slot.opening
 	c.streamMu.Unlock()
@@ -105,17 +108,16 @@ func (c *Client) appendStream(ctx context.Context, i int) (*appendStream, error)
 	return slot.st, nil
 }
 
-// openStream opens replica i's stream outside any one call, since the
-// stream outlives it, then signals opening.
-func (c *Client) openStream(i int, opening chan struct{}) {
+// openStream opens replica i's stream with ctx, which outlives any one
+// call as the stream does (cancel ends it), then signals opening.
+func (c *Client) openStream(ctx context.Context, cancel context.CancelFunc, i int, opening chan struct{}) {
 	defer c.wg.Done()
 	defer close(opening)
-	ctx, cancel := context.WithCancel(context.Background())
 	stream, err := c.logs[i].AppendStream(ctx)
 	c.streamMu.Lock()
 	defer c.streamMu.Unlock()
 	slot := &c.streams[i]
-	slot.opening = nil
+	slot.opening, slot.cancelOpen = nil, nil
 	if err == nil && c.closed {
 		err = status.Error(codes.Canceled, "log client is closed")
 	}
@@ -235,6 +237,9 @@ func (c *Client) closeStreams() {
 	for i := range c.streams {
 		if st := c.streams[i].st; st != nil {
 			st.cancel()
+		}
+		if cancel := c.streams[i].cancelOpen; cancel != nil {
+			cancel()
 		}
 	}
 	c.streamMu.Unlock()

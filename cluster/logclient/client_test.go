@@ -401,3 +401,40 @@ func TestAppendToStuckReplicaEndsWithContext(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseWhileConnecting checks that Close does not wait for a stream
+// still being opened to a replica that accepts connections and never
+// answers (its gRPC handshake would take 20 s to give up).
+func TestCloseWhileConnecting(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lis.Close() })
+	go func() {
+		for {
+			conn, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { conn.Close() })
+		}
+	}()
+	c, err := New([]string{lis.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Append(timeout(t, 200*time.Millisecond), [][]byte{[]byte("x")}); err == nil {
+		t.Fatal("append to a silent replica succeeded")
+	}
+	closed := make(chan struct{})
+	go func() {
+		c.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for the stream being opened")
+	}
+}
