@@ -8,6 +8,7 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // Appends go over one long-lived AppendStream per replica instead of one
@@ -55,6 +56,11 @@ func (c *Client) appendOnStream(ctx context.Context, i int, req *wire.AppendRequ
 	c.streamMu.Unlock()
 	if unary {
 		return c.logs[i].Append(ctx, req)
+	}
+	if n := proto.Size(req); n > maxMessage {
+		// gRPC would refuse it by ending the stream, failing every append
+		// on it; refuse it alone.
+		return nil, status.Errorf(codes.InvalidArgument, "append of %d bytes exceeds the %d-byte message limit", n, maxMessage)
 	}
 	st, err := c.appendStream(ctx, i)
 	if err != nil {
