@@ -76,8 +76,13 @@ func startFanoutCluster(t *testing.T, apiFlags [][]string, specs ...viewSpec) *f
 	c.watch = watchGossip(t, "fanout-test-watcher", c.apis[0].gossip)
 	c.waitViews(len(specs))
 	t.Logf("gossip shows all %d views after %v", len(specs), time.Since(start))
-	harness.WaitTCP(t, c.apis[0].grpc, 60*time.Second)
-	waitForQuery(t, c.apis[0].grpc)
+	// Every API server, since each learns of the views through its own
+	// gossip: one that missed a view's meta broadcast waits for the next
+	// push/pull.
+	for _, api := range c.apis {
+		harness.WaitTCP(t, api.grpc, 60*time.Second)
+		waitForQuery(t, api.grpc)
+	}
 	t.Logf("cluster answers queries after %v", time.Since(start))
 	return c
 }
