@@ -50,10 +50,14 @@ const (
 	// pushPullInterval is the anti-entropy that repairs lost meta updates
 	// (a view's applied index, read for "recent" queries and boot plans).
 	// A meta change goes out as a UDP broadcast that is now and then not
-	// delivered; in a 9-node local cluster 1 change in about 15 then waited
-	// for a full-state sync, up to 23 s with 15 s here, at most 4.4 s in 75
-	// changes with 5 s. memberlist stretches it above 32 members.
-	pushPullInterval    = 5 * time.Second
+	// delivered when many members change at once, as views do applying
+	// the same entry; it then waits for a full-state sync. With 9 members
+	// changing together (BenchmarkMetaSpread) the slowest delivery took
+	// 4.0-5.6 s with 5 s here and 1.6-2.6 s with 2 s; the typical one
+	// (0.6 s) is the same. More retransmissions (RetransmitMult 6 or 8)
+	// also cut the tail, to 1.4-1.9 s, but made the typical delivery 0.8 s.
+	// memberlist stretches the interval above 32 members.
+	pushPullInterval    = 2 * time.Second
 	deadNodeReclaimTime = 10 * time.Second
 
 	// A suspected node is declared dead after suspicionMult probe

@@ -78,7 +78,7 @@ func sees(n *Node, want map[string]Meta) error {
 }
 
 // freeAddr returns a loopback address with no listener, for now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
