@@ -46,16 +46,12 @@ const (
 	joinDialTimeout   = 2 * time.Second
 	joinWarnInterval  = 30 * time.Second
 	metaPushInterval  = 250 * time.Millisecond
-	metaPushTimeout   = time.Second
 	// pushPullInterval is the anti-entropy that repairs lost meta updates
-	// (a view's applied index, read for "recent" queries and boot plans).
-	// A meta change goes out as a UDP broadcast that is now and then not
-	// delivered when many members change at once, as views do applying
-	// the same entry; it then waits for a full-state sync. With 9 members
-	// changing together (BenchmarkMetaSpread) the slowest delivery took
-	// 4.0-5.6 s with 5 s here and 1.6-2.6 s with 2 s; the typical one
-	// (0.6 s) is the same. More retransmissions (RetransmitMult 6 or 8)
-	// also cut the tail, to 1.4-1.9 s, but made the typical delivery 0.8 s.
+	// (a view's applied index, read for "recent" queries and boot plans):
+	// a meta change goes out as UDP broadcasts, and networks lose packets.
+	// With 9 members changing meta together (BenchmarkMetaSpread), the
+	// slowest delivery took 0.8 s with 2 s here and 0.8-1.0 s with 5 s;
+	// the longer waits seen before were pushLoop's own (see there).
 	// memberlist stretches the interval above 32 members.
 	pushPullInterval    = 2 * time.Second
 	deadNodeReclaimTime = 10 * time.Second

@@ -201,11 +201,13 @@ func (n *Node) pushLoop() {
 		}
 		if _, v := n.localMeta(); v != pushed {
 			pushed = v
-			// UpdateNode queues the new meta for gossip, then waits for
-			// it to go out; a timeout only means that wait was cut short.
-			if err := n.ml.UpdateNode(metaPushTimeout); err != nil {
-				n.log.Debug().Err(err).Msg("gossip: advertising new meta")
-			}
+			// UpdateNode queues the new meta for gossip and would wait
+			// until every retransmission of it has gone out. That takes
+			// over a second when many members change at once, and a change
+			// made meanwhile would wait for it: so it waits a nanosecond
+			// (0 would mean for ever) and ignores that timeout. A newer
+			// meta replaces the older one still queued.
+			_ = n.ml.UpdateNode(time.Nanosecond)
 		}
 		select {
 		case <-n.done:
