@@ -326,13 +326,11 @@ type applier struct {
 	owned bool       // admin is this applier's copy
 }
 
-// apply applies one proposal. Malformed proposals are answered with an
-// empty result and change nothing, identically on every replica.
 // apply applies one proposal. A malformed proposal of a known kind is
-// skipped (every replica skips it alike); one of a kind this binary does
-// not know was made by a newer version, and skipping it could make this
-// replica disagree with newer ones, so it is an error that stops the
-// replica.
+// answered with an empty result and changes nothing, identically on every
+// replica. One of a kind this binary does not know was made by a newer
+// version, and skipping it could make this replica disagree with newer
+// ones, so it is an error that stops the replica.
 func (a *applier) apply(cmd []byte, raftIndex uint64) (sm.Result, error) {
 	if len(cmd) == 0 {
 		return sm.Result{}, nil
