@@ -28,15 +28,23 @@ import (
 //   - closing a Writer syncs it first. goleveldb closes the previous
 //     journal when it rotates the memtable and never syncs it, so a later
 //     synced write to the new journal could otherwise survive a power loss
-//     while earlier writes in the old journal do not.
+//     while earlier writes in the old journal do not;
+//   - SetMeta syncs the manifest it names before pointing CURRENT at it.
+//     goleveldb v1.0.0 writes a new manifest (on every open) and calls
+//     SetMeta without syncing it, then deletes the old manifest. With
+//     writes buffered in this process, a kill -9 in that window left
+//     CURRENT naming an empty manifest and no old one to fall back to: the
+//     store could never be opened again. Without the buffer the same window
+//     loses the store on a power cut.
 type vfsStorage struct {
 	fs     vfs.FS
 	dir    string
 	logger zerolog.Logger
 
-	mu     sync.Mutex
-	lock   io.Closer // held from Lock until its Unlock
-	closed bool
+	mu      sync.Mutex
+	lock    io.Closer // held from Lock until its Unlock
+	closed  bool
+	writers map[storage.FileDesc]*vfsWriter // open for writing, so SetMeta can sync a manifest
 }
 
 var _ storage.Storage = (*vfsStorage)(nil)
@@ -49,7 +57,7 @@ func openVFSStorage(fs vfs.FS, dir string, logger zerolog.Logger) (*vfsStorage, 
 	if err := mkdirAllSynced(fs, dir); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
-	return &vfsStorage{fs: fs, dir: dir, logger: logger}, nil
+	return &vfsStorage{fs: fs, dir: dir, logger: logger, writers: make(map[storage.FileDesc]*vfsWriter)}, nil
 }
 
 // mkdirAllSynced creates dir and syncs it and each of its parents.
@@ -119,10 +127,19 @@ func (s *vfsStorage) Log(str string) {
 	s.logger.Debug().Str("leveldb", str).Msg("state machine store")
 }
 
-// SetMeta points CURRENT at the manifest fd, atomically and durably.
+// SetMeta points CURRENT at the manifest fd, atomically and durably, once
+// the manifest itself is durable (see vfsStorage).
 func (s *vfsStorage) SetMeta(fd storage.FileDesc) error {
 	if !storage.FileDescOk(fd) || fd.Type != storage.TypeManifest {
 		return storage.ErrInvalidFile
+	}
+	s.mu.Lock()
+	w := s.writers[fd]
+	s.mu.Unlock()
+	if w != nil {
+		if err := w.Sync(); err != nil {
+			return fmt.Errorf("syncing %s before naming it in %s: %w", fd, currentFile, err)
+		}
 	}
 	tmp := currentFile + ".tmp"
 	if err := s.writeSynced(tmp, fd.String()+"\n"); err != nil {
@@ -157,7 +174,7 @@ func (s *vfsStorage) writeSynced(name, content string) error {
 func (s *vfsStorage) GetMeta() (storage.FileDesc, error) {
 	f, err := s.fs.Open(s.path(currentFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return storage.FileDesc{}, os.ErrNotExist
+		return storage.FileDesc{}, s.clearInterruptedCreate()
 	}
 	if err != nil {
 		return storage.FileDesc{}, fmt.Errorf("opening %s: %w", currentFile, err)
@@ -172,6 +189,37 @@ func (s *vfsStorage) GetMeta() (storage.FileDesc, error) {
 		return storage.FileDesc{}, &storage.ErrCorrupted{Err: fmt.Errorf("%s names %q", currentFile, line)}
 	}
 	return fd, nil
+}
+
+// clearInterruptedCreate is called when CURRENT does not exist. goleveldb
+// creates a database by writing its first manifest and then CURRENT, and
+// only then a journal; so a directory with no CURRENT, no journal and no
+// table was never opened, holds nothing, and its leftover manifests are
+// removed so that the creation starts again (goleveldb refuses to create a
+// database over them). Anything else without CURRENT is damage, and is left
+// for goleveldb to report.
+func (s *vfsStorage) clearInterruptedCreate() error {
+	fds, err := s.List(storage.TypeAll)
+	if err != nil {
+		return err
+	}
+	for _, fd := range fds {
+		if fd.Type == storage.TypeJournal || fd.Type == storage.TypeTable {
+			return os.ErrNotExist
+		}
+	}
+	for _, fd := range fds {
+		s.logger.Info().Str("file", fd.String()).Msg("removing what an interrupted creation of the state machine store left")
+		if err := s.Remove(fd); err != nil {
+			return fmt.Errorf("removing %s left by an interrupted creation: %w", fd, err)
+		}
+	}
+	if len(fds) > 0 {
+		if err := syncDir(s.fs, s.dir); err != nil {
+			return err
+		}
+	}
+	return os.ErrNotExist
 }
 
 // parseFileName is goleveldb's naming: NNNNNN.log, .ldb (or .sst), .tmp and
@@ -243,7 +291,17 @@ func (s *vfsStorage) Create(fd storage.FileDesc) (storage.Writer, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	return newVFSWriter(f), nil
+	w := newVFSWriter(f, func() { s.forgetWriter(fd) })
+	s.mu.Lock()
+	s.writers[fd] = w
+	s.mu.Unlock()
+	return w, nil
+}
+
+func (s *vfsStorage) forgetWriter(fd storage.FileDesc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.writers, fd)
 }
 
 // Remove implements storage.Storage. A removal that a power loss undoes
@@ -342,12 +400,13 @@ const writeBufferSize = 1 << 20
 
 // vfsWriter buffers writes and syncs before closing (see vfsStorage).
 type vfsWriter struct {
-	f   vfs.File
-	buf *bufio.Writer
+	f       vfs.File
+	buf     *bufio.Writer
+	onClose func()
 }
 
-func newVFSWriter(f vfs.File) *vfsWriter {
-	return &vfsWriter{f: f, buf: bufio.NewWriterSize(f, writeBufferSize)}
+func newVFSWriter(f vfs.File, onClose func()) *vfsWriter {
+	return &vfsWriter{f: f, buf: bufio.NewWriterSize(f, writeBufferSize), onClose: onClose}
 }
 
 func (w *vfsWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
@@ -360,6 +419,7 @@ func (w *vfsWriter) Sync() error {
 }
 
 func (w *vfsWriter) Close() error {
+	w.onClose()
 	err := w.Sync()
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
