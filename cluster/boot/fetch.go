@@ -36,9 +36,6 @@ type FetchConfig struct {
 	Progress func(keys, bytes int)
 }
 
-// maxChunkMessage bounds one LoadChunk a source may send.
-const maxChunkMessage = 64 << 20
-
 // FetchStats totals a fetch.
 type FetchStats struct {
 	Keys  uint64
@@ -100,7 +97,7 @@ func Fetch(ctx context.Context, cfg FetchConfig) (FetchStats, error) {
 func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, error) {
 	conn, err := grpc.NewClient(a.Addr, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxChunkMessage)),
+		wire.CallOptions(),
 	}, cfg.DialOptions...)...)
 	if err != nil {
 		return FetchStats{}, fmt.Errorf("connecting: %w", err)

@@ -26,7 +26,7 @@ func clientFlags() []cli.Flag {
 
 // dialAPI connects to the API named by --api.
 func dialAPI(c *cli.Context) (wire.APIClient, func(), error) {
-	conn, err := grpc.NewClient(c.String("api"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(c.String("api"), grpc.WithTransportCredentials(insecure.NewCredentials()), wire.APICallOptions())
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting to API %s: %w", c.String("api"), err)
 	}

@@ -139,7 +139,7 @@ func (s *Server) startNetwork(ctx context.Context) error {
 	if s.listener, err = net.Listen("tcp", s.cfg.GRPCAddr); err != nil {
 		return fmt.Errorf("starting view: listening on %s: %w", s.cfg.GRPCAddr, err)
 	}
-	s.grpc = grpc.NewServer()
+	s.grpc = grpc.NewServer(wire.ServerOptions()...)
 	wire.RegisterViewServer(s.grpc, &service{s: s})
 	wire.RegisterViewBootServer(s.grpc, &bootService{s: s})
 	runCtx, cancel := context.WithCancel(context.Background())
