@@ -96,6 +96,8 @@ func wireRow(r []engine.Value) *wire.Row {
 
 func grpcError(err error) error {
 	switch {
+	case errors.Is(err, ErrRequestTooLarge):
+		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
