@@ -19,7 +19,7 @@ var ErrLiteralTooLarge = errors.New("literal too large")
 func checkLiterals(req Request) error {
 	for _, facts := range [][]*parser.Quad{req.Delete.Facts, req.Insert.Facts} {
 		for _, q := range facts {
-			if err := checkQuad(q); err != nil {
+			if err := CheckQuad(q); err != nil {
 				return err
 			}
 		}
@@ -27,8 +27,11 @@ func checkLiterals(req Request) error {
 	return nil
 }
 
-// checkQuad checks every term of one fact line.
-func checkQuad(q *parser.Quad) error {
+// CheckQuad checks every term of one fact line against
+// storage.MaxLiteralBytes; the error (ErrLiteralTooLarge) names the line.
+// Every write is checked here; clients may check early to name the place
+// in their own input.
+func CheckQuad(q *parser.Quad) error {
 	for _, t := range []parser.Term{q.Subject, q.Predicate, q.Object} {
 		what, n := termSize(t)
 		if n > storage.MaxLiteralBytes {

@@ -79,6 +79,9 @@ func rpcError(what string, err error) error {
 	switch {
 	case ok && s.Code() == codes.Unavailable:
 		return fmt.Errorf("%s: %w (%s)", what, errUnreachable, s.Message())
+	case ok && s.Code() == codes.ResourceExhausted:
+		return fmt.Errorf("%s: too large: %s (an API server accepts requests of up to %d bytes, %d MiB, and a reply message may be up to %d MiB)",
+			what, s.Message(), wire.MaxRequestBytes, wire.MaxRequestBytes>>20, wire.MaxMessageBytes>>20)
 	case ok:
 		return fmt.Errorf("%s: %s", what, s.Message())
 	}
