@@ -23,8 +23,11 @@ const (
 	MaxMessageBytes = 64 << 20
 	// ChunkBytes is the target size of one streamed or batched message:
 	// lookup replies, boot load chunks, query result chunks and lookup
-	// request batches are cut once they would grow past it.
-	ChunkBytes = 4 << 20
+	// request batches are cut before they would grow past it. It stays
+	// below gRPC's default 4 MiB receive limit, with room for a message's
+	// other fields, so that clients with default settings can read every
+	// chunk that holds more than one item.
+	ChunkBytes = 4<<20 - 64<<10
 	// MaxRequestBytes is the largest request a client may send to an API
 	// server: a gRPC request message or an HTTP request body. A larger one
 	// is refused at once (gRPC ResourceExhausted, HTTP 413) before any of
