@@ -156,4 +156,3 @@ func lastIndex(t *testing.T, c *viewCluster) uint64 {
 	}
 	return last
 }
-
