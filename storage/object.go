@@ -51,6 +51,19 @@ const (
 	PrecisionNanosecond
 )
 
+// MaxLiteralBytes is the largest string literal, and the longest external
+// name (names are stored as string literals), Akutan accepts: 1 MiB of
+// UTF-8. Writes with a larger one are refused before anything is read or
+// appended. The limit keeps every path a value travels within its bounds
+// with room to spare: a log entry written through the API holds at most
+// 4 MiB (update.MaxEntryBytes), a view key holds the literal escaped (at
+// most twice its size), a lookup match, a boot key or a result row goes
+// alone in a message when it is larger than the 4 MiB chunk budget
+// (wire.ChunkBytes), and no message may exceed wire.MaxMessageBytes
+// (64 MiB): a result row holds each value twice (value and text, quoted
+// and escaped), so rows of up to about ten such values fit.
+const MaxLiteralBytes = 1 << 20
+
 // Object is a fact's object: an entity or a typed literal. Only the fields
 // that belong to Kind are meaningful; the rest are zero.
 type Object struct {

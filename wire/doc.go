@@ -4,6 +4,9 @@
 // The Go code is generated from akutan.proto and committed; regenerate it
 // with `go generate ./wire` (needs protoc, protoc-gen-go and
 // protoc-gen-go-grpc on PATH).
+//
+// limits.go holds the message size limits every gRPC server and client of
+// the cluster uses, and the Chunker that cuts streams at ChunkBytes.
 package wire
 
 // Each area keeps its own .proto file in this package (akutan.proto for the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/storage/viewstore"
+	"github.com/akutan-dev/akutan/wire"
 )
 
 // ScanFunc reads raw fact keys in key order: the signature of
@@ -40,9 +41,12 @@ func (s *Summary) add(keys [][]byte) {
 
 // CarouselConfig configures a Carousel.
 type CarouselConfig struct {
-	Scan       ScanFunc
-	BatchKeys  int // keys read per Scan call; default 8192
-	ChunkBytes int // target size of the chunks handed to riders; default 1 MiB
+	Scan      ScanFunc
+	BatchKeys int // keys read per Scan call; default 8192
+	// ChunkBytes bounds the encoded size of the chunks handed to riders
+	// (one key larger than that goes alone); default 1 MiB, at most
+	// wire.ChunkBytes.
+	ChunkBytes int
 	Buffer     int // chunks buffered per rider; default 4
 }
 
@@ -80,6 +84,7 @@ func NewCarousel(cfg CarouselConfig) *Carousel {
 	if cfg.ChunkBytes <= 0 {
 		cfg.ChunkBytes = 1 << 20
 	}
+	cfg.ChunkBytes = min(cfg.ChunkBytes, wire.ChunkBytes)
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = 4
 	}

@@ -36,9 +36,6 @@ type FetchConfig struct {
 	Progress func(keys, bytes int)
 }
 
-// maxChunkMessage bounds one LoadChunk a source may send.
-const maxChunkMessage = 64 << 20
-
 // FetchStats totals a fetch.
 type FetchStats struct {
 	Keys  uint64
@@ -100,7 +97,7 @@ func Fetch(ctx context.Context, cfg FetchConfig) (FetchStats, error) {
 func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, error) {
 	conn, err := grpc.NewClient(a.Addr, append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxChunkMessage)),
+		wire.CallOptions(),
 	}, cfg.DialOptions...)...)
 	if err != nil {
 		return FetchStats{}, fmt.Errorf("connecting: %w", err)
@@ -130,11 +127,17 @@ func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, e
 	return st, checkTrailer(t, st, sum)
 }
 
-// receive reads chunks into batches of about batchKeys keys, and hands the
-// final chunk to trailer. It closes batches when done.
+// maxBatchBytes ends a batch of keys early: a batch is one LevelDB write
+// and is held in memory, so large keys must not fill batchKeys of them.
+const maxBatchBytes = 32 << 20
+
+// receive reads chunks into batches of about batchKeys keys (or
+// maxBatchBytes), and hands the final chunk to trailer. It closes batches
+// when done.
 func receive(stream wire.ViewBoot_LoadClient, batchKeys int, batches chan<- [][]byte, trailer chan<- *wire.LoadChunk) error {
 	defer close(batches)
 	var batch [][]byte
+	var batchBytes int
 	var order keyOrder
 	for {
 		chunk, err := stream.Recv()
@@ -155,11 +158,12 @@ func receive(stream wire.ViewBoot_LoadClient, batchKeys int, batches chan<- [][]
 			if err := order.check(k); err != nil {
 				return err
 			}
+			batchBytes += len(k)
 		}
 		batch = append(batch, chunk.Keys...)
-		if len(batch) >= batchKeys {
+		if len(batch) >= batchKeys || batchBytes >= maxBatchBytes {
 			batches <- batch
-			batch = nil
+			batch, batchBytes = nil, 0
 		}
 	}
 }

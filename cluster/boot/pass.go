@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/akutan-dev/akutan/storage/viewstore"
+	"github.com/akutan-dev/akutan/wire"
 )
 
 // errLapStop ends a scan batch at the first key past a lapped rider's
@@ -88,9 +89,27 @@ func (p *pass) visit(key []byte) error {
 	}
 	for _, g := range p.groups {
 		if g.want.Range.Contains(h) && idx <= g.want.Index {
-			g.add(key)
+			if err := p.addKey(g, key); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+// addKey adds key to g's pending chunk, handing out the chunk first if the
+// key would take it past the chunk budget: a chunk is at most ChunkBytes
+// (in its wire encoding) unless it is one key larger than that. Handing
+// out in the middle of a scan batch keeps a batch of large keys from
+// making one huge message; riders only board between batches, so the
+// chunk still went to exactly the riders it was scanned for.
+func (p *pass) addKey(g *group, key []byte) error {
+	if g.size > 0 && g.size+wire.RepeatedSize(len(key)) > p.c.cfg.ChunkBytes {
+		if err := p.flush(g); err != nil {
+			return err
+		}
+	}
+	g.add(key)
 	return nil
 }
 
@@ -102,7 +121,7 @@ func (g *group) add(key []byte) {
 	start := len(g.arena)
 	g.arena = append(g.arena, key...)
 	g.pending = append(g.pending, g.arena[start:len(g.arena):len(g.arena)])
-	g.size += len(key)
+	g.size += wire.RepeatedSize(len(key))
 }
 
 // admit boards the queued riders at the current position: after the key

@@ -57,10 +57,10 @@ func (c *Client) appendOnStream(ctx context.Context, i int, req *wire.AppendRequ
 	if unary {
 		return c.logs[i].Append(ctx, req)
 	}
-	if n := proto.Size(req); n > maxMessage {
+	if n := proto.Size(req); n > wire.MaxMessageBytes {
 		// gRPC would refuse it by ending the stream, failing every append
 		// on it; refuse it alone.
-		return nil, status.Errorf(codes.InvalidArgument, "append of %d bytes exceeds the %d-byte message limit", n, maxMessage)
+		return nil, status.Errorf(codes.InvalidArgument, "append of %d bytes exceeds the %d-byte message limit", n, wire.MaxMessageBytes)
 	}
 	st, err := c.appendStream(ctx, i)
 	if err != nil {

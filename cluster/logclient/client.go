@@ -23,7 +23,6 @@ var ErrTruncated = errors.New("log truncated")
 
 const (
 	defaultAttemptTimeout = 5 * time.Second
-	maxMessage            = 64 << 20
 	// streamWindow and connWindow are static HTTP/2 flow-control windows.
 	// Fixing them turns off gRPC's bandwidth-delay probing, whose PINGs and
 	// window updates cost system calls on every few appends (expensive on
@@ -103,7 +102,7 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 		dcs: make([]atomic.Pointer[string], len(addrs)), streams: make([]streamSlot, len(addrs))}
 	dialOpts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
+		wire.CallOptions(),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.WithInitialWindowSize(streamWindow),
 		grpc.WithInitialConnWindowSize(connWindow),

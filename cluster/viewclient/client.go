@@ -85,7 +85,7 @@ func (c *Client) view(addr string) (wire.ViewClient, error) {
 	conn := c.conns[addr]
 	if conn == nil {
 		var err error
-		conn, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
 		if err != nil {
 			return nil, fmt.Errorf("connecting to view %s: %w", addr, err)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/akutan-dev/akutan/cluster/fanout"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/storage"
@@ -29,16 +31,22 @@ type PO struct {
 	Object    storage.Object
 }
 
-// pointRPC asks one view about the lookups at the given positions.
+// pointRPC asks one view about the lookups at the given positions, in one
+// request.
 type pointRPC func(ctx context.Context, v wire.ViewClient, positions []int) ([]*wire.Match, error)
+
+// lookupSize is the encoded size of the lookup at a position in its
+// request.
+type lookupSize func(position int) int
 
 // targets returns the function fanout uses to (re-)read the views of sp.
 func (c *Client) targets(sp space.Space) func() []fanout.Target {
 	return func() []fanout.Target { return c.Targets(sp) }
 }
 
-// points runs point lookups: item i lives at hash points[i] of sp.
-func (c *Client) points(ctx context.Context, class string, sp space.Space, points []uint64, emit Emit, rpc pointRPC) error {
+// points runs point lookups: item i lives at hash points[i] of sp, and
+// takes size(i) bytes in a request.
+func (c *Client) points(ctx context.Context, class string, sp space.Space, points []uint64, size lookupSize, emit Emit, rpc pointRPC) error {
 	if len(points) == 0 {
 		return nil
 	}
@@ -46,7 +54,7 @@ func (c *Client) points(ctx context.Context, class string, sp space.Space, point
 	for i, h := range points {
 		items[i] = fanout.Point(h)
 	}
-	req := fanout.Request{Class: class, Items: items, Targets: c.targets(sp), Call: c.pointCall(rpc, emit)}
+	req := fanout.Request{Class: class, Items: items, Targets: c.targets(sp), Call: c.pointCall(rpc, size, emit)}
 	if err := c.fanout.Run(ctx, req); err != nil {
 		return fmt.Errorf("%s lookups: %w", sp, err)
 	}
@@ -55,7 +63,7 @@ func (c *Client) points(ctx context.Context, class string, sp space.Space, point
 
 // pointCall asks one view about the lookups of the units given, holding
 // the matches back until fanout delivers the call.
-func (c *Client) pointCall(rpc pointRPC, emit Emit) fanout.Call {
+func (c *Client) pointCall(rpc pointRPC, size lookupSize, emit Emit) fanout.Call {
 	return func(ctx context.Context, t fanout.Target, units []fanout.Unit) (fanout.Deliver, error) {
 		positions := make([]int, len(units))
 		for i, u := range units {
@@ -65,7 +73,7 @@ func (c *Client) pointCall(rpc pointRPC, emit Emit) fanout.Call {
 		if err != nil {
 			return nil, err
 		}
-		matches, err := rpc(ctx, v, positions)
+		matches, err := batchedRPC(ctx, v, positions, size, rpc)
 		if err != nil {
 			return nil, err
 		}
@@ -75,6 +83,48 @@ func (c *Client) pointCall(rpc pointRPC, emit Emit) fanout.Call {
 		}
 		return func(done []fanout.Unit) { deliverPoints(done, positions, matches, facts, emit) }, nil
 	}
+}
+
+// batchedRPC asks one view about the lookups at positions in requests of
+// at most wire.ChunkBytes (a larger lookup goes alone), one after another,
+// and returns their matches as if from one request: each match's Lookup
+// indexes positions.
+func batchedRPC(ctx context.Context, v wire.ViewClient, positions []int, size lookupSize, rpc pointRPC) ([]*wire.Match, error) {
+	var all []*wire.Match
+	for _, b := range splitBySize(positions, size) {
+		matches, err := rpc(ctx, v, positions[b.start:b.end])
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range matches {
+			if int(m.Lookup) >= b.end-b.start {
+				return nil, fmt.Errorf("a view answered lookup %d of a request of %d", m.Lookup, b.end-b.start)
+			}
+			m.Lookup += uint32(b.start)
+		}
+		all = append(all, matches...)
+	}
+	return all, nil
+}
+
+// span is positions[start:end].
+type span struct{ start, end int }
+
+// splitBySize cuts positions into runs whose lookups fit wire.ChunkBytes.
+func splitBySize(positions []int, size lookupSize) []span {
+	var out []span
+	var budget wire.Chunker
+	start := 0
+	for i, p := range positions {
+		n := size(p)
+		if !budget.Fits(n) {
+			out = append(out, span{start, i})
+			start = i
+			budget.Reset()
+		}
+		budget.Add(n)
+	}
+	return append(out, span{start, len(positions)})
 }
 
 // deliverPoints emits the matches of the lookups whose units are done.
@@ -99,7 +149,10 @@ func (c *Client) LookupSP(ctx context.Context, index uint64, lookups []SP, emit 
 	for i, l := range lookups {
 		points[i] = storage.HashSP(l.Subject, l.Predicate)
 	}
-	return c.points(ctx, "LookupSP", space.HashSP, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	size := func(p int) int {
+		return proto.Size(&wire.SP{Subject: lookups[p].Subject, Predicate: lookups[p].Predicate})
+	}
+	return c.points(ctx, "LookupSP", space.HashSP, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupSPRequest{Index: index}
 		for _, p := range pos {
 			req.Lookups = append(req.Lookups, &wire.SP{Subject: lookups[p].Subject, Predicate: lookups[p].Predicate})
@@ -114,7 +167,11 @@ func (c *Client) LookupSPO(ctx context.Context, index uint64, lookups []SPO, emi
 	for i, l := range lookups {
 		points[i] = storage.HashSP(l.Subject, l.Predicate)
 	}
-	return c.points(ctx, "LookupSPO", space.HashSP, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	size := func(p int) int {
+		l := lookups[p]
+		return proto.Size(&wire.SPO{Subject: l.Subject, Predicate: l.Predicate, Object: wire.FromObject(l.Object)})
+	}
+	return c.points(ctx, "LookupSPO", space.HashSP, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupSPORequest{Index: index}
 		for _, p := range pos {
 			l := lookups[p]
@@ -130,7 +187,10 @@ func (c *Client) LookupPO(ctx context.Context, index uint64, lookups []PO, emit 
 	for i, l := range lookups {
 		points[i] = storage.HashPO(l.Predicate, l.Object)
 	}
-	return c.points(ctx, "LookupPO", space.HashPO, points, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	size := func(p int) int {
+		return proto.Size(&wire.PO{Predicate: lookups[p].Predicate, Object: wire.FromObject(lookups[p].Object)})
+	}
+	return c.points(ctx, "LookupPO", space.HashPO, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupPORequest{Index: index}
 		for _, p := range pos {
 			req.Lookups = append(req.Lookups, &wire.PO{Predicate: lookups[p].Predicate, Object: wire.FromObject(lookups[p].Object)})

@@ -73,6 +73,9 @@ func apply(ctx context.Context, views engine.Views, log Log, claims *nameClaims,
 	if req.Insert == nil {
 		req.Insert = &parser.Insert{}
 	}
+	if err := checkLiterals(req); err != nil {
+		return Result{}, err
+	}
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		res, done, err := attemptOnce(ctx, views, log, claims, req)
 		if err != nil || done {

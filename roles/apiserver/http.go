@@ -14,9 +14,6 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// maxBodyBytes bounds an HTTP request body.
-const maxBodyBytes = 64 << 20
-
 func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/query", s.handleQuery)
@@ -131,15 +128,35 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, InsertResponse{Index: res.Index, Inserted: res.Inserted, Existing: res.Existing})
 }
 
-// decodeBody reads a JSON body into v, or hands a non-JSON body to raw.
+// ErrRequestTooLarge marks a request over wire.MaxRequestBytes (HTTP 413).
+var ErrRequestTooLarge = errors.New("request too large")
+
+// bodyTooLarge is the error for a body over the limit; size is its length
+// when known, else -1.
+func bodyTooLarge(size int64) error {
+	if size < 0 {
+		return fmt.Errorf("%w: the body is over the limit of %d bytes (%d MiB)", ErrRequestTooLarge, wire.MaxRequestBytes, wire.MaxRequestBytes>>20)
+	}
+	return fmt.Errorf("%w: the body of %d bytes is over the limit of %d bytes (%d MiB)", ErrRequestTooLarge, size, wire.MaxRequestBytes, wire.MaxRequestBytes>>20)
+}
+
+// decodeBody reads a JSON body into v, or hands a non-JSON body to raw. A
+// body over wire.MaxRequestBytes is refused with 413: at once when its
+// Content-Length says so, else as soon as the limit is read.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string)) bool {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	if err != nil {
-		writeError(w, fmt.Errorf("%w: reading body: %v", ErrInvalid, err))
+	if r.ContentLength > wire.MaxRequestBytes {
+		w.Header().Set("Connection", "close") // do not read the rest
+		writeError(w, bodyTooLarge(r.ContentLength))
 		return false
 	}
-	if len(body) > maxBodyBytes {
-		writeError(w, fmt.Errorf("%w: body larger than %d bytes", ErrInvalid, maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxRequestBytes))
+	var over *http.MaxBytesError
+	if errors.As(err, &over) {
+		writeError(w, bodyTooLarge(-1))
+		return false
+	}
+	if err != nil {
+		writeError(w, fmt.Errorf("%w: reading body: %v", ErrInvalid, err))
 		return false
 	}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -155,7 +172,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string))
 
 func writeError(w http.ResponseWriter, err error) {
 	code := http.StatusServiceUnavailable
-	if errors.Is(err, ErrInvalid) {
+	switch {
+	case errors.Is(err, ErrRequestTooLarge):
+		code = http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrInvalid):
 		code = http.StatusBadRequest
 	}
 	writeJSON(w, code, map[string]string{"error": err.Error()})

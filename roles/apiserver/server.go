@@ -119,7 +119,7 @@ func (s *Server) start(ctx context.Context) error {
 }
 
 func (s *Server) serve() {
-	s.grpc = grpc.NewServer()
+	s.grpc = grpc.NewServer(wire.APIServerOptions()...)
 	wire.RegisterAPIServer(s.grpc, &service{s: s})
 	wire.RegisterStatusServer(s.grpc, &statusService{s: s})
 	s.goRun(func() { _ = s.grpc.Serve(s.grpcLis) })

@@ -6,12 +6,14 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// rowsPerChunk bounds the rows in one streamed query reply.
+// rowsPerChunk bounds the rows in one streamed query reply; wire.ChunkBytes
+// bounds its size.
 const rowsPerChunk = 1000
 
 type service struct {
@@ -28,7 +30,8 @@ func (a *service) Insert(ctx context.Context, req *wire.InsertRequest) (*wire.In
 }
 
 // Query streams the answer as the engine produces it: a header chunk, then
-// rows in chunks of at most rowsPerChunk, then (explain) operator stats.
+// rows in chunks of at most rowsPerChunk rows and wire.ChunkBytes bytes (a
+// larger row goes alone), then (explain) operator stats.
 func (a *service) Query(req *wire.QueryRequest, st wire.API_QueryServer) error {
 	p := QueryParams{Text: req.Query, Index: req.Index, Consistency: req.Consistency, Explain: req.Explain}
 	err := a.s.QueryStream(st.Context(), p, func(c *engine.Chunk) error {
@@ -40,28 +43,36 @@ func (a *service) Query(req *wire.QueryRequest, st wire.API_QueryServer) error {
 	return nil
 }
 
-func sendChunk(st wire.API_QueryServer, c *engine.Chunk) error {
+// chunkSender is the sending half of a query stream.
+type chunkSender interface {
+	Send(*wire.QueryChunk) error
+}
+
+// sendChunk sends an engine chunk as one or more wire chunks: the first
+// carries its header, every one at most rowsPerChunk rows and
+// wire.ChunkBytes bytes of rows unless it holds a single larger row.
+func sendChunk(st chunkSender, c *engine.Chunk) error {
 	out := &wire.QueryChunk{Index: c.Index, Columns: c.Columns, Plan: c.Plan, Analysis: c.Analysis}
 	for i, op := range c.Operators {
 		w := wireOperator(op)
 		w.Id = uint32(i)
 		out.Operators = append(out.Operators, w)
 	}
-	rows := c.Rows
-	for {
-		n := min(len(rows), rowsPerChunk)
-		for _, r := range rows[:n] {
-			out.Rows = append(out.Rows, wireRow(r))
+	budget := wire.Chunker{MaxItems: rowsPerChunk}
+	for _, r := range c.Rows {
+		row := wireRow(r)
+		n := proto.Size(row)
+		if !budget.Fits(n) {
+			if err := st.Send(out); err != nil {
+				return err
+			}
+			out = &wire.QueryChunk{}
+			budget.Reset()
 		}
-		rows = rows[n:]
-		if err := st.Send(out); err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		out = &wire.QueryChunk{}
+		out.Rows = append(out.Rows, row)
+		budget.Add(n)
 	}
+	return st.Send(out)
 }
 
 func wireOperator(op engine.OperatorStats) *wire.OperatorStats {
@@ -85,6 +96,8 @@ func wireRow(r []engine.Value) *wire.Row {
 
 func grpcError(err error) error {
 	switch {
+	case errors.Is(err, ErrRequestTooLarge):
+		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):

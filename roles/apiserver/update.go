@@ -56,7 +56,7 @@ func (s *Server) change(ctx context.Context, kind string, parse func() (update.R
 		ctx, cancel := withDefaultTimeout(ctx)
 		defer cancel()
 		res, err := s.inserter.Apply(ctx, req)
-		if errors.Is(err, update.ErrTooLarge) {
+		if errors.Is(err, update.ErrTooLarge) || errors.Is(err, update.ErrLiteralTooLarge) {
 			return res, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		return res, err

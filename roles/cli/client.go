@@ -26,7 +26,7 @@ func clientFlags() []cli.Flag {
 
 // dialAPI connects to the API named by --api.
 func dialAPI(c *cli.Context) (wire.APIClient, func(), error) {
-	conn, err := grpc.NewClient(c.String("api"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(c.String("api"), grpc.WithTransportCredentials(insecure.NewCredentials()), wire.APICallOptions())
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting to API %s: %w", c.String("api"), err)
 	}
@@ -79,6 +79,9 @@ func rpcError(what string, err error) error {
 	switch {
 	case ok && s.Code() == codes.Unavailable:
 		return fmt.Errorf("%s: %w (%s)", what, errUnreachable, s.Message())
+	case ok && s.Code() == codes.ResourceExhausted:
+		return fmt.Errorf("%s: too large: %s (an API server accepts requests of up to %d bytes, %d MiB, and a reply message may be up to %d MiB)",
+			what, s.Message(), wire.MaxRequestBytes, wire.MaxRequestBytes>>20, wire.MaxMessageBytes>>20)
 	case ok:
 		return fmt.Errorf("%s: %s", what, s.Message())
 	}

@@ -70,7 +70,7 @@ func runVerify(c *cli.Context) error {
 
 // fetchMembers asks the API server for the gossip members it knows.
 func fetchMembers(ctx context.Context, addr string) ([]apiserver.Member, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.APICallOptions())
 	if err != nil {
 		return nil, fmt.Errorf("connecting to API %s: %w", addr, err)
 	}
@@ -206,7 +206,7 @@ func (g *viewGroup) print(w io.Writer) {
 
 // askDigest asks one view for its digest at index (0: at its applied index).
 func askDigest(ctx context.Context, addr string, index uint64) (*wire.DigestReply, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
 	if err != nil {
 		return nil, fmt.Errorf("connecting to view %s: %w", addr, err)
 	}

@@ -24,13 +24,17 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/query/rdf"
+	"github.com/akutan-dev/akutan/query/update"
+	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/wire"
 )
 
 // Bulk-load defaults. A batch must fit one log entry (update.MaxEntryBytes,
-// 4 MiB, which also counts the names of new entities) and one gRPC message
-// (4 MiB by default), so batches stop at 2 MiB of N-Triples text; a batch
-// the server still finds too large is split in two and retried.
+// 4 MiB, which also counts the names of new entities) and one request
+// (wire.MaxRequestBytes), so a batch ends before the fact that would take
+// it past 2 MiB of N-Triples text (a fact with a literal near
+// storage.MaxLiteralBytes still fits an entry alone); a batch the server
+// still finds too large is split in two and retried.
 //
 // Two requests in flight let the client parse and send the next batch
 // while the server applies one. More do not help: consecutive batches
@@ -297,11 +301,26 @@ func (l *loader) produce(ctx context.Context, r rdf.Reader, out chan<- *batch) e
 		if n++; n <= l.skip {
 			continue
 		}
+		if err := l.checkSize(t); err != nil {
+			if b.facts > 0 {
+				b.read = l.progress.bytesRead()
+				l.emit(ctx, b, out)
+			}
+			return err
+		}
+		line := rdf.AppendNTriples(nil, t)
+		if b.facts > 0 && len(b.data)+len(line) > maxBatchBytes {
+			b.read = l.progress.bytesRead()
+			if !l.emit(ctx, b, out) {
+				return ctx.Err()
+			}
+			b = &batch{seq: b.seq + 1}
+		}
 		if b.facts == 0 {
 			b.start = t.Pos
 		}
 		b.end = t.Pos
-		b.data = rdf.AppendNTriples(b.data, t)
+		b.data = append(b.data, line...)
 		if b.facts++; b.facts >= l.batchFacts || len(b.data) >= maxBatchBytes {
 			b.read = l.progress.bytesRead()
 			if !l.emit(ctx, b, out) {
@@ -310,6 +329,18 @@ func (l *loader) produce(ctx context.Context, r rdf.Reader, out chan<- *batch) e
 			b = &batch{seq: b.seq + 1}
 		}
 	}
+}
+
+// checkSize refuses a triple the server would refuse for a literal or
+// name over storage.MaxLiteralBytes, naming its place in the input (the
+// server only sees its place in a batch). Only triples long enough to come
+// near the limit are mapped for the exact check.
+func (l *loader) checkSize(t rdf.Triple) error {
+	const slack = 128 // more than a stored name adds to its IRI or label
+	if len(t.S.Value)+len(t.P.Value)+len(t.O.Value)+len(t.O.Datatype) < storage.MaxLiteralBytes-slack {
+		return nil
+	}
+	return update.CheckQuad(rdf.Mapper{LoadID: l.format.LoadID}.Quad(t))
 }
 
 func (l *loader) emit(ctx context.Context, b *batch, out chan<- *batch) bool {
@@ -355,7 +386,7 @@ func (l *loader) send(ctx context.Context, data []byte, n int) (result, error) {
 			return result{res.FactsInserted, res.FactsExisting, res.Index}, nil
 		}
 		st, _ := status.FromError(err)
-		if st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), "too large") && n > 1 {
+		if st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), update.ErrTooLarge.Error()) && n > 1 {
 			return l.sendHalves(ctx, data, n)
 		}
 		if st.Code() != codes.Unavailable || ctx.Err() != nil {
@@ -444,7 +475,7 @@ func (l *loader) report(start time.Time, sendErr, readErr error) error {
 	switch {
 	case sendErr != nil:
 		err = sendErr
-	case readErr != nil && errors.As(readErr, new(*rdf.Error)):
+	case readErr != nil && (errors.As(readErr, new(*rdf.Error)) || errors.Is(readErr, update.ErrLiteralTooLarge)):
 		err = fmt.Errorf("%s: %w", l.name, readErr)
 	case readErr != nil:
 		err = fmt.Errorf("reading %s: %w", l.name, readErr)

@@ -85,7 +85,7 @@ func statusWaitCondition(wait string) (func(health.Report) bool, error) {
 
 // dialStatus connects to the Status service of the API server at addr.
 func dialStatus(addr string) (wire.StatusClient, func(), error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.APICallOptions())
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting to API %s: %w", addr, err)
 	}

@@ -35,8 +35,6 @@ const (
 
 	// defaultTimeout bounds Raft calls whose context has no deadline.
 	defaultTimeout = 10 * time.Second
-	// maxGRPCMessage bounds gRPC messages in both directions.
-	maxGRPCMessage = 64 << 20
 	// grpcStreamWindow and grpcConnWindow are static HTTP/2 flow-control
 	// windows: fixing them turns off gRPC's bandwidth-delay probing, whose
 	// PINGs and window updates cost system calls every few appends.
@@ -273,15 +271,13 @@ func (s *Server) startGRPC() error {
 		return fmt.Errorf("listening on %s: %w", s.cfg.GRPCAddr, err)
 	}
 	s.lis = lis
-	s.grpc = grpc.NewServer(
-		grpc.MaxRecvMsgSize(maxGRPCMessage),
-		grpc.MaxSendMsgSize(maxGRPCMessage),
+	s.grpc = grpc.NewServer(append(wire.ServerOptions(),
 		grpc.InitialWindowSize(grpcStreamWindow),
 		grpc.InitialConnWindowSize(grpcConnWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime: 5 * time.Second, PermitWithoutStream: true,
 		}),
-	)
+	)...)
 	wire.RegisterLogServer(s.grpc, s)
 	wire.RegisterLogAdminServer(s.grpc, &adminService{s: s})
 	s.wg.Add(1)

@@ -164,15 +164,23 @@ func lowestEntry(db *leveldb.DB, def uint64) (uint64, error) {
 	return suffixU64(it.Key(), prefixEntry)
 }
 
-// readEntries reads entries [from, to] stopping after maxBytes (at least one
-// entry is returned when from <= to). It fails if an entry is missing.
+// entryOverhead is about what an entry adds to a ReadReply besides its
+// data: tags, lengths and its index.
+const entryOverhead = 16
+
+// readEntries reads entries [from, to], stopping before the entry that
+// would take their size past maxBytes (the first entry is returned
+// whatever its size, when from <= to). It fails if an entry is missing.
 func readEntries(db *leveldb.DB, from, to uint64, maxBytes int) ([]entry, error) {
 	it := db.NewIterator(&util.Range{Start: entryKey(from), Limit: entryKey(to + 1)}, nil)
 	defer it.Release()
 	var out []entry
 	size := 0
 	want := from
-	for it.Next() && size < maxBytes {
+	for it.Next() {
+		if len(out) > 0 && size+len(it.Value())+entryOverhead > maxBytes {
+			break
+		}
 		idx, err := suffixU64(it.Key(), prefixEntry)
 		if err != nil {
 			return nil, err
@@ -182,7 +190,7 @@ func readEntries(db *leveldb.DB, from, to uint64, maxBytes int) ([]entry, error)
 		}
 		data := append([]byte(nil), it.Value()...)
 		out = append(out, entry{index: idx, data: data})
-		size += len(data) + 16
+		size += len(data) + entryOverhead
 		want++
 	}
 	if err := it.Error(); err != nil {

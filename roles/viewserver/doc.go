@@ -17,7 +17,9 @@
 // open, by the start-up check, by a lookup, or because it claims more of
 // the log than the log holds) is never served from: the view stops
 // serving, moves the directory aside (DIR.corrupt-TIME) and rebuilds it
-// from peers.
+// from peers. A failed store write (a full disk) does not stop a serving
+// view: it serves what it holds, retries with backoff and, once the disk
+// takes writes again, reopens its store and resumes tailing the log.
 //
 // Next to the View service, every view serves ViewBoot: Load streams its
 // keys to booting peers through one shared pass over the store (a

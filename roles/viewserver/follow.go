@@ -118,10 +118,13 @@ func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan 
 	for first := range entries {
 		batch := gather(first, entries)
 		changes, err := decodeBatch(batch, &version, s.maxLogVersion(), st.Config().Holds)
-		if err == nil {
-			err = st.Apply(changes)
-		}
 		if err != nil {
+			return err
+		}
+		if err := st.Apply(changes); err != nil {
+			if !errors.Is(err, viewstore.ErrCorrupt) {
+				err = fmt.Errorf("%w: %w", errStoreWrite, err)
+			}
 			return err
 		}
 		last := batch[len(batch)-1].index

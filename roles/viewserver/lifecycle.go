@@ -20,7 +20,12 @@ import (
 //   - the log no longer holds the next index: the stale store is removed
 //     and rebuilt from peers;
 //   - an interrupted load: the partial store is removed and loaded again;
-//   - a log format this binary cannot read: the view fails for good.
+//   - a log format this binary cannot read: the view fails for good;
+//   - a failed store write (e.g. the disk is full): the store is closed and
+//     reopened, and applying is retried with backoff; a view that was
+//     serving keeps serving what it holds meanwhile (lookups at later
+//     indexes wait, and gossip shows its applied index falling behind).
+//     Only a store found damaged on reopen is rebuilt from peers.
 //
 // Anything else (the log or peers unreachable) is retried with backoff.
 
@@ -31,6 +36,9 @@ const (
 
 // errFatal marks errors the view cannot recover from by itself.
 var errFatal = errors.New("fatal")
+
+// errStoreWrite marks a failed write of applied entries to the store.
+var errStoreWrite = errors.New("writing to the store failed")
 
 // run supervises the view until ctx ends.
 func (s *Server) run(ctx context.Context) {
@@ -44,6 +52,8 @@ func (s *Server) run(ctx context.Context) {
 			s.setState(stateFailed, err)
 			s.failed <- err // the only send: never blocks
 			return
+		case errors.Is(err, errStoreWrite):
+			s.writeFailed(err)
 		case s.recover(err) && !errors.Is(err, errLoadFailed):
 			backoff = minRetry // repaired: try again at once
 			continue
@@ -61,7 +71,12 @@ func (s *Server) run(ctx context.Context) {
 // cycle brings the store up to date with the log, from peers if needed,
 // then follows the log, serving once caught up, until something fails.
 func (s *Server) cycle(ctx context.Context) error {
-	s.setState(stateBooting, nil)
+	if !s.storeFailed || !s.serving() {
+		s.setState(stateBooting, nil)
+	}
+	if err := s.reopenWhenWritable(); err != nil {
+		return err
+	}
 	before := s.store.movedAside
 	err := s.store.ensure()
 	s.metrics.corruptions.Add(float64(s.store.movedAside - before))
@@ -128,6 +143,52 @@ func (s *Server) bootIfNeeded(ctx context.Context, st *viewstore.Store, info *wi
 		reason = "truncated"
 	}
 	return s.bootEmpty(ctx, st, info, reason)
+}
+
+// writeFailed records a failed store write. A view that was serving keeps
+// serving what the store holds: everything in it was written whole (the
+// applied index is written in the same batch as the facts it covers), and
+// lookups wait for indexes it has not applied; gossip shows its applied
+// index falling behind the log's.
+func (s *Server) writeFailed(err error) {
+	s.metrics.writeFailures.Inc()
+	if !s.storeFailed {
+		s.log.Error().Err(err).Uint64("applied", s.applied.Load()).Msg("the view could not write to its store; serving what it holds and retrying")
+	}
+	s.storeFailed = true
+}
+
+// probeBytes is how much a probe writes to learn whether the store's disk
+// takes writes again: about what one batch of entries needs.
+const probeBytes = 1 << 20
+
+// reopenWhenWritable reopens the store after a failed write, once a probe
+// write succeeds: goleveldb fails every write after one has failed (its
+// journal writer keeps the error), and only a reopen, which replays the
+// journal, clears that. Until the probe succeeds the old store keeps
+// serving reads; a store found damaged on reopen is moved aside and
+// rebuilt from peers.
+func (s *Server) reopenWhenWritable() error {
+	if !s.storeFailed {
+		return nil
+	}
+	st := s.store.current()
+	if st == nil {
+		return errNoStore
+	}
+	if err := st.ProbeWrite(probeBytes); err != nil {
+		return fmt.Errorf("%w: still: %w", errStoreWrite, err)
+	}
+	before := s.store.movedAside
+	err := s.store.restart()
+	s.metrics.corruptions.Add(float64(s.store.movedAside - before))
+	if err != nil || s.store.movedAside != before {
+		s.setState(stateBooting, err)
+		return err
+	}
+	s.storeFailed = false
+	s.log.Info().Uint64("applied", s.store.current().Applied()).Msg("the view's store takes writes again; resuming")
+	return nil
 }
 
 // recover repairs the store after err, returning false if nothing was

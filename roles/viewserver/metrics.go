@@ -22,6 +22,8 @@ type metrics struct {
 	bootKeys    prometheus.Counter
 	bootBytes   prometheus.Counter
 	corruptions prometheus.Counter
+	// writeFailures counts failed store writes (e.g. a full disk).
+	writeFailures prometheus.Counter
 
 	// Serving loads to booting peers.
 	loadsServed  prometheus.Counter
@@ -82,6 +84,9 @@ func (m *metrics) newBootMetrics() {
 	m.corruptions = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "akutan_view_store_corruptions_total", Help: "Times the view found its store corrupt and moved it aside.",
 	})
+	m.writeFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "akutan_view_store_write_failures_total", Help: "Store writes that failed (e.g. disk full); the view reopens its store and retries.",
+	})
 	m.loadsServed = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "akutan_view_loads_served_total", Help: "Loads served to booting peers.",
 	})
@@ -94,7 +99,7 @@ func (m *metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		m.entries, m.appliedIdx, m.lookups, m.lookupItems, m.pendingWaits,
 		m.serving, m.booting, m.boots, m.bootIndex, m.bootKeys, m.bootBytes, m.corruptions,
-		m.loadsServed, m.loadKeysSent,
+		m.writeFailures, m.loadsServed, m.loadKeysSent,
 	}
 }
 

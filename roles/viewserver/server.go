@@ -50,6 +50,10 @@ type Config struct {
 	// version change past it. 0: all this binary supports (a lower value
 	// plays an older binary, for testing upgrades).
 	MaxLogVersion uint32
+
+	// WrapStore, if set, wraps the store's files each time they are
+	// opened: tests inject write failures through it.
+	WrapStore viewstore.Wrap
 }
 
 // Server is a running view.
@@ -71,7 +75,10 @@ type Server struct {
 	reason   error           // why the view is not serving, if known
 	corrupt  chan corruption // reports of damaged data, to the supervisor
 	verified uint64          // the store generation checked at start (supervisor only)
-	failed   chan error      // capacity 1: why the view stopped for good (see Failed)
+	// storeFailed is set when a store write failed, until the store takes
+	// writes again and is reopened (supervisor only).
+	storeFailed bool
+	failed      chan error // capacity 1: why the view stopped for good (see Failed)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -96,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	log := cfg.Logger.With().Str("role", "view").Str("space", string(cfg.Space)).Str("range", cfg.Range.String()).Logger()
-	store, err := openStore(cfg.Dir, viewstore.Config{Space: prefix, RangeStart: cfg.Range.Start, RangeEnd: cfg.Range.End}, log)
+	store, err := openStore(cfg.Dir, viewstore.Config{Space: prefix, RangeStart: cfg.Range.Start, RangeEnd: cfg.Range.End}, cfg.WrapStore, log)
 	if err != nil {
 		return nil, fmt.Errorf("starting view: %w", err)
 	}
@@ -139,7 +146,7 @@ func (s *Server) startNetwork(ctx context.Context) error {
 	if s.listener, err = net.Listen("tcp", s.cfg.GRPCAddr); err != nil {
 		return fmt.Errorf("starting view: listening on %s: %w", s.cfg.GRPCAddr, err)
 	}
-	s.grpc = grpc.NewServer()
+	s.grpc = grpc.NewServer(wire.ServerOptions()...)
 	wire.RegisterViewServer(s.grpc, &service{s: s})
 	wire.RegisterViewBootServer(s.grpc, &bootService{s: s})
 	runCtx, cancel := context.WithCancel(context.Background())

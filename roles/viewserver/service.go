@@ -7,14 +7,16 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// chunkSize bounds the matches in one streamed reply.
-const chunkSize = 1000
+// chunkMatches bounds the matches in one streamed reply; wire.ChunkBytes
+// bounds its size.
+const chunkMatches = 1000
 
 // service implements wire.ViewServer on top of the store.
 type service struct {
@@ -55,22 +57,13 @@ func (v *service) serve(kind string, index uint64, n int, st stream, run func(r 
 
 // stream runs the n lookups, sending their matches in chunks.
 func (v *service) stream(ctx context.Context, kind string, n int, st stream, run func(i int, emit func(storage.Fact) error) error) error {
-	chunk := &wire.LookupChunk{}
-	flush := func() error {
-		if len(chunk.Matches) == 0 {
-			return nil
-		}
-		err := st.Send(chunk)
-		chunk = &wire.LookupChunk{}
-		return err
-	}
+	out := newMatchChunks(st)
 	for i := 0; i < n; i++ {
 		lookup := uint32(i)
 		err := v.s.runDecided(ctx, func() error {
 			return run(i, func(f storage.Fact) error {
-				chunk.Matches = append(chunk.Matches, &wire.Match{Lookup: lookup, Fact: wire.FromFact(f)})
-				if len(chunk.Matches) >= chunkSize {
-					return flush()
+				if err := out.add(&wire.Match{Lookup: lookup, Fact: wire.FromFact(f)}); err != nil {
+					return err
 				}
 				return ctx.Err()
 			})
@@ -79,7 +72,51 @@ func (v *service) stream(ctx context.Context, kind string, n int, st stream, run
 			return fmt.Errorf("%s lookup %d: %w", kind, i, err)
 		}
 	}
-	return flush()
+	return out.flush()
+}
+
+// matchChunks sends matches in chunks of at most chunkMatches matches and
+// wire.ChunkBytes bytes; a match larger than that goes alone.
+type matchChunks struct {
+	st    stream
+	chunk *wire.LookupChunk
+	size  wire.Chunker
+}
+
+func newMatchChunks(st stream) *matchChunks {
+	return &matchChunks{st: st, chunk: &wire.LookupChunk{}, size: wire.Chunker{MaxItems: chunkMatches}}
+}
+
+// add queues m, first sending the chunk it does not fit in, and sends the
+// chunk once it is full.
+func (c *matchChunks) add(m *wire.Match) error {
+	n := proto.Size(m)
+	if !c.size.Fits(n) {
+		if err := c.flush(); err != nil {
+			return err
+		}
+	}
+	c.chunk.Matches = append(c.chunk.Matches, m)
+	c.size.Add(n)
+	if c.size.Full() {
+		return c.flush()
+	}
+	return nil
+}
+
+// flush sends the queued matches, if any.
+func (c *matchChunks) flush() error {
+	if len(c.chunk.Matches) == 0 {
+		return nil
+	}
+	n := len(c.chunk.Matches)
+	err := c.st.Send(c.chunk)
+	c.chunk = &wire.LookupChunk{}
+	c.size.Reset()
+	if err != nil {
+		return fmt.Errorf("sending %d matches: %w", n, err)
+	}
+	return nil
 }
 
 func lookupError(err error) error {

@@ -20,9 +20,10 @@ var errNoStore = errors.New("the view's store is being replaced")
 // one) while everything else reads through it: readers hold the read lock
 // for the duration of their use, so a store is never closed under them.
 type storeHandle struct {
-	dir string
-	cfg viewstore.Config
-	log zerolog.Logger
+	dir  string
+	cfg  viewstore.Config
+	wrap viewstore.Wrap // nil: the files as they are
+	log  zerolog.Logger
 
 	mu  sync.RWMutex
 	st  *viewstore.Store // nil between a failed replacement and the next open
@@ -36,8 +37,8 @@ type storeHandle struct {
 // openStore opens the store in dir. A store that cannot be trusted
 // (corrupt) is moved aside and one holding an unfinished load is
 // discarded; either way the view starts over with an empty store.
-func openStore(dir string, cfg viewstore.Config, log zerolog.Logger) (*storeHandle, error) {
-	h := &storeHandle{dir: dir, cfg: cfg, log: log}
+func openStore(dir string, cfg viewstore.Config, wrap viewstore.Wrap, log zerolog.Logger) (*storeHandle, error) {
+	h := &storeHandle{dir: dir, cfg: cfg, wrap: wrap, log: log}
 	if err := h.reopen(); err != nil {
 		return nil, err
 	}
@@ -47,7 +48,7 @@ func openStore(dir string, cfg viewstore.Config, log zerolog.Logger) (*storeHand
 // reopen opens the directory, repairing it as openStore describes. The
 // write lock must be held, or the handle not yet shared.
 func (h *storeHandle) reopen() error {
-	st, err := viewstore.Open(h.dir, h.cfg)
+	st, err := viewstore.OpenWrapped(h.dir, h.cfg, h.wrap)
 	if errors.Is(err, viewstore.ErrCorrupt) {
 		h.log.Error().Err(err).Msg("the view's store is corrupt; moving it aside and booting from peers")
 		h.movedAside++
@@ -78,7 +79,7 @@ func (h *storeHandle) fresh(aside bool) (*viewstore.Store, error) {
 	} else if err := os.RemoveAll(h.dir); err != nil {
 		return nil, fmt.Errorf("removing the store %s: %w", h.dir, err)
 	}
-	return viewstore.Open(h.dir, h.cfg)
+	return viewstore.OpenWrapped(h.dir, h.cfg, h.wrap)
 }
 
 // replace closes the store, moves it aside (aside) or removes it, and
@@ -99,6 +100,24 @@ func (h *storeHandle) replace(aside bool) error {
 	h.st = st
 	h.gen++
 	return nil
+}
+
+// restart closes the store and opens it again, repairing it as openStore
+// describes. After a failed write goleveldb fails every later write (its
+// journal writer keeps the error), so only a reopen, which replays the
+// journal, lets the view write again. It waits for readers to finish; if
+// opening fails (e.g. the disk is still full), no store is open until
+// ensure succeeds.
+func (h *storeHandle) restart() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.st != nil {
+		if err := h.st.Close(); err != nil {
+			h.log.Warn().Err(err).Msg("closing the store to reopen it")
+		}
+		h.st = nil
+	}
+	return h.reopen()
 }
 
 // ensure reopens the store after a failed replacement.

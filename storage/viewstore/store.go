@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -94,6 +95,7 @@ type LogVersion struct {
 // Store is one view's LevelDB.
 type Store struct {
 	db      *leveldb.DB
+	files   lstorage.Storage // closed after db
 	cfg     Config
 	applied uint64                     // guarded by the single applier; read via Applied
 	digest  uint64                     // the digest at applied; guarded like applied
@@ -123,16 +125,33 @@ func options() *opt.Options {
 
 // Open opens or creates the store in dir for cfg.
 func Open(dir string, cfg Config) (*Store, error) {
+	return OpenWrapped(dir, cfg, nil)
+}
+
+// Wrap wraps the files of a store, e.g. to inject write failures in tests.
+type Wrap func(lstorage.Storage) lstorage.Storage
+
+// OpenWrapped is Open with the store's files seen through wrap (nil: as
+// they are).
+func OpenWrapped(dir string, cfg Config, wrap Wrap) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("opening view store: %w", err)
 	}
-	db, err := leveldb.OpenFile(dir, options())
+	files, err := lstorage.OpenFile(dir, false)
 	if err != nil {
 		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
 	}
-	s := &Store{db: db, cfg: cfg}
+	if wrap != nil {
+		files = wrap(files)
+	}
+	db, err := leveldb.Open(files, options())
+	if err != nil {
+		files.Close()
+		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
+	}
+	s := &Store{db: db, files: files, cfg: cfg}
 	if err := s.load(); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
 	}
 	s.hist = newHistory(s.applied, s.digest)
@@ -255,7 +274,7 @@ func u64(v uint64) []byte {
 }
 
 // Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.db.Close(), s.files.Close()) }
 
 // Config returns what the store holds.
 func (s *Store) Config() Config { return s.cfg }
@@ -448,4 +467,27 @@ func (s *Store) LookupSPO(index, subject, predicate uint64, o storage.Object, fn
 // LookupPO calls fn for each fact with the predicate and object (HashPO stores).
 func (s *Store) LookupPO(index, predicate uint64, o storage.Object, fn func(storage.Fact) error) error {
 	return prefixScan(s, index, storage.AppendPOPrefix(nil, predicate, o), fn)
+}
+
+// probeFile names the file ProbeWrite writes: a temporary file LevelDB
+// itself never creates (it numbers its files from 1).
+var probeFile = lstorage.FileDesc{Type: lstorage.TypeTemp, Num: math.MaxInt64}
+
+// ProbeWrite writes n bytes to a temporary file among the store's files,
+// syncs and removes it: it fails while the disk refuses writes (e.g. is
+// full), so a view can tell when to reopen a store whose write failed.
+func (s *Store) ProbeWrite(n int) error {
+	w, err := s.files.Create(probeFile)
+	if err != nil {
+		return fmt.Errorf("probing the store's disk: %w", err)
+	}
+	_, err = w.Write(make([]byte, n))
+	if err == nil {
+		err = w.Sync()
+	}
+	err = errors.Join(err, w.Close(), s.files.Remove(probeFile))
+	if err != nil {
+		return fmt.Errorf("probing the store's disk: %w", err)
+	}
+	return nil
 }

@@ -46,10 +46,14 @@ func (c *Cluster) Insert(t testing.TB, triples []Triple) []storage.Fact {
 	return facts
 }
 
-// logObject encodes the object kinds tests use: entities and integers.
+// logObject encodes the object kinds tests use: entities, strings and
+// integers.
 func logObject(o storage.Object) *wire.LogObject {
-	if o.Kind == storage.KindEntity {
+	switch o.Kind {
+	case storage.KindEntity:
 		return &wire.LogObject{Value: &wire.LogObject_Entity{Entity: logentry.KIDRef(o.Entity)}}
+	case storage.KindString:
+		return &wire.LogObject{Value: &wire.LogObject_Str{Str: o.Str}, Lang: o.Lang}
 	}
 	return &wire.LogObject{Value: &wire.LogObject_Int64{Int64: o.Int}}
 }

@@ -238,7 +238,7 @@ func (c *Cluster) leader() (int, bool) {
 // test ends.
 func (c *Cluster) DialAdmin(t testing.TB, i int) wire.LogAdminClient {
 	t.Helper()
-	conn, err := grpc.NewClient(c.grpcAddrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(c.grpcAddrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
 	if err != nil {
 		t.Fatalf("dialing replica %d: %v", i+1, err)
 	}
@@ -249,7 +249,7 @@ func (c *Cluster) DialAdmin(t testing.TB, i int) wire.LogAdminClient {
 // Dial returns a raw Log client for replica i, closed when the test ends.
 func (c *Cluster) Dial(t testing.TB, i int) wire.LogClient {
 	t.Helper()
-	conn, err := grpc.NewClient(c.grpcAddrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(c.grpcAddrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
 	if err != nil {
 		t.Fatalf("dialing replica %d: %v", i+1, err)
 	}
