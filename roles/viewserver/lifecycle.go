@@ -174,7 +174,17 @@ func (s *Server) reopenWhenWritable() error {
 	}
 	st := s.store.current()
 	if st == nil {
-		return errNoStore
+		// The last reopen failed (the disk was still full), so there is no
+		// store to probe: opening it is the probe.
+		before := s.store.movedAside
+		err := s.store.ensure()
+		s.metrics.corruptions.Add(float64(s.store.movedAside - before))
+		if err != nil {
+			return fmt.Errorf("%w: reopening: %w", errStoreWrite, err)
+		}
+		s.storeFailed = false
+		s.log.Info().Uint64("applied", s.store.current().Applied()).Msg("the view's store opens again; resuming")
+		return nil
 	}
 	if err := st.ProbeWrite(probeBytes); err != nil {
 		return fmt.Errorf("%w: still: %w", errStoreWrite, err)

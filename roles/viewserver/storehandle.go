@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -76,7 +75,7 @@ func (h *storeHandle) fresh(aside bool) (*viewstore.Store, error) {
 			return nil, err
 		}
 		h.log.Warn().Str("moved_to", to).Msg("moved the damaged store aside")
-	} else if err := os.RemoveAll(h.dir); err != nil {
+	} else if err := viewstore.RemoveContents(h.dir); err != nil {
 		return nil, fmt.Errorf("removing the store %s: %w", h.dir, err)
 	}
 	return viewstore.OpenWrapped(h.dir, h.cfg, h.wrap)

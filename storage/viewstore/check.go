@@ -2,8 +2,12 @@ package viewstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -65,11 +69,72 @@ func (s *Store) checkKey(k []byte, applied uint64) error {
 }
 
 // MoveAside renames a damaged store directory to DIR.corrupt-TIME, next to
-// it, keeping it for inspection, and returns the new name.
+// it, keeping it for inspection, and returns the new name. When dir cannot
+// be renamed because it is a mount point (the usual layout on bare metal:
+// one disk per view), its contents move into DIR/corrupt-TIME instead,
+// which the store ignores; a rename on one file system needs no space, so
+// this works on a full disk too.
 func MoveAside(dir string) (string, error) {
-	to := fmt.Sprintf("%s.corrupt-%s", dir, time.Now().UTC().Format("20060102T150405.000000000Z"))
-	if err := os.Rename(dir, to); err != nil {
+	stamp := time.Now().UTC().Format("20060102T150405.000000000Z")
+	to := fmt.Sprintf("%s.corrupt-%s", dir, stamp)
+	err := os.Rename(dir, to)
+	if err == nil {
+		return to, nil
+	}
+	if !errors.Is(err, syscall.EBUSY) && !errors.Is(err, syscall.EXDEV) {
 		return "", fmt.Errorf("moving the damaged store %s aside: %w", dir, err)
 	}
+	to = filepath.Join(dir, asidePrefix+stamp)
+	if err := moveContents(dir, to); err != nil {
+		return "", fmt.Errorf("moving the damaged store in mount point %s aside: %w", dir, err)
+	}
 	return to, nil
+}
+
+// asidePrefix names the subdirectories MoveAside makes inside a mount
+// point; RemoveContents and later MoveAside calls leave them alone.
+const asidePrefix = "corrupt-"
+
+// moveContents renames every entry of dir, except earlier moved-aside
+// copies, into the new directory to.
+func moveContents(dir, to string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(to, 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), asidePrefix) {
+			continue
+		}
+		if err := os.Rename(filepath.Join(dir, e.Name()), filepath.Join(to, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveContents removes the store in dir: the directory itself, or, when
+// dir is a mount point that cannot be removed, everything in it except
+// copies MoveAside kept.
+func RemoveContents(dir string) error {
+	err := os.RemoveAll(dir)
+	if err == nil || !errors.Is(err, syscall.EBUSY) {
+		return err
+	}
+	entries, rerr := os.ReadDir(dir)
+	if rerr != nil {
+		return rerr
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), asidePrefix) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
