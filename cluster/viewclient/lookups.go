@@ -67,6 +67,7 @@ func (c *Client) pointCall(rpc pointRPC, emit Emit) fanout.Call {
 		}
 		matches, err := rpc(ctx, v, positions)
 		if err != nil {
+			c.failed(t.Addr, err)
 			return nil, err
 		}
 		facts, err := decode(matches, len(positions))
@@ -167,6 +168,7 @@ func (c *Client) coverCall(n int, hash func(storage.Fact) uint64, rpc coverRPC, 
 		}
 		matches, err := rpc(ctx, v)
 		if err != nil {
+			c.failed(t.Addr, err)
 			return nil, err
 		}
 		facts, err := decode(matches, n)
