@@ -52,6 +52,7 @@ type viewSpec struct {
 
 type fanoutView struct {
 	viewSpec
+	grpc  string // where the view itself listens
 	proc  *harness.Process
 	proxy *toxiproxy.Proxy
 }
@@ -98,8 +99,8 @@ func (c *fanoutCluster) startAPI(i int, flags []string) {
 }
 
 func (c *fanoutCluster) startView(i int, s viewSpec) {
-	v := &fanoutView{viewSpec: s}
 	grpcAddr := harness.FreeAddr(c.t)
+	v := &fanoutView{viewSpec: s, grpc: grpcAddr}
 	args := []string{"view", "--space", s.space, "--partition", s.partition,
 		"--dir", filepath.Join(c.dir, fmt.Sprintf("view-%d", i)), "--grpc-addr", grpcAddr, "--log", c.logAddr,
 		"--gossip-addr", harness.FreeAddr(c.t), "--gossip-join", c.apis[0].gossip}

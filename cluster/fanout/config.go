@@ -31,9 +31,22 @@ const (
 	// replicas before the request fails.
 	DefaultRounds = 3
 	// DefaultBackoff is the pause before the second round; it doubles for
-	// each further round.
+	// each further round, up to maxBackoff.
 	DefaultBackoff = 50 * time.Millisecond
+	// DefaultPatience is how long a request keeps retrying a unit, in
+	// further rounds, after its Rounds are spent. It spans what a view
+	// restart looks like from an API server: gossip learning that the
+	// view serves again, and the gRPC connection to it reconnecting.
+	DefaultPatience = 2 * time.Second
+	// DefaultPenalty is how long a view whose call failed is avoided
+	// while another replica can answer: about as long as gossip takes to
+	// notice a dead view and stop listing it.
+	DefaultPenalty = 3 * time.Second
 )
+
+// maxBackoff bounds the pause between two rounds, so that a view that
+// comes back is found soon after.
+const maxBackoff = 400 * time.Millisecond
 
 // Config tunes a Fanout. The zero value gives hedging on and the defaults
 // above.
@@ -54,10 +67,18 @@ type Config struct {
 	// MaxLag is how far a view may trail the newest view's applied index
 	// and still be preferred.
 	MaxLag uint64
-	// Rounds is how many sweeps over all replicas a unit gets; Backoff is
-	// the pause before the second sweep (doubling after that).
-	Rounds  int
-	Backoff time.Duration
+	// Rounds is how many sweeps over all replicas a unit gets at least;
+	// Backoff is the pause before the second sweep (doubling after that).
+	// After Rounds sweeps, a unit is still retried until Patience has
+	// passed since the request started (or its context ends).
+	Rounds   int
+	Backoff  time.Duration
+	Patience time.Duration
+	// Penalty is how long a view whose call failed is tried only when no
+	// other replica is left (a success ends it early).
+	Penalty time.Duration
+	// Now is the clock penalties are measured with; nil: time.Now.
+	Now func() time.Time
 	// Registerer receives the fanout metrics; nil: not exported.
 	Registerer prometheus.Registerer
 }
@@ -68,6 +89,11 @@ func (c Config) withDefaults() (Config, error) {
 	setDuration(&c.HedgeCap, DefaultHedgeCap)
 	setDuration(&c.HedgeInitial, DefaultHedgeInitial)
 	setDuration(&c.Backoff, DefaultBackoff)
+	setDuration(&c.Patience, DefaultPatience)
+	setDuration(&c.Penalty, DefaultPenalty)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	if c.HedgeQuantile == 0 {
 		c.HedgeQuantile = DefaultHedgeQuantile
 	}
@@ -82,8 +108,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("fanout: hedge quantile %v is not in (0, 1]", c.HedgeQuantile)
 	case c.HedgeFloor < 0 || c.HedgeCap < c.HedgeFloor:
 		return c, fmt.Errorf("fanout: hedge floor %v and cap %v are not 0 <= floor <= cap", c.HedgeFloor, c.HedgeCap)
-	case c.HedgeInitial < 0 || c.Backoff < 0:
-		return c, fmt.Errorf("fanout: negative hedge initial delay %v or backoff %v", c.HedgeInitial, c.Backoff)
+	case c.HedgeInitial < 0 || c.Backoff < 0 || c.Patience < 0 || c.Penalty < 0:
+		return c, fmt.Errorf("fanout: negative hedge initial delay %v, backoff %v, patience %v or penalty %v",
+			c.HedgeInitial, c.Backoff, c.Patience, c.Penalty)
 	case c.Rounds < 0:
 		return c, fmt.Errorf("fanout: negative rounds %d", c.Rounds)
 	}

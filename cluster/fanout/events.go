@@ -14,6 +14,7 @@ func (r *run) finish(o outcome) error {
 		u.flying--
 	}
 	if o.err == nil {
+		r.f.penalties.clear(c.target.Addr)
 		r.succeed(c, o)
 		return nil
 	}
@@ -24,6 +25,7 @@ func (r *run) finish(o outcome) error {
 		return r.interrupted()
 	}
 	r.f.metrics.failures.Add(1)
+	r.f.penalties.fail(c.target.Addr)
 	r.lastErr = fmt.Errorf("view %s: %w", c.target.Addr, o.err)
 	var redo []*unit
 	for _, u := range c.units {
@@ -124,6 +126,6 @@ func (r *run) fireRetries(now time.Time) error {
 	if len(due) == 0 {
 		return nil
 	}
-	r.pool = newPool(r.req.Targets(), r.f.cfg)
+	r.readTargets()
 	return r.dispatch(due, retry)
 }

@@ -60,11 +60,13 @@ func Point(h uint64) space.Range { return space.Range{Start: h, End: h} }
 var ErrUncovered = errors.New("no available view covers the range")
 
 // Fanout runs requests. It is safe for concurrent use; it keeps the recent
-// call latencies that drive hedging, and the metrics.
+// call latencies that drive hedging, the views whose calls failed
+// recently, and the metrics.
 type Fanout struct {
-	cfg     Config
-	lat     *latencies
-	metrics *metrics
+	cfg       Config
+	lat       *latencies
+	penalties *penalties
+	metrics   *metrics
 }
 
 // New returns a Fanout configured by cfg, registering its metrics with
@@ -78,7 +80,7 @@ func New(cfg Config) (*Fanout, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Fanout{cfg: cfg, lat: newLatencies(cfg), metrics: m}, nil
+	return &Fanout{cfg: cfg, lat: newLatencies(cfg), penalties: newPenalties(cfg), metrics: m}, nil
 }
 
 // Run answers every item of req. It returns nil once every unit has been

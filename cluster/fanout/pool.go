@@ -10,14 +10,15 @@ import (
 
 // pool is the set of targets a run currently chooses from.
 type pool struct {
-	targets []Target
-	newest  uint64 // highest applied index among the targets
-	maxLag  uint64
-	localDC string
+	targets   []Target
+	newest    uint64 // highest applied index among the targets
+	maxLag    uint64
+	localDC   string
+	penalized map[string]bool // addresses whose calls failed recently
 }
 
-func newPool(targets []Target, cfg Config) pool {
-	p := pool{maxLag: cfg.MaxLag, localDC: cfg.LocalDC}
+func newPool(targets []Target, cfg Config, penalized map[string]bool) pool {
+	p := pool{maxLag: cfg.MaxLag, localDC: cfg.LocalDC, penalized: penalized}
 	for _, t := range targets {
 		if t.Range.Valid() {
 			p.targets = append(p.targets, t)
@@ -27,11 +28,16 @@ func newPool(targets []Target, cfg Config) pool {
 	return p
 }
 
-// tier ranks a target, lower being better: up-to-date views first, then
-// within those the local datacenter. A lagging view would make the call
-// wait for it to catch up, which costs more than a remote round trip.
+// tier ranks a target, lower being better: views whose calls failed
+// recently last (they are most likely dead, or restarting), up-to-date
+// views first, then within those the local datacenter. A lagging view
+// would make the call wait for it to catch up, which costs more than a
+// remote round trip.
 func (p pool) tier(t Target) int {
 	tier := 0
+	if p.penalized[t.Addr] {
+		tier += 4
+	}
 	if p.newest-t.Applied > p.maxLag {
 		tier += 2
 	}
@@ -98,4 +104,32 @@ func (p pool) cut(r space.Range) []space.Range {
 		start = c
 	}
 	return append(pieces, space.Range{Start: start, End: r.End})
+}
+
+// uncovered returns the hash range around r that the request could not
+// get answered, for error messages: the range every target containing r
+// shares (the partition whose replicas all failed), or when no target
+// contains r, the gap between the targets around it (the partition no
+// view serves any more).
+func (p pool) uncovered(r space.Range) space.Range {
+	out := space.Full()
+	found := false
+	for _, t := range p.targets {
+		if containsRange(t.Range, r) {
+			found = true
+			out.Start, out.End = max(out.Start, t.Range.Start), min(out.End, t.Range.End)
+		}
+	}
+	if found {
+		return out
+	}
+	for _, t := range p.targets {
+		switch {
+		case t.Range.End < r.Start:
+			out.Start = max(out.Start, t.Range.End+1)
+		case t.Range.Start > r.End:
+			out.End = min(out.End, t.Range.Start-1)
+		}
+	}
+	return out
 }

@@ -22,7 +22,7 @@ func TestCut(t *testing.T) {
 	p := newPool([]Target{
 		{Addr: "a", Range: part(t, 1, 2)}, {Addr: "b", Range: part(t, 2, 2)},
 		{Addr: "c", Range: part(t, 1, 3)}, {Addr: "d", Range: part(t, 3, 3)},
-	}, Config{})
+	}, Config{}, nil)
 	got := p.cut(space.Full())
 	want := []space.Range{
 		{Start: 0, End: part(t, 1, 3).End},
@@ -48,7 +48,7 @@ func TestPickPrefersFreshThenLocal(t *testing.T) {
 		{Addr: "fresh-remote", Range: full, DC: "there", Applied: 50000},
 		{Addr: "fresh-local", Range: full, DC: "here", Applied: 49990},
 		{Addr: "half", Range: part(t, 1, 2), DC: "here", Applied: 50000},
-	}, Config{LocalDC: "here", MaxLag: 100})
+	}, Config{LocalDC: "here", MaxLag: 100}, nil)
 	u := &unit{Unit: Unit{Range: full}}
 	for _, want := range []string{"fresh-local", "fresh-remote", "stale-local"} {
 		i, ok := p.pick(u, -1)
@@ -64,7 +64,7 @@ func TestPickPrefersFreshThenLocal(t *testing.T) {
 
 func TestPickIsRandomAndSticky(t *testing.T) {
 	r := part(t, 1, 2)
-	p := newPool([]Target{{Addr: "a", Range: r}, {Addr: "b", Range: r}, {Addr: "c", Range: r}}, Config{})
+	p := newPool([]Target{{Addr: "a", Range: r}, {Addr: "b", Range: r}, {Addr: "c", Range: r}}, Config{}, nil)
 	seen := map[int]int{}
 	for range 300 {
 		i, _ := p.pick(&unit{Unit: Unit{Range: Point(1)}}, -1)
@@ -130,5 +130,27 @@ func TestConfigChecks(t *testing.T) {
 		if _, err := New(c); err == nil {
 			t.Errorf("New(%+v) accepted a bad config", c)
 		}
+	}
+}
+
+// TestUncovered: the range reported for a unit nobody answered is the
+// partition its failed replicas share, or the gap no target covers.
+func TestUncovered(t *testing.T) {
+	quarter := func(i int) space.Range { return part(t, i, 4) }
+	p := newPool([]Target{
+		{Addr: "a", Range: quarter(1)}, {Addr: "b", Range: part(t, 1, 2)}, {Addr: "d", Range: quarter(4)},
+	}, Config{}, nil)
+	point := func(r space.Range) space.Range { return space.Range{Start: r.Start + 1, End: r.Start + 1} }
+	for _, c := range []struct{ unit, want space.Range }{
+		{point(quarter(1)), quarter(1)},    // a and b both cover it: their overlap
+		{point(quarter(2)), part(t, 1, 2)}, // only b: its partition
+		{point(quarter(3)), quarter(3)},    // nobody: the gap between b and d
+	} {
+		if got := p.uncovered(c.unit); got != c.want {
+			t.Fatalf("uncovered(%v) = %v, want %v", c.unit, got, c.want)
+		}
+	}
+	if got := newPool(nil, Config{}, nil).uncovered(space.Range{Start: 7, End: 7}); got != space.Full() {
+		t.Fatalf("with no targets, uncovered = %v, want the whole space", got)
 	}
 }

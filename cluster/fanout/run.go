@@ -64,12 +64,13 @@ type run struct {
 	outcomes chan outcome
 	timer    *time.Timer
 	lastErr  error
+	start    time.Time // for Config.Patience
 }
 
 func newRun(ctx context.Context, f *Fanout, req Request) *run {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &run{ctx: ctx, f: f, req: req, calls: map[*call]struct{}{}, outcomes: make(chan outcome), timer: t}
+	return &run{ctx: ctx, f: f, req: req, calls: map[*call]struct{}{}, outcomes: make(chan outcome), timer: t, start: time.Now()}
 }
 
 // loop runs until every unit is done or the request fails.
@@ -87,7 +88,7 @@ func (r *run) loop() error {
 		units[i] = &backing[i]
 	}
 	r.left = len(units)
-	r.pool = newPool(r.req.Targets(), r.f.cfg)
+	r.readTargets()
 	if err := r.dispatch(units, firstTry); err != nil {
 		return err
 	}
@@ -97,6 +98,12 @@ func (r *run) loop() error {
 		}
 	}
 	return nil
+}
+
+// readTargets (re-)reads the targets to choose from, ranking down the
+// views whose calls failed recently.
+func (r *run) readTargets() {
+	r.pool = newPool(r.req.Targets(), r.f.cfg, r.f.penalties.current())
 }
 
 // step waits for one event and handles it.
@@ -258,14 +265,15 @@ func (r *run) count(kind callKind) {
 
 // exhausted handles a unit no target is left for: if no call is working
 // on it any more, it waits out a backoff before a new round, or fails the
-// request when it has had all its rounds.
+// request when it has had all its rounds and the request's patience is
+// spent.
 func (r *run) exhausted(u *unit) error {
 	if u.flying > 0 {
 		return nil
 	}
 	u.rounds++
-	if u.rounds >= r.f.cfg.Rounds {
-		err := fmt.Errorf("hash range %s: %w", u.Range, ErrUncovered)
+	if u.rounds >= r.f.cfg.Rounds && time.Since(r.start) >= r.f.cfg.Patience {
+		err := fmt.Errorf("hash range %s: %w", r.pool.uncovered(u.Range), ErrUncovered)
 		if r.lastErr != nil {
 			err = fmt.Errorf("%w (last view failure: %w)", err, r.lastErr)
 		}
@@ -273,7 +281,7 @@ func (r *run) exhausted(u *unit) error {
 	}
 	// Jitter keeps API servers that lost the same view from retrying in
 	// lockstep.
-	backoff := r.f.cfg.Backoff << min(u.rounds-1, 10)
+	backoff := min(r.f.cfg.Backoff<<min(u.rounds-1, 10), maxBackoff)
 	backoff = backoff/2 + rand.N(backoff+1)
 	u.retryAt = time.Now().Add(backoff)
 	r.waiting = append(r.waiting, u)

@@ -3,10 +3,14 @@ package viewclient
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/cluster/fanout"
 	"github.com/akutan-dev/akutan/cluster/space"
@@ -85,13 +89,42 @@ func (c *Client) view(addr string) (wire.ViewClient, error) {
 	conn := c.conns[addr]
 	if conn == nil {
 		var err error
-		conn, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
+		conn, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions(),
+			grpc.WithConnectParams(viewConnectParams()))
 		if err != nil {
 			return nil, fmt.Errorf("connecting to view %s: %w", addr, err)
 		}
 		c.conns[addr] = conn
 	}
 	return wire.NewViewClient(conn), nil
+}
+
+// viewConnectParams bounds the pause between two attempts to reconnect to
+// a view that went away to a second: gRPC's default grows to two minutes,
+// and while a connection waits, every call on it fails at once, so a view
+// back from a restart within seconds would stay unusable for much longer.
+func viewConnectParams() grpc.ConnectParams {
+	return grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+		MinConnectTimeout: 5 * time.Second,
+	}
+}
+
+// failed notes that a call to the view at addr failed. A failure to reach
+// it (Unavailable) makes its connection try to reconnect at once rather
+// than after its backoff: fanout calls a failed view again only in a later
+// round or when no other replica is left, and by then the view may be
+// back (restarted) or gone for good, which one attempt finds out.
+func (c *Client) failed(addr string, err error) {
+	if status.Code(err) != codes.Unavailable {
+		return
+	}
+	c.mu.Lock()
+	conn := c.conns[addr]
+	c.mu.Unlock()
+	if conn != nil {
+		conn.ResetConnectBackoff()
+	}
 }
 
 // Targets returns the serving views of a space.

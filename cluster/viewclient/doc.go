@@ -9,6 +9,14 @@
 // choice, batching per view, parallelism, retries, hedging) is the fanout
 // package's job.
 //
+// A call reads its whole lookup stream before fanout may deliver it: a
+// stream that breaks part-way (the view died, or sent an error after some
+// chunks) is discarded and its lookups are asked again, from scratch, of
+// another replica. A call that could not reach its view makes the
+// connection reconnect at once, and connections wait at most a second
+// between attempts, so a restarted view is usable again as soon as gossip
+// lists it.
+//
 // Options tune the fanout: WithLocalDC (prefer views in this datacenter),
 // WithHedging (on by default), WithRegisterer (export fanout metrics).
 // Package viewtest runs real views in a test process for tests of this

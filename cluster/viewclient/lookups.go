@@ -75,6 +75,7 @@ func (c *Client) pointCall(rpc pointRPC, size lookupSize, emit Emit) fanout.Call
 		}
 		matches, err := batchedRPC(ctx, v, positions, size, rpc)
 		if err != nil {
+			c.failed(t.Addr, err)
 			return nil, err
 		}
 		facts, err := decode(matches, len(positions))
@@ -227,6 +228,7 @@ func (c *Client) coverCall(n int, hash func(storage.Fact) uint64, rpc coverRPC, 
 		}
 		matches, err := rpc(ctx, v)
 		if err != nil {
+			c.failed(t.Addr, err)
 			return nil, err
 		}
 		facts, err := decode(matches, n)

@@ -16,6 +16,17 @@
 // caller; only ORDER BY, COUNT and ASK wait for all rows (ASK and LIMIT
 // stop the plan as soon as the answer is complete).
 //
+// A failed lookup fails the whole query, whatever its form. When an
+// operator fails, the others are cancelled and their channels close as if
+// they had finished, so the output stage never takes the end of the rows
+// for a complete answer: it sends an answer that depends on every row
+// (COUNT, ORDER BY, ASK false) only after the plan ended without failure,
+// and one that stopped the plan early (ASK true, LIMIT) only if no
+// failure came before the stop. Rows of a plain SELECT stream out while
+// the plan runs; if it then fails, Stream returns the error after them and
+// callers must discard what they were sent (the API server's HTTP answer
+// and the CLI print nothing but the error).
+//
 // Every operator counts the rows it produced, the lookups and view RPCs it
 // sent and its running time (opstats.go), for EXPLAIN.
 //

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/query/planner"
@@ -112,12 +111,12 @@ func (en *Engine) Stream(ctx context.Context, q *parser.Query, index uint64, opt
 func (en *Engine) execute(ctx context.Context, c *compiled, root *planner.Node, index uint64, out *output, send func(*Chunk) error) ([]OperatorStats, error) {
 	g := newGroup(ctx)
 	x := &executor{g: g, index: index, views: en.views, nvars: len(c.pq.Vars), loopBatch: en.loopBatch}
-	rows := x.start(root)
-	var stopped stopFlag
-	err := out.consume(g.ctx, rows, send, func() { stopped.set(); g.cancel() })
-	execErr := g.wait()
-	if err == nil && execErr != nil && !stopped.get() {
-		err = fmt.Errorf("executing query: %w", execErr)
+	plan := running{rows: x.start(root), g: g}
+	err := out.consume(ctx, plan, send)
+	// consume has finished or stopped the plan unless sending failed;
+	// either way nothing of it may outlive the query.
+	if execErr := plan.finish(); err == nil {
+		err = execErr
 	}
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
@@ -125,18 +124,33 @@ func (en *Engine) execute(ctx context.Context, c *compiled, root *planner.Node, 
 	return report(x.ops, c.pq.Vars, c.namer()), err
 }
 
-// stopFlag records that the output stage stopped the plan on purpose
-// (LIMIT reached, ASK answered), so cancellation errors are not failures.
-type stopFlag struct {
-	mu sync.Mutex
-	on bool
+// running is the executing plan as the output stage sees it: its rows, and
+// whether they can be trusted. When an operator fails, the others are
+// cancelled and close their channels as if they had finished, so the end
+// of rows alone never means the answer is complete.
+type running struct {
+	rows <-chan batch
+	g    *group
 }
 
-func (f *stopFlag) set() { f.mu.Lock(); f.on = true; f.mu.Unlock() }
-func (f *stopFlag) get() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.on
+// finish waits for the plan to end and returns its failure. An answer
+// that depends on every row (COUNT, ORDER BY, ASK false, the last chunk
+// of a stream) may be sent only once finish returned nil.
+func (r running) finish() error { return executionError(r.g.wait()) }
+
+// stop ends the plan early because the answer is complete (ASK found a
+// row, LIMIT is reached) and returns a failure that happened before the
+// stop: the rows the answer was made of may then be incomplete or wrong.
+func (r running) stop() error { return executionError(r.g.stop()) }
+
+// failed returns the plan's failure so far.
+func (r running) failed() error { return executionError(r.g.failed()) }
+
+func executionError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("executing query: %w", err)
 }
 
 // namer names the KIDs the query spelled out, for plan text.

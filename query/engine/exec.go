@@ -29,6 +29,10 @@ type group struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	err    error
+	// stopped is set when the output stage ended the execution because
+	// its answer was complete: failures after that are the echo of the
+	// cancellation, not failures of the query.
+	stopped bool
 }
 
 func newGroup(ctx context.Context) *group {
@@ -48,20 +52,38 @@ func (g *group) goRun(fn func() error) {
 
 func (g *group) fail(err error) {
 	g.mu.Lock()
-	if g.err == nil {
+	if g.err == nil && !g.stopped {
 		g.err = err
 	}
 	g.mu.Unlock()
 	g.cancel()
 }
 
+// failed returns the first failure so far. Once an operator failed, the
+// others stop early and their channels close as if they had finished, so
+// the rows that still arrive may be incomplete or (after an outer join cut
+// short) wrong.
+func (g *group) failed() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+// stop ends the execution because the answer is complete, waits for it,
+// and returns the failure that happened before the stop, if any: the rows
+// the answer was made of may then be wrong.
+func (g *group) stop() error {
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
+	return g.wait()
+}
+
 // wait stops everything still running and returns the first error.
 func (g *group) wait() error {
 	g.cancel()
 	g.wg.Wait()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.err
+	return g.failed()
 }
 
 // executor turns a plan into running operators.

@@ -137,45 +137,85 @@ func (o *output) describe() string {
 	return strings.Join(parts, " | ") + "\n"
 }
 
-// consume reads the plan's rows to the end, or until stop is worth
-// calling (the answer is complete).
-func (o *output) consume(ctx context.Context, in <-chan batch, send func(*Chunk) error, stop func()) error {
+// consume turns the plan's rows into the answer and sends it. Nothing
+// that depends on rows not yet seen is sent before the plan has ended
+// without failure, and a plan stopped early (ASK, LIMIT) is checked for a
+// failure before its last rows are sent. Rows of a long SELECT stream out
+// while the plan runs; if the plan then fails, consume returns the error
+// and the caller must discard what it was sent.
+func (o *output) consume(ctx context.Context, plan running, send func(*Chunk) error) error {
 	switch {
 	case o.q.Form == parser.FormAsk:
-		_, ok := <-in
-		stop()
-		return o.sendRows(ctx, send, []row{{storage.ABool(ok)}}, true)
+		return o.ask(ctx, plan, send)
 	case isCount(o.q):
-		var all []row
-		for b := range in {
-			all = append(all, b...)
+		all, err := readAll(plan)
+		if err != nil {
+			return err
 		}
 		return o.sendRows(ctx, send, []row{o.count(all)}, true)
 	case len(o.q.OrderBy) > 0:
-		var all []row
-		for b := range in {
-			all = append(all, b...)
+		all, err := readAll(plan)
+		if err != nil {
+			return err
 		}
 		if err := o.order(ctx, all); err != nil {
 			return err
 		}
-		_, err := o.window(ctx, send, all)
+		rows, _ := o.window(all)
+		return o.sendRows(ctx, send, rows, false)
+	}
+	return o.stream(ctx, plan, send)
+}
+
+// ask answers true at the first row, false when the plan ends without one.
+func (o *output) ask(ctx context.Context, plan running, send func(*Chunk) error) error {
+	_, found := <-plan.rows
+	end := plan.finish
+	if found {
+		end = plan.stop
+	}
+	if err := end(); err != nil {
 		return err
 	}
-	for b := range in {
-		done, err := o.window(ctx, send, b)
-		if err != nil || done {
-			stop()
+	return o.sendRows(ctx, send, []row{{storage.ABool(found)}}, true)
+}
+
+// readAll collects every row of a plan that ended without failure.
+func readAll(plan running) ([]row, error) {
+	var all []row
+	for b := range plan.rows {
+		all = append(all, b...)
+	}
+	if err := plan.finish(); err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// stream sends rows as the plan produces them, stopping the plan once
+// LIMIT is reached.
+func (o *output) stream(ctx context.Context, plan running, send func(*Chunk) error) error {
+	for b := range plan.rows {
+		if err := plan.failed(); err != nil {
+			return err
+		}
+		rows, done := o.window(b)
+		if done {
+			if err := plan.stop(); err != nil {
+				return err
+			}
+			return o.sendRows(ctx, send, rows, false)
+		}
+		if err := o.sendRows(ctx, send, rows, false); err != nil {
 			return err
 		}
 	}
-	return nil
+	return plan.finish()
 }
 
-// window projects rows, drops duplicates (DISTINCT), applies OFFSET and
-// LIMIT and sends the rest; done is true once LIMIT is reached.
-func (o *output) window(ctx context.Context, send func(*Chunk) error, rows []row) (done bool, err error) {
-	var out []row
+// window projects rows, drops duplicates (DISTINCT) and applies OFFSET
+// and LIMIT; done is true once LIMIT is reached.
+func (o *output) window(rows []row) (out []row, done bool) {
 	for _, r := range rows {
 		if o.q.Limit != nil && o.sent >= *o.q.Limit {
 			break
@@ -195,11 +235,7 @@ func (o *output) window(ctx context.Context, send func(*Chunk) error, rows []row
 		out = append(out, p)
 		o.sent++
 	}
-	done = o.q.Limit != nil && o.sent >= *o.q.Limit
-	if len(out) == 0 {
-		return done, nil
-	}
-	return done, o.sendRows(ctx, send, out, false)
+	return out, o.q.Limit != nil && o.sent >= *o.q.Limit
 }
 
 func (o *output) project(r row) row {

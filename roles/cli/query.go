@@ -64,36 +64,27 @@ func runQuery(c *cli.Context) error {
 	})
 }
 
-// runAndPrint runs the query and prints the answer. TSV rows are printed
-// as they arrive; the other formats need the whole answer. Explain text
-// goes to standard output with a table, to standard error otherwise, so
-// that TSV and JSON stay machine-readable.
+// runAndPrint runs the query and prints the answer once the server has
+// sent all of it: a query that fails part-way ends its stream in an error,
+// and printing rows as they arrived would pass a partial answer off as a
+// whole one. Explain text goes to standard output with a table, to
+// standard error otherwise, so that TSV and JSON stay machine-readable.
 func runAndPrint(ctx context.Context, api wire.APIClient, req *wire.QueryRequest, format string) error {
-	notes := io.Writer(os.Stderr)
-	if format == "table" {
-		notes = os.Stdout
+	notes := io.Writer(os.Stdout)
+	if format != "table" {
+		notes = os.Stderr
 	}
-	var onChunk func(*wire.QueryChunk)
-	if format == "tsv" {
-		onChunk = func(chunk *wire.QueryChunk) {
-			if chunk.Columns != nil {
-				fmt.Fprintln(os.Stdout, strings.Join(chunk.Columns, "\t"))
-			}
-			printTSVRows(os.Stdout, chunk.Rows)
-		}
-	}
-	res, err := collect(ctx, api, req, notes, onChunk)
+	res, err := collect(ctx, api, req, notes)
 	if err != nil {
 		return err
 	}
-	if format == "tsv" {
-		// TSV output is exactly the header and the rows; the index is
-		// worth a note only when the server chose it from the views.
-		if req.Consistency == wire.Consistency_CONSISTENCY_RECENT && req.Index == 0 {
-			fmt.Fprintf(os.Stderr, "(%d rows at log index %d)\n", len(res.Rows), res.Index)
-		}
-	} else if err := printerFor(format)(os.Stdout, res); err != nil {
+	if err := printerFor(format)(os.Stdout, res); err != nil {
 		return err
+	}
+	// TSV output is exactly the header and the rows; the index is worth a
+	// note only when the server chose it from the views.
+	if format == "tsv" && req.Consistency == wire.Consistency_CONSISTENCY_RECENT && req.Index == 0 {
+		fmt.Fprintf(os.Stderr, "(%d rows at log index %d)\n", len(res.Rows), res.Index)
 	}
 	if res.Analysis != "" {
 		fmt.Fprintf(notes, "\nExecuted:\n%s", res.Analysis)
@@ -102,8 +93,8 @@ func runAndPrint(ctx context.Context, api wire.APIClient, req *wire.QueryRequest
 }
 
 // collect reads a streamed query result whole, printing the plan as soon
-// as it arrives and handing each chunk to onChunk (if set) as it comes.
-func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest, notes io.Writer, onChunk func(*wire.QueryChunk)) (*wire.QueryChunk, error) {
+// as it arrives.
+func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest, notes io.Writer) (*wire.QueryChunk, error) {
 	st, err := api.Query(ctx, req)
 	if err != nil {
 		return nil, rpcError("query failed", err)
@@ -119,9 +110,6 @@ func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest, no
 		}
 		if chunk.Plan != "" {
 			fmt.Fprintf(notes, "Plan at log index %d (estimated rows and cost):\n%s\n", chunk.Index, chunk.Plan)
-		}
-		if onChunk != nil {
-			onChunk(chunk)
 		}
 		if res == nil {
 			res = chunk

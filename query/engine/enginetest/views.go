@@ -1,0 +1,261 @@
+// Package enginetest is an in-memory engine.Views for tests of the query
+// engine: facts held in memory and answered as the views would answer
+// them, with the lookups that need chosen hash ranges failing the way they
+// fail when no view covers those ranges.
+//
+// A failing lookup behaves like the view client's: the lookups (or, for a
+// lookup that asks every range, the facts) that lie outside the failing
+// ranges are answered first, then the call returns an error naming the
+// space and the range, wrapping fanout.ErrUncovered. So a query sees some
+// rows before the failure, as it does when one partition of a real
+// cluster is down.
+package enginetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/akutan-dev/akutan/cluster/fanout"
+	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/cluster/viewclient"
+	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// Views holds a graph in memory. It is safe for concurrent use.
+type Views struct {
+	mu      sync.Mutex
+	facts   []storage.Fact
+	names   map[string]uint64
+	index   uint64 // the last index used; every Entity and Add takes one
+	failing map[space.Space][]space.Range
+}
+
+// New returns an empty graph.
+func New() *Views {
+	return &Views{names: map[string]uint64{}, failing: map[space.Space][]space.Range{}}
+}
+
+// Entity returns the KID of the entity with the external name, creating
+// it (and its HasExternalID fact) the first time.
+func (v *Views) Entity(name string) uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if kid, ok := v.names[name]; ok {
+		return kid
+	}
+	v.index++
+	kid := storage.KIDOf(v.index, 1)
+	v.names[name] = kid
+	v.facts = append(v.facts, storage.Fact{Index: v.index, ID: storage.KIDOf(v.index, 2),
+		Subject: kid, Predicate: storage.KIDHasExternalID, Object: storage.AString(name, "")})
+	return kid
+}
+
+// Add stores the fact subject predicate object and returns its ID.
+func (v *Views) Add(subject, predicate uint64, object storage.Object) uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.index++
+	id := storage.KIDOf(v.index, 1)
+	v.facts = append(v.facts, storage.Fact{Index: v.index, ID: id, Subject: subject, Predicate: predicate, Object: object})
+	return id
+}
+
+// Index returns the last log index of the graph: queries at it see every
+// fact added so far.
+func (v *Views) Index() uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.index
+}
+
+// Fail makes every lookup that needs a hash in r of sp fail from now on.
+func (v *Views) Fail(sp space.Space, r space.Range) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.failing[sp] = append(v.failing[sp], r)
+}
+
+// Heal makes every lookup succeed again.
+func (v *Views) Heal() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.failing = map[space.Space][]space.Range{}
+}
+
+// failure returns the error for hash h of sp, or nil when h is served.
+func (v *Views) failure(sp space.Space, h uint64) error {
+	for _, r := range v.failing[sp] {
+		if r.Contains(h) {
+			return fmt.Errorf("%s lookups: hash range %s: %w", sp, r, fanout.ErrUncovered)
+		}
+	}
+	return nil
+}
+
+// coverFailure returns the error for a lookup that needs all of sp.
+func (v *Views) coverFailure(sp space.Space) error {
+	if rs := v.failing[sp]; len(rs) > 0 {
+		return fmt.Errorf("%s lookups: hash range %s: %w", sp, rs[0], fanout.ErrUncovered)
+	}
+	return nil
+}
+
+// points answers n point lookups: lookup i lives at hash(i) of sp and
+// matches the facts for which match(i, fact) holds.
+func (v *Views) points(ctx context.Context, index uint64, sp space.Space, n int, hash func(i int) uint64,
+	match func(i int, f storage.Fact) bool, emit viewclient.Emit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var firstErr error
+	for i := range n {
+		if err := v.failure(sp, hash(i)); err != nil {
+			firstErr = cmpOr(firstErr, err)
+			continue
+		}
+		for _, f := range v.facts {
+			if f.Index <= index && match(i, f) {
+				emit(i, f)
+			}
+		}
+	}
+	return firstErr
+}
+
+// cover answers n lookups that need every range of sp; fact f is placed
+// at hash(f).
+func (v *Views) cover(ctx context.Context, index uint64, sp space.Space, n int, hash func(storage.Fact) uint64,
+	match func(i int, f storage.Fact) bool, emit viewclient.Emit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i := range n {
+		for _, f := range v.facts {
+			if f.Index <= index && v.failure(sp, hash(f)) == nil && match(i, f) {
+				emit(i, f)
+			}
+		}
+	}
+	return v.coverFailure(sp)
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func sameObject(a, b storage.Object) bool {
+	return bytes.Equal(storage.AppendObject(nil, a), storage.AppendObject(nil, b))
+}
+
+func hashSP(f storage.Fact) uint64 { return storage.HashSP(f.Subject, f.Predicate) }
+func hashPO(f storage.Fact) uint64 { return storage.HashPO(f.Predicate, f.Object) }
+
+// LookupS implements engine.Views.
+func (v *Views) LookupS(ctx context.Context, index uint64, subjects []uint64, emit viewclient.Emit) error {
+	return v.cover(ctx, index, space.HashSP, len(subjects), hashSP,
+		func(i int, f storage.Fact) bool { return f.Subject == subjects[i] }, emit)
+}
+
+// LookupSP implements engine.Views.
+func (v *Views) LookupSP(ctx context.Context, index uint64, lookups []viewclient.SP, emit viewclient.Emit) error {
+	return v.points(ctx, index, space.HashSP, len(lookups),
+		func(i int) uint64 { return storage.HashSP(lookups[i].Subject, lookups[i].Predicate) },
+		func(i int, f storage.Fact) bool {
+			return f.Subject == lookups[i].Subject && f.Predicate == lookups[i].Predicate
+		}, emit)
+}
+
+// LookupSPO implements engine.Views.
+func (v *Views) LookupSPO(ctx context.Context, index uint64, lookups []viewclient.SPO, emit viewclient.Emit) error {
+	return v.points(ctx, index, space.HashSP, len(lookups),
+		func(i int) uint64 { return storage.HashSP(lookups[i].Subject, lookups[i].Predicate) },
+		func(i int, f storage.Fact) bool {
+			l := lookups[i]
+			return f.Subject == l.Subject && f.Predicate == l.Predicate && sameObject(f.Object, l.Object)
+		}, emit)
+}
+
+// LookupPO implements engine.Views.
+func (v *Views) LookupPO(ctx context.Context, index uint64, lookups []viewclient.PO, emit viewclient.Emit) error {
+	return v.points(ctx, index, space.HashPO, len(lookups),
+		func(i int) uint64 { return storage.HashPO(lookups[i].Predicate, lookups[i].Object) },
+		func(i int, f storage.Fact) bool {
+			return f.Predicate == lookups[i].Predicate && sameObject(f.Object, lookups[i].Object)
+		}, emit)
+}
+
+// LookupPOCmp implements engine.Views.
+func (v *Views) LookupPOCmp(ctx context.Context, index uint64, lookups []*wire.POCmp, emit viewclient.Emit) error {
+	cmps := make([]func(storage.Fact) bool, len(lookups))
+	for i, l := range lookups {
+		c, err := comparison(l)
+		if err != nil {
+			return fmt.Errorf("comparison %d: %w", i, err)
+		}
+		cmps[i] = c
+	}
+	return v.cover(ctx, index, space.HashPO, len(lookups), hashPO,
+		func(i int, f storage.Fact) bool { return cmps[i](f) }, emit)
+}
+
+// comparison returns what a view's LookupPOCmp keeps: facts with the
+// predicate whose object is of the value's kind and group and compares as
+// asked (every fact with the predicate for CMP_ANY).
+func comparison(c *wire.POCmp) (func(storage.Fact) bool, error) {
+	if c.Op == wire.CmpOp_CMP_ANY {
+		return func(f storage.Fact) bool { return f.Predicate == c.Predicate }, nil
+	}
+	val, err := wire.ToObject(c.Value)
+	if err != nil {
+		return nil, err
+	}
+	var end storage.Object
+	if c.Op == wire.CmpOp_CMP_RANGE {
+		if end, err = wire.ToObject(c.End); err != nil {
+			return nil, err
+		}
+	}
+	group := storage.AppendObjectGroup(nil, val)
+	holds, err := cmpHolds(c.Op, val, end)
+	if err != nil {
+		return nil, err
+	}
+	return func(f storage.Fact) bool {
+		return f.Predicate == c.Predicate && bytes.Equal(storage.AppendObjectGroup(nil, f.Object), group) && holds(f.Object)
+	}, nil
+}
+
+func cmpHolds(op wire.CmpOp, val, end storage.Object) (func(storage.Object) bool, error) {
+	cmp := func(o storage.Object) int { return storage.CompareObjects(o, val) }
+	switch op {
+	case wire.CmpOp_CMP_EQ:
+		return func(o storage.Object) bool { return cmp(o) == 0 }, nil
+	case wire.CmpOp_CMP_NE:
+		return func(o storage.Object) bool { return cmp(o) != 0 }, nil
+	case wire.CmpOp_CMP_GT:
+		return func(o storage.Object) bool { return cmp(o) > 0 }, nil
+	case wire.CmpOp_CMP_GTE:
+		return func(o storage.Object) bool { return cmp(o) >= 0 }, nil
+	case wire.CmpOp_CMP_LT:
+		return func(o storage.Object) bool { return cmp(o) < 0 }, nil
+	case wire.CmpOp_CMP_LTE:
+		return func(o storage.Object) bool { return cmp(o) <= 0 }, nil
+	case wire.CmpOp_CMP_PREFIX:
+		return func(o storage.Object) bool { return strings.HasPrefix(o.Str, val.Str) }, nil
+	case wire.CmpOp_CMP_RANGE:
+		return func(o storage.Object) bool { return cmp(o) >= 0 && storage.CompareObjects(o, end) < 0 }, nil
+	}
+	return nil, fmt.Errorf("unknown comparison operator %v", op)
+}
