@@ -42,7 +42,7 @@ type LogClient interface {
 	AppendStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AppendRequest, AppendStreamReply], error)
 	// Read streams entries from start_index on, then tails new ones.
 	// While there is nothing new it sends an empty ReadReply (a heartbeat)
-	// every 250 ms, so that a reader can tell an idle log from a stuck replica.
+	// every 200 ms, so that a reader can tell an idle log from a stuck replica.
 	Read(ctx context.Context, in *ReadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadReply], error)
 	// Info reports the log's extent and leadership, and the answering
 	// replica's ID, applied index and datacenter.
@@ -124,7 +124,7 @@ type LogServer interface {
 	AppendStream(grpc.BidiStreamingServer[AppendRequest, AppendStreamReply]) error
 	// Read streams entries from start_index on, then tails new ones.
 	// While there is nothing new it sends an empty ReadReply (a heartbeat)
-	// every 250 ms, so that a reader can tell an idle log from a stuck replica.
+	// every 200 ms, so that a reader can tell an idle log from a stuck replica.
 	Read(*ReadRequest, grpc.ServerStreamingServer[ReadReply]) error
 	// Info reports the log's extent and leadership, and the answering
 	// replica's ID, applied index and datacenter.

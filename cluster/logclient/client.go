@@ -93,8 +93,10 @@ type Client struct {
 	ids    []atomic.Uint64
 	dcs    []atomic.Pointer[string] // each replica's datacenter, nil until it answers Info
 	// suspectUntil is, by replica, until when (UnixNano) it is tried
-	// after the others, having failed or been overtaken by another.
+	// after the others, having failed or been overtaken by another; 0 if
+	// it is not suspect. Past that time it is checked (rechecking).
 	suspectUntil []atomic.Int64
+	rechecking   []atomic.Bool
 	// lastDiscover is when discovery last ran (UnixNano).
 	lastDiscover atomic.Int64
 	// life ends when the client closes; background work runs under it.
@@ -122,7 +124,7 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 	}
 	n := len(addrs)
 	c := &Client{opts: o, addrs: append([]string(nil), addrs...), ids: make([]atomic.Uint64, n),
-		dcs: make([]atomic.Pointer[string], n), suspectUntil: make([]atomic.Int64, n), streams: make([]streamSlot, n)}
+		dcs: make([]atomic.Pointer[string], n), suspectUntil: make([]atomic.Int64, n), rechecking: make([]atomic.Bool, n), streams: make([]streamSlot, n)}
 	c.life, c.endLife = context.WithCancel(context.Background())
 	dialOpts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),

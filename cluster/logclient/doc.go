@@ -10,7 +10,8 @@
 // is asked too, and the first answer wins. Each attempt gets at most half
 // the time the caller has left, so that there is always time for another
 // replica. A replica that failed or was overtaken is tried after the
-// others for 10 s. Which replica leads is learned in the background, from
+// others for 10 s, and after that until it answers an Info asked in the
+// background (once a second). Which replica leads is learned in the background, from
 // Info replies of replicas that answer themselves.
 //
 //   - Append is idempotent across retries and hedges: each call carries a
@@ -24,7 +25,7 @@
 //   - Read streams entries and keeps tailing; after a broken stream it
 //     resumes on another replica right after the last delivered index, so
 //     each index is delivered exactly once and in order. Replicas send a
-//     heartbeat every 250 ms while tailing; a stream silent for a second
-//     whose replica does not answer an Info either is abandoned and
-//     resumed elsewhere.
+//     heartbeat every 200 ms while tailing; a stream silent for 600 ms
+//     whose replica does not answer an Info within 300 ms either is
+//     abandoned and resumed elsewhere.
 package logclient

@@ -23,8 +23,7 @@ type freezable struct {
 	wire.UnimplementedLogAdminServer
 	real   wire.LogClient
 	admin  wire.LogAdminClient
-	frozen chan struct{}
-	once   sync.Once
+	frozen atomic.Bool
 
 	appends atomic.Int64 // append requests received, by call or stream
 	reads   atomic.Int64 // Read streams opened
@@ -34,7 +33,7 @@ type freezable struct {
 // returns it with its address.
 func startFreezable(t *testing.T, lc *logtest.Cluster, i int) (*freezable, string) {
 	t.Helper()
-	f := &freezable{real: lc.Dial(t, i), admin: lc.DialAdmin(t, i), frozen: make(chan struct{})}
+	f := &freezable{real: lc.Dial(t, i), admin: lc.DialAdmin(t, i)}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -47,18 +46,19 @@ func startFreezable(t *testing.T, lc *logtest.Cluster, i int) (*freezable, strin
 	return f, lis.Addr().String()
 }
 
-func (f *freezable) freeze() { f.once.Do(func() { close(f.frozen) }) }
+func (f *freezable) freeze() { f.frozen.Store(true) }
+
+// thaw makes the replica answer calls made from now on.
+func (f *freezable) thaw() { f.frozen.Store(false) }
 
 // hang waits until ctx ends if the replica is frozen, and reports whether
 // it was: a frozen replica answers nothing.
 func (f *freezable) hang(ctx context.Context) bool {
-	select {
-	case <-f.frozen:
-		<-ctx.Done()
-		return true
-	default:
+	if !f.frozen.Load() {
 		return false
 	}
+	<-ctx.Done()
+	return true
 }
 
 func (f *freezable) Info(ctx context.Context, req *wire.InfoRequest) (*wire.InfoReply, error) {
@@ -154,8 +154,9 @@ func clientBehind(t *testing.T, lc *logtest.Cluster, front string, opts ...Optio
 
 // TestAppendHedgesPastFrozenReplica checks that an append to a replica
 // that never answers is also sent to another, and succeeds there long
-// before its attempt would time out (an hour), applied once; and that the
-// frozen replica is then passed over by the next appends.
+// before its attempt would time out (an hour), applied once; that the
+// frozen replica is then passed over by the next appends, also once its
+// time as a suspect has passed; and that it is taken back once it answers.
 func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 	lc := logtest.Start(t, 3)
 	front, addr := startFreezable(t, lc, 0)
@@ -176,8 +177,24 @@ func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 	if got := front.appends.Load() - before; got != 1 {
 		t.Fatalf("the frozen replica received %d appends, want 1 (then it is suspect)", got)
 	}
-	if last, err := c.LastIndex(timeout(t, 15*time.Second)); err != nil || last != 6 {
-		t.Fatalf("LastIndex = %d, %v; want 6", last, err)
+	// Past its time as a suspect, it gets no call until it answers a check.
+	c.suspectUntil[0].Store(1)
+	for i := uint64(7); i <= 9; i++ {
+		appendOK(t, c, fmt.Sprint(i))
+	}
+	if got := front.appends.Load() - before; got != 1 {
+		t.Fatalf("the frozen replica received %d appends, want still 1", got)
+	}
+	front.thaw()
+	for deadline := time.Now().Add(15 * time.Second); c.suspectUntil[0].Load() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the thawed replica is still suspect after 15 s")
+		}
+		appendOK(t, c, "x") // order() notices the suspicion has expired
+		time.Sleep(10 * time.Millisecond)
+	}
+	if last, err := c.LastIndex(timeout(t, 15*time.Second)); err != nil || last < 9 {
+		t.Fatalf("LastIndex = %d, %v; want at least 9", last, err)
 	}
 }
 

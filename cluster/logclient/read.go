@@ -13,16 +13,17 @@ import (
 )
 
 // defaultReadSilence is how long a Read stream may deliver nothing before
-// its replica is checked: replicas send a heartbeat every 250 ms while
-// tailing, so a second of silence means the replica, or the way to it, is
+// its replica is checked: replicas send a heartbeat every 200 ms while
+// tailing, so three missed ones mean the replica, or the way to it, is
 // stuck. An older replica sends no heartbeats; the check (an Info) keeps
 // its idle streams open.
-const defaultReadSilence = time.Second
+const defaultReadSilence = 600 * time.Millisecond
 
 // minProbeTimeout is the least time a silent stream's replica gets to
-// answer the check (half the read silence otherwise): a live replica on
-// a busy machine should not lose its readers.
-const minProbeTimeout = 500 * time.Millisecond
+// answer the check (half the read silence otherwise). A live replica too
+// busy to answer in time loses the stream, which resumes elsewhere: that
+// costs a new stream, never an entry.
+const minProbeTimeout = 300 * time.Millisecond
 
 // callbackError marks an error returned by Read's callback.
 type callbackError struct{ err error }

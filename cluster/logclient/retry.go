@@ -19,9 +19,11 @@ import (
 // (client_id, seq) at most once and answers a repeat with the indexes of
 // the first; Info only reads.
 //
-// A replica that failed, or was overtaken by a hedge, is suspect for a
-// while: calls try it after the others, so one frozen replica costs one
-// hedge delay, not one on every call.
+// A replica that failed, or was overtaken by a hedge, is suspect: calls
+// try it after the others, so one frozen replica costs one hedge delay,
+// not one on every call. It stays suspect for at least suspectFor, and
+// then until it answers an Info asked in the background, so that a
+// replica frozen for long gets no calls meanwhile.
 
 const (
 	// defaultHedgeDelay is how long a hedged call waits for one replica
@@ -30,8 +32,13 @@ const (
 	// so a hedge means the replica is stuck, not busy.
 	defaultHedgeDelay = 500 * time.Millisecond
 	// suspectFor is how long a replica that failed or was overtaken is
-	// tried after the others.
+	// tried after the others, at least.
 	suspectFor = 10 * time.Second
+	// recheckEvery is how often a suspect replica is asked whether it
+	// answers again, once suspectFor has passed; recheckTimeout bounds
+	// each check.
+	recheckEvery   = time.Second
+	recheckTimeout = time.Second
 )
 
 // policy says how a call picks and fails over between replicas.
@@ -199,9 +206,37 @@ func (c *Client) failed(i int) {
 	c.leader.CompareAndSwap(int64(i), -1)
 }
 
-// suspect reports whether replica i failed or was overtaken recently.
+// suspect reports whether replica i failed or was overtaken recently, or
+// has not answered a check since.
 func (c *Client) suspect(i int, now time.Time) bool {
-	return c.suspectUntil[i].Load() > now.UnixNano()
+	until := c.suspectUntil[i].Load()
+	if until == 0 {
+		return false
+	}
+	if now.UnixNano() >= until {
+		c.recheck(i, until)
+	}
+	return true
+}
+
+// recheck asks suspect replica i for Info in the background, unless a
+// check is under way, and clears the suspicion (set until until) if it
+// answers; if not, the next check is due in recheckEvery.
+func (c *Client) recheck(i int, until int64) {
+	if !c.rechecking[i].CompareAndSwap(false, true) {
+		return
+	}
+	started := c.goBackground(func() {
+		defer c.rechecking[i].Store(false)
+		if c.probe(c.life, i, recheckTimeout) == nil {
+			c.suspectUntil[i].CompareAndSwap(until, 0)
+		} else {
+			c.suspectUntil[i].CompareAndSwap(until, time.Now().Add(recheckEvery).UnixNano())
+		}
+	})
+	if !started {
+		c.rechecking[i].Store(false)
+	}
 }
 
 // retryable reports whether another attempt (maybe elsewhere) may succeed.

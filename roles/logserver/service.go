@@ -21,9 +21,9 @@ const (
 	maxReadEntries = 4096
 	maxReadBytes   = 1 << 20
 	// readHeartbeat is how often a tailing Read sends an empty reply while
-	// there is nothing new: logclient abandons a stream silent for a
-	// second whose replica does not answer an Info either.
-	readHeartbeat = 250 * time.Millisecond
+	// there is nothing new: logclient abandons a stream silent for
+	// 600 ms whose replica does not answer an Info either.
+	readHeartbeat = 200 * time.Millisecond
 )
 
 // Append implements wire.LogServer: it hands the request to the batcher and
