@@ -116,10 +116,10 @@ func (l *insertLoad) longestGap(from, to time.Time) time.Duration {
 	return max(longest, to.Sub(prev))
 }
 
-// freeze stops process p with SIGSTOP for d, making sure it is continued
-// even if the test fails meanwhile, and returns when it was stopped and
-// continued.
-func freeze(t *testing.T, p *harness.Process, d time.Duration) (stopped, continued time.Time) {
+// freeze stops process p with SIGSTOP for d, running during meanwhile,
+// makes sure it is continued even if the test fails, and returns when it
+// was stopped and continued.
+func freeze(t *testing.T, p *harness.Process, d time.Duration, during func()) (stopped, continued time.Time) {
 	t.Helper()
 	pid := p.Pid()
 	cont := sync.OnceValue(func() error { return syscall.Kill(pid, syscall.SIGCONT) })
@@ -128,7 +128,8 @@ func freeze(t *testing.T, p *harness.Process, d time.Duration) (stopped, continu
 		t.Fatalf("stopping %d: %v", pid, err)
 	}
 	stopped = time.Now()
-	time.Sleep(d) // the freeze itself: writers keep going meanwhile
+	during()
+	time.Sleep(time.Until(stopped.Add(d))) // the freeze itself: writers keep going meanwhile
 	if err := cont(); err != nil {
 		t.Fatalf("continuing %d: %v", pid, err)
 	}
@@ -157,8 +158,8 @@ func leaderIndex(t *testing.T, lc *logclient.Client) int {
 // TestFrozenLogReplicaDoesNotStopWrites freezes a follower, then the
 // leader, each for 20 s, under 8 concurrent writers inserting through an
 // API server, and measures the longest time without an acknowledged
-// insert during each freeze. Afterwards every acknowledged insert must be
-// in the graph.
+// insert during each freeze; `akutan status` must name the frozen
+// follower. Afterwards every acknowledged insert must be in the graph.
 func TestFrozenLogReplicaDoesNotStopWrites(t *testing.T) {
 	c := startCluster(t)
 	api := apiClient(t, c.apiAddr)
@@ -180,13 +181,15 @@ func TestFrozenLogReplicaDoesNotStopWrites(t *testing.T) {
 
 	leader := leaderIndex(t, lc)
 	follower := (leader + 1) % len(c.logs)
-	from, to := freeze(t, c.logs[follower], freezeFor)
+	from, to := freeze(t, c.logs[follower], freezeFor, func() {
+		checkStatusNamesSilent(t, c.apiAddr, c.logAddrs[follower])
+	})
 	load.waitMore(t, 100)
 	followerGap := load.longestGap(from, to)
 	t.Logf("follower (replica %d) frozen for %v: longest gap between acknowledged inserts %v", follower+1, to.Sub(from), followerGap)
 
 	leader = leaderIndex(t, lc)
-	from, to = freeze(t, c.logs[leader], freezeFor)
+	from, to = freeze(t, c.logs[leader], freezeFor, func() {})
 	load.waitMore(t, 100)
 	leaderGap := load.longestGap(from, to)
 	t.Logf("leader (replica %d) frozen for %v: longest gap between acknowledged inserts %v", leader+1, to.Sub(from), leaderGap)
@@ -199,6 +202,26 @@ func TestFrozenLogReplicaDoesNotStopWrites(t *testing.T) {
 	if leaderGap > maxLeaderGap {
 		t.Errorf("a frozen leader stopped writes for %v, want at most %v", leaderGap, maxLeaderGap)
 	}
+}
+
+// checkStatusNamesSilent checks that `akutan status` names the frozen log
+// replica at grpcAddr as not answering, and still finds the cluster fully
+// available (a majority answers).
+func checkStatusNamesSilent(t *testing.T, api, grpcAddr string) {
+	t.Helper()
+	reason := "log replica " + grpcAddr + " does not answer: "
+	harness.Eventually(t, 15*time.Second, 100*time.Millisecond, func() error {
+		rep, err := tryStatusJSON(t, api)
+		switch {
+		case err != nil:
+			return err
+		case !slices.ContainsFunc(rep.Reasons, func(r string) bool { return strings.HasPrefix(r, reason) }):
+			return fmt.Errorf("status does not name the frozen replica: %q", rep.Reasons)
+		case rep.Healthy || !rep.FullyAvailable:
+			return fmt.Errorf("status with one log replica frozen: healthy %v, fully available %v (%q)", rep.Healthy, rep.FullyAvailable, rep.Reasons)
+		}
+		return nil
+	})
 }
 
 // checkInsertsPresent checks that every acknowledged insert of load is in
