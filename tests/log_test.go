@@ -300,8 +300,11 @@ func readErr(addr string, t *testing.T, index uint64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	stream, err := rawLog(t, addr).Read(ctx, &wire.ReadRequest{StartIndex: index})
-	if err == nil {
-		_, err = stream.Recv()
+	for err == nil {
+		var reply *wire.ReadReply
+		if reply, err = stream.Recv(); err == nil && len(reply.Entries) > 0 {
+			return nil
+		} // else an empty reply is a heartbeat: wait for more
 	}
 	return err
 }

@@ -41,6 +41,8 @@ type LogClient interface {
 	// the stream still gets every answer before it ends.
 	AppendStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[AppendRequest, AppendStreamReply], error)
 	// Read streams entries from start_index on, then tails new ones.
+	// While there is nothing new it sends an empty ReadReply (a heartbeat)
+	// every 200 ms, so that a reader can tell an idle log from a stuck replica.
 	Read(ctx context.Context, in *ReadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadReply], error)
 	// Info reports the log's extent and leadership, and the answering
 	// replica's ID, applied index and datacenter.
@@ -121,6 +123,8 @@ type LogServer interface {
 	// the stream still gets every answer before it ends.
 	AppendStream(grpc.BidiStreamingServer[AppendRequest, AppendStreamReply]) error
 	// Read streams entries from start_index on, then tails new ones.
+	// While there is nothing new it sends an empty ReadReply (a heartbeat)
+	// every 200 ms, so that a reader can tell an idle log from a stuck replica.
 	Read(*ReadRequest, grpc.ServerStreamingServer[ReadReply]) error
 	// Info reports the log's extent and leadership, and the answering
 	// replica's ID, applied index and datacenter.

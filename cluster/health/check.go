@@ -2,7 +2,10 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/akutan-dev/akutan/cluster/logclient"
 
 	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/wire"
@@ -33,6 +36,9 @@ type Input struct {
 	// Log is the log's linearizable Info, or nil with LogErr set.
 	Log    *wire.InfoReply
 	LogErr error
+	// Replicas are every log replica's answer to its own Info, or why it
+	// did not answer; nil if they were not asked.
+	Replicas []logclient.ReplicaInfo
 	// Unreachable maps the names of view members that could not be
 	// connected to, to why; those views do not count as available.
 	Unreachable map[string]string
@@ -40,22 +46,36 @@ type Input struct {
 	Now time.Time
 }
 
-// LogInfo reads the log's extent and leadership; *logclient.Client is one.
+// replicaInfoTimeout bounds each log replica's own Info in a check. It
+// needs no Raft round, so a live replica answers in milliseconds.
+const replicaInfoTimeout = 2 * time.Second
+
+// LogInfo reads the log's extent and leadership, and every replica's own
+// Info; *logclient.Client is one.
 type LogInfo interface {
 	Info(ctx context.Context, linearizable bool) (*wire.InfoReply, error)
+	InfoAll(ctx context.Context) []logclient.ReplicaInfo
 }
 
 // Check reads the current gossip members, then, at the same time, the
-// log's Info (linearizably) and whether every view accepts connections, and
-// computes the report. ctx bounds it all: give it a deadline. Both run at
-// once so that a log that is down, which uses up the deadline, does not
-// leave the probes without time (and every view looking unreachable).
+// log's Info (linearizably), every log replica's own Info and whether
+// every view accepts connections, and computes the report. ctx bounds it
+// all: give it a deadline. All run at once so that a log that is down,
+// which uses up the deadline, does not leave the probes without time (and
+// every view looking unreachable).
 func Check(ctx context.Context, log LogInfo, members func() []gossip.Member, opts Options) Report {
 	in := Input{Options: opts, Members: members()}
 	probed := make(chan map[string]string, 1)
 	go func() { probed <- probeViews(ctx, in.Members) }()
+	replicas := make(chan []logclient.ReplicaInfo, 1)
+	go func() {
+		rctx, cancel := context.WithTimeout(ctx, replicaInfoTimeout)
+		defer cancel()
+		replicas <- log.InfoAll(rctx)
+	}()
 	in.Log, in.LogErr = log.Info(ctx, true)
 	in.Unreachable = <-probed
+	in.Replicas = <-replicas
 	in.Now = time.Now()
 	return Compute(in)
 }
@@ -66,7 +86,7 @@ func Compute(in Input) Report {
 		CheckedAt:  in.Now.UTC(),
 		ReportedBy: in.ReportedBy,
 		MaxLag:     in.MaxLag,
-		Log:        logState(in.Log, in.LogErr),
+		Log:        logState(in.Log, in.LogErr, in.Replicas),
 	}
 	r.ReferenceIndex = referenceIndex(r.Log, in.Members)
 	views, placed := classify(&r, in.Members, in.Unreachable)
@@ -77,8 +97,15 @@ func Compute(in Input) Report {
 	return r
 }
 
-// logState summarizes the log's Info.
-func logState(info *wire.InfoReply, err error) Log {
+// logState summarizes the log's Info and the replicas' own answers.
+func logState(info *wire.InfoReply, err error, replicas []logclient.ReplicaInfo) Log {
+	l := raftState(info, err)
+	markSilent(&l, replicas)
+	return l
+}
+
+// raftState summarizes the log's linearizable Info.
+func raftState(info *wire.InfoReply, err error) Log {
 	l := Log{Replicas: []LogReplica{}, Servers: []Node{}}
 	switch {
 	case err != nil:
@@ -97,6 +124,46 @@ func logState(info *wire.InfoReply, err error) Log {
 		l.Error = "the log has no leader"
 	}
 	return l
+}
+
+// markSilent records the replicas that did not answer their own Info: by
+// gRPC address, and on each member whose ID no answer carried (naming the
+// error when only one replica is silent, so there is no doubt whose it is).
+func markSilent(l *Log, replicas []logclient.ReplicaInfo) {
+	if replicas == nil {
+		return
+	}
+	answered := make(map[uint64]bool)
+	for _, r := range replicas {
+		if r.Err != nil {
+			l.Silent = append(l.Silent, SilentReplica{GRPCAddr: r.Addr, Error: r.Err.Error()})
+		} else {
+			answered[r.Info.ReplicaId] = true
+		}
+	}
+	var unmatched []*LogReplica
+	for i := range l.Replicas {
+		if !answered[l.Replicas[i].ID] {
+			unmatched = append(unmatched, &l.Replicas[i])
+		}
+	}
+	for _, rep := range unmatched {
+		rep.Unreachable = "did not answer Info"
+		if len(unmatched) == 1 && len(l.Silent) == 1 {
+			rep.Unreachable = fmt.Sprintf("%s did not answer Info: %s", l.Silent[0].GRPCAddr, l.Silent[0].Error)
+		}
+	}
+}
+
+// answering counts the members that answered their own Info.
+func (l Log) answering() int {
+	n := 0
+	for _, r := range l.Replicas {
+		if r.Unreachable == "" {
+			n++
+		}
+	}
+	return n
 }
 
 // referenceIndex is the log's last index, or, without a log, the highest

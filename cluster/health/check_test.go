@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,28 @@ func TestCheckWithRealLogAndGossip(t *testing.T) {
 	}
 	if r.FullyAvailable || r.Log.Available || !strings.HasPrefix(r.Reasons[0], "the log is unavailable: ") {
 		t.Fatalf("after losing the quorum: available %v, log %+v, reasons %q", r.FullyAvailable, r.Log, r.Reasons)
+	}
+}
+
+// Check names a log replica that accepts connections and answers nothing
+// (here a listener that never speaks gRPC, as a frozen process would),
+// within the caller's deadline.
+func TestCheckReportsSilentLogReplica(t *testing.T) {
+	logs := logtest.Start(t, 3)
+	silent := listen(t)
+	lc, err := logclient.New(append(logs.Addrs(), silent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	api := startGossip(t, "", gossip.Meta{Role: "api", Serving: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r := Check(ctx, lc, api.Members, Options{MaxLag: DefaultMaxLag})
+	if len(r.Log.Silent) != 1 || r.Log.Silent[0].GRPCAddr != silent {
+		t.Fatalf("silent replicas %+v, want only %s", r.Log.Silent, silent)
+	}
+	if r.Healthy || !slices.ContainsFunc(r.Reasons, func(s string) bool { return strings.HasPrefix(s, "log replica "+silent+" does not answer: ") }) {
+		t.Fatalf("healthy %v, reasons %q", r.Healthy, r.Reasons)
 	}
 }

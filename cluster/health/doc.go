@@ -10,9 +10,13 @@
 // up-to-date views; the log can append and serve non-stale reads; at least
 // three API servers are up.
 //
-// The inputs are the gossip members one server sees and the log's Info read
+// The inputs are the gossip members one server sees, the log's Info read
 // linearizably (a successful linearizable Info with a known leader is what
-// "the log can append and serve non-stale reads" means here). A view is up
+// "the log can append and serve non-stale reads" means here), and every
+// log replica's own Info. A replica that does not answer its own Info in
+// time (frozen, partitioned: Raft carries on without it, so the
+// linearizable Info does not notice) makes the cluster unhealthy, named
+// with the reason; fewer than a majority answering makes it unavailable. A view is up
 // to date when it is serving, accepts connections on its gRPC address (a
 // crashed server refuses them at once, while gossip takes seconds to
 // declare it dead), and its advertised applied index is at most MaxLag

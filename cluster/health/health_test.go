@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/wire"
@@ -348,5 +350,50 @@ func TestBarShowsSlivers(t *testing.T) {
 	got := bar(Compute(tp.input()).Spaces[0])
 	if want := strings.Repeat("1", 31) + "0" + strings.Repeat("1", 32); got != want {
 		t.Fatalf("bar %s, want %s", got, want)
+	}
+}
+
+// A log replica that does not answer its own Info (frozen, partitioned)
+// makes the cluster unhealthy, named with the reason; while a majority
+// answers the cluster stays fully available.
+func TestSilentLogReplica(t *testing.T) {
+	healthy := func() Input {
+		return newTopology(9).partitions(space.HashSP, 1, 3).partitions(space.HashPO, 1, 3).apis(3).input()
+	}
+	answers := func(silent ...uint64) []logclient.ReplicaInfo {
+		var out []logclient.ReplicaInfo
+		for id := uint64(1); id <= 3; id++ {
+			addr := fmt.Sprintf("g:%d", id)
+			if slices.Contains(silent, id) {
+				out = append(out, logclient.ReplicaInfo{Addr: addr, Err: errors.New("context deadline exceeded")})
+			} else {
+				out = append(out, logclient.ReplicaInfo{Addr: addr, Info: &wire.InfoReply{ReplicaId: id}})
+			}
+		}
+		return out
+	}
+	in := healthy()
+	in.Replicas = answers()
+	wantVerdict(t, Compute(in), true, true)
+
+	in.Replicas = answers(2)
+	r := Compute(in)
+	wantVerdict(t, r, true, false)
+	if want := []string{"log replica g:2 does not answer: context deadline exceeded"}; !reflect.DeepEqual(r.Reasons, want) {
+		t.Fatalf("reasons %q, want %q", r.Reasons, want)
+	}
+	if got := r.Log.Replicas[1].Unreachable; got != "g:2 did not answer Info: context deadline exceeded" || r.Log.Replicas[0].Unreachable != "" {
+		t.Fatalf("replicas %+v", r.Log.Replicas)
+	}
+	var text strings.Builder
+	if err := WriteText(&text, r); err != nil || !strings.Contains(text.String(), "replica 2  raft a:2  leader  NOT ANSWERING: g:2") {
+		t.Fatalf("text (%v):\n%s", err, text.String())
+	}
+
+	in.Replicas = answers(1, 2)
+	r = Compute(in)
+	wantVerdict(t, r, false, false)
+	if want := "only 1 of 3 log replicas answer; the log needs a majority"; r.Reasons[0] != want {
+		t.Fatalf("reasons %q, want first %q", r.Reasons, want)
 	}
 }

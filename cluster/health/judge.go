@@ -21,6 +21,12 @@ func (r *Report) judge(pieces []piece) {
 	if !r.Log.Available {
 		unavailable = append(unavailable, "the log is unavailable: "+r.Log.Error)
 	}
+	if n := len(r.Log.Replicas); r.Log.Available && r.Log.answering() <= n/2 {
+		unavailable = append(unavailable, fmt.Sprintf("only %d of %d log replicas answer; the log needs a majority", r.Log.answering(), n))
+	}
+	for _, s := range r.Log.Silent {
+		unhealthy = append(unhealthy, fmt.Sprintf("log replica %s does not answer: %s", s.GRPCAddr, s.Error))
+	}
 	switch apis := r.servingAPIs(); {
 	case apis == 0:
 		unavailable = append(unavailable, "no API server is up")

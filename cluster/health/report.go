@@ -73,7 +73,16 @@ type Log struct {
 	FirstIndex uint64       `json:"first_index"`
 	LastIndex  uint64       `json:"last_index"`
 	Replicas   []LogReplica `json:"replicas"`
-	Servers    []Node       `json:"servers"` // log servers seen in gossip
+	// Silent lists the replicas (by gRPC address) that did not answer
+	// their own Info, and why.
+	Silent  []SilentReplica `json:"silent,omitempty"`
+	Servers []Node          `json:"servers"` // log servers seen in gossip
+}
+
+// SilentReplica is a log replica that did not answer Info.
+type SilentReplica struct {
+	GRPCAddr string `json:"grpc_addr"`
+	Error    string `json:"error"`
 }
 
 // LogReplica is one member of the log's Raft group.
@@ -81,6 +90,9 @@ type LogReplica struct {
 	ID       uint64 `json:"id"`
 	RaftAddr string `json:"raft_addr"`
 	Leader   bool   `json:"leader"`
+	// Unreachable says why the replica did not answer its own Info, if it
+	// did not (a frozen or partitioned replica, which Raft may not notice).
+	Unreachable string `json:"unreachable,omitempty"`
 }
 
 // Node is a server seen in gossip.

@@ -44,7 +44,14 @@ func writeLog(b *strings.Builder, l Log) {
 		if rep.Leader {
 			leader = "  leader"
 		}
-		fmt.Fprintf(b, "  replica %d  raft %s%s\n", rep.ID, rep.RaftAddr, leader)
+		silent := ""
+		if rep.Unreachable != "" {
+			silent = "  NOT ANSWERING: " + rep.Unreachable
+		}
+		fmt.Fprintf(b, "  replica %d  raft %s%s%s\n", rep.ID, rep.RaftAddr, leader, silent)
+	}
+	for _, s := range l.Silent {
+		fmt.Fprintf(b, "  no answer from grpc %s: %s\n", s.GRPCAddr, s.Error)
 	}
 	for _, s := range l.Servers {
 		fmt.Fprintf(b, "  gossip: %s  grpc %s%s  applied %d\n", s.Name, s.GRPCAddr, dc(s.DC), s.AppliedIndex)

@@ -96,10 +96,11 @@ func (c *Client) membersCall(ctx context.Context, what string,
 
 // admin runs a LogAdmin call with Append's leader preference and failover.
 func (c *Client) admin(ctx context.Context, call func(context.Context, wire.LogAdminClient) error) error {
-	c.discover(ctx)
-	return c.retry(ctx, true, func(ctx context.Context, i int) error {
-		return call(ctx, wire.NewLogAdminClient(c.conns[i]))
+	c.discover(ctx, true)
+	_, err := retry(ctx, c, policy{toLeader: true}, func(ctx context.Context, i int) (struct{}, error) {
+		return struct{}{}, call(ctx, wire.NewLogAdminClient(c.conns[i]))
 	})
+	return err
 }
 
 // ReplicaInfo is one replica's answer to Info, or why it did not answer.

@@ -11,10 +11,8 @@ import (
 
 	"github.com/akutan-dev/akutan/wire"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/status"
 )
 
 // ErrTruncated is returned (wrapped) by Read when the requested index has
@@ -42,6 +40,8 @@ type Option func(*options)
 type options struct {
 	dialOpts       []grpc.DialOption
 	attemptTimeout time.Duration
+	hedgeDelay     time.Duration
+	readSilence    time.Duration
 	preferredDC    string
 }
 
@@ -51,10 +51,25 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
 }
 
-// WithAttemptTimeout bounds each attempt of Append and Info on one replica
-// before failing over (default 5 s).
+// WithAttemptTimeout bounds each attempt of a call on one replica before
+// failing over (default 5 s; at most half the time the caller's context
+// has left).
 func WithAttemptTimeout(d time.Duration) Option {
 	return func(o *options) { o.attemptTimeout = d }
+}
+
+// WithHedgeDelay sets how long Append and Info wait for one replica before
+// also asking the next (default 500 ms; less when the caller's context has
+// too little time left to wait that long for each replica).
+func WithHedgeDelay(d time.Duration) Option {
+	return func(o *options) { o.hedgeDelay = d }
+}
+
+// WithReadSilence sets how long a Read stream may deliver nothing, not even
+// a heartbeat, before the client checks that its replica still answers
+// and, if it does not, resumes on another (default 1 s).
+func WithReadSilence(d time.Duration) Option {
+	return func(o *options) { o.readSilence = d }
 }
 
 // WithPreferredDC makes Read and Info try the replicas in datacenter dc
@@ -76,8 +91,16 @@ type Client struct {
 	leader atomic.Int64 // index of the leader's replica, -1 if unknown
 	ids    []atomic.Uint64
 	dcs    []atomic.Pointer[string] // each replica's datacenter, nil until it answers Info
+	// suspectUntil is, by replica, until when (UnixNano) it is tried
+	// after the others, having failed or been overtaken by another; 0 if
+	// it is not suspect. Past that time it is checked (rechecking).
+	suspectUntil []atomic.Int64
+	rechecking   []atomic.Bool
 	// lastDiscover is when discovery last ran (UnixNano).
 	lastDiscover atomic.Int64
+	// life ends when the client closes; background work runs under it.
+	life    context.Context
+	endLife context.CancelFunc
 
 	sessions sessionPool
 	close    sync.Once
@@ -85,7 +108,7 @@ type Client struct {
 	streamMu sync.Mutex
 	streams  []streamSlot // by replica
 	closed   bool
-	wg       sync.WaitGroup // stream goroutines
+	wg       sync.WaitGroup // stream and discovery goroutines
 }
 
 // New returns a client for the replicas at addrs (gRPC host:port). It does
@@ -94,12 +117,14 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("creating log client: no replica addresses")
 	}
-	o := options{attemptTimeout: defaultAttemptTimeout}
+	o := options{attemptTimeout: defaultAttemptTimeout, hedgeDelay: defaultHedgeDelay, readSilence: defaultReadSilence}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c := &Client{opts: o, addrs: append([]string(nil), addrs...), ids: make([]atomic.Uint64, len(addrs)),
-		dcs: make([]atomic.Pointer[string], len(addrs)), streams: make([]streamSlot, len(addrs))}
+	n := len(addrs)
+	c := &Client{opts: o, addrs: append([]string(nil), addrs...), ids: make([]atomic.Uint64, n),
+		dcs: make([]atomic.Pointer[string], n), suspectUntil: make([]atomic.Int64, n), rechecking: make([]atomic.Bool, n), streams: make([]streamSlot, n)}
+	c.life, c.endLife = context.WithCancel(context.Background())
 	dialOpts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		wire.CallOptions(),
@@ -124,6 +149,7 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 // Close closes the connections. Calls in progress fail.
 func (c *Client) Close() {
 	c.close.Do(func() {
+		c.endLife()
 		c.closeStreams()
 		for _, conn := range c.conns {
 			_ = conn.Close()
@@ -141,13 +167,12 @@ func (c *Client) Append(ctx context.Context, entries [][]byte) (first, last uint
 	s := c.sessions.get()
 	defer c.sessions.put(s)
 	s.seq++
-	req := &wire.AppendRequest{Entries: entries, ClientId: s.id, Seq: s.seq}
-	c.discover(ctx)
-	var reply *wire.AppendReply
-	err = c.retry(ctx, true, func(ctx context.Context, i int) error {
-		var err error
-		reply, err = c.appendOnStream(ctx, i, req)
-		return err
+	c.discover(ctx, false)
+	reply, err := retry(ctx, c, policy{toLeader: true, hedge: true}, func(ctx context.Context, i int) (*wire.AppendReply, error) {
+		// Each attempt has its own request: attempts run concurrently,
+		// and each tells its replica its own deadline.
+		req := &wire.AppendRequest{Entries: entries, ClientId: s.id, Seq: s.seq}
+		return c.appendOnStream(ctx, i, req)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("appending %d entries to log: %w", len(entries), err)
@@ -159,11 +184,8 @@ func (c *Client) Append(ctx context.Context, entries [][]byte) (first, last uint
 // LastIndex is confirmed through Raft.
 func (c *Client) Info(ctx context.Context, linearizable bool) (*wire.InfoReply, error) {
 	c.learnDCs(ctx)
-	var reply *wire.InfoReply
-	err := c.retry(ctx, false, func(ctx context.Context, i int) error {
-		var err error
-		reply, err = c.logs[i].Info(ctx, &wire.InfoRequest{Linearizable: linearizable})
-		return err
+	reply, err := retry(ctx, c, policy{hedge: true}, func(ctx context.Context, i int) (*wire.InfoReply, error) {
+		return c.logs[i].Info(ctx, &wire.InfoRequest{Linearizable: linearizable})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("getting log info: %w", err)
@@ -180,76 +202,31 @@ func (c *Client) LastIndex(ctx context.Context) (uint64, error) {
 	return info.LastIndex, nil
 }
 
-// retry runs call on one replica after another until it succeeds, fails
-// with a permanent error, or ctx ends. toLeader starts with the leader;
-// otherwise replicas in the preferred datacenter come first.
-func (c *Client) retry(ctx context.Context, toLeader bool, call func(ctx context.Context, replica int) error) error {
-	var order []int // computed at the first failure: most calls succeed at once
-	backoff := minBackoff
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		i := c.first(toLeader)
-		if attempt > 0 {
-			if order == nil {
-				order = c.order(toLeader)
-			}
-			i = order[attempt%len(order)]
-		}
-		actx, cancel := context.WithTimeout(ctx, c.opts.attemptTimeout)
-		err := call(actx, i)
-		cancel()
-		if err == nil {
-			c.cur.Store(int64(i))
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w (last error from %s: %v)", ctx.Err(), c.addrs[i], err)
-		}
-		if !retryable(err) {
-			return fmt.Errorf("replica %s: %w", c.addrs[i], err)
-		}
-		lastErr = err
-		c.leader.CompareAndSwap(int64(i), -1)
-		if (attempt+1)%len(c.addrs) == 0 {
-			if err := sleep(ctx, backoff); err != nil {
-				return fmt.Errorf("%w (last error: %v)", err, lastErr)
-			}
-			backoff = min(2*backoff, maxBackoff)
-		}
-	}
-}
-
-// first is the replica a call starts with: order(toLeader)[0].
-func (c *Client) first(toLeader bool) int {
-	if l := c.leader.Load(); toLeader && l >= 0 {
-		return int(l)
-	}
-	if c.opts.preferredDC == "" || c.inPreferredDC(int(c.cur.Load())) {
-		return int(c.cur.Load())
-	}
-	return c.order(false)[0]
-}
-
 // order is the order in which to try the replicas: the leader first when
 // toLeader and it is known; otherwise from the last replica that answered,
-// those in the preferred datacenter before the others.
+// those in the preferred datacenter before the others; suspect replicas
+// after all others.
 func (c *Client) order(toLeader bool) []int {
 	start := int(c.cur.Load())
 	if l := c.leader.Load(); toLeader && l >= 0 {
 		start = int(l)
 	}
 	n := len(c.addrs)
-	near := make([]int, 0, n)
-	var far []int
+	now := time.Now()
+	out := make([]int, 0, n)
+	var far, suspect []int
 	for k := 0; k < n; k++ {
 		i := (start + k) % n
-		if toLeader && k == 0 || c.inPreferredDC(i) {
-			near = append(near, i)
-		} else {
+		switch {
+		case c.suspect(i, now):
+			suspect = append(suspect, i)
+		case toLeader && k == 0 || c.inPreferredDC(i):
+			out = append(out, i)
+		default:
 			far = append(far, i)
 		}
 	}
-	return append(near, far...)
+	return append(append(out, far...), suspect...)
 }
 
 // inPreferredDC reports whether replica i is known to be in the preferred
@@ -270,17 +247,7 @@ func (c *Client) learnDCs(ctx context.Context) {
 			return
 		}
 	}
-	c.discover(ctx)
-}
-
-// retryable reports whether another attempt (maybe elsewhere) may succeed.
-func retryable(err error) bool {
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.ResourceExhausted,
-		codes.Canceled, codes.Unknown, codes.Internal:
-		return true
-	}
-	return false
+	c.discover(ctx, true)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -296,44 +263,98 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // discover learns which address serves the leader and each replica's ID
 // and datacenter, asking every replica's Info concurrently: at most once a
-// second while the leader is unknown, every 10 s otherwise. Failures leave
-// what they would have told unknown.
-func (c *Client) discover(ctx context.Context) {
-	if len(c.addrs) == 1 && c.opts.preferredDC == "" {
+// second while the leader is unknown, every 10 s otherwise. It runs in the
+// background, so that a replica that does not answer delays no call; with
+// wait, the caller waits for it (no longer than ctx allows).
+func (c *Client) discover(ctx context.Context, wait bool) {
+	if len(c.addrs) == 1 && c.opts.preferredDC == "" || !c.discoveryDue() {
 		return
 	}
+	done := make(chan struct{})
+	if !c.goBackground(func() {
+		defer close(done)
+		c.askAll()
+	}) {
+		return
+	}
+	if wait {
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// discoveryDue reports whether discovery should run now, and if so records
+// that it does.
+func (c *Client) discoveryDue() bool {
 	every := rediscoverEvery
 	if c.leader.Load() >= 0 {
 		every = refreshLeaderEvery
 	}
 	now := time.Now().UnixNano()
 	last := c.lastDiscover.Load()
-	if now-last < int64(every) || !c.lastDiscover.CompareAndSwap(last, now) {
-		return
+	return now-last >= int64(every) && c.lastDiscover.CompareAndSwap(last, now)
+}
+
+// goBackground runs fn in a goroutine that Close waits for, unless the
+// client is closed already.
+func (c *Client) goBackground(fn func()) bool {
+	c.streamMu.Lock()
+	defer c.streamMu.Unlock()
+	if c.closed {
+		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, discoverTimeout)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// askAll asks every replica's Info (not through Raft) and records each
+// replica's ID and datacenter, and as the leader a replica that answered
+// itself and that an answer names: one that does not answer is no leader
+// to send appends to, whatever the others still believe. Failures leave
+// what they would have told unknown.
+func (c *Client) askAll() {
+	ctx, cancel := context.WithTimeout(c.life, discoverTimeout)
 	defer cancel()
+	var mu sync.Mutex
+	answered := make([]bool, len(c.addrs))
+	named := make(map[uint64]bool) // leader IDs in the answers so far
 	var wg sync.WaitGroup
-	leaders := make([]uint64, len(c.addrs))
 	for i := range c.addrs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if info, err := c.logs[i].Info(ctx, &wire.InfoRequest{}); err == nil {
-				c.ids[i].Store(info.ReplicaId)
-				dc := info.Dc
-				c.dcs[i].Store(&dc)
-				leaders[i] = info.LeaderId
+			info, err := c.logs[i].Info(ctx, &wire.InfoRequest{})
+			if err != nil {
+				return
 			}
+			c.ids[i].Store(info.ReplicaId)
+			dc := info.Dc
+			c.dcs[i].Store(&dc)
+			mu.Lock()
+			defer mu.Unlock()
+			answered[i] = true
+			if info.LeaderId != 0 {
+				named[info.LeaderId] = true
+			}
+			c.learnLeader(answered, named)
 		}()
 	}
 	wg.Wait()
-	for _, l := range leaders {
-		for i := range c.ids {
-			if l != 0 && c.ids[i].Load() == l {
-				c.leader.Store(int64(i))
-				return
-			}
+}
+
+// learnLeader records as the leader the first replica that answered and
+// is named leader.
+func (c *Client) learnLeader(answered []bool, named map[uint64]bool) {
+	for i, ok := range answered {
+		if ok && named[c.ids[i].Load()] {
+			c.leader.Store(int64(i))
+			return
 		}
 	}
 }

@@ -140,7 +140,12 @@ func TestAppendReadTail(t *testing.T) {
 
 func TestConcurrentAppendsExactlyOnce(t *testing.T) {
 	lc := logtest.Start(t, 3)
-	c := newClient(t, lc.Addrs())
+	concurrentAppendsExactlyOnce(t, lc, newClient(t, lc.Addrs()))
+}
+
+// concurrentAppendsExactlyOnce appends from 8 goroutines through c and
+// checks that the log holds each append once, where it was acknowledged.
+func concurrentAppendsExactlyOnce(t *testing.T, lc *logtest.Cluster, c *Client) {
 	const writers, perWriter = 8, 30
 	var mu sync.Mutex
 	assigned := make(map[uint64]string)

@@ -287,6 +287,23 @@ func TestTruncatedRead(t *testing.T) {
 	}
 }
 
+// TestIdleReadSendsHeartbeats checks that a Read with nothing to send
+// sends empty replies, by which readers tell an idle log from a stuck
+// replica.
+func TestIdleReadSendsHeartbeats(t *testing.T) {
+	c := logtest.Start(t, 3)
+	stream, err := c.Dial(t, 0).Read(ctxFor(t, 10*time.Second), &wire.ReadRequest{StartIndex: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		reply, err := stream.Recv()
+		if err != nil || len(reply.Entries) != 0 {
+			t.Fatalf("reply %d of an idle read: %v, %v; want an empty heartbeat", i, reply, err)
+		}
+	}
+}
+
 func TestReadEndsWhenServerStops(t *testing.T) {
 	c := logtest.Start(t, 3)
 	stream, err := c.Dial(t, 2).Read(ctxFor(t, 10*time.Second), &wire.ReadRequest{StartIndex: 1})
@@ -295,8 +312,12 @@ func TestReadEndsWhenServerStops(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := stream.Recv()
-		done <- err
+		for { // past heartbeats
+			if _, err := stream.Recv(); err != nil {
+				done <- err
+				return
+			}
+		}
 	}()
 	time.Sleep(50 * time.Millisecond)
 	c.StopReplica(2)

@@ -20,6 +20,10 @@ const (
 	// entry still goes alone).
 	maxReadEntries = 4096
 	maxReadBytes   = 1 << 20
+	// readHeartbeat is how often a tailing Read sends an empty reply while
+	// there is nothing new: logclient abandons a stream silent for
+	// 600 ms whose replica does not answer an Info either.
+	readHeartbeat = 200 * time.Millisecond
 )
 
 // Append implements wire.LogServer: it hands the request to the batcher and
@@ -118,11 +122,16 @@ func appendStatus(ctx context.Context, err error) error {
 
 // Read implements wire.LogServer: it streams this replica's applied entries
 // from req.StartIndex (0 means the first retained one) and then tails new
-// ones until the client goes away or the server stops.
+// ones until the client goes away or the server stops. While there is
+// nothing new it sends an empty reply every readHeartbeat, so that the
+// client can tell an idle log from a replica that stopped without closing
+// the stream (older clients skip empty replies as they are).
 func (s *Server) Read(req *wire.ReadRequest, stream wire.Log_ReadServer) error {
 	ctx := stream.Context()
 	next := req.StartIndex
 	s.metrics.reads.Inc()
+	heartbeat := time.NewTimer(readHeartbeat)
+	defer heartbeat.Stop()
 	for {
 		ext, changed, err := s.sm.view()
 		if err != nil {
@@ -140,8 +149,13 @@ func (s *Server) Read(req *wire.ReadRequest, stream wire.Log_ReadServer) error {
 			}
 			continue
 		}
+		heartbeat.Reset(readHeartbeat)
 		select {
 		case <-changed:
+		case <-heartbeat.C:
+			if err := stream.Send(&wire.ReadReply{}); err != nil {
+				return err
+			}
 		case <-ctx.Done():
 			return status.FromContextError(ctx.Err()).Err()
 		case <-s.stopc:
