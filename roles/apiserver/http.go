@@ -132,7 +132,13 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeBody reads a JSON body into v, or hands a non-JSON body to raw.
+// Either must be UTF-8 (see checkUTF8).
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string)) bool {
+	isJSON, err := jsonContent(r.Header.Get("Content-Type"))
+	if err != nil {
+		writeError(w, err)
+		return false
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
 		writeError(w, fmt.Errorf("%w: reading body: %v", ErrInvalid, err))
@@ -142,9 +148,17 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string))
 		writeError(w, fmt.Errorf("%w: body larger than %d bytes", ErrInvalid, maxBodyBytes))
 		return false
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if err := checkUTF8(body); err != nil {
+		writeError(w, err)
+		return false
+	}
+	if isJSON {
 		if err := json.Unmarshal(body, v); err != nil {
 			writeError(w, fmt.Errorf("%w: decoding JSON body: %v", ErrInvalid, err))
+			return false
+		}
+		if err := checkJSONEscapes(body); err != nil {
+			writeError(w, err)
 			return false
 		}
 		return true
