@@ -75,9 +75,11 @@ func runAndPrint(ctx context.Context, api wire.APIClient, req *wire.QueryRequest
 	}
 	var onChunk func(*wire.QueryChunk)
 	if format == "tsv" {
+		header := true // the first chunk is the header, even with no column
 		onChunk = func(chunk *wire.QueryChunk) {
-			if chunk.Columns != nil {
+			if header {
 				fmt.Fprintln(os.Stdout, strings.Join(chunk.Columns, "\t"))
+				header = false
 			}
 			printTSVRows(os.Stdout, chunk.Rows)
 		}
@@ -181,6 +183,9 @@ func printJSON(w io.Writer, res *wire.QueryChunk) error {
 		Columns []string    `json:"columns"`
 		Rows    [][]*string `json:"rows"`
 	}{Index: res.Index, Columns: res.Columns, Rows: make([][]*string, len(res.Rows))}
+	if out.Columns == nil { // gRPC does not tell an empty list from none
+		out.Columns = []string{}
+	}
 	for i, r := range res.Rows {
 		out.Rows[i] = make([]*string, len(r.Values))
 		for j, v := range r.Values {
