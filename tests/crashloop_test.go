@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -54,7 +55,7 @@ func (lp *logProcs) waitReopened(t *testing.T, cycle int, which []int) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_, _, err := c.Append(ctx, [][]byte{[]byte(fmt.Sprintf("probe-%d-%d", cycle, time.Now().UnixNano()))})
+		_, _, err := c.Append(ctx, logtest.Entries(fmt.Sprintf("probe-%d-%d", cycle, time.Now().UnixNano())))
 		return err
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -110,7 +111,7 @@ func checkLogAfterCrashes(t *testing.T, lp *logProcs, load *appendLoad) {
 		ents := readReplica(t, addr, 1, last)
 		var kept [][]byte
 		for _, e := range ents {
-			if !strings.HasPrefix(string(e), "probe-") {
+			if !strings.HasPrefix(logtest.Payload(e), "probe-") {
 				kept = append(kept, e)
 			}
 		}
@@ -133,7 +134,7 @@ func checkAckedPresent(t *testing.T, ents [][]byte, load *appendLoad, i int) []s
 	seen := make(map[string]bool, len(ents))
 	out := make([]string, len(ents))
 	for j, e := range ents {
-		p := string(e)
+		p := logtest.Payload(e)
 		if seen[p] {
 			t.Fatalf("replica %d holds %q twice", i+1, p)
 		}

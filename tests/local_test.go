@@ -117,3 +117,37 @@ func TestLocalHTTP(t *testing.T) {
 		t.Fatalf("POST /v1/insert of a bad line: %s, want 400", resp2.Status)
 	}
 }
+
+// TestQueryWithoutVariables checks that a SELECT with no variable answers
+// an empty column list, not null, over HTTP and in the CLI's JSON, and
+// that the header still counts as a line of TSV.
+func TestQueryWithoutVariables(t *testing.T) {
+	_, api, httpAddr := startLocal(t, filepath.Join(t.TempDir(), "data"))
+	akutan(t, "insert", "--api", api, testdata("example_data.tsv"))
+	const q = "SELECT * WHERE { <John_Scalzi> <born> <Fairfield> }"
+	body, _ := json.Marshal(map[string]any{"query": q})
+	resp, err := http.Post("http://"+httpAddr+"/v1/query", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var res struct {
+		Index   uint64
+		Columns *[]string
+		Rows    [][]*string
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatalf("decoding %s: %v", raw, err)
+	}
+	if res.Columns == nil || len(*res.Columns) != 0 || len(res.Rows) != 1 || len(res.Rows[0]) != 0 || res.Index == 0 {
+		t.Fatalf("POST /v1/query %q = %s; want \"columns\": [], one empty row and the index", q, raw)
+	}
+	out := akutan(t, "query", "--api", api, "--format", "json", "-e", q)
+	if !strings.Contains(out, `"columns": []`) || !strings.Contains(out, `"rows": [`+"\n    []\n  ]") {
+		t.Fatalf("akutan query --format json printed %s; want \"columns\": [] and one empty row", out)
+	}
+	if out := akutan(t, "query", "--api", api, "--format", "tsv", "-e", q); out != "\n\n" {
+		t.Fatalf("akutan query --format tsv printed %q; want an empty header line and an empty row", out)
+	}
+}

@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -167,7 +169,7 @@ func startAppendLoad(t *testing.T, lp *logProcs, writers int) *appendLoad {
 func (l *appendLoad) appendOne(ctx context.Context, c *logclient.Client, payload string) {
 	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	first, _, err := c.Append(actx, [][]byte{[]byte(payload)})
+	first, _, err := c.Append(actx, logtest.Entries(payload))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
@@ -262,7 +264,7 @@ func checkNoLossNoDup(t *testing.T, ents [][]byte, load *appendLoad, i int) []st
 	at := make(map[string]uint64, len(ents))
 	out := make([]string, len(ents))
 	for j, e := range ents {
-		p := string(e)
+		p := logtest.Payload(e)
 		if prev, dup := at[p]; dup {
 			t.Fatalf("replica %d holds %q at indexes %d and %d", i+1, p, prev, j+1)
 		}
@@ -366,8 +368,8 @@ func TestLogTruncateReclaimsDiskAndNewReplicaJoins(t *testing.T) {
 	checkRemovedIDRefused(t, lp.list(), 4)
 }
 
-// appendRandom appends n random entries of size bytes from 4 writers and
-// returns them by index.
+// appendRandom appends n entries of about size random bytes from 4
+// writers and returns them by index.
 func appendRandom(t *testing.T, c *logclient.Client, n, size int) map[uint64][]byte {
 	t.Helper()
 	var mu sync.Mutex
@@ -379,8 +381,9 @@ func appendRandom(t *testing.T, c *logclient.Client, n, size int) map[uint64][]b
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 4 {
-				e := make([]byte, size)
-				rand.Read(e)
+				random := make([]byte, size/2)
+				rand.Read(random)
+				e := logtest.Entry(hex.EncodeToString(random))
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				first, _, err := c.Append(ctx, [][]byte{e})
 				cancel()

@@ -619,6 +619,102 @@ func (x *RemoveReplicaRequest) GetId() uint64 {
 	return 0
 }
 
+type ChangeVersionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // the log format version to switch to
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeVersionRequest) Reset() {
+	*x = ChangeVersionRequest{}
+	mi := &file_logadmin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeVersionRequest) ProtoMessage() {}
+
+func (x *ChangeVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeVersionRequest.ProtoReflect.Descriptor instead.
+func (*ChangeVersionRequest) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ChangeVersionRequest) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ChangeVersionReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // the version the log is now in
+	Index         uint64                 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`     // the index of the entry that switched to it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeVersionReply) Reset() {
+	*x = ChangeVersionReply{}
+	mi := &file_logadmin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeVersionReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeVersionReply) ProtoMessage() {}
+
+func (x *ChangeVersionReply) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeVersionReply.ProtoReflect.Descriptor instead.
+func (*ChangeVersionReply) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ChangeVersionReply) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ChangeVersionReply) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
 var File_logadmin_proto protoreflect.FileDescriptor
 
 const file_logadmin_proto_rawDesc = "" +
@@ -656,11 +752,16 @@ const file_logadmin_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
 	"\traft_addr\x18\x02 \x01(\tR\braftAddr\"&\n" +
 	"\x14RemoveReplicaRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id*J\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"0\n" +
+	"\x14ChangeVersionRequest\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\"D\n" +
+	"\x12ChangeVersionReply\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x14\n" +
+	"\x05index\x18\x02 \x01(\x04R\x05index*J\n" +
 	"\fTruncateMode\x12\x13\n" +
 	"\x0fTRUNCATE_BEFORE\x10\x00\x12\x12\n" +
 	"\x0eTRUNCATE_FORCE\x10\x01\x12\x11\n" +
-	"\rTRUNCATE_AUTO\x10\x022\xb1\x03\n" +
+	"\rTRUNCATE_AUTO\x10\x022\x86\x04\n" +
 	"\bLogAdmin\x12D\n" +
 	"\bTruncate\x12\x1c.akutan.wire.TruncateRequest\x1a\x1a.akutan.wire.TruncateReply\x12D\n" +
 	"\bSetFloor\x12\x1c.akutan.wire.SetFloorRequest\x1a\x1a.akutan.wire.SetFloorReply\x12>\n" +
@@ -668,7 +769,8 @@ const file_logadmin_proto_rawDesc = "" +
 	"\aMembers\x12\x1b.akutan.wire.MembersRequest\x1a\x19.akutan.wire.MembersReply\x12G\n" +
 	"\n" +
 	"AddReplica\x12\x1e.akutan.wire.AddReplicaRequest\x1a\x19.akutan.wire.MembersReply\x12M\n" +
-	"\rRemoveReplica\x12!.akutan.wire.RemoveReplicaRequest\x1a\x19.akutan.wire.MembersReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
+	"\rRemoveReplica\x12!.akutan.wire.RemoveReplicaRequest\x1a\x19.akutan.wire.MembersReply\x12S\n" +
+	"\rChangeVersion\x12!.akutan.wire.ChangeVersionRequest\x1a\x1f.akutan.wire.ChangeVersionReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
 
 var (
 	file_logadmin_proto_rawDescOnce sync.Once
@@ -683,7 +785,7 @@ func file_logadmin_proto_rawDescGZIP() []byte {
 }
 
 var file_logadmin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_logadmin_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_logadmin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_logadmin_proto_goTypes = []any{
 	(TruncateMode)(0),            // 0: akutan.wire.TruncateMode
 	(*TruncateRequest)(nil),      // 1: akutan.wire.TruncateRequest
@@ -697,26 +799,30 @@ var file_logadmin_proto_goTypes = []any{
 	(*MembersReply)(nil),         // 9: akutan.wire.MembersReply
 	(*AddReplicaRequest)(nil),    // 10: akutan.wire.AddReplicaRequest
 	(*RemoveReplicaRequest)(nil), // 11: akutan.wire.RemoveReplicaRequest
-	(*Member)(nil),               // 12: akutan.wire.Member
+	(*ChangeVersionRequest)(nil), // 12: akutan.wire.ChangeVersionRequest
+	(*ChangeVersionReply)(nil),   // 13: akutan.wire.ChangeVersionReply
+	(*Member)(nil),               // 14: akutan.wire.Member
 }
 var file_logadmin_proto_depIdxs = []int32{
 	0,  // 0: akutan.wire.TruncateRequest.mode:type_name -> akutan.wire.TruncateMode
 	5,  // 1: akutan.wire.FloorsReply.floors:type_name -> akutan.wire.Floor
-	12, // 2: akutan.wire.MembersReply.members:type_name -> akutan.wire.Member
+	14, // 2: akutan.wire.MembersReply.members:type_name -> akutan.wire.Member
 	1,  // 3: akutan.wire.LogAdmin.Truncate:input_type -> akutan.wire.TruncateRequest
 	3,  // 4: akutan.wire.LogAdmin.SetFloor:input_type -> akutan.wire.SetFloorRequest
 	6,  // 5: akutan.wire.LogAdmin.Floors:input_type -> akutan.wire.FloorsRequest
 	8,  // 6: akutan.wire.LogAdmin.Members:input_type -> akutan.wire.MembersRequest
 	10, // 7: akutan.wire.LogAdmin.AddReplica:input_type -> akutan.wire.AddReplicaRequest
 	11, // 8: akutan.wire.LogAdmin.RemoveReplica:input_type -> akutan.wire.RemoveReplicaRequest
-	2,  // 9: akutan.wire.LogAdmin.Truncate:output_type -> akutan.wire.TruncateReply
-	4,  // 10: akutan.wire.LogAdmin.SetFloor:output_type -> akutan.wire.SetFloorReply
-	7,  // 11: akutan.wire.LogAdmin.Floors:output_type -> akutan.wire.FloorsReply
-	9,  // 12: akutan.wire.LogAdmin.Members:output_type -> akutan.wire.MembersReply
-	9,  // 13: akutan.wire.LogAdmin.AddReplica:output_type -> akutan.wire.MembersReply
-	9,  // 14: akutan.wire.LogAdmin.RemoveReplica:output_type -> akutan.wire.MembersReply
-	9,  // [9:15] is the sub-list for method output_type
-	3,  // [3:9] is the sub-list for method input_type
+	12, // 9: akutan.wire.LogAdmin.ChangeVersion:input_type -> akutan.wire.ChangeVersionRequest
+	2,  // 10: akutan.wire.LogAdmin.Truncate:output_type -> akutan.wire.TruncateReply
+	4,  // 11: akutan.wire.LogAdmin.SetFloor:output_type -> akutan.wire.SetFloorReply
+	7,  // 12: akutan.wire.LogAdmin.Floors:output_type -> akutan.wire.FloorsReply
+	9,  // 13: akutan.wire.LogAdmin.Members:output_type -> akutan.wire.MembersReply
+	9,  // 14: akutan.wire.LogAdmin.AddReplica:output_type -> akutan.wire.MembersReply
+	9,  // 15: akutan.wire.LogAdmin.RemoveReplica:output_type -> akutan.wire.MembersReply
+	13, // 16: akutan.wire.LogAdmin.ChangeVersion:output_type -> akutan.wire.ChangeVersionReply
+	10, // [10:17] is the sub-list for method output_type
+	3,  // [3:10] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -734,7 +840,7 @@ func file_logadmin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logadmin_proto_rawDesc), len(file_logadmin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,7 @@ const (
 	LogAdmin_Members_FullMethodName       = "/akutan.wire.LogAdmin/Members"
 	LogAdmin_AddReplica_FullMethodName    = "/akutan.wire.LogAdmin/AddReplica"
 	LogAdmin_RemoveReplica_FullMethodName = "/akutan.wire.LogAdmin/RemoveReplica"
+	LogAdmin_ChangeVersion_FullMethodName = "/akutan.wire.LogAdmin/ChangeVersion"
 )
 
 // LogAdminClient is the client API for LogAdmin service.
@@ -52,6 +53,13 @@ type LogAdminClient interface {
 	AddReplica(ctx context.Context, in *AddReplicaRequest, opts ...grpc.CallOption) (*MembersReply, error)
 	// RemoveReplica removes a replica for good: its ID is never reused.
 	RemoveReplica(ctx context.Context, in *RemoveReplicaRequest, opts ...grpc.CallOption) (*MembersReply, error)
+	// ChangeVersion switches the log to a newer entry format version by
+	// appending the version change entry: the only way one gets into the
+	// log (Append refuses them). INVALID_ARGUMENT for a version the replica
+	// does not know; FAILED_PRECONDITION when the log is in a newer version
+	// already. Asking for the version the log is in changes nothing and
+	// answers where it began, so a retry is safe.
+	ChangeVersion(ctx context.Context, in *ChangeVersionRequest, opts ...grpc.CallOption) (*ChangeVersionReply, error)
 }
 
 type logAdminClient struct {
@@ -122,6 +130,16 @@ func (c *logAdminClient) RemoveReplica(ctx context.Context, in *RemoveReplicaReq
 	return out, nil
 }
 
+func (c *logAdminClient) ChangeVersion(ctx context.Context, in *ChangeVersionRequest, opts ...grpc.CallOption) (*ChangeVersionReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeVersionReply)
+	err := c.cc.Invoke(ctx, LogAdmin_ChangeVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LogAdminServer is the server API for LogAdmin service.
 // All implementations must embed UnimplementedLogAdminServer
 // for forward compatibility.
@@ -143,6 +161,13 @@ type LogAdminServer interface {
 	AddReplica(context.Context, *AddReplicaRequest) (*MembersReply, error)
 	// RemoveReplica removes a replica for good: its ID is never reused.
 	RemoveReplica(context.Context, *RemoveReplicaRequest) (*MembersReply, error)
+	// ChangeVersion switches the log to a newer entry format version by
+	// appending the version change entry: the only way one gets into the
+	// log (Append refuses them). INVALID_ARGUMENT for a version the replica
+	// does not know; FAILED_PRECONDITION when the log is in a newer version
+	// already. Asking for the version the log is in changes nothing and
+	// answers where it began, so a retry is safe.
+	ChangeVersion(context.Context, *ChangeVersionRequest) (*ChangeVersionReply, error)
 	mustEmbedUnimplementedLogAdminServer()
 }
 
@@ -170,6 +195,9 @@ func (UnimplementedLogAdminServer) AddReplica(context.Context, *AddReplicaReques
 }
 func (UnimplementedLogAdminServer) RemoveReplica(context.Context, *RemoveReplicaRequest) (*MembersReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveReplica not implemented")
+}
+func (UnimplementedLogAdminServer) ChangeVersion(context.Context, *ChangeVersionRequest) (*ChangeVersionReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangeVersion not implemented")
 }
 func (UnimplementedLogAdminServer) mustEmbedUnimplementedLogAdminServer() {}
 func (UnimplementedLogAdminServer) testEmbeddedByValue()                  {}
@@ -300,6 +328,24 @@ func _LogAdmin_RemoveReplica_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LogAdmin_ChangeVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogAdminServer).ChangeVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogAdmin_ChangeVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogAdminServer).ChangeVersion(ctx, req.(*ChangeVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LogAdmin_ServiceDesc is the grpc.ServiceDesc for LogAdmin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -330,6 +376,10 @@ var LogAdmin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveReplica",
 			Handler:    _LogAdmin_RemoveReplica_Handler,
+		},
+		{
+			MethodName: "ChangeVersion",
+			Handler:    _LogAdmin_ChangeVersion_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

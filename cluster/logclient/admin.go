@@ -80,6 +80,24 @@ func (c *Client) RemoveReplica(ctx context.Context, id uint64) (*wire.MembersRep
 		})
 }
 
+// ChangeVersion switches the log to a newer entry format version and
+// returns the version it is in and the index of the entry that switched
+// to it. Check first that every reader supports the version (see
+// `akutan ctl log upgrade`). A retry is safe: asking for the version the
+// log is in answers where it began.
+func (c *Client) ChangeVersion(ctx context.Context, version uint32) (*wire.ChangeVersionReply, error) {
+	var reply *wire.ChangeVersionReply
+	err := c.admin(ctx, func(ctx context.Context, a wire.LogAdminClient) error {
+		var err error
+		reply, err = a.ChangeVersion(ctx, &wire.ChangeVersionRequest{Version: version})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("switching the log to format version %d: %w", version, err)
+	}
+	return reply, nil
+}
+
 func (c *Client) membersCall(ctx context.Context, what string,
 	call func(context.Context, wire.LogAdminClient) (*wire.MembersReply, error)) (*wire.MembersReply, error) {
 	var reply *wire.MembersReply

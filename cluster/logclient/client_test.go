@@ -34,11 +34,7 @@ func timeout(t *testing.T, d time.Duration) context.Context {
 
 func appendOK(t *testing.T, c *Client, entries ...string) (uint64, uint64) {
 	t.Helper()
-	var b [][]byte
-	for _, e := range entries {
-		b = append(b, []byte(e))
-	}
-	first, last, err := c.Append(timeout(t, 15*time.Second), b)
+	first, last, err := c.Append(timeout(t, 15*time.Second), logtest.Entries(entries...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +66,7 @@ func startReader(t *testing.T, c *Client, start uint64) *reader {
 			if _, dup := r.entries[i]; dup {
 				return fmt.Errorf("index %d delivered twice", i)
 			}
-			r.entries[i] = string(data)
+			r.entries[i] = logtest.Payload(data)
 			r.order = append(r.order, i)
 			select {
 			case r.changed <- struct{}{}:
@@ -156,7 +152,7 @@ func concurrentAppendsExactlyOnce(t *testing.T, lc *logtest.Cluster, c *Client) 
 			defer wg.Done()
 			for i := 0; i < perWriter; i++ {
 				e := fmt.Sprintf("w%d-%d", w, i)
-				first, _, err := c.Append(context.Background(), [][]byte{[]byte(e)})
+				first, _, err := c.Append(context.Background(), logtest.Entries(e))
 				if err != nil {
 					t.Error(err)
 					return

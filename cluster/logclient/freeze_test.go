@@ -210,7 +210,7 @@ func TestShortDeadlineFailsOver(t *testing.T) {
 	const deadline = 2 * time.Second
 	calls := map[string]func(c *Client, ctx context.Context) error{
 		"Append": func(c *Client, ctx context.Context) error {
-			_, _, err := c.Append(ctx, [][]byte{[]byte("x")})
+			_, _, err := c.Append(ctx, logtest.Entries("x"))
 			return err
 		},
 		"Info": func(c *Client, ctx context.Context) error {

@@ -50,8 +50,9 @@ type Options struct {
 }
 
 // Chunk is one piece of a streamed answer. The first chunk has Index and
-// Columns (and Plan when explaining); the rest carry Rows; when
-// explaining, the last carries Operators and Analysis.
+// Columns, never nil (empty for a query with no variable), and Plan when
+// explaining; the rest carry Rows and a nil Columns; when explaining, the
+// last carries Operators and Analysis.
 type Chunk struct {
 	Index     uint64
 	Columns   []string

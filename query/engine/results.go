@@ -45,7 +45,9 @@ type output struct {
 }
 
 func newOutput(q *parser.Query, c *compiled, views Views, index uint64) *output {
-	o := &output{q: q, views: views, index: index, names: map[uint64]string{}, seen: map[string]bool{}}
+	// cols is never nil, even with no column, so that the header chunk
+	// tells itself apart and answers "columns": [] (see Chunk).
+	o := &output{q: q, views: views, index: index, cols: []string{}, names: map[uint64]string{}, seen: map[string]bool{}}
 	vars := c.pq.Vars
 	o.varNames = vars
 	for i := range vars {

@@ -140,10 +140,16 @@ func bodyTooLarge(size int64) error {
 	return fmt.Errorf("%w: the body of %d bytes is over the limit of %d bytes (%d MiB)", ErrRequestTooLarge, size, wire.MaxRequestBytes, wire.MaxRequestBytes>>20)
 }
 
-// decodeBody reads a JSON body into v, or hands a non-JSON body to raw. A
-// body over wire.MaxRequestBytes is refused with 413: at once when its
-// Content-Length says so, else as soon as the limit is read.
+// decodeBody reads a JSON body into v, or hands a non-JSON body to raw.
+// Either must be UTF-8 (see checkUTF8). A body over wire.MaxRequestBytes is
+// refused with 413: at once when its Content-Length says so, else as soon
+// as the limit is read.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string)) bool {
+	isJSON, err := jsonContent(r.Header.Get("Content-Type"))
+	if err != nil {
+		writeError(w, err)
+		return false
+	}
 	if r.ContentLength > wire.MaxRequestBytes {
 		w.Header().Set("Connection", "close") // do not read the rest
 		writeError(w, bodyTooLarge(r.ContentLength))
@@ -159,9 +165,17 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string))
 		writeError(w, fmt.Errorf("%w: reading body: %v", ErrInvalid, err))
 		return false
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if err := checkUTF8(body); err != nil {
+		writeError(w, err)
+		return false
+	}
+	if isJSON {
 		if err := json.Unmarshal(body, v); err != nil {
 			writeError(w, fmt.Errorf("%w: decoding JSON body: %v", ErrInvalid, err))
+			return false
+		}
+		if err := checkJSONEscapes(body); err != nil {
+			writeError(w, err)
 			return false
 		}
 		return true

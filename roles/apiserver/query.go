@@ -31,6 +31,10 @@ func (s *Server) QueryStream(ctx context.Context, p QueryParams, send func(*engi
 }
 
 func (s *Server) queryStream(ctx context.Context, p QueryParams, send func(*engine.Chunk) error) error {
+	if _, known := wire.Consistency_name[int32(p.Consistency)]; !known {
+		return fmt.Errorf("%w: consistency %d is not a known value (%d linearizable, %d recent)", ErrInvalid,
+			p.Consistency, wire.Consistency_CONSISTENCY_LINEARIZABLE, wire.Consistency_CONSISTENCY_RECENT)
+	}
 	q, err := parser.ParseQuery(p.Text)
 	if err != nil {
 		return fmt.Errorf("%w: parsing query: %v", ErrInvalid, err)

@@ -49,7 +49,25 @@ type Config struct {
 	// (advertised in gossip for `akutan ctl log upgrade`); 0: all this
 	// binary supports.
 	MaxLogVersion uint32
+	// HTTPReadHeaderTimeout, HTTPReadTimeout and HTTPIdleTimeout bound how
+	// long an HTTP client may take to send a request's headers, the whole
+	// request (headers and body), and how long a kept-alive connection may
+	// wait for its next request, so that a client that stops sending holds
+	// no connection for long; 0 means DefaultHTTPReadHeaderTimeout,
+	// DefaultHTTPReadTimeout and DefaultHTTPIdleTimeout. Answering is not
+	// bounded by them: a query has its own timeout.
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration
+	HTTPIdleTimeout       time.Duration
 }
+
+// Defaults of the HTTP timeouts (see Config). The read timeout leaves a
+// client on a slow link (1 MB/s) time for a large insert body.
+const (
+	DefaultHTTPReadHeaderTimeout = 10 * time.Second
+	DefaultHTTPReadTimeout       = 2 * time.Minute
+	DefaultHTTPIdleTimeout       = 2 * time.Minute
+)
 
 // Server is a running API server.
 type Server struct {
@@ -124,12 +142,22 @@ func (s *Server) serve() {
 	wire.RegisterStatusServer(s.grpc, &statusService{s: s})
 	s.goRun(func() { _ = s.grpc.Serve(s.grpcLis) })
 	if s.httpLis != nil {
-		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		s.http = newHTTPServer(s.httpHandler(), s.cfg)
 		s.goRun(func() {
 			if err := s.http.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.log.Error().Err(err).Msg("http server failed")
 			}
 		})
+	}
+}
+
+// newHTTPServer is the HTTP server for handler, with cfg's timeouts.
+func newHTTPServer(handler http.Handler, cfg Config) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cmp.Or(cfg.HTTPReadHeaderTimeout, DefaultHTTPReadHeaderTimeout),
+		ReadTimeout:       cmp.Or(cfg.HTTPReadTimeout, DefaultHTTPReadTimeout),
+		IdleTimeout:       cmp.Or(cfg.HTTPIdleTimeout, DefaultHTTPIdleTimeout),
 	}
 }
 

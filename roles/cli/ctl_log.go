@@ -397,7 +397,8 @@ func ctlLogUpgradeCommand() *cli.Command {
 		Usage: "switch the log to a newer entry format version (cannot be undone)",
 		Description: "Joins the gossip pool for a few seconds as role \"ctl\" and refuses unless every server\n" +
 			"seen (log, view, api) advertises a maximum log version of at least --to, naming those\n" +
-			"that do not. Then appends the entry that switches every reader to version --to.\n" +
+			"that do not. Then has the log append the entry that switches every reader to version\n" +
+			"--to (the only way one gets in: the log refuses it as a plain append).\n" +
 			"Roll out binaries that support --to everywhere first: a server that reads the entry\n" +
 			"without supporting it stops with an error.",
 		Flags: ctlLogFlags(
@@ -425,17 +426,17 @@ func runLogUpgrade(c *cli.Context) error {
 	if err := checkLogVersions(members, to); err != nil {
 		return err
 	}
-	entry, err := logentry.EncodeVersionChange(to)
-	if err != nil {
-		return err
-	}
 	return withLogClient(c, func(ctx context.Context, lc *logclient.Client) error {
-		first, _, err := lc.Append(ctx, [][]byte{entry})
+		reply, err := lc.ChangeVersion(ctx, to)
+		if status.Code(err) == codes.Unimplemented {
+			return fmt.Errorf("appending the version change: a log replica of an older release answered, "+
+				"which neither offers the change nor would apply it: upgrade every log replica first (%w)", err)
+		}
 		if err != nil {
 			return logError("appending the version change", err)
 		}
 		fmt.Fprintf(c.App.Writer, "all %d servers support log version %d; the log switches to it at index %d\n",
-			len(members), to, first)
+			len(members), reply.Version, reply.Index)
 		return nil
 	})
 }

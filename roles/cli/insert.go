@@ -48,6 +48,11 @@ const (
 	maxBatchBytes     = 2 << 20
 	defaultParallel   = 2
 	unavailableTries  = 3
+	// preScanBytes is how much input (as N-Triples) a load parses before
+	// sending anything, so that a syntax error in an input that small
+	// commits none of it. Past it the load streams, holding only the batch
+	// being filled.
+	preScanBytes = 4 * maxBatchBytes
 )
 
 func insertCommand() *cli.Command {
@@ -64,6 +69,10 @@ func insertCommand() *cli.Command {
 		Usage: "insert facts from a file (or - for standard input)",
 		Description: "TSV is sent as one atomic request. N-Triples and Turtle are streamed in batches of\n" +
 			"--batch facts, each atomic, --parallel at a time; --timeout applies to each request.\n" +
+			fmt.Sprintf("A syntax error stops the load and commits nothing of the batch it falls in. Nothing\n"+
+				"is sent before the first %d MiB of input (as N-Triples) have parsed, so a syntax error\n"+
+				"in an input that small commits nothing at all; a larger input has the batches before\n"+
+				"the error's committed.\n", preScanBytes>>20) +
 			"Blank nodes of one load name the same entity in every batch: label L becomes the\n" +
 			"entity _:load-<ID>-L. If a load stops, it prints how many facts are in; rerun with\n" +
 			"--skip N --load-id ID to resume (facts already present are not duplicated).",
@@ -198,8 +207,11 @@ type loader struct {
 	batchFacts int
 	parallel   int
 	skip       uint64
-	progress   *progress
-	tally      tally
+	// preScan is how many bytes of batches produce holds back before
+	// sending the first (preScanBytes; tests make it small).
+	preScan  int
+	progress *progress
+	tally    tally
 }
 
 func newLoader(c *cli.Context, name, format string) (*loader, error) {
@@ -219,7 +231,7 @@ func newLoader(c *cli.Context, name, format string) (*loader, error) {
 	l := &loader{
 		name: name, input: format, format: rdf.Format{Name: "ntriples", LoadID: id}, timeout: c.Duration("timeout"),
 		batchFacts: int(batchFacts), parallel: int(parallel), skip: c.Uint64("skip"),
-		base: c.String("base"),
+		base: c.String("base"), preScan: preScanBytes,
 	}
 	if format == "turtle" && l.base == "" && name != "-" {
 		if abs, err := filepath.Abs(name); err == nil {
@@ -282,21 +294,25 @@ func (l *loader) run(ctx context.Context, r rdf.Reader) error {
 }
 
 // produce parses triples into batches until the input ends, it fails, or
-// ctx is cancelled. The facts before a syntax error are still sent.
+// ctx is cancelled. A syntax error sends nothing of the batch it falls in,
+// nor anything at all while the batches before it are still held back
+// (the first l.preScan bytes of them): see the insert command's help.
 func (l *loader) produce(ctx context.Context, r rdf.Reader, out chan<- *batch) error {
 	var n uint64
+	held := &heldBatches{limit: l.preScan}
 	b := &batch{}
 	for {
 		t, err := r.Next()
-		if err != nil {
+		if err == io.EOF {
 			if b.facts > 0 {
 				b.read = l.progress.bytesRead()
-				l.emit(ctx, b, out)
+				held.add(b)
 			}
-			if err == io.EOF {
-				return ctx.Err()
-			}
-			return err
+			held.release(ctx, l, out)
+			return ctx.Err()
+		}
+		if err != nil {
+			return err // dropping b and whatever is held
 		}
 		if n++; n <= l.skip {
 			continue
@@ -323,7 +339,8 @@ func (l *loader) produce(ctx context.Context, r rdf.Reader, out chan<- *batch) e
 		b.data = append(b.data, line...)
 		if b.facts++; b.facts >= l.batchFacts || len(b.data) >= maxBatchBytes {
 			b.read = l.progress.bytesRead()
-			if !l.emit(ctx, b, out) {
+			held.add(b)
+			if held.full() && !held.release(ctx, l, out) {
 				return ctx.Err()
 			}
 			b = &batch{seq: b.seq + 1}
@@ -341,6 +358,35 @@ func (l *loader) checkSize(t rdf.Triple) error {
 		return nil
 	}
 	return update.CheckQuad(rdf.Mapper{LoadID: l.format.LoadID}.Quad(t))
+}
+
+// heldBatches are the first batches of a load, held back until limit
+// bytes of them have parsed; once released, it holds nothing more.
+type heldBatches struct {
+	limit    int
+	bytes    int
+	batches  []*batch
+	released bool
+}
+
+func (h *heldBatches) add(b *batch) {
+	h.batches = append(h.batches, b)
+	h.bytes += len(b.data)
+}
+
+func (h *heldBatches) full() bool { return h.released || h.bytes >= h.limit }
+
+// release sends the held batches and holds none from then on; it reports
+// false if ctx ended first.
+func (h *heldBatches) release(ctx context.Context, l *loader, out chan<- *batch) bool {
+	h.released = true
+	for len(h.batches) > 0 {
+		if !l.emit(ctx, h.batches[0], out) {
+			return false
+		}
+		h.batches = h.batches[1:]
+	}
+	return true
 }
 
 func (l *loader) emit(ctx context.Context, b *batch, out chan<- *batch) bool {

@@ -169,6 +169,9 @@ func printJSON(w io.Writer, res *wire.QueryChunk) error {
 		Columns []string    `json:"columns"`
 		Rows    [][]*string `json:"rows"`
 	}{Index: res.Index, Columns: res.Columns, Rows: make([][]*string, len(res.Rows))}
+	if out.Columns == nil { // gRPC does not tell an empty list from none
+		out.Columns = []string{}
+	}
 	for i, r := range res.Rows {
 		out.Rows[i] = make([]*string, len(r.Values))
 		for j, v := range r.Values {

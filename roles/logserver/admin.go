@@ -10,6 +10,7 @@ import (
 	"github.com/lni/dragonboat/v3"
 	sm "github.com/lni/dragonboat/v3/statemachine"
 
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -38,6 +39,12 @@ var (
 	// at the members again and retry.
 	ErrMembershipChanged = errors.New("membership change not made: the membership changed meanwhile, " +
 		"another change is under way, or the log is electing a leader; check the members and retry")
+	// ErrUnknownVersion refuses to switch to a log format version this
+	// replica does not know, or to the first one.
+	ErrUnknownVersion = errors.New("not a log format version this log replica can switch to")
+	// ErrNewerVersion refuses to switch to a version older than the log's:
+	// versions only go up.
+	ErrNewerVersion = errors.New("the log is in a newer format version already")
 )
 
 // maxClusterName bounds a floor's cluster name (memberlist's limit too).
@@ -116,6 +123,41 @@ func (s *Server) Floors(ctx context.Context) (map[string]uint64, TruncateResult,
 		return nil, TruncateResult{}, fmt.Errorf("reading floors: %w", err)
 	}
 	return v.admin.clone().floors, TruncateResult{FirstIndex: v.ext.first, LastIndex: v.ext.last}, nil
+}
+
+// VersionResult is the log format version the log is in and the index of
+// the entry that switched to it.
+type VersionResult struct {
+	Version uint32
+	Index   uint64
+}
+
+// ChangeVersion switches the log to a newer format version: the state
+// machine appends the version change entry unless the log is in that
+// version or a newer one, so two concurrent changes cannot take it back.
+// Whether every reader supports the version is the caller's to check first
+// (`akutan ctl log upgrade` asks gossip). Asking for the current version
+// again answers where it began.
+func (s *Server) ChangeVersion(ctx context.Context, to uint32) (VersionResult, error) {
+	if to <= logentry.FirstVersion || to > logentry.MaxSupportedVersion {
+		return VersionResult{}, fmt.Errorf("switching to log format version %d: %w: it knows versions %d to %d, and a log starts in %d",
+			to, ErrUnknownVersion, logentry.FirstVersion, logentry.MaxSupportedVersion, logentry.FirstVersion)
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	res, err := s.proposeAdmin(ctx, encodeVersionChange(to))
+	if err != nil {
+		return VersionResult{}, fmt.Errorf("switching to log format version %d: %w", to, err)
+	}
+	v, err := decodeVersionResult(res)
+	if err != nil {
+		return VersionResult{}, fmt.Errorf("switching to log format version %d: %w", to, err)
+	}
+	if v.current() > to {
+		return VersionResult{}, fmt.Errorf("switching to log format version %d: %w: version %d since index %d",
+			to, ErrNewerVersion, v.current(), v.index)
+	}
+	return VersionResult{Version: v.current(), Index: v.index}, nil
 }
 
 // readAdmin reads the admin state through Raft (ReadIndex).

@@ -19,13 +19,17 @@ type adminService struct {
 }
 
 // adminStatus converts a management error into a gRPC status: refusals are
-// FailedPrecondition (retrying will not help), the rest Unavailable.
+// FailedPrecondition (retrying will not help), a version the replica does
+// not know InvalidArgument, the rest Unavailable.
 func adminStatus(ctx context.Context, err error) error {
 	for _, refusal := range []error{ErrNoFloors, ErrPastFloor, ErrFloorBeyondLast, ErrRemovedID, ErrMember,
-		ErrNotMember, ErrLastMember, ErrMembershipChanged} {
+		ErrNotMember, ErrLastMember, ErrMembershipChanged, ErrNewerVersion} {
 		if errors.Is(err, refusal) {
 			return status.Error(codes.FailedPrecondition, err.Error())
 		}
+	}
+	if errors.Is(err, ErrUnknownVersion) {
+		return status.Error(codes.InvalidArgument, err.Error())
 	}
 	return appendStatus(ctx, err)
 }
@@ -94,4 +98,12 @@ func (a *adminService) RemoveReplica(ctx context.Context, req *wire.RemoveReplic
 		return nil, adminStatus(ctx, err)
 	}
 	return a.members(ctx)
+}
+
+func (a *adminService) ChangeVersion(ctx context.Context, req *wire.ChangeVersionRequest) (*wire.ChangeVersionReply, error) {
+	res, err := a.s.ChangeVersion(ctx, req.Version)
+	if err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return &wire.ChangeVersionReply{Version: res.Version, Index: res.Index}, nil
 }

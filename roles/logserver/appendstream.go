@@ -72,6 +72,10 @@ func (s *Server) submitStreamed(ctx context.Context, req *wire.AppendRequest, ou
 		out.put(streamReply(req, opResult{}, status.Error(codes.InvalidArgument, err.Error())))
 		return
 	}
+	if err := s.checkEntries(req.Entries); err != nil {
+		out.put(streamReply(req, opResult{}, err))
+		return
+	}
 	if err := s.submit(ctx, r); err != nil {
 		r.finish(opResult{}, err)
 	}

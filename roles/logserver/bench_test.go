@@ -3,6 +3,7 @@ package logserver_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,7 +21,7 @@ func BenchmarkAppend(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			c := logtest.Start(b, 3)
 			cl := c.Dial(b, c.WaitLeader(b))
-			entry := make([]byte, 4096)
+			entry := logtest.Entry(strings.Repeat("x", 4096))
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			b.SetBytes(int64(len(entry)))

@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+
+	sm "github.com/lni/dragonboat/v3/statemachine"
 )
 
 // A Raft proposal is one command: a kind byte followed by its body.
@@ -16,17 +19,22 @@ import (
 //	set floor:     kindSetFloor, uvarint index, uvarint remove (0 or 1),
 //	               uvarint len, cluster name
 //	mark removed:  kindMarkRemoved, uvarint replica ID
+//	version:       kindVersionChange, uvarint format version to switch to
 const (
 	kindAppend       byte = 1
 	kindTruncate     byte = 2
 	kindTruncateMode byte = 3
 	kindSetFloor     byte = 4
 	kindMarkRemoved  byte = 5
+	// kindVersionChange appends a log format version change; before it,
+	// one was an ordinary append. A replica older than it stops at the
+	// first `ctl log upgrade`.
+	kindVersionChange byte = 6
 	// maxKind is the newest kind this binary applies. A kind added later
 	// stops older replicas (see applier.apply): add one only with a
 	// release whose notes say to upgrade every log replica before using
 	// what proposes it.
-	maxKind = kindMarkRemoved
+	maxKind = kindVersionChange
 )
 
 // truncateMode is how a truncation picks the first index it keeps; the
@@ -232,6 +240,48 @@ func decodeMarkRemoved(body []byte) (uint64, error) {
 		return 0, fmt.Errorf("decoding mark-removed command: %w", errMalformed)
 	}
 	return id, nil
+}
+
+func encodeVersionChange(to uint32) []byte {
+	return binary.AppendUvarint([]byte{kindVersionChange}, uint64(to))
+}
+
+func decodeVersionChange(body []byte) (uint32, error) {
+	d := &decoder{buf: body}
+	to := d.uvarint()
+	if err := d.end(); err != nil || to == 0 || to > math.MaxUint32 {
+		return 0, fmt.Errorf("decoding version change command: %w", errMalformed)
+	}
+	return uint32(to), nil
+}
+
+// encodeVersionResult answers a version change: Value is the version the
+// log is in afterwards and Data the index of the entry that switched to
+// it (uvarint).
+func encodeVersionResult(v logVersion) sm.Result {
+	return sm.Result{Value: uint64(v.current()), Data: binary.AppendUvarint(nil, v.index)}
+}
+
+func decodeVersionResult(res sm.Result) (logVersion, error) {
+	d := &decoder{buf: res.Data}
+	index := d.uvarint()
+	if err := d.end(); err != nil || res.Value == 0 || res.Value > math.MaxUint32 {
+		return logVersion{}, fmt.Errorf("decoding version change result: %w", errMalformed)
+	}
+	return logVersion{number: uint32(res.Value), index: index}, nil
+}
+
+// encodeLogVersion is the stored form of a logVersion: the version and
+// the index, 8 bytes each.
+func encodeLogVersion(v logVersion) []byte {
+	return binary.BigEndian.AppendUint64(u64(uint64(v.number)), v.index)
+}
+
+func decodeLogVersion(b []byte) (logVersion, error) {
+	if len(b) != 16 || binary.BigEndian.Uint64(b) > math.MaxUint32 {
+		return logVersion{}, fmt.Errorf("bad stored log version %x", b)
+	}
+	return logVersion{number: uint32(binary.BigEndian.Uint64(b)), index: binary.BigEndian.Uint64(b[8:])}, nil
 }
 
 func encodeTruncResult(r truncResult) []byte {

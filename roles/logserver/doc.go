@@ -1,6 +1,6 @@
 // Package logserver runs one replica of Akutan's central log.
 //
-// The log is a sequence of opaque entries with dense indexes 1, 2, 3, ...
+// The log is a sequence of entries with dense indexes 1, 2, 3, ...
 // replicated with Raft (Dragonboat v3). Each replica keeps the entries in a
 // LevelDB-backed state machine and serves the wire.Log gRPC service:
 //
@@ -13,6 +13,14 @@
 //     tails new ones; readers are woken by the state machine on every apply,
 //     and sent an empty reply (a heartbeat) every 200 ms while idle.
 //   - Info reports the log's extent, the leader and the members.
+//
+// Raft and the state machine store entries as bytes, but a gate checks
+// them first: every entry of an append must pass logentry.Validate in the
+// log's current format version, or the whole request is refused with
+// InvalidArgument, so that nothing a view cannot apply gets in. A version
+// change entry is appended only by LogAdmin.ChangeVersion, as a Raft
+// command of its own that the state machine applies only upward; it remembers
+// the version (also from version changes that older binaries appended).
 //
 // The state machine assigns log indexes in apply order, independent of Raft
 // indexes (which include no-ops and membership changes). It stores the

@@ -175,7 +175,7 @@ func powerLossWriter(ctx context.Context, conns []wire.LogClient, client uint64,
 	pad := strings.Repeat("x", 200)
 	for seq := uint64(1); ctx.Err() == nil; seq++ {
 		payload := fmt.Sprintf("c%d-s%d-%s", client, seq, pad)
-		req := &wire.AppendRequest{ClientId: client, Seq: seq, Entries: [][]byte{[]byte(payload)}}
+		req := &wire.AppendRequest{ClientId: client, Seq: seq, Entries: [][]byte{testEntry(payload)}}
 		for i := int(client); ctx.Err() == nil; i++ {
 			actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			reply, err := conns[i%len(conns)].Append(actx, req)
@@ -254,7 +254,7 @@ func readAllAfterRestart(t *testing.T, c wire.LogClient, i int) []string {
 			if e.Index != uint64(len(out)+1) {
 				t.Fatalf("replica %d sent index %d, want %d", i+1, e.Index, len(out)+1)
 			}
-			out = append(out, string(e.Data))
+			out = append(out, testPayload(e.Data))
 		}
 	}
 	return out

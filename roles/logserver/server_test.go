@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
@@ -26,9 +27,7 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 func appendOK(t testing.TB, c wire.LogClient, client, seq uint64, entries ...string) *wire.AppendReply {
 	t.Helper()
 	req := &wire.AppendRequest{ClientId: client, Seq: seq}
-	for _, e := range entries {
-		req.Entries = append(req.Entries, []byte(e))
-	}
+	req.Entries = logtest.Entries(entries...)
 	var lastErr error
 	for attempt := 0; attempt < 50; attempt++ { // the leader may be changing
 		reply, err := c.Append(ctxFor(t, 5*time.Second), req)
@@ -80,7 +79,7 @@ func TestAppendReadBack(t *testing.T) {
 	}
 	for i := range c.Servers {
 		ents := readN(t, c.Dial(t, i), 1, 3)
-		if got := string(ents[0].Data) + string(ents[1].Data) + string(ents[2].Data); got != "abc" {
+		if got := logtest.Payload(ents[0].Data) + logtest.Payload(ents[1].Data) + logtest.Payload(ents[2].Data); got != "abc" {
 			t.Fatalf("replica %d read %q", i+1, got)
 		}
 	}
@@ -116,10 +115,10 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 	seen := make(map[string]bool)
 	for _, e := range readN(t, c.Dial(t, 2), 1, n) {
-		if assigned[e.Index] != string(e.Data) || seen[string(e.Data)] {
-			t.Fatalf("entry %d = %q, assigned %q (seen before: %v)", e.Index, e.Data, assigned[e.Index], seen[string(e.Data)])
+		if assigned[e.Index] != logtest.Payload(e.Data) || seen[logtest.Payload(e.Data)] {
+			t.Fatalf("entry %d = %q, assigned %q (seen before: %v)", e.Index, e.Data, assigned[e.Index], seen[logtest.Payload(e.Data)])
 		}
-		seen[string(e.Data)] = true
+		seen[logtest.Payload(e.Data)] = true
 	}
 	info, err := c.Dial(t, 0).Info(ctxFor(t, 5*time.Second), &wire.InfoRequest{Linearizable: true})
 	if err != nil || info.LastIndex != uint64(n) {
@@ -139,7 +138,7 @@ func TestDuplicateAppendAppliedOnce(t *testing.T) {
 		t.Fatalf("next append got %v, want index 3", r3)
 	}
 	_, err := c.Dial(t, 0).Append(ctxFor(t, 5*time.Second),
-		&wire.AppendRequest{ClientId: 42, Seq: 7, Entries: [][]byte{[]byte("x")}})
+		&wire.AppendRequest{ClientId: 42, Seq: 7, Entries: logtest.Entries("x")})
 	if status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("stale seq: %v, want FailedPrecondition", err)
 	}
@@ -176,7 +175,7 @@ func TestTailingRead(t *testing.T) {
 	start := time.Now()
 	appendOK(t, cl, 1, 2, "b", "c")
 	ents := <-got
-	if len(ents) != 3 || string(ents[2].Data) != "c" {
+	if len(ents) != 3 || logtest.Payload(ents[2].Data) != "c" {
 		t.Fatalf("tailing read got %v", ents)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -196,7 +195,7 @@ func TestAppendsWithFollowerDown(t *testing.T) {
 	}
 	c.StartReplica(t, follower)
 	ents := readN(t, c.Dial(t, follower), 1, 30)
-	if string(ents[0].Data) != "before" || string(ents[29].Data) != "30" {
+	if logtest.Payload(ents[0].Data) != "before" || logtest.Payload(ents[29].Data) != "30" {
 		t.Fatalf("restarted follower read %q ... %q", ents[0].Data, ents[29].Data)
 	}
 }
@@ -214,7 +213,7 @@ func TestRestartKeepsEntries(t *testing.T) {
 	c.WaitLeader(t)
 	for i := range c.Servers {
 		ents := readN(t, c.Dial(t, i), 1, 20)
-		if string(ents[19].Data) != "20" {
+		if logtest.Payload(ents[19].Data) != "20" {
 			t.Fatalf("replica %d entry 20 = %q", i+1, ents[19].Data)
 		}
 	}
@@ -253,7 +252,7 @@ func TestJoinCatchesUpFromSnapshot(t *testing.T) {
 	}
 	i := c.Join(t)
 	ents := readN(t, c.Dial(t, i), 1, 25)
-	if string(ents[24].Data) != "25" {
+	if logtest.Payload(ents[24].Data) != "25" {
 		t.Fatalf("joined replica entry 25 = %q", ents[24].Data)
 	}
 	// The dedup table came with the snapshot.
@@ -282,7 +281,7 @@ func TestTruncatedRead(t *testing.T) {
 	if status.Code(err) != codes.OutOfRange || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("read before first index: %v", err)
 	}
-	if ents := readN(t, cl, 3, 2); string(ents[0].Data) != "c" {
+	if ents := readN(t, cl, 3, 2); logtest.Payload(ents[0].Data) != "c" {
 		t.Fatalf("read from first index got %q", ents[0].Data)
 	}
 }
@@ -364,7 +363,7 @@ func TestMetrics(t *testing.T) {
 	for name, want := range map[string]float64{
 		"akutan_log_appends_total":          1,
 		"akutan_log_entries_appended_total": 2,
-		"akutan_log_bytes_appended_total":   3,
+		"akutan_log_bytes_appended_total":   float64(len(logtest.Entry("a")) + len(logtest.Entry("bb"))),
 		"akutan_log_append_latency_seconds": 1,
 		"akutan_log_is_leader":              1,
 	} {
@@ -474,10 +473,10 @@ func TestAppendStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs := []*wire.AppendRequest{
-		{ClientId: 7, Seq: 1, Entries: [][]byte{[]byte("a"), []byte("b")}},
+		{ClientId: 7, Seq: 1, Entries: logtest.Entries("a", "b")},
 		{ClientId: 7, Seq: 2}, // no entries: refused
-		{ClientId: 8, Seq: 1, Entries: [][]byte{[]byte("c")}, TimeoutMs: 5000},
-		{ClientId: 7, Seq: 1, Entries: [][]byte{[]byte("a"), []byte("b")}}, // a retry
+		{ClientId: 8, Seq: 1, Entries: logtest.Entries("c"), TimeoutMs: 5000},
+		{ClientId: 7, Seq: 1, Entries: logtest.Entries("a", "b")}, // a retry
 	}
 	for _, req := range reqs {
 		if err := stream.Send(req); err != nil {
@@ -538,7 +537,149 @@ func TestLargeProposalsCompactTheRaftLog(t *testing.T) {
 	}
 	c.StartReplica(t, follower)
 	ents := readN(t, c.Dial(t, follower), 1, 40)
-	if string(ents[0].Data) != "first" || string(ents[39].Data) != big {
+	if logtest.Payload(ents[0].Data) != "first" || logtest.Payload(ents[39].Data) != big {
 		t.Fatalf("restarted follower read %.10q ... %.10q", ents[0].Data, ents[39].Data)
+	}
+}
+
+// badEntries are entries no view could apply as written, each with what
+// the refusal must say about it.
+func badEntries(t *testing.T) map[string]struct {
+	data []byte
+	want string
+} {
+	versionChange, err := logentry.EncodeVersionChange(99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]struct {
+		data []byte
+		want string
+	}{
+		"version 99":   {versionChange, "version change"},
+		"random bytes": {[]byte{0xff, 0x13, 0x37, 0x00, 0x42}, "not a well-formed wire.LogEntry"},
+		"unknown kind": {[]byte{0x4a, 0x00}, "fields this binary does not know"},
+		"empty":        {[]byte{}, "has no command"},
+	}
+}
+
+// lastIndex reads the log's last index through Raft.
+func lastIndex(t *testing.T, cl wire.LogClient) uint64 {
+	t.Helper()
+	info, err := cl.Info(ctxFor(t, 5*time.Second), &wire.InfoRequest{Linearizable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.LastIndex
+}
+
+// TestAppendRefusesBadEntries checks that an Append with one entry no
+// view could apply is refused whole with InvalidArgument naming the entry,
+// and leaves the log as it was.
+func TestAppendRefusesBadEntries(t *testing.T) {
+	c := logtest.Start(t, 3)
+	cl := c.Dial(t, c.WaitLeader(t))
+	appendOK(t, cl, 1, 1, "before")
+	for name, bad := range badEntries(t) {
+		req := &wire.AppendRequest{ClientId: 2, Seq: 1, Entries: [][]byte{logtest.Entry("good"), bad.data}}
+		_, err := cl.Append(ctxFor(t, 5*time.Second), req)
+		msg := status.Convert(err).Message()
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(msg, "entry 2 of 2") || !strings.Contains(msg, bad.want) {
+			t.Errorf("%s: %v; want InvalidArgument naming entry 2 of 2 and %q", name, err, bad.want)
+		}
+	}
+	if last := lastIndex(t, cl); last != 1 {
+		t.Fatalf("last index %d after refused appends, want 1", last)
+	}
+	// The refused key was never used: the same key appends now.
+	if r := appendOK(t, cl, 2, 1, "after"); r.FirstIndex != 2 {
+		t.Fatalf("append after the refusals got %v, want index 2", r)
+	}
+}
+
+// TestAppendStreamRefusesBadEntries checks the same for AppendStream: each
+// bad request is answered InvalidArgument, the stream goes on, and only
+// the good requests are appended.
+func TestAppendStreamRefusesBadEntries(t *testing.T) {
+	c := logtest.Start(t, 3)
+	leader := c.WaitLeader(t)
+	stream, err := c.Dial(t, leader).AppendStream(ctxFor(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint64]string{} // seq to what the refusal must say
+	seq := uint64(1)
+	send := func(entries ...[]byte) {
+		t.Helper()
+		if err := stream.Send(&wire.AppendRequest{ClientId: 9, Seq: seq, Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+		seq++
+	}
+	send(logtest.Entry("first"))
+	for _, bad := range badEntries(t) {
+		want[seq] = bad.want
+		send(bad.data, logtest.Entry("good"))
+	}
+	send(logtest.Entry("last"))
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	appended := 0
+	for {
+		reply, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		refusal, bad := want[reply.Seq]
+		switch {
+		case bad && (codes.Code(reply.Code) != codes.InvalidArgument || !strings.Contains(reply.Message, "entry 1 of 2") ||
+			!strings.Contains(reply.Message, refusal)):
+			t.Errorf("seq %d answered %v %q; want InvalidArgument naming entry 1 of 2 and %q", reply.Seq, codes.Code(reply.Code), reply.Message, refusal)
+		case !bad && reply.Code != 0:
+			t.Errorf("good seq %d answered %v %q", reply.Seq, codes.Code(reply.Code), reply.Message)
+		case !bad:
+			appended++
+		}
+	}
+	if last := lastIndex(t, c.Dial(t, leader)); appended != 2 || last != 2 {
+		t.Fatalf("%d good appends answered, last index %d; want 2 and 2", appended, last)
+	}
+	ents := readN(t, c.Dial(t, leader), 1, 2)
+	if logtest.Payload(ents[0].Data) != "first" || logtest.Payload(ents[1].Data) != "last" {
+		t.Fatalf("the log holds %q and %q", logtest.Payload(ents[0].Data), logtest.Payload(ents[1].Data))
+	}
+}
+
+// TestChangeVersion checks the admin path that is the only way to append a
+// version change: it refuses versions the replica does not know, appends
+// the change once (a retry answers the same index), and appends go on.
+func TestChangeVersion(t *testing.T) {
+	c := logtest.Start(t, 3)
+	cl := c.Dial(t, c.WaitLeader(t))
+	admin := c.DialAdmin(t, 1)
+	appendOK(t, cl, 1, 1, "a")
+	for _, to := range []uint32{0, logentry.FirstVersion, logentry.MaxSupportedVersion + 1, 99} {
+		_, err := admin.ChangeVersion(ctxFor(t, 5*time.Second), &wire.ChangeVersionRequest{Version: to})
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "version") {
+			t.Errorf("switching to version %d: %v; want InvalidArgument", to, err)
+		}
+	}
+	to := logentry.MaxSupportedVersion
+	for attempt := 0; attempt < 2; attempt++ {
+		reply, err := admin.ChangeVersion(ctxFor(t, 10*time.Second), &wire.ChangeVersionRequest{Version: to})
+		if err != nil || reply.Version != to || reply.Index != 2 {
+			t.Fatalf("attempt %d to switch to %d: %v, %v; want the change at index 2", attempt, to, reply, err)
+		}
+	}
+	if r := appendOK(t, cl, 1, 2, "b"); r.FirstIndex != 3 {
+		t.Fatalf("append after the change got %v, want index 3", r)
+	}
+	ents := readN(t, c.Dial(t, 2), 1, 3)
+	if v, ok := logentry.VersionChangeOf(ents[1].Data); !ok || v != to {
+		t.Fatalf("entry 2 is %x, want the change to version %d", ents[1].Data, to)
 	}
 }

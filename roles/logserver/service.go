@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
 	"github.com/lni/dragonboat/v3"
 	"google.golang.org/grpc/codes"
@@ -37,6 +38,9 @@ func (s *Server) Append(ctx context.Context, req *wire.AppendRequest) (*wire.App
 	})
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err := s.checkEntries(req.Entries); err != nil {
+		return nil, err
 	}
 	res := appendResult{err: s.submit(ctx, r)}
 	if res.err == nil {
@@ -102,6 +106,29 @@ func checkAppend(req *wire.AppendRequest) (int, error) {
 		return 0, fmt.Errorf("append of %d bytes exceeds the limit of %d", size, maxAppendBytes)
 	}
 	return size, nil
+}
+
+// checkEntries refuses, as a gRPC status, an append with an entry that not
+// every view would apply as written (see logentry.Validate), so that the
+// whole request is refused before anything of it is proposed. Entries are
+// checked against the format version this replica has applied; a version
+// change committed meanwhile only matters once versions differ in what
+// they accept, and a replica behind the log's version refuses every
+// append rather than let through what it cannot check.
+func (s *Server) checkEntries(entries [][]byte) error {
+	v := s.sm.adminState().version
+	if v.current() > logentry.MaxSupportedVersion {
+		return status.Errorf(codes.FailedPrecondition,
+			"the log is in format version %d since index %d, but this log replica supports versions %d to %d: upgrade it",
+			v.current(), v.index, logentry.FirstVersion, logentry.MaxSupportedVersion)
+	}
+	for i, e := range entries {
+		if err := logentry.Validate(e, v.current()); err != nil {
+			return status.Errorf(codes.InvalidArgument, "entry %d of %d in the append (counting from 1): %v; nothing of it was appended",
+				i+1, len(entries), err)
+		}
+	}
+	return nil
 }
 
 // appendStatus converts an append failure into a gRPC status. Everything

@@ -125,6 +125,9 @@ func (s *logSM) RecoverFromSnapshot(r io.Reader, stopc <-chan struct{}) error {
 		return err
 	}
 	mb := new(leveldb.Batch)
+	if _, ok := meta[string(keyVersion)]; !ok {
+		mb.Delete(keyVersion) // the snapshot's log never switched version
+	}
 	for k, v := range meta {
 		mb.Put([]byte(k), v)
 	}
@@ -264,6 +267,12 @@ func metaExtent(meta map[string][]byte) (extent, error) {
 		string(keyLast):    &ext.last,
 	}
 	for k, v := range meta {
+		if k == string(keyVersion) {
+			if _, err := decodeLogVersion(v); err != nil {
+				return ext, fmt.Errorf("recovering from snapshot: %w", err)
+			}
+			continue // loadAdmin reads it once written
+		}
 		p, ok := vals[k]
 		if !ok || len(v) != 8 {
 			return ext, fmt.Errorf("recovering from snapshot: bad meta record %q", k)

@@ -11,6 +11,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
 const (
@@ -34,16 +36,29 @@ type extent struct {
 	applied uint64 // last applied Raft index
 }
 
-// adminState is the replicated management state: the clusters' floors and
-// the replica IDs removed for good. A published adminState is never
-// modified; changes make a copy.
+// adminState is the replicated management state: the clusters' floors,
+// the replica IDs removed for good and the log's format version. A
+// published adminState is never modified; changes make a copy.
 type adminState struct {
 	floors  map[string]uint64
 	removed map[uint64]bool
+	version logVersion
 }
 
+// logVersion is the log format version the log is in, and the index of
+// the entry that switched to it. The zero value is a log that never
+// switched: it is in logentry.FirstVersion.
+type logVersion struct {
+	number uint32
+	index  uint64
+}
+
+// current is the version the log is in.
+func (v logVersion) current() uint32 { return max(v.number, logentry.FirstVersion) }
+
 func (a adminState) clone() adminState {
-	c := adminState{floors: make(map[string]uint64, len(a.floors)), removed: make(map[uint64]bool, len(a.removed))}
+	c := adminState{floors: make(map[string]uint64, len(a.floors)), removed: make(map[uint64]bool, len(a.removed)),
+		version: a.version}
 	for k, v := range a.floors {
 		c.floors[k] = v
 	}
@@ -355,6 +370,8 @@ func (a *applier) apply(cmd []byte, raftIndex uint64) (sm.Result, error) {
 		res, err = a.setFloor(cmd[1:])
 	case kindMarkRemoved:
 		res, err = a.markRemoved(cmd[1:])
+	case kindVersionChange:
+		res, err = a.changeVersion(cmd[1:])
 	default:
 		return sm.Result{}, fmt.Errorf("Raft index %d holds a command of kind %d, but this log binary knows kinds 1 to %d: "+
 			"a newer version proposed it; start a version that knows it on the same directory", raftIndex, cmd[0], maxKind)
@@ -373,9 +390,53 @@ func (a *applier) appendCmd(body []byte, raftIndex uint64) (sm.Result, error) {
 	}
 	rs := make([]opResult, len(ops))
 	for i, op := range ops {
+		last := a.ext.last
 		rs[i] = a.s.applyAppend(a.b, op, raftIndex, a.ext)
+		if a.ext.last > last {
+			a.watchVersion(op.entries, last+1)
+		}
 	}
 	return sm.Result{Value: uint64(len(ops)), Data: encodeResults(rs)}, nil
+}
+
+// watchVersion follows the version changes among entries, appended from
+// index first on. Appends refuse version changes today, but the Raft log
+// may hold ones appended before they did (or by an older replica), and
+// the log must be in the version its readers are in.
+func (a *applier) watchVersion(entries [][]byte, first uint64) {
+	for i, e := range entries {
+		if v, ok := logentry.VersionChangeOf(e); ok {
+			a.setVersion(logVersion{number: v, index: first + uint64(i)})
+		}
+	}
+}
+
+func (a *applier) setVersion(v logVersion) {
+	a.ownAdmin()
+	a.admin.version = v
+	a.b.Put(keyVersion, encodeLogVersion(v))
+}
+
+// changeVersion appends the entry that switches the log to a newer format
+// version, unless the log is in that version or a newer one already; the
+// result is the version the log is then in (see encodeVersionResult).
+// Whether this binary can read the version is the proposer's to check:
+// the state machine must decide the same on every replica.
+func (a *applier) changeVersion(body []byte) (sm.Result, error) {
+	to, err := decodeVersionChange(body)
+	if err != nil {
+		return sm.Result{}, err
+	}
+	if to > a.admin.version.current() {
+		entry, err := logentry.EncodeVersionChange(to)
+		if err != nil {
+			return sm.Result{}, err
+		}
+		a.ext.last++
+		a.b.Put(entryKey(a.ext.last), entry)
+		a.setVersion(logVersion{number: to, index: a.ext.last})
+	}
+	return encodeVersionResult(a.admin.version), nil
 }
 
 // truncate moves the first retained index forward (never back, never past

@@ -11,6 +11,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
 func openSM(t *testing.T, dir string, maxClients int) *logSM {
@@ -359,5 +361,75 @@ func TestOpensGoLevelDBFileStore(t *testing.T) {
 	ents, err := s.readEntries(1, 1, 1<<20)
 	if err != nil || string(ents[0].data) != "old" {
 		t.Fatalf("entries %v, %v", ents, err)
+	}
+}
+
+// versionOf applies a version change command at raftIndex and returns its
+// decoded result.
+func versionOf(t *testing.T, s *logSM, raftIndex uint64, to uint32) logVersion {
+	t.Helper()
+	out, err := s.Update([]sm.Entry{{Index: raftIndex, Cmd: encodeVersionChange(to)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := decodeVersionResult(out[0].Result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestVersionChangeCommand checks that the state machine appends a version
+// change only upward, answers a repeated or older one with the version it
+// is in, keeps the version across a restart and a snapshot, and follows
+// version changes appended as plain entries before appends refused them.
+func TestVersionChangeCommand(t *testing.T) {
+	dir := t.TempDir()
+	s := openSM(t, dir, 0)
+	update(t, s, 1, appendCmd(op(1, 1, "a")))
+	if v := s.adminState().version; v.current() != logentry.FirstVersion || v.index != 0 {
+		t.Fatalf("a new log is in version %d since %d, want %d since 0", v.current(), v.index, logentry.FirstVersion)
+	}
+	if v := versionOf(t, s, 2, 2); v.current() != 2 || v.index != 2 {
+		t.Fatalf("switching to 2 answered version %d at index %d, want 2 at 2", v.current(), v.index)
+	}
+	for _, to := range []uint32{2, 1} {
+		if v := versionOf(t, s, 3, to); v.current() != 2 || v.index != 2 {
+			t.Fatalf("switching to %d again answered %d at %d, want 2 at 2", to, v.current(), v.index)
+		}
+	}
+	ents, err := s.readEntries(2, 2, 1<<20)
+	if v, ok := logentry.VersionChangeOf(ents[0].data); err != nil || !ok || v != 2 || s.extent().last != 2 {
+		t.Fatalf("entry 2 is %x (%v), last index %d; want the one change to version 2", ents[0].data, err, s.extent().last)
+	}
+	legacy, err := logentry.EncodeVersionChange(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, 4, appendCmd(&appendOp{clientID: 1, seq: 2, entries: [][]byte{[]byte("b"), legacy}}))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openSM(t, dir, 0)
+	defer s.Close()
+	want := logVersion{number: 3, index: 4}
+	if v := s.adminState().version; v != want {
+		t.Fatalf("after a plain-append change and a restart: %+v, want %+v", v, want)
+	}
+	snap, err := s.PrepareSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.SaveSnapshot(snap, &buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	dst := openSM(t, t.TempDir(), 0)
+	defer dst.Close()
+	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf.Bytes()), nil); err != nil {
+		t.Fatal(err)
+	}
+	if v := dst.adminState().version; v != want {
+		t.Fatalf("after recovering from a snapshot: %+v, want %+v", v, want)
 	}
 }

@@ -15,6 +15,7 @@ import (
 //	m/applied        last applied Raft index
 //	m/first          first retained log index (1 when nothing truncated)
 //	m/last           last log index (0 when empty)
+//	m/version        logVersion: format version (8 bytes), index of its entry
 //	c/<client_id>    clientRec: seq, first, last, touch
 //	e/<index>        entry data
 //	f/<cluster name> the highest index that cluster can tolerate losing
@@ -23,6 +24,9 @@ var (
 	keyApplied = []byte("m/applied")
 	keyFirst   = []byte("m/first")
 	keyLast    = []byte("m/last")
+	// keyVersion is absent until the log first switches format version,
+	// so that a log that never did is read by older binaries as before.
+	keyVersion = []byte("m/version")
 
 	prefixMeta    = []byte("m/")
 	prefixClient  = []byte("c/")
@@ -124,7 +128,7 @@ func loadClients(db *leveldb.DB) (map[uint64]clientRec, error) {
 	return clients, nil
 }
 
-// loadAdmin reads the floors and the removed replica IDs.
+// loadAdmin reads the floors, the log version and the removed replica IDs.
 func loadAdmin(db *leveldb.DB) (adminState, error) {
 	st := adminState{floors: make(map[string]uint64), removed: make(map[uint64]bool)}
 	it := db.NewIterator(util.BytesPrefix(prefixFloor), nil)
@@ -139,6 +143,10 @@ func loadAdmin(db *leveldb.DB) (adminState, error) {
 	if err := it.Error(); err != nil {
 		return st, fmt.Errorf("loading floors: %w", err)
 	}
+	var err error
+	if st.version, err = loadLogVersion(db); err != nil {
+		return st, err
+	}
 	it = db.NewIterator(util.BytesPrefix(prefixRemoved), nil)
 	defer it.Release()
 	for it.Next() {
@@ -152,6 +160,23 @@ func loadAdmin(db *leveldb.DB) (adminState, error) {
 		return st, fmt.Errorf("loading removed replicas: %w", err)
 	}
 	return st, nil
+}
+
+// loadLogVersion reads the log's format version; a log that never
+// switched has none stored.
+func loadLogVersion(db *leveldb.DB) (logVersion, error) {
+	b, err := db.Get(keyVersion, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return logVersion{}, nil
+	}
+	if err != nil {
+		return logVersion{}, fmt.Errorf("loading log version: %w", err)
+	}
+	v, err := decodeLogVersion(b)
+	if err != nil {
+		return logVersion{}, fmt.Errorf("loading log version: %w", err)
+	}
+	return v, nil
 }
 
 // lowestEntry returns the smallest stored entry index, or def if none.

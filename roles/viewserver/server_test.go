@@ -18,6 +18,7 @@ import (
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -31,9 +32,13 @@ func appendEntries(t testing.TB, lc *logtest.Cluster, n int) uint64 {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	empty, err := logentry.Encode(&wire.LogEntry{Command: &wire.LogEntry_Insert{Insert: &wire.InsertTx{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	entries := make([][]byte, n)
 	for i := range entries {
-		entries[i] = []byte("not a log entry: skipped by views")
+		entries[i] = empty // an insert of no facts
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -52,11 +52,21 @@ func Decode(data []byte) (*wire.LogEntry, error) {
 // entry order. A malformed entry yields an error and no facts, so that every
 // view skips exactly the same entries.
 func InsertedFacts(index uint64, tx *wire.InsertTx) ([]storage.Fact, error) {
+	facts, err := insertedFacts(index, tx)
+	if err != nil {
+		return nil, fmt.Errorf("entry %d, %w", index, err)
+	}
+	return facts, nil
+}
+
+// insertedFacts is InsertedFacts with errors that do not name the entry,
+// for Validate, which does not know the index yet.
+func insertedFacts(index uint64, tx *wire.InsertTx) ([]storage.Fact, error) {
 	facts := make([]storage.Fact, 0, len(tx.Facts))
 	for i, in := range tx.Facts {
 		f, err := insertedFact(index, in)
 		if err != nil {
-			return nil, fmt.Errorf("entry %d, fact %d: %w", index, i, err)
+			return nil, fmt.Errorf("fact %d: %w", i, err)
 		}
 		facts = append(facts, f)
 	}

@@ -27,19 +27,27 @@ func UpdateFacts(index uint64, u *wire.UpdateTx) (Tx, error) {
 	if u.ReadIndex >= index {
 		return tx, fmt.Errorf("entry %d: read index %d is not before the entry", index, u.ReadIndex)
 	}
+	var err error
+	if tx.Deletes, tx.Inserts, err = updateFacts(index, u); err != nil {
+		return tx, fmt.Errorf("entry %d, %w", index, err)
+	}
+	return tx, nil
+}
+
+// updateFacts decodes an UpdateTx's deletes and inserts at index, with
+// errors that do not name the entry (see insertedFacts).
+func updateFacts(index uint64, u *wire.UpdateTx) (deletes, inserts []storage.Fact, err error) {
 	for i, d := range u.Deletes {
 		f, err := deletedFact(index, d)
 		if err != nil {
-			return tx, fmt.Errorf("entry %d, delete %d: %w", index, i, err)
+			return nil, nil, fmt.Errorf("delete %d: %w", i, err)
 		}
-		tx.Deletes = append(tx.Deletes, f)
+		deletes = append(deletes, f)
 	}
-	inserts, err := InsertedFacts(index, &wire.InsertTx{Facts: u.Inserts})
-	if err != nil {
-		return tx, err
+	if inserts, err = insertedFacts(index, &wire.InsertTx{Facts: u.Inserts}); err != nil {
+		return nil, nil, err
 	}
-	tx.Inserts = inserts
-	return tx, nil
+	return deletes, inserts, nil
 }
 
 func deletedFact(index uint64, d *wire.DeleteFact) (storage.Fact, error) {
