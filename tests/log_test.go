@@ -104,16 +104,8 @@ func rawLog(t *testing.T, addr string) wire.LogClient {
 // its entries [from, last] with one raw Read stream.
 func readReplica(t *testing.T, addr string, from, last uint64) [][]byte {
 	t.Helper()
+	waitApplied(t, addr, last)
 	c := rawLog(t, addr)
-	harness.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		info, err := c.Info(ctx, &wire.InfoRequest{})
-		if err == nil && info.AppliedIndex < last {
-			err = fmt.Errorf("replica %s has applied %d of %d", addr, info.AppliedIndex, last)
-		}
-		return err
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	stream, err := c.Read(ctx, &wire.ReadRequest{StartIndex: from})

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,15 +15,7 @@ import (
 // the batches and the error that ended it.
 func batchesOf(t *testing.T, text string) ([]*batch, error) {
 	t.Helper()
-	l := &loader{batchFacts: defaultBatchFacts, format: rdf.Format{Name: "ntriples", LoadID: "test"}}
-	out := make(chan *batch, 1000)
-	err := l.produce(context.Background(), rdf.NewNTriplesReader(strings.NewReader(text)), out)
-	close(out)
-	var bs []*batch
-	for b := range out {
-		bs = append(bs, b)
-	}
-	return bs, err
+	return produced(t, &loader{batchFacts: defaultBatchFacts, format: rdf.Format{Name: "ntriples", LoadID: "test"}}, text)
 }
 
 // literalLines makes one N-Triples line per literal size.
