@@ -254,6 +254,8 @@ func TestComparisons(t *testing.T) {
 			"person", []string{"<Neal_Stephenson>", "<William_Gibson>"}, []string{"Values ?where {<Maryland>, <South_Carolina>}"}},
 		{"in binds an unbound variable, dropping missing members", "SELECT ?tv WHERE { ?tv <manufacturer> ?m . ?m <in> {<LG>, <Nokia>} }",
 			"tv", []string{"<OLED55>"}, []string{"Values ?m {<LG>}"}},
+		{"a set binds only its own variable", "SELECT * WHERE { ?tv <size> ?s . ?m <in> {<LG>} . ?tv <manufacturer> ?m }",
+			"tv s m", []string{"<OLED55> 55^^<inch> <LG>"}, []string{"LoopJoin ?m InferPO(_ ?tv <manufacturer> $m)"}},
 		{"in with only missing members matches nothing", "SELECT ?tv WHERE { ?tv <manufacturer> ?m . ?m <in> {<Nokia>} }",
 			"tv", nil, []string{"Values ?m {}"}},
 	})
