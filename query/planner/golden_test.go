@@ -2,6 +2,7 @@ package planner
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/wire"
 )
 
 // More KIDs of the entities in these tests.
@@ -145,5 +147,114 @@ func TestGoldenPlans(t *testing.T) {
 			}
 			checkGolden(t, tc.name, root.Explain(vars, names))
 		})
+	}
+}
+
+// applied counts how often the plan applies each comparison: in an
+// OpSelect, a range scan, or as the Values it enumerates.
+func applied(root *Node) map[*Pattern]int {
+	n := map[*Pattern]int{}
+	root.Walk(func(m *Node, _ int) {
+		for _, c := range append(append([]*Pattern(nil), m.Filters...), m.Pushed...) {
+			n[c]++
+		}
+		if m.Op == OpValues {
+			n[m.Pattern]++
+		}
+	})
+	return n
+}
+
+// TestEveryComparisonIsApplied: whatever plan the search picks, each
+// comparison is applied, exhaustive or greedy, required or optional,
+// filter or range scan. (A comparison on a variable both sides of a hash
+// join bind may be applied on both sides: redundant, not wrong.)
+func TestEveryComparisonIsApplied(t *testing.T) {
+	// A chain ?v0 <locatedIn> ?v1 ... of n patterns, a comparison on every
+	// third variable, and an optional pattern with a comparison of its own.
+	chain := func(n int) *Query {
+		q := &Query{}
+		for i := range n + 2 {
+			q.Vars = append(q.Vars, fmt.Sprintf("v%d", i))
+		}
+		for i := range n {
+			q.Patterns = append(q.Patterns, fact(Variable(i), entity(locatedIn), Variable(i+1)))
+			if i%3 == 0 {
+				q.Patterns = append(q.Patterns, cmp(i+1, parser.OpNotEqual, entity(usa)))
+			}
+		}
+		q.Patterns = append(q.Patterns, optional(fact(Variable(n), entity(lives), Variable(n+1))), cmp(n+1, parser.OpGt, integer(3)))
+		q.Patterns[0].S = entity(latvia)
+		return q
+	}
+	for _, n := range []int{1, 4, maxExhaustive, maxExhaustive + 2} {
+		for _, st := range []*Stats{nil, population()} {
+			q := chain(n)
+			root, err := Plan(q, st)
+			if err != nil {
+				t.Fatalf("chain of %d: %v", n, err)
+			}
+			counts := applied(root)
+			for _, p := range q.Patterns {
+				if !p.IsFact() && counts[p] < 1 {
+					t.Fatalf("chain of %d (stats %v): comparison on ?%s applied %d times:\n%s",
+						n, st != nil, q.Vars[p.S.Var], counts[p], root.Explain(q.Vars, names))
+				}
+			}
+			looked := 0
+			root.Walk(func(m *Node, _ int) {
+				if m.Pattern != nil && m.Pattern.IsFact() {
+					looked++
+				}
+			})
+			if looked != n+1 {
+				t.Fatalf("chain of %d: the plan looks up %d patterns, want %d:\n%s", n, looked, n+1, root.Explain(q.Vars, names))
+			}
+		}
+	}
+}
+
+// TestPlanErrors: what no plan can answer is an error at the pattern's
+// position.
+func TestPlanErrors(t *testing.T) {
+	pos := parser.Position{Line: 3, Col: 1}
+	unreachable := optional(fact(Variable(1), Variable(2), entity(usa)))
+	unreachable.Pos = pos
+	many := &Query{Vars: []string{"x"}}
+	for range 64 {
+		p := fact(Variable(0), entity(born), entity(usa))
+		p.Pos = pos
+		many.Patterns = append(many.Patterns, p)
+	}
+	for name, q := range map[string]*Query{
+		"an optional pattern with nothing known": {Vars: []string{"x", "y", "z"}, Patterns: []*Pattern{fact(Variable(0), entity(born), entity(usa)), unreachable}},
+		"64 required patterns":                   many,
+	} {
+		if _, err := Plan(q, nil); err == nil || !strings.HasPrefix(err.Error(), "line 3, column 1: ") {
+			t.Errorf("%s: err = %v, want one at line 3, column 1", name, err)
+		}
+	}
+}
+
+// TestNewStatsMergesFreshReplies: replicas of a range count once, the
+// freshest; views not ready count not at all; no reply means no stats.
+func TestNewStatsMergesFreshReplies(t *testing.T) {
+	reply := func(sp string, start, end, asOf, facts uint64, ready bool) *wire.StatsReply {
+		return &wire.StatsReply{Space: sp, RangeStart: start, RangeEnd: end, AsOfIndex: asOf, Facts: facts, Ready: ready}
+	}
+	half := ^uint64(0) / 2
+	st := NewStats([]*wire.StatsReply{
+		reply("hashsp", 0, half, 5, 100, true),
+		reply("hashsp", 0, half, 9, 120, true), // a fresher replica of the same range
+		reply("hashsp", half+1, ^uint64(0), 9, 30, true),
+		reply("hashsp", half+1, ^uint64(0), 99, 1000, false), // still loading
+		reply("hashpo", 0, ^uint64(0), 9, 150, true),
+		nil,
+	})
+	if st == nil || st.Facts != 150 || st.Ranges != 2 {
+		t.Fatalf("stats = %+v, want 150 facts over 2 ranges", st)
+	}
+	if NewStats([]*wire.StatsReply{reply("hashsp", 0, half, 1, 1, false)}) != nil {
+		t.Fatal("stats from views that are not ready, want none")
 	}
 }
