@@ -31,6 +31,47 @@ type PO struct {
 	Object    storage.Object
 }
 
+// Point is a lookup that one point of one space answers: where the facts
+// it finds live (see space.Space.Hash).
+type Point interface {
+	Space() space.Space
+	Hash() uint64
+}
+
+// Space returns HashSP: facts are found by subject and predicate there.
+func (SP) Space() space.Space { return space.HashSP }
+
+// Hash returns the point of HashSP that holds the facts l finds.
+func (l SP) Hash() uint64 {
+	return l.Space().Hash(storage.Fact{Subject: l.Subject, Predicate: l.Predicate})
+}
+
+// Space returns HashSP: facts are found by subject and predicate there.
+func (SPO) Space() space.Space { return space.HashSP }
+
+// Hash returns the point of HashSP that holds the facts l finds.
+func (l SPO) Hash() uint64 {
+	return l.Space().Hash(storage.Fact{Subject: l.Subject, Predicate: l.Predicate})
+}
+
+// Space returns HashPO: facts are found by predicate and object there.
+func (PO) Space() space.Space { return space.HashPO }
+
+// Hash returns the point of HashPO that holds the facts l finds.
+func (l PO) Hash() uint64 {
+	return l.Space().Hash(storage.Fact{Predicate: l.Predicate, Object: l.Object})
+}
+
+// Place returns the space that answers lookups and the point of each.
+func Place[L Point](lookups []L) (space.Space, []uint64) {
+	var zero L
+	points := make([]uint64, len(lookups))
+	for i, l := range lookups {
+		points[i] = l.Hash()
+	}
+	return zero.Space(), points
+}
+
 // pointRPC asks one view about the lookups at the given positions, in one
 // request.
 type pointRPC func(ctx context.Context, v wire.ViewClient, positions []int) ([]*wire.Match, error)
@@ -146,14 +187,11 @@ func deliverPoints(done []fanout.Unit, positions []int, matches []*wire.Match, f
 
 // LookupSP finds the facts with each subject and predicate as of index.
 func (c *Client) LookupSP(ctx context.Context, index uint64, lookups []SP, emit Emit) error {
-	points := make([]uint64, len(lookups))
-	for i, l := range lookups {
-		points[i] = storage.HashSP(l.Subject, l.Predicate)
-	}
+	sp, points := Place(lookups)
 	size := func(p int) int {
 		return proto.Size(&wire.SP{Subject: lookups[p].Subject, Predicate: lookups[p].Predicate})
 	}
-	return c.points(ctx, "LookupSP", space.HashSP, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	return c.points(ctx, "LookupSP", sp, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupSPRequest{Index: index}
 		for _, p := range pos {
 			req.Lookups = append(req.Lookups, &wire.SP{Subject: lookups[p].Subject, Predicate: lookups[p].Predicate})
@@ -164,15 +202,12 @@ func (c *Client) LookupSP(ctx context.Context, index uint64, lookups []SP, emit 
 
 // LookupSPO finds the facts with each subject, predicate and object.
 func (c *Client) LookupSPO(ctx context.Context, index uint64, lookups []SPO, emit Emit) error {
-	points := make([]uint64, len(lookups))
-	for i, l := range lookups {
-		points[i] = storage.HashSP(l.Subject, l.Predicate)
-	}
+	sp, points := Place(lookups)
 	size := func(p int) int {
 		l := lookups[p]
 		return proto.Size(&wire.SPO{Subject: l.Subject, Predicate: l.Predicate, Object: wire.FromObject(l.Object)})
 	}
-	return c.points(ctx, "LookupSPO", space.HashSP, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	return c.points(ctx, "LookupSPO", sp, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupSPORequest{Index: index}
 		for _, p := range pos {
 			l := lookups[p]
@@ -184,14 +219,11 @@ func (c *Client) LookupSPO(ctx context.Context, index uint64, lookups []SPO, emi
 
 // LookupPO finds the facts with each predicate and object.
 func (c *Client) LookupPO(ctx context.Context, index uint64, lookups []PO, emit Emit) error {
-	points := make([]uint64, len(lookups))
-	for i, l := range lookups {
-		points[i] = storage.HashPO(l.Predicate, l.Object)
-	}
+	sp, points := Place(lookups)
 	size := func(p int) int {
 		return proto.Size(&wire.PO{Predicate: lookups[p].Predicate, Object: wire.FromObject(lookups[p].Object)})
 	}
-	return c.points(ctx, "LookupPO", space.HashPO, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
+	return c.points(ctx, "LookupPO", sp, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupPORequest{Index: index}
 		for _, p := range pos {
 			req.Lookups = append(req.Lookups, &wire.PO{Predicate: lookups[p].Predicate, Object: wire.FromObject(lookups[p].Object)})
@@ -207,11 +239,11 @@ type coverRPC func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error
 // the whole space at view boundaries, each call asks one view for all n
 // lookups, and only facts hashing into the call's delivered units are
 // kept, so each fact is reported once even mid-reshard.
-func (c *Client) cover(ctx context.Context, class string, sp space.Space, n int, emit Emit, hash func(storage.Fact) uint64, rpc coverRPC) error {
+func (c *Client) cover(ctx context.Context, class string, sp space.Space, n int, emit Emit, rpc coverRPC) error {
 	if n == 0 {
 		return nil
 	}
-	req := fanout.Request{Class: class, Items: []space.Range{space.Full()}, Targets: c.targets(sp), Call: c.coverCall(n, hash, rpc, emit)}
+	req := fanout.Request{Class: class, Items: []space.Range{space.Full()}, Targets: c.targets(sp), Call: c.coverCall(n, sp, rpc, emit)}
 	if err := c.fanout.Run(ctx, req); err != nil {
 		return fmt.Errorf("%s lookups: %w", sp, err)
 	}
@@ -220,7 +252,7 @@ func (c *Client) cover(ctx context.Context, class string, sp space.Space, n int,
 
 // coverCall asks one view for all n lookups; fanout delivers the facts
 // that hash into the units the call won.
-func (c *Client) coverCall(n int, hash func(storage.Fact) uint64, rpc coverRPC, emit Emit) fanout.Call {
+func (c *Client) coverCall(n int, sp space.Space, rpc coverRPC, emit Emit) fanout.Call {
 	return func(ctx context.Context, t fanout.Target, _ []fanout.Unit) (fanout.Deliver, error) {
 		v, err := c.view(t.Addr)
 		if err != nil {
@@ -237,7 +269,7 @@ func (c *Client) coverCall(n int, hash func(storage.Fact) uint64, rpc coverRPC, 
 		}
 		return func(done []fanout.Unit) {
 			for i, m := range matches {
-				if inAny(done, hash(facts[i])) {
+				if inAny(done, sp.Hash(facts[i])) {
 					emit(int(m.Lookup), facts[i])
 				}
 			}
@@ -254,12 +286,9 @@ func inAny(units []fanout.Unit, h uint64) bool {
 	return false
 }
 
-func hashSP(f storage.Fact) uint64 { return storage.HashSP(f.Subject, f.Predicate) }
-func hashPO(f storage.Fact) uint64 { return storage.HashPO(f.Predicate, f.Object) }
-
 // LookupS finds the facts with each subject, asking every HashSP range.
 func (c *Client) LookupS(ctx context.Context, index uint64, subjects []uint64, emit Emit) error {
-	return c.cover(ctx, "LookupS", space.HashSP, len(subjects), emit, hashSP, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
+	return c.cover(ctx, "LookupS", space.HashSP, len(subjects), emit, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
 		return drain(v.LookupS(ctx, &wire.LookupSRequest{Index: index, Subjects: subjects}))
 	})
 }
@@ -267,7 +296,7 @@ func (c *Client) LookupS(ctx context.Context, index uint64, subjects []uint64, e
 // LookupPOCmp finds the facts matching each comparison, asking every
 // HashPO range.
 func (c *Client) LookupPOCmp(ctx context.Context, index uint64, lookups []*wire.POCmp, emit Emit) error {
-	return c.cover(ctx, "LookupPOCmp", space.HashPO, len(lookups), emit, hashPO, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
+	return c.cover(ctx, "LookupPOCmp", space.HashPO, len(lookups), emit, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
 		return drain(v.LookupPOCmp(ctx, &wire.LookupPOCmpRequest{Index: index, Lookups: lookups}))
 	})
 }

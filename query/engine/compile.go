@@ -71,7 +71,9 @@ func (c *compiler) term(t parser.Term) (out planner.Term, found bool, err error)
 }
 
 func (c *compiler) quad(q *parser.Quad, hideID bool) (*planner.Pattern, error) {
-	p := &planner.Pattern{Pos: q.Pos, ID: planner.Absent(), Optional: q.Optional}
+	// Every field starts absent: a comparison has no predicate, and a set
+	// no object, and a zero Term would be variable 0.
+	p := &planner.Pattern{Pos: q.Pos, ID: planner.Absent(), P: planner.Absent(), O: planner.Absent(), Optional: q.Optional}
 	var firstErr error
 	resolve := func(t parser.Term) planner.Term {
 		out, found, err := c.term(t)

@@ -10,7 +10,6 @@ import (
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/query/planner"
-	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -53,18 +52,26 @@ type countingViews struct {
 	st *opStats
 }
 
-func (c countingViews) count(n int, sp space.Space, hashes func() []uint64) {
+// countPoints counts a call of point lookups, placed where the view
+// client sends them.
+func (c countingViews) countPoints(sp space.Space, points []uint64) {
+	c.count(len(points), sp, points)
+}
+
+// count counts a call of n lookups; points are their hashes in sp, or nil
+// for a call that covers all of sp.
+func (c countingViews) count(n int, sp space.Space, points []uint64) {
 	if n == 0 {
 		return
 	}
 	c.st.calls.Add(1)
 	c.st.lookups.Add(uint64(n))
-	c.st.rpcs.Add(uint64(rangesHit(c.Views, sp, hashes)))
+	c.st.rpcs.Add(uint64(rangesHit(c.Views, sp, points)))
 }
 
-// rangesHit counts the distinct view ranges of sp the hashes fall in (all
-// of them when hashes is nil: a covering lookup).
-func rangesHit(v Views, sp space.Space, hashes func() []uint64) int {
+// rangesHit counts the distinct view ranges of sp the points fall in (all
+// of them when points is nil: a covering lookup).
+func rangesHit(v Views, sp space.Space, points []uint64) int {
 	topo, ok := v.(Topology)
 	if !ok {
 		return 1
@@ -75,11 +82,11 @@ func rangesHit(v Views, sp space.Space, hashes func() []uint64) int {
 		all[i] = t.Range
 	}
 	ranges := space.Split(all)
-	if hashes == nil || len(ranges) == 0 {
+	if points == nil || len(ranges) == 0 {
 		return max(1, len(ranges))
 	}
 	hit := map[int]bool{}
-	for _, h := range hashes() {
+	for _, h := range points {
 		i := sort.Search(len(ranges), func(i int) bool { return ranges[i].End >= h })
 		hit[i] = true
 	}
@@ -92,35 +99,17 @@ func (c countingViews) LookupS(ctx context.Context, index uint64, subjects []uin
 }
 
 func (c countingViews) LookupSP(ctx context.Context, index uint64, l []viewclient.SP, emit viewclient.Emit) error {
-	c.count(len(l), space.HashSP, func() []uint64 {
-		out := make([]uint64, len(l))
-		for i, x := range l {
-			out[i] = storage.HashSP(x.Subject, x.Predicate)
-		}
-		return out
-	})
+	c.countPoints(viewclient.Place(l))
 	return c.Views.LookupSP(ctx, index, l, emit)
 }
 
 func (c countingViews) LookupSPO(ctx context.Context, index uint64, l []viewclient.SPO, emit viewclient.Emit) error {
-	c.count(len(l), space.HashSP, func() []uint64 {
-		out := make([]uint64, len(l))
-		for i, x := range l {
-			out[i] = storage.HashSP(x.Subject, x.Predicate)
-		}
-		return out
-	})
+	c.countPoints(viewclient.Place(l))
 	return c.Views.LookupSPO(ctx, index, l, emit)
 }
 
 func (c countingViews) LookupPO(ctx context.Context, index uint64, l []viewclient.PO, emit viewclient.Emit) error {
-	c.count(len(l), space.HashPO, func() []uint64 {
-		out := make([]uint64, len(l))
-		for i, x := range l {
-			out[i] = storage.HashPO(x.Predicate, x.Object)
-		}
-		return out
-	})
+	c.countPoints(viewclient.Place(l))
 	return c.Views.LookupPO(ctx, index, l, emit)
 }
 

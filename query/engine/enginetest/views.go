@@ -105,9 +105,9 @@ func (v *Views) coverFailure(sp space.Space) error {
 	return nil
 }
 
-// points answers n point lookups: lookup i lives at hash(i) of sp and
+// points answers point lookups: lookup i lives at points[i] of sp and
 // matches the facts for which match(i, fact) holds.
-func (v *Views) points(ctx context.Context, index uint64, sp space.Space, n int, hash func(i int) uint64,
+func (v *Views) points(ctx context.Context, index uint64, sp space.Space, points []uint64,
 	match func(i int, f storage.Fact) bool, emit viewclient.Emit) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -115,8 +115,8 @@ func (v *Views) points(ctx context.Context, index uint64, sp space.Space, n int,
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var firstErr error
-	for i := range n {
-		if err := v.failure(sp, hash(i)); err != nil {
+	for i, h := range points {
+		if err := v.failure(sp, h); err != nil {
 			firstErr = cmpOr(firstErr, err)
 			continue
 		}
@@ -129,9 +129,8 @@ func (v *Views) points(ctx context.Context, index uint64, sp space.Space, n int,
 	return firstErr
 }
 
-// cover answers n lookups that need every range of sp; fact f is placed
-// at hash(f).
-func (v *Views) cover(ctx context.Context, index uint64, sp space.Space, n int, hash func(storage.Fact) uint64,
+// cover answers n lookups that need every range of sp.
+func (v *Views) cover(ctx context.Context, index uint64, sp space.Space, n int,
 	match func(i int, f storage.Fact) bool, emit viewclient.Emit) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -140,7 +139,7 @@ func (v *Views) cover(ctx context.Context, index uint64, sp space.Space, n int, 
 	defer v.mu.Unlock()
 	for i := range n {
 		for _, f := range v.facts {
-			if f.Index <= index && v.failure(sp, hash(f)) == nil && match(i, f) {
+			if f.Index <= index && v.failure(sp, sp.Hash(f)) == nil && match(i, f) {
 				emit(i, f)
 			}
 		}
@@ -159,19 +158,16 @@ func sameObject(a, b storage.Object) bool {
 	return bytes.Equal(storage.AppendObject(nil, a), storage.AppendObject(nil, b))
 }
 
-func hashSP(f storage.Fact) uint64 { return storage.HashSP(f.Subject, f.Predicate) }
-func hashPO(f storage.Fact) uint64 { return storage.HashPO(f.Predicate, f.Object) }
-
 // LookupS implements engine.Views.
 func (v *Views) LookupS(ctx context.Context, index uint64, subjects []uint64, emit viewclient.Emit) error {
-	return v.cover(ctx, index, space.HashSP, len(subjects), hashSP,
+	return v.cover(ctx, index, space.HashSP, len(subjects),
 		func(i int, f storage.Fact) bool { return f.Subject == subjects[i] }, emit)
 }
 
 // LookupSP implements engine.Views.
 func (v *Views) LookupSP(ctx context.Context, index uint64, lookups []viewclient.SP, emit viewclient.Emit) error {
-	return v.points(ctx, index, space.HashSP, len(lookups),
-		func(i int) uint64 { return storage.HashSP(lookups[i].Subject, lookups[i].Predicate) },
+	sp, points := viewclient.Place(lookups)
+	return v.points(ctx, index, sp, points,
 		func(i int, f storage.Fact) bool {
 			return f.Subject == lookups[i].Subject && f.Predicate == lookups[i].Predicate
 		}, emit)
@@ -179,8 +175,8 @@ func (v *Views) LookupSP(ctx context.Context, index uint64, lookups []viewclient
 
 // LookupSPO implements engine.Views.
 func (v *Views) LookupSPO(ctx context.Context, index uint64, lookups []viewclient.SPO, emit viewclient.Emit) error {
-	return v.points(ctx, index, space.HashSP, len(lookups),
-		func(i int) uint64 { return storage.HashSP(lookups[i].Subject, lookups[i].Predicate) },
+	sp, points := viewclient.Place(lookups)
+	return v.points(ctx, index, sp, points,
 		func(i int, f storage.Fact) bool {
 			l := lookups[i]
 			return f.Subject == l.Subject && f.Predicate == l.Predicate && sameObject(f.Object, l.Object)
@@ -189,8 +185,8 @@ func (v *Views) LookupSPO(ctx context.Context, index uint64, lookups []viewclien
 
 // LookupPO implements engine.Views.
 func (v *Views) LookupPO(ctx context.Context, index uint64, lookups []viewclient.PO, emit viewclient.Emit) error {
-	return v.points(ctx, index, space.HashPO, len(lookups),
-		func(i int) uint64 { return storage.HashPO(lookups[i].Predicate, lookups[i].Object) },
+	sp, points := viewclient.Place(lookups)
+	return v.points(ctx, index, sp, points,
 		func(i int, f storage.Fact) bool {
 			return f.Predicate == lookups[i].Predicate && sameObject(f.Object, lookups[i].Object)
 		}, emit)
@@ -206,7 +202,7 @@ func (v *Views) LookupPOCmp(ctx context.Context, index uint64, lookups []*wire.P
 		}
 		cmps[i] = c
 	}
-	return v.cover(ctx, index, space.HashPO, len(lookups), hashPO,
+	return v.cover(ctx, index, space.HashPO, len(lookups),
 		func(i int, f storage.Fact) bool { return cmps[i](f) }, emit)
 }
 
