@@ -212,3 +212,26 @@ func TestMetricsRegistered(t *testing.T) {
 		t.Error("registering the metrics twice on one registry succeeded")
 	}
 }
+
+// TestHungReplicaIsHedged: a replica whose answers are swallowed (its
+// connection stays open) is raced by a hedge, which wins. Each lookup
+// returns only once its calls have, so this also proves that a real
+// lookup stream ends when fanout cancels the losing call, which fake
+// calls in the fanout tests cannot.
+func TestHungReplicaIsHedged(t *testing.T) {
+	whole := viewtest.Partition(t, space.HashSP, 1, 1)
+	hung := whole
+	hung.Proxied = true
+	c := viewtest.Start(t, whole, hung)
+	facts := c.Insert(t, testTriples())
+	c.Views()[1].Blackhole(t)
+	vc := newClient(t, c)
+	for range 20 {
+		lookupSP(t, timeout(t, 20*time.Second), vc, facts[0].Index, facts)
+	}
+	// A loaded machine may also hedge a call to the healthy replica,
+	// which the hung one never wins; hedges past the hung one must win.
+	if s := vc.Stats(); s.HedgesWon == 0 {
+		t.Fatalf("stats %+v: want hedges that won", s)
+	}
+}
