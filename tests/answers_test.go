@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
@@ -205,7 +206,7 @@ func (c *fanoutCluster) waitServing(v *fanoutView) {
 	}
 	defer conn.Close()
 	view := wire.NewViewClient(conn)
-	harness.Eventually(c.t, 60*time.Second, 50*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 60*time.Second, 50*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		st, err := view.Status(ctx, &wire.ViewStatusRequest{})

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
-	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -47,7 +47,7 @@ func crashDelay(rng *rand.Rand) time.Duration {
 func (lp *logProcs) waitReopened(t *testing.T, cycle int, which []int) {
 	t.Helper()
 	c := lp.client(t)
-	harness.Eventually(t, 60*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 100*time.Millisecond, func() error {
 		for _, i := range which {
 			if !lp.procs[i].Running() {
 				t.Fatalf("cycle %d: log replica %d exited after restart:\n%s", cycle, i+1, tailLines(lp.procs[i].Output(), 15))
@@ -74,7 +74,7 @@ func (lp *logProcs) waitReopened(t *testing.T, cycle int, which []int) {
 func waitApplied(t *testing.T, addr string, last uint64) {
 	t.Helper()
 	c := rawLog(t, addr)
-	harness.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		info, err := c.Info(ctx, &wire.InfoRequest{})

@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
@@ -119,7 +120,7 @@ func (c *fanoutCluster) startView(i int, s viewSpec) {
 // waitViews waits until gossip shows exactly n serving views.
 func (c *fanoutCluster) waitViews(n int) {
 	c.t.Helper()
-	harness.Eventually(c.t, 60*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 60*time.Second, 100*time.Millisecond, func() error {
 		got := 0
 		for _, m := range c.watch.Members() {
 			if m.Meta.Role == "view" && m.Meta.Serving {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/rs/zerolog"
 )
@@ -57,7 +58,7 @@ func queryTSV(t *testing.T, api string, file string, extra ...string) string {
 // through gossip.
 func waitForQuery(t *testing.T, api string) {
 	t.Helper()
-	harness.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
 		for _, q := range []string{"SELECT * WHERE { #1 ?p ?o }", "SELECT * WHERE { ?s <HasExternalID> ?name } LIMIT 1"} {
 			_, errOut, err := harness.Run(t, bin, "query", "--api", api, "--timeout", "5s", "-e", q)
 			if err != nil {

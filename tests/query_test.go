@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 
@@ -131,7 +132,7 @@ func testExplain(t *testing.T, api string) {
 // views have applied, printed with the results.
 // Gossip carries the views' applied indexes within a few seconds.
 func testRecent(t *testing.T, api string, loaded uint64) {
-	harness.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
+	testutil.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
 		out, errOut, err := harness.Run(t, bin, "query", "--api", api, "--consistency", "recent", testdata("fp_01.bql"))
 		if err != nil {
 			return fmt.Errorf("recent query: %v: %s", err, errOut)

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
@@ -153,7 +154,7 @@ func TestDeleteHistoryAndBootedViews(t *testing.T) {
 			i++
 		}
 	}
-	harness.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error {
 		out, _, err := harness.Run(t, bin, "status", "--api", c.apiAddr, "--json")
 		if err != nil {
 			return err
@@ -166,7 +167,7 @@ func TestDeleteHistoryAndBootedViews(t *testing.T) {
 	for _, v := range c.views {
 		v.Kill()
 	}
-	harness.Eventually(t, 30*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, func() error {
 		_, errOut, err := harness.Run(t, bin, "query", "--api", c.apiAddr, "--timeout", "5s", testdata("fp_01.bql"))
 		if err != nil {
 			return fmt.Errorf("%v: %s", err, errOut)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/roles/viewserver"
@@ -128,7 +129,7 @@ func (c *viewCluster) startSpaces(n int) {
 func (c *viewCluster) waitServing(name string) {
 	c.t.Helper()
 	srv := c.views[name].srv
-	harness.Eventually(c.t, 60*time.Second, 20*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 60*time.Second, 20*time.Millisecond, func() error {
 		if !srv.Serving() {
 			return fmt.Errorf("view %s is %q", name, srv.State())
 		}
@@ -186,7 +187,7 @@ var viewQueries = []string{
 func (c *viewCluster) answers(index uint64) []string {
 	c.t.Helper()
 	var out []string
-	harness.Eventually(c.t, 30*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 30*time.Second, 100*time.Millisecond, func() error {
 		out = nil
 		for _, q := range viewQueries {
 			rows, err := c.query(q, index)
@@ -241,7 +242,7 @@ func (c *viewCluster) truncate(firstKept uint64) {
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		harness.Eventually(c.t, 15*time.Second, 20*time.Millisecond, func() error {
+		testutil.Eventually(c.t, 15*time.Second, 20*time.Millisecond, func() error {
 			info, err := lc.Info(ctx, false)
 			if err != nil || info.FirstIndex < firstKept {
 				return fmt.Errorf("replica %s still starts at %v (%v)", addr, info.GetFirstIndex(), err)
@@ -309,7 +310,7 @@ func TestViewBootsFromPeersAfterTruncation(t *testing.T) {
 	c.start(fresh, space.HashSP, partition(t, 1, 2))
 	last := c.insertFacts(150) // while it boots: it tails these from the log
 	c.waitServing(fresh)
-	harness.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
 		if a := c.views[fresh].srv.Applied(); a < last {
 			return fmt.Errorf("applied %d of %d", a, last)
 		}
@@ -369,7 +370,7 @@ func TestCorruptViewRebuildsFromPeers(t *testing.T) {
 	c.start("hashpo-1-of-2-b", space.HashPO, partition(t, 1, 2))
 	c.waitServing("hashpo-1-of-2-b")
 	last := c.insertFacts(600)
-	harness.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
 		if a := c.views["hashpo-1-of-2-b"].srv.Applied(); a < last {
 			return fmt.Errorf("applied %d of %d", a, last)
 		}

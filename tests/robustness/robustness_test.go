@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -103,7 +104,7 @@ func writeReport(t *testing.T, rep report) {
 
 func loadFixed(t *testing.T, c *cluster, fixed fixedData) {
 	t.Helper()
-	harness.Eventually(t, 120*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 120*time.Second, 250*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_, err := c.clients[0].Insert(ctx, &wire.InsertRequest{Format: "tsv", Data: fixed.tsv()})
@@ -154,7 +155,7 @@ func finalRead(t *testing.T, c *cluster, run int) (uint64, map[string]bool) {
 	var index uint64
 	var seen map[string]bool
 	for i, api := range c.clients {
-		harness.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+		testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			idx, s, err := readRun(ctx, api, run)
