@@ -82,6 +82,7 @@ func postQuery(t *testing.T, httpAddr, query string) (int, map[string]json.RawMe
 // and no rows), with an error naming the space and the range. ASK used to
 // print false and COUNT 0. The other range still answers.
 func TestUncoveredRangeFailsQueries(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startFanoutCluster(t, [][]string{nil},
 		viewSpec{space: "hashsp", partition: "1/2"}, viewSpec{space: "hashsp", partition: "1/2"},
 		viewSpec{space: "hashsp", partition: "2/2"}, viewSpec{space: "hashpo", partition: "1/1"})
@@ -247,6 +248,7 @@ func failoverQueryCount(t *testing.T) int {
 // queries (SELECT, ASK and COUNT, with known answers) run from 4 clients
 // at about 40 a second: none may fail or answer wrongly.
 func TestRestartedReplicasFailNoQuery(t *testing.T) {
+	harness.SkipIfShort(t)
 	var specs []viewSpec
 	for _, sp := range []string{"hashsp", "hashpo"} {
 		for _, part := range []string{"1/2", "2/2"} {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage/logentry"
+	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -23,6 +24,7 @@ import (
 // view keeps serving: a query answers and a new insert shows up on all of
 // them.
 func TestLogRefusesUnappliableAppends(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startCluster(t)
 	akutan(t, "insert", "--api", c.apiAddr, testdata("example_data.tsv"))
 	log := rawLog(t, c.logAddrs[0])

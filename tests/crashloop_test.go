@@ -12,6 +12,7 @@ import (
 
 	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
+	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -20,9 +21,6 @@ import (
 // docs/robustness.md records runs of 50 and more.
 func crashCycles(t *testing.T) int {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts real log replicas")
-	}
 	v := os.Getenv("AKUTAN_CRASH_CYCLES")
 	if v == "" {
 		return 6
@@ -157,6 +155,7 @@ func checkAckedPresent(t *testing.T, ents [][]byte, load *appendLoad, i int) []s
 // may be lost. Before the manifest fix, a replica failed to open with
 // "manifest corrupted (field 'comparer'): missing" within a few cycles.
 func TestCrashLoopAllReplicas(t *testing.T) {
+	harness.SkipIfShort(t)
 	cycles := crashCycles(t)
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
@@ -180,6 +179,7 @@ func TestCrashLoopAllReplicas(t *testing.T) {
 // TestCrashLoopFollower kills one follower with kill -9 at a random moment
 // shortly after each of its restarts, under 8 writers.
 func TestCrashLoopFollower(t *testing.T) {
+	harness.SkipIfShort(t)
 	cycles := crashCycles(t)
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))

@@ -162,6 +162,7 @@ func leaderIndex(t *testing.T, lc *logclient.Client) int {
 // insert during each freeze; `akutan status` must name the frozen
 // follower. Afterwards every acknowledged insert must be in the graph.
 func TestFrozenLogReplicaDoesNotStopWrites(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startCluster(t)
 	api := apiClient(t, c.apiAddr)
 	lc, err := logclient.New(c.logAddrs)

@@ -220,6 +220,7 @@ func leaderReplica(t *testing.T, c *logclient.Client) int {
 // payload twice (appends whose outcome the client never learned may be
 // there once, or not at all).
 func TestLogKillLeaderKeepsAcknowledgedAppends(t *testing.T) {
+	harness.SkipIfShort(t)
 	lp := startLogProcs(t, 3, nil)
 	c := lp.client(t)
 	load := startAppendLoad(t, lp, 8)
@@ -311,6 +312,7 @@ func readErr(addr string, t *testing.T, index uint64) error {
 // log --join`) catches up from a snapshot and serves entries from 81 on.
 // Its ID, once removed, cannot be added again.
 func TestLogTruncateReclaimsDiskAndNewReplicaJoins(t *testing.T) {
+	harness.SkipIfShort(t)
 	snap := []string{"--snapshot-entries", "10", "--compaction-overhead", "2"}
 	lp := startLogProcs(t, 3, nil, snap...)
 	data := appendRandom(t, lp.client(t), 100, 200<<10)
@@ -463,6 +465,7 @@ func checkRemovedIDRefused(t *testing.T, logList string, id int) {
 // claiming version 1 started afterwards exits with an error naming the
 // entry and the versions.
 func TestLogVersionUpgrade(t *testing.T) {
+	harness.SkipIfShort(t)
 	gossipAddrs := harness.FreeAddrs(t, 5)
 	seed := gossipAddrs[0]
 	lp := startLogProcs(t, 3, func(i int) []string {

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +20,10 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() { // every test here skips: see harness.SkipIfShort
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "akutan-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -18,6 +18,7 @@ import (
 // TestQueries runs the query manual's examples and the engine's other
 // promises against one `akutan local` loaded with the example data.
 func TestQueries(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	out := akutan(t, "insert", "--api", api, testdata("example_data.tsv"))
 	loaded := logIndex(t, out)

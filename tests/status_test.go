@@ -61,6 +61,7 @@ func decodeStatus(doc []byte, rep *health.Report) error {
 }
 
 func TestStatusLocal(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, httpAddr := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	var rep health.Report
 	// Queries work once one replica of each range serves; wait for all 8.
@@ -186,6 +187,7 @@ func (c *statusClusterProcs) startExtraAPI(t *testing.T, name, key string, extra
 }
 
 func TestStatusMultiProcess(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startStatusCluster(t)
 	// Waiting tolerates an API server that is not up yet.
 	akutan(t, "status", "--api", c.apiAddr, "--wait", "available", "--timeout", "60s")

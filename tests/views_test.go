@@ -302,6 +302,7 @@ func sameAnswers(t *testing.T, what string, got, want []string) {
 // index 1, a new view loads its range from the existing view, tails the
 // log, and then answers exactly like the view it replaces.
 func TestViewBootsFromPeersAfterTruncation(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	c.truncate(c.insertFacts(600)) // keep only the last entry
@@ -333,6 +334,7 @@ func TestViewBootsFromPeersAfterTruncation(t *testing.T) {
 // TestThreeWaySpaceBootsFromTwoWay: a 3-way partitioning loads from a
 // 2-way one whose ranges do not line up, and answers the same.
 func TestThreeWaySpaceBootsFromTwoWay(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	last := c.insertFacts(600)
@@ -365,6 +367,7 @@ func TestThreeWaySpaceBootsFromTwoWay(t *testing.T) {
 // while it was stopped refuses its data on restart, moves it aside, loads
 // from its peer and ends with the peer's digest.
 func TestCorruptViewRebuildsFromPeers(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	c.start("hashpo-1-of-2-b", space.HashPO, partition(t, 1, 2))
@@ -396,6 +399,7 @@ func TestCorruptViewRebuildsFromPeers(t *testing.T) {
 // TestCtlVerify: `akutan ctl verify` agrees with healthy replicas and
 // finds a replica that diverged while staying consistent with itself.
 func TestCtlVerify(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	c.start("hashsp-2-of-2-b", space.HashSP, partition(t, 2, 2))

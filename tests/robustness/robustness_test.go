@@ -38,9 +38,7 @@ type report struct {
 // the package doc) and fails on any linearizability violation, lost write
 // or wrong answer.
 func TestRobustness(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a multi-process cluster")
-	}
+	harness.SkipIfShort(t)
 	runs := envInt(t, "AKUTAN_ROBUSTNESS_RUNS", 3)
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv("AKUTAN_ROBUSTNESS_SEED"); v != "" {
