@@ -253,6 +253,9 @@ func cmpOr(a, b string) string {
 
 // A member that crashes (stops without leaving) is dropped within seconds.
 func TestCrashNoticedWithinSeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for gossip to notice a crash (about 5 s)")
+	}
 	first := start(t, Config{Name: "n0"}, Meta{Role: "api"})
 	nodes := []*Node{first}
 	for i := 1; i < 5; i++ {

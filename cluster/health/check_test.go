@@ -55,6 +55,9 @@ func closedAddr(t *testing.T) string {
 // quorum, unavailable, saying why and within the caller's deadline, once
 // it has lost it.
 func TestCheckWithRealLogAndGossip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Raft log and gossip until they converge (seconds)")
+	}
 	logs := logtest.Start(t, 3)
 	lc, err := logclient.New(logs.Addrs())
 	if err != nil {
@@ -111,6 +114,9 @@ func TestCheckWithRealLogAndGossip(t *testing.T) {
 // (here a listener that never speaks gRPC, as a frozen process would),
 // within the caller's deadline.
 func TestCheckReportsSilentLogReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Raft log and gossip and waits out a silent replica (seconds)")
+	}
 	logs := logtest.Start(t, 3)
 	silent := listen(t)
 	lc, err := logclient.New(append(logs.Addrs(), silent))

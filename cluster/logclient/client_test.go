@@ -223,6 +223,9 @@ func TestRetryIsAppliedOnce(t *testing.T) {
 }
 
 func TestFailoverWhenLeaderStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a new Raft leader (seconds)")
+	}
 	lc := logtest.Start(t, 3)
 	c := newClient(t, lc.Addrs())
 	appendOK(t, c, "before")
@@ -375,6 +378,9 @@ func (stuckLog) AppendStream(stream wire.Log_AppendStreamServer) error {
 // and that the next append gets a new stream rather than the stuck one's
 // queue.
 func TestAppendToStuckReplicaEndsWithContext(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a stuck replica's deadline (seconds)")
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -158,6 +158,9 @@ func clientBehind(t *testing.T, lc *logtest.Cluster, front string, opts ...Optio
 // frozen replica is then passed over by the next appends, also once its
 // time as a suspect has passed; and that it is taken back once it answers.
 func TestAppendHedgesPastFrozenReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a frozen replica of an in-process Raft cluster (seconds)")
+	}
 	lc := logtest.Start(t, 3)
 	front, addr := startFreezable(t, lc, 0)
 	c := clientBehind(t, lc, addr, WithAttemptTimeout(time.Hour))
@@ -204,6 +207,9 @@ func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 // within the deadline even with an hour's hedge delay, and unhedged ones
 // (the management calls) give each attempt half the time left.
 func TestShortDeadlineFailsOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a frozen replica of an in-process Raft cluster (seconds)")
+	}
 	lc := logtest.Start(t, 3)
 	front, addr := startFreezable(t, lc, 0)
 	front.freeze()

@@ -148,6 +148,9 @@ func TestReplacedViewIsFound(t *testing.T) {
 // TestNoViewFails: a range nobody serves fails with ErrUncovered after
 // the retry rounds, without waiting for the deadline.
 func TestNoViewFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out every retry round and the patience (seconds)")
+	}
 	c := viewtest.Start(t, viewtest.Partition(t, space.HashSP, 1, 2))
 	vc := newClient(t, c)
 	start := time.Now()

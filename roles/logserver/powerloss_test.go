@@ -33,6 +33,9 @@ import (
 // machine that came back with less than it had synced would show a gap),
 // and a small LevelDB memtable makes it rotate journals often.
 func TestPowerLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("power-loss cycles of an in-process Raft cluster (seconds)")
+	}
 	fs := vfs.NewStrictMem()
 	cfgs := powerLossConfigs(t, fs)
 	servers := startAll(t, cfgs)

@@ -184,6 +184,9 @@ func TestTailingRead(t *testing.T) {
 }
 
 func TestAppendsWithFollowerDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stops a follower of an in-process Raft cluster (seconds)")
+	}
 	c := logtest.Start(t, 3, logtest.WithSnapshotEntries(5, 2))
 	leader := c.WaitLeader(t)
 	follower := (leader + 1) % 3
@@ -436,6 +439,9 @@ func TestAdminTruncateAndFloors(t *testing.T) {
 }
 
 func TestAdminMembership(t *testing.T) {
+	if testing.Short() {
+		t.Skip("changes the membership of an in-process Raft cluster (seconds)")
+	}
 	c := logtest.Start(t, 3)
 	leader := c.WaitLeader(t)
 	other := (leader + 1) % 3
@@ -518,6 +524,9 @@ func TestAppendStream(t *testing.T) {
 // byte limit snapshot and compact the Raft log long before the entry
 // count would, with the same follower catch-up as a count-based snapshot.
 func TestLargeProposalsCompactTheRaftLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills and compacts an in-process Raft log (seconds)")
+	}
 	c := logtest.Start(t, 3, logtest.WithRegistries(), logtest.WithSnapshotBytes(256<<10))
 	leader := c.WaitLeader(t)
 	follower := (leader + 1) % 3
