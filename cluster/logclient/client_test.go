@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/wire"
 	"google.golang.org/grpc"
@@ -270,13 +271,13 @@ func TestReadTruncated(t *testing.T) {
 	// read from has.
 	errEntry := errors.New("entry delivered")
 	var err error
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+	testutil.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
 		err = c.Read(timeout(t, 5*time.Second), 1, func(uint64, []byte) error { return errEntry })
-		if !errors.Is(err, errEntry) {
-			break
+		if errors.Is(err, errEntry) {
+			return errors.New("the replica read from has not applied the truncation")
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	if !errors.Is(err, ErrTruncated) {
 		t.Fatalf("read of a truncated index: %v", err)
 	}

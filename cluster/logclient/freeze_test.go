@@ -2,6 +2,7 @@ package logclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/wire"
 	"google.golang.org/grpc"
@@ -189,13 +191,13 @@ func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 		t.Fatalf("the frozen replica received %d appends, want still 1", got)
 	}
 	front.thaw()
-	for deadline := time.Now().Add(15 * time.Second); c.suspectUntil[0].Load() != 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the thawed replica is still suspect after 15 s")
+	testutil.Eventually(t, 15*time.Second, 10*time.Millisecond, func() error {
+		if c.suspectUntil[0].Load() == 0 {
+			return nil
 		}
 		appendOK(t, c, "x") // order() notices the suspicion has expired
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errors.New("the thawed replica is still suspect")
+	})
 	if last, err := c.LastIndex(timeout(t, 15*time.Second)); err != nil || last < 9 {
 		t.Fatalf("LastIndex = %d, %v; want at least 9", last, err)
 	}
