@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/akutan-dev/akutan/internal/testutil"
 )
 
 // syncBuffer collects log output from several goroutines.
@@ -44,22 +46,6 @@ func start(t *testing.T, cfg Config, meta Meta) *Node {
 	}
 	t.Cleanup(func() { _ = n.Stop() })
 	return n
-}
-
-// waitFor polls cond until it returns nil or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // sees checks that n sees exactly the given members with the given meta.
@@ -111,7 +97,7 @@ func TestThreeNodes(t *testing.T) {
 	}
 	want := map[string]Meta{"n1": meta(1), "n2": meta(2), n3.Name(): meta(3)}
 	for _, n := range []*Node{n1, n2, n3} {
-		waitFor(t, 10*time.Second, func() error { return sees(n, want) })
+		testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error { return sees(n, want) })
 	}
 	<-n1.Joined()
 
@@ -127,7 +113,7 @@ func TestThreeNodes(t *testing.T) {
 		}
 		want["n1"] = last
 		for _, n := range []*Node{n1, n2, n3} {
-			waitFor(t, 5*time.Second, func() error { return sees(n, want) })
+			testutil.Eventually(t, 5*time.Second, 50*time.Millisecond, func() error { return sees(n, want) })
 		}
 		select {
 		case <-changed:
@@ -152,7 +138,7 @@ func TestThreeNodes(t *testing.T) {
 		delete(want, n3.Name())
 		for _, n := range []*Node{n1, n2} {
 			// Well under failure detection time: the leave is broadcast.
-			waitFor(t, 2*time.Second, func() error { return sees(n, want) })
+			testutil.Eventually(t, 2*time.Second, 50*time.Millisecond, func() error { return sees(n, want) })
 		}
 	})
 }
@@ -179,7 +165,7 @@ func TestMismatchedPoolsDoNotJoin(t *testing.T) {
 			tc.second.Join = []string{first.Addr()}
 			tc.second.Logger = zerolog.New(logs).Level(zerolog.WarnLevel)
 			second := start(t, tc.second, Meta{Role: "api"})
-			waitFor(t, 10*time.Second, func() error {
+			testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
 				if !strings.Contains(logs.String(), "--cluster label or --gossip-key") {
 					return fmt.Errorf("no join warning yet; logs: %s", logs.String())
 				}
@@ -213,7 +199,7 @@ func TestJoinWarnsWhenPeerDown(t *testing.T) {
 	logs := &syncBuffer{}
 	n := start(t, Config{Join: []string{freeAddr(t)},
 		Logger: zerolog.New(logs).Level(zerolog.WarnLevel)}, Meta{})
-	waitFor(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, 50*time.Millisecond, func() error {
 		if !strings.Contains(logs.String(), "peer down or wrong address") {
 			return fmt.Errorf("no warning yet; logs: %s", logs.String())
 		}
@@ -267,6 +253,9 @@ func cmpOr(a, b string) string {
 
 // A member that crashes (stops without leaving) is dropped within seconds.
 func TestCrashNoticedWithinSeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for gossip to notice a crash (about 5 s)")
+	}
 	first := start(t, Config{Name: "n0"}, Meta{Role: "api"})
 	nodes := []*Node{first}
 	for i := 1; i < 5; i++ {
@@ -282,13 +271,13 @@ func TestCrashNoticedWithinSeconds(t *testing.T) {
 			return nil
 		}
 	}
-	waitFor(t, 10*time.Second, count(5))
+	testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, count(5))
 	began := time.Now()
 	if err := nodes[4].Stop(); err != nil { // no Leave: a crash
 		t.Fatal(err)
 	}
 	// Probe interval 1 s, then at most 6 s of suspicion (see config.go).
-	waitFor(t, 9*time.Second, count(4))
+	testutil.Eventually(t, 9*time.Second, 50*time.Millisecond, count(4))
 	t.Logf("crash noticed by all after %v", time.Since(began))
 }
 

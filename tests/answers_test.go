@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
@@ -81,6 +82,7 @@ func postQuery(t *testing.T, httpAddr, query string) (int, map[string]json.RawMe
 // and no rows), with an error naming the space and the range. ASK used to
 // print false and COUNT 0. The other range still answers.
 func TestUncoveredRangeFailsQueries(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startFanoutCluster(t, [][]string{nil},
 		viewSpec{space: "hashsp", partition: "1/2"}, viewSpec{space: "hashsp", partition: "1/2"},
 		viewSpec{space: "hashsp", partition: "2/2"}, viewSpec{space: "hashpo", partition: "1/1"})
@@ -205,7 +207,7 @@ func (c *fanoutCluster) waitServing(v *fanoutView) {
 	}
 	defer conn.Close()
 	view := wire.NewViewClient(conn)
-	harness.Eventually(c.t, 60*time.Second, 50*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 60*time.Second, 50*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		st, err := view.Status(ctx, &wire.ViewStatusRequest{})
@@ -246,6 +248,7 @@ func failoverQueryCount(t *testing.T) int {
 // queries (SELECT, ASK and COUNT, with known answers) run from 4 clients
 // at about 40 a second: none may fail or answer wrongly.
 func TestRestartedReplicasFailNoQuery(t *testing.T) {
+	harness.SkipIfShort(t)
 	var specs []viewSpec
 	for _, sp := range []string{"hashsp", "hashpo"} {
 		for _, part := range []string{"1/2", "2/2"} {

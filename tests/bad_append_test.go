@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
@@ -23,6 +24,7 @@ import (
 // view keeps serving: a query answers and a new insert shows up on all of
 // them.
 func TestLogRefusesUnappliableAppends(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startCluster(t)
 	akutan(t, "insert", "--api", c.apiAddr, testdata("example_data.tsv"))
 	log := rawLog(t, c.logAddrs[0])
@@ -71,7 +73,7 @@ func TestLogRefusesUnappliableAppends(t *testing.T) {
 func linearizableLast(t *testing.T, log wire.LogClient) uint64 {
 	t.Helper()
 	var last uint64
-	harness.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		info, err := log.Info(ctx, &wire.InfoRequest{Linearizable: true})
@@ -87,7 +89,7 @@ func linearizableLast(t *testing.T, log wire.LogClient) uint64 {
 // serving and has applied index, as status reports them.
 func waitViewsApplied(t *testing.T, c *cluster, index uint64) {
 	t.Helper()
-	harness.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
 		for _, v := range c.views {
 			if !v.Running() {
 				t.Fatalf("a view exited:\n%s", v.Output())

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -66,7 +67,7 @@ func BenchmarkQueryLatency(b *testing.B) {
 	defer conn.Close()
 	client := wire.NewAPIClient(conn)
 	// Servers come up in any order; wait until a query needing every view works.
-	harness.Eventually(b, 60*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(b, 60*time.Second, 250*time.Millisecond, func() error {
 		_, err := runBenchQuery(client, "SELECT * WHERE { ?s <HasExternalID> ?name } LIMIT 1")
 		return err
 	})

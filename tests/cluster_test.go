@@ -69,6 +69,7 @@ func (c *cluster) startAPI(t *testing.T, name, grpcAddr, gossipAddr string, args
 }
 
 func TestMultiProcessCluster(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startCluster(t)
 	akutan(t, "insert", "--api", c.apiAddr, testdata("example_data.tsv"))
 	if got := queryTSV(t, c.apiAddr, "fp_01.bql"); got != fp01Want {

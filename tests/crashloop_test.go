@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
@@ -20,9 +21,6 @@ import (
 // docs/robustness.md records runs of 50 and more.
 func crashCycles(t *testing.T) int {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts real log replicas")
-	}
 	v := os.Getenv("AKUTAN_CRASH_CYCLES")
 	if v == "" {
 		return 6
@@ -47,7 +45,7 @@ func crashDelay(rng *rand.Rand) time.Duration {
 func (lp *logProcs) waitReopened(t *testing.T, cycle int, which []int) {
 	t.Helper()
 	c := lp.client(t)
-	harness.Eventually(t, 60*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 100*time.Millisecond, func() error {
 		for _, i := range which {
 			if !lp.procs[i].Running() {
 				t.Fatalf("cycle %d: log replica %d exited after restart:\n%s", cycle, i+1, tailLines(lp.procs[i].Output(), 15))
@@ -74,7 +72,7 @@ func (lp *logProcs) waitReopened(t *testing.T, cycle int, which []int) {
 func waitApplied(t *testing.T, addr string, last uint64) {
 	t.Helper()
 	c := rawLog(t, addr)
-	harness.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		info, err := c.Info(ctx, &wire.InfoRequest{})
@@ -157,6 +155,7 @@ func checkAckedPresent(t *testing.T, ents [][]byte, load *appendLoad, i int) []s
 // may be lost. Before the manifest fix, a replica failed to open with
 // "manifest corrupted (field 'comparer'): missing" within a few cycles.
 func TestCrashLoopAllReplicas(t *testing.T) {
+	harness.SkipIfShort(t)
 	cycles := crashCycles(t)
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
@@ -180,6 +179,7 @@ func TestCrashLoopAllReplicas(t *testing.T) {
 // TestCrashLoopFollower kills one follower with kill -9 at a random moment
 // shortly after each of its restarts, under 8 writers.
 func TestCrashLoopFollower(t *testing.T) {
+	harness.SkipIfShort(t)
 	cycles := crashCycles(t)
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))

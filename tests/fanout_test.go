@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
@@ -119,7 +120,7 @@ func (c *fanoutCluster) startView(i int, s viewSpec) {
 // waitViews waits until gossip shows exactly n serving views.
 func (c *fanoutCluster) waitViews(n int) {
 	c.t.Helper()
-	harness.Eventually(c.t, 60*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 60*time.Second, 100*time.Millisecond, func() error {
 		got := 0
 		for _, m := range c.watch.Members() {
 			if m.Meta.Role == "view" && m.Meta.Serving {
@@ -250,6 +251,7 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 // a proxy adding 500 ms. With hedging, a query's p99 stays under half the
 // delay; without, it reaches the delay.
 func TestHedgingHidesSlowReplica(t *testing.T) {
+	harness.SkipIfShort(t)
 	const delay = 500 * time.Millisecond
 	c := startFanoutCluster(t, [][]string{nil, {"--hedge=false"}},
 		viewSpec{space: "hashsp", partition: "1/1"},
@@ -363,6 +365,7 @@ func checkNoFailures(t *testing.T, failures []error, n int) {
 // TestKilledReplicasFailNoQuery (issue 5 part B, b): kill -9 one replica of
 // every partition while 1,000 queries run from 4 clients: none fails.
 func TestKilledReplicasFailNoQuery(t *testing.T) {
+	harness.SkipIfShort(t)
 	var specs []viewSpec
 	for _, sp := range []string{"hashsp", "hashpo"} {
 		for _, part := range []string{"1/2", "2/2"} {
@@ -399,6 +402,7 @@ func TestKilledReplicasFailNoQuery(t *testing.T) {
 // has already been retired; every query, including whole-subject ones that
 // need the whole space, answers exactly.
 func TestMidReshardQueries(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startFanoutCluster(t, [][]string{nil},
 		viewSpec{space: "hashsp", partition: "1/2"}, viewSpec{space: "hashsp", partition: "2/2"},
 		viewSpec{space: "hashsp", partition: "1/3"}, viewSpec{space: "hashsp", partition: "2/3"},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -87,7 +88,7 @@ func (l *insertLoad) count() int {
 func (l *insertLoad) waitMore(t *testing.T, n int) {
 	t.Helper()
 	want := l.count() + n
-	harness.Eventually(t, 60*time.Second, 20*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 20*time.Millisecond, func() error {
 		if got := l.count(); got < want {
 			return fmt.Errorf("%d of %d inserts acknowledged", got, want)
 		}
@@ -140,7 +141,7 @@ func freeze(t *testing.T, p *harness.Process, d time.Duration, during func()) (s
 func leaderIndex(t *testing.T, lc *logclient.Client) int {
 	t.Helper()
 	var leader uint64
-	harness.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		info, err := lc.Info(ctx, true)
@@ -161,6 +162,7 @@ func leaderIndex(t *testing.T, lc *logclient.Client) int {
 // insert during each freeze; `akutan status` must name the frozen
 // follower. Afterwards every acknowledged insert must be in the graph.
 func TestFrozenLogReplicaDoesNotStopWrites(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startCluster(t)
 	api := apiClient(t, c.apiAddr)
 	lc, err := logclient.New(c.logAddrs)
@@ -210,7 +212,7 @@ func TestFrozenLogReplicaDoesNotStopWrites(t *testing.T) {
 func checkStatusNamesSilent(t *testing.T, api, grpcAddr string) {
 	t.Helper()
 	reason := "log replica " + grpcAddr + " does not answer: "
-	harness.Eventually(t, 15*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(t, 15*time.Second, 100*time.Millisecond, func() error {
 		rep, err := tryStatusJSON(t, api)
 		switch {
 		case err != nil:

@@ -28,6 +28,7 @@ func descOf(i int) string {
 // and a 5 MB literal or a 50 MB HTTP body is refused at once, naming the
 // limit, with nothing stored.
 func TestLargeLiterals(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	c.start("hashpo-1-of-2-b", space.HashPO, partition(t, 1, 2))

@@ -80,6 +80,7 @@ const (
 // N-Triples) through concurrent batches and checks a count against the
 // file: batches must agree on the entities they share.
 func TestLoadLUBM(t *testing.T) {
+	harness.SkipIfShort(t)
 	path := lubmFile(t, "lubm-1.nt.gz")
 	want := countLines(t, path, rdfType+" "+graduateStudent)
 	_, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
@@ -118,6 +119,7 @@ var resumeHint = regexp.MustCompile(`loaded (\d+) facts before stopping \(\d+ in
 // after fixing the file with the printed resume advice: blank nodes keep
 // naming the same entity across batches.
 func TestLoadParseErrorAndResume(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	good := `<http://ex/alice> <http://ex/knows> _:bob .
 _:bob <http://ex/name> "Bob" .
@@ -163,6 +165,7 @@ _:bob <http://ex/likes> <http://ex/carol> .
 
 // TestLoadTurtle loads Turtle, which the client re-sends as N-Triples.
 func TestLoadTurtle(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	path := writeLoadInput(t, "shop.ttl", `@prefix ex: <http://ex/> .
 @base <http://ex/base/> .

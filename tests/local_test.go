@@ -25,6 +25,7 @@ func startLocal(t *testing.T, dir string) (p *harness.Process, api, httpAddr str
 }
 
 func TestLocalInsertQueryAndCrashRecovery(t *testing.T) {
+	harness.SkipIfShort(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	p, api, _ := startLocal(t, dir)
 
@@ -51,6 +52,7 @@ func TestLocalInsertQueryAndCrashRecovery(t *testing.T) {
 }
 
 func TestMalformedInsertIsRejectedWhole(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	bad := filepath.Join(t.TempDir(), "bad.tsv")
 	data := "<Alice> <knows> <Bob>\n<Bob> <knows>\n<Carol> <knows> <Dave>\n"
@@ -76,6 +78,7 @@ func TestMalformedInsertIsRejectedWhole(t *testing.T) {
 }
 
 func TestLocalHTTP(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, httpAddr := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	akutan(t, "insert", "--api", api, testdata("example_data.tsv"))
 	base := "http://" + httpAddr
@@ -122,6 +125,7 @@ func TestLocalHTTP(t *testing.T) {
 // an empty column list, not null, over HTTP and in the CLI's JSON, and
 // that the header still counts as a line of TSV.
 func TestQueryWithoutVariables(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, httpAddr := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	akutan(t, "insert", "--api", api, testdata("example_data.tsv"))
 	const q = "SELECT * WHERE { <John_Scalzi> <born> <Fairfield> }"

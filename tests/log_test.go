@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
@@ -54,7 +55,7 @@ func startLogProcs(t *testing.T, n int, perReplica func(i int) []string, extra .
 		lp.procs = append(lp.procs, harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), args...))
 	}
 	c := lp.client(t)
-	harness.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_, err := c.LastIndex(ctx)
@@ -180,7 +181,7 @@ func (l *appendLoad) count() int {
 // waitAcked waits until n appends in all have been acknowledged.
 func (l *appendLoad) waitAcked(t *testing.T, n int) {
 	t.Helper()
-	harness.Eventually(t, 60*time.Second, 20*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 20*time.Millisecond, func() error {
 		if got := l.count(); got < n {
 			return fmt.Errorf("%d of %d appends acknowledged", got, n)
 		}
@@ -197,7 +198,7 @@ func (l *appendLoad) stop() {
 func leaderReplica(t *testing.T, c *logclient.Client) int {
 	t.Helper()
 	var leader uint64
-	harness.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		info, err := c.Info(ctx, true)
@@ -219,6 +220,7 @@ func leaderReplica(t *testing.T, c *logclient.Client) int {
 // payload twice (appends whose outcome the client never learned may be
 // there once, or not at all).
 func TestLogKillLeaderKeepsAcknowledgedAppends(t *testing.T) {
+	harness.SkipIfShort(t)
 	lp := startLogProcs(t, 3, nil)
 	c := lp.client(t)
 	load := startAppendLoad(t, lp, 8)
@@ -310,6 +312,7 @@ func readErr(addr string, t *testing.T, index uint64) error {
 // log --join`) catches up from a snapshot and serves entries from 81 on.
 // Its ID, once removed, cannot be added again.
 func TestLogTruncateReclaimsDiskAndNewReplicaJoins(t *testing.T) {
+	harness.SkipIfShort(t)
 	snap := []string{"--snapshot-entries", "10", "--compaction-overhead", "2"}
 	lp := startLogProcs(t, 3, nil, snap...)
 	data := appendRandom(t, lp.client(t), 100, 200<<10)
@@ -324,7 +327,7 @@ func TestLogTruncateReclaimsDiskAndNewReplicaJoins(t *testing.T) {
 		t.Fatalf("truncate printed %q", out)
 	}
 	for _, addr := range lp.grpc {
-		harness.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
 			if err := readErr(addr, t, 80); status.Code(err) != codes.OutOfRange || !strings.Contains(err.Error(), "truncated") {
 				return fmt.Errorf("reading index 80 from %s: %v, want the truncated error", addr, err)
 			}
@@ -335,7 +338,7 @@ func TestLogTruncateReclaimsDiskAndNewReplicaJoins(t *testing.T) {
 	// most of it must come back. (The Raft log store's size does not depend
 	// on the log's: it is compacted after snapshots and recycles its files.)
 	discardedKB := 3 * 80 * 200
-	harness.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
 		if after := duKB(t, dirs...); before-after < discardedKB*3/4 {
 			return fmt.Errorf("disk usage of the replicas is %d KB, was %d KB before discarding %d KB", after, before, discardedKB)
 		}
@@ -462,6 +465,7 @@ func checkRemovedIDRefused(t *testing.T, logList string, id int) {
 // claiming version 1 started afterwards exits with an error naming the
 // entry and the versions.
 func TestLogVersionUpgrade(t *testing.T) {
+	harness.SkipIfShort(t)
 	gossipAddrs := harness.FreeAddrs(t, 5)
 	seed := gossipAddrs[0]
 	lp := startLogProcs(t, 3, func(i int) []string {
@@ -540,7 +544,7 @@ func waitAdvertisedApplied(t *testing.T, seed, role, index string) {
 		t.Fatal(err)
 	}
 	node := watchGossip(t, "log-test-watcher", seed)
-	harness.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
 		for _, m := range node.Members() {
 			if m.Meta.Role == role && m.Meta.Serving && m.Meta.AppliedIndex >= want {
 				return nil

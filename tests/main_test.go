@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/rs/zerolog"
 )
@@ -18,6 +20,10 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() { // every test here skips: see harness.SkipIfShort
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "akutan-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -57,7 +63,7 @@ func queryTSV(t *testing.T, api string, file string, extra ...string) string {
 // through gossip.
 func waitForQuery(t *testing.T, api string) {
 	t.Helper()
-	harness.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
 		for _, q := range []string{"SELECT * WHERE { #1 ?p ?o }", "SELECT * WHERE { ?s <HasExternalID> ?name } LIMIT 1"} {
 			_, errOut, err := harness.Run(t, bin, "query", "--api", api, "--timeout", "5s", "-e", q)
 			if err != nil {

@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 
 // TestQueries runs the query manual's examples and the engine's other
 // promises against one `akutan local` loaded with the example data.
 func TestQueries(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	out := akutan(t, "insert", "--api", api, testdata("example_data.tsv"))
 	loaded := logIndex(t, out)
@@ -131,7 +133,7 @@ func testExplain(t *testing.T, api string) {
 // views have applied, printed with the results.
 // Gossip carries the views' applied indexes within a few seconds.
 func testRecent(t *testing.T, api string, loaded uint64) {
-	harness.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
+	testutil.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
 		out, errOut, err := harness.Run(t, bin, "query", "--api", api, "--consistency", "recent", testdata("fp_01.bql"))
 		if err != nil {
 			return fmt.Errorf("recent query: %v: %s", err, errOut)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/health"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 
@@ -60,10 +61,11 @@ func decodeStatus(doc []byte, rep *health.Report) error {
 }
 
 func TestStatusLocal(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, api, httpAddr := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	var rep health.Report
 	// Queries work once one replica of each range serves; wait for all 8.
-	harness.Eventually(t, 15*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 15*time.Second, 250*time.Millisecond, func() error {
 		var err error
 		if rep, err = tryStatusJSON(t, api); err != nil {
 			return err
@@ -185,13 +187,14 @@ func (c *statusClusterProcs) startExtraAPI(t *testing.T, name, key string, extra
 }
 
 func TestStatusMultiProcess(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startStatusCluster(t)
 	// Waiting tolerates an API server that is not up yet.
 	akutan(t, "status", "--api", c.apiAddr, "--wait", "available", "--timeout", "60s")
 	var rep health.Report
 	// Available needs only one view per range and no log server in gossip:
 	// the others may still be joining or booting.
-	harness.Eventually(t, 15*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 15*time.Second, 250*time.Millisecond, func() error {
 		var err error
 		if rep, err = tryStatusJSON(t, c.apiAddr); err != nil {
 			return err
@@ -218,7 +221,7 @@ func testLogAdvertises(t *testing.T, c *statusClusterProcs) {
 	if index == 0 {
 		t.Fatal("the log is still empty after an insert")
 	}
-	harness.Eventually(t, 10*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 10*time.Second, 250*time.Millisecond, func() error {
 		rep, err := tryStatusJSON(t, c.apiAddr)
 		if err != nil {
 			return err
@@ -250,7 +253,7 @@ func testGossipPools(t *testing.T, c *statusClusterProcs) {
 	wrongKey := c.startExtraAPI(t, "api-wrong-key", statusWrongKey)
 	wrongLabel := c.startExtraAPI(t, "api-wrong-label", statusKey, "--cluster", "other")
 	good := c.startExtraAPI(t, "api-good", statusKey)
-	harness.Eventually(t, 15*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 15*time.Second, 250*time.Millisecond, func() error {
 		for _, p := range []*harness.Process{wrongKey, wrongLabel} {
 			if !strings.Contains(p.Output(), "--cluster label or --gossip-key") {
 				return fmt.Errorf("%s did not say why it cannot join", p.LogPath())
@@ -268,7 +271,7 @@ func testGossipPools(t *testing.T, c *statusClusterProcs) {
 		t.Fatalf("stopping an API server: %v", err)
 	}
 	// Well under failure detection: the departure is announced.
-	harness.Eventually(t, 3*time.Second, 100*time.Millisecond, func() error { return apiCount(t, c.apiAddr, 1) })
+	testutil.Eventually(t, 3*time.Second, 100*time.Millisecond, func() error { return apiCount(t, c.apiAddr, 1) })
 	t.Logf("a stopped API server was gone from the pool %v after SIGINT", time.Since(began))
 }
 
@@ -291,7 +294,7 @@ func testKilledPartition(t *testing.T, c *statusClusterProcs) {
 	c.views["hashpo-2-r1"].Kill()
 	c.views["hashpo-2-r2"].Kill()
 	want := health.RangeRef{Space: "hashpo", Range: upperHalf}
-	harness.Eventually(t, 10*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 10*time.Second, 250*time.Millisecond, func() error {
 		rep, err := tryStatusJSON(t, c.apiAddr)
 		if err != nil {
 			return err
@@ -303,7 +306,7 @@ func testKilledPartition(t *testing.T, c *statusClusterProcs) {
 	})
 	t.Logf("the uncovered range was reported %v after kill -9", time.Since(began))
 	// Gossip, too, notices the crashes within seconds (see gossip/config.go).
-	harness.Eventually(t, 12*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 12*time.Second, 250*time.Millisecond, func() error {
 		rep, err := tryStatusJSON(t, c.apiAddr)
 		if err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
@@ -70,6 +71,7 @@ func writeFile(t *testing.T, name, data string) string {
 // API servers, must create one entity and one fact: the second transaction
 // sees, when it validates, that the first created the name, and retries.
 func TestConcurrentInsertsOfANewNameMakeOneEntity(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startCluster(t)
 	addrs := harness.FreeAddrs(t, 2)
 	c.startAPI(t, "api-2", addrs[0], addrs[1])
@@ -124,6 +126,7 @@ func TestConcurrentInsertsOfANewNameMakeOneEntity(t *testing.T) {
 // A deleted fact stops matching at the delete's index, still matches
 // before it, and views booted from peers afterwards agree.
 func TestDeleteHistoryAndBootedViews(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startCluster(t)
 	out := akutan(t, "insert", "--api", c.apiAddr, testdata("example_data.tsv"))
 	before := logIndex(t, out)
@@ -153,7 +156,7 @@ func TestDeleteHistoryAndBootedViews(t *testing.T) {
 			i++
 		}
 	}
-	harness.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error {
+	testutil.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error {
 		out, _, err := harness.Run(t, bin, "status", "--api", c.apiAddr, "--json")
 		if err != nil {
 			return err
@@ -166,7 +169,7 @@ func TestDeleteHistoryAndBootedViews(t *testing.T) {
 	for _, v := range c.views {
 		v.Kill()
 	}
-	harness.Eventually(t, 30*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, func() error {
 		_, errOut, err := harness.Run(t, bin, "query", "--api", c.apiAddr, "--timeout", "5s", testdata("fp_01.bql"))
 		if err != nil {
 			return fmt.Errorf("%v: %s", err, errOut)
@@ -181,6 +184,7 @@ func TestDeleteHistoryAndBootedViews(t *testing.T) {
 // none of it is visible. Separately, kill -9 of an API server in the
 // middle of a stream of updates leaves each update all there or not at all.
 func TestAbandonedTransactionIsAborted(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := startCluster(t, "--tx-timeout", "2s")
 	lc, err := logclient.New(c.logAddrs)
 	if err != nil {
@@ -271,6 +275,7 @@ func killAPIDuringUpdates(t *testing.T, c *cluster) {
 // Eight readers never see an update half done while two writers each move
 // a counter forward 500 times (delete the old value, insert the new one).
 func TestUpdatesAreNeverSeenHalfDone(t *testing.T) {
+	harness.SkipIfShort(t)
 	_, addr, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
 	api := apiClient(t, addr)
 	ctx := context.Background()

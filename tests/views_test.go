@@ -19,6 +19,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/roles/viewserver"
@@ -128,7 +129,7 @@ func (c *viewCluster) startSpaces(n int) {
 func (c *viewCluster) waitServing(name string) {
 	c.t.Helper()
 	srv := c.views[name].srv
-	harness.Eventually(c.t, 60*time.Second, 20*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 60*time.Second, 20*time.Millisecond, func() error {
 		if !srv.Serving() {
 			return fmt.Errorf("view %s is %q", name, srv.State())
 		}
@@ -186,7 +187,7 @@ var viewQueries = []string{
 func (c *viewCluster) answers(index uint64) []string {
 	c.t.Helper()
 	var out []string
-	harness.Eventually(c.t, 30*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 30*time.Second, 100*time.Millisecond, func() error {
 		out = nil
 		for _, q := range viewQueries {
 			rows, err := c.query(q, index)
@@ -241,7 +242,7 @@ func (c *viewCluster) truncate(firstKept uint64) {
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		harness.Eventually(c.t, 15*time.Second, 20*time.Millisecond, func() error {
+		testutil.Eventually(c.t, 15*time.Second, 20*time.Millisecond, func() error {
 			info, err := lc.Info(ctx, false)
 			if err != nil || info.FirstIndex < firstKept {
 				return fmt.Errorf("replica %s still starts at %v (%v)", addr, info.GetFirstIndex(), err)
@@ -301,6 +302,7 @@ func sameAnswers(t *testing.T, what string, got, want []string) {
 // index 1, a new view loads its range from the existing view, tails the
 // log, and then answers exactly like the view it replaces.
 func TestViewBootsFromPeersAfterTruncation(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	c.truncate(c.insertFacts(600)) // keep only the last entry
@@ -309,7 +311,7 @@ func TestViewBootsFromPeersAfterTruncation(t *testing.T) {
 	c.start(fresh, space.HashSP, partition(t, 1, 2))
 	last := c.insertFacts(150) // while it boots: it tails these from the log
 	c.waitServing(fresh)
-	harness.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
 		if a := c.views[fresh].srv.Applied(); a < last {
 			return fmt.Errorf("applied %d of %d", a, last)
 		}
@@ -332,6 +334,7 @@ func TestViewBootsFromPeersAfterTruncation(t *testing.T) {
 // TestThreeWaySpaceBootsFromTwoWay: a 3-way partitioning loads from a
 // 2-way one whose ranges do not line up, and answers the same.
 func TestThreeWaySpaceBootsFromTwoWay(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	last := c.insertFacts(600)
@@ -364,12 +367,13 @@ func TestThreeWaySpaceBootsFromTwoWay(t *testing.T) {
 // while it was stopped refuses its data on restart, moves it aside, loads
 // from its peer and ends with the peer's digest.
 func TestCorruptViewRebuildsFromPeers(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	c.start("hashpo-1-of-2-b", space.HashPO, partition(t, 1, 2))
 	c.waitServing("hashpo-1-of-2-b")
 	last := c.insertFacts(600)
-	harness.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
+	testutil.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
 		if a := c.views["hashpo-1-of-2-b"].srv.Applied(); a < last {
 			return fmt.Errorf("applied %d of %d", a, last)
 		}
@@ -395,6 +399,7 @@ func TestCorruptViewRebuildsFromPeers(t *testing.T) {
 // TestCtlVerify: `akutan ctl verify` agrees with healthy replicas and
 // finds a replica that diverged while staying consistent with itself.
 func TestCtlVerify(t *testing.T) {
+	harness.SkipIfShort(t)
 	c := newViewCluster(t)
 	c.startSpaces(2)
 	c.start("hashsp-2-of-2-b", space.HashSP, partition(t, 2, 2))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 )
@@ -228,13 +229,13 @@ func TestStopFailsRides(t *testing.T) {
 	}
 }
 
+// waitFor waits until cond holds.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
+	testutil.Eventually(t, 10*time.Second, time.Millisecond, func() error {
+		if !cond() {
+			return errors.New("condition not reached")
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 }

@@ -77,8 +77,9 @@ type Config struct {
 	// Penalty is how long a view whose call failed is tried only when no
 	// other replica is left (a success ends it early).
 	Penalty time.Duration
-	// Now is the clock penalties are measured with; nil: time.Now.
-	Now func() time.Time
+	// Clock measures hedge delays, backoffs, patience and penalties;
+	// nil: the system clock.
+	Clock Clock
 	// Registerer receives the fanout metrics; nil: not exported.
 	Registerer prometheus.Registerer
 }
@@ -91,8 +92,8 @@ func (c Config) withDefaults() (Config, error) {
 	setDuration(&c.Backoff, DefaultBackoff)
 	setDuration(&c.Patience, DefaultPatience)
 	setDuration(&c.Penalty, DefaultPenalty)
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.Clock == nil {
+		c.Clock = systemClock{}
 	}
 	if c.HedgeQuantile == 0 {
 		c.HedgeQuantile = DefaultHedgeQuantile

@@ -34,4 +34,8 @@
 // and hedges never duplicate results, and a call that fails part-way (a
 // stream broken after some chunks) loses nothing: its units are asked
 // again from scratch elsewhere.
+//
+// Every delay (hedges, backoffs, patience, penalties) is measured with
+// Config.Clock, so tests drive a Fanout with a fake clock and fake calls
+// instead of waiting.
 package fanout

@@ -11,20 +11,20 @@ import (
 // them, with two replicas) and pay a failed call before its retry.
 type penalties struct {
 	length time.Duration
-	now    func() time.Time
+	clock  Clock
 
 	mu    sync.Mutex
 	until map[string]time.Time // address -> end of its penalty
 }
 
 func newPenalties(cfg Config) *penalties {
-	return &penalties{length: cfg.Penalty, now: cfg.Now, until: map[string]time.Time{}}
+	return &penalties{length: cfg.Penalty, clock: cfg.Clock, until: map[string]time.Time{}}
 }
 
 // fail penalizes addr from now on, and forgets penalties that are over
 // (so the map holds only views that failed recently).
 func (p *penalties) fail(addr string) {
-	now := p.now()
+	now := p.clock.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for a, end := range p.until {
@@ -44,7 +44,7 @@ func (p *penalties) clear(addr string) {
 
 // current returns the addresses penalized now.
 func (p *penalties) current() map[string]bool {
-	now := p.now()
+	now := p.clock.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out map[string]bool

@@ -62,15 +62,14 @@ type run struct {
 	calls    map[*call]struct{}
 	waiting  []*unit // units waiting out a backoff
 	outcomes chan outcome
-	timer    *time.Timer
+	timer    Timer
 	lastErr  error
 	start    time.Time // for Config.Patience
 }
 
 func newRun(ctx context.Context, f *Fanout, req Request) *run {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &run{ctx: ctx, f: f, req: req, calls: map[*call]struct{}{}, outcomes: make(chan outcome), timer: t, start: time.Now()}
+	return &run{ctx: ctx, f: f, req: req, calls: map[*call]struct{}{}, outcomes: make(chan outcome),
+		timer: f.cfg.Clock.NewTimer(), start: f.cfg.Clock.Now()}
 }
 
 // loop runs until every unit is done or the request fails.
@@ -156,8 +155,8 @@ func (r *run) wake() <-chan time.Time {
 	if next.IsZero() {
 		return nil
 	}
-	r.timer.Reset(time.Until(next))
-	return r.timer.C
+	r.timer.Reset(next.Sub(r.f.cfg.Clock.Now()))
+	return r.timer.C()
 }
 
 // dispatch starts calls for units that no call is working on. Units no
@@ -234,7 +233,7 @@ func compare(a, b uint64) int {
 // outcome; stop collects those of calls still in flight.
 func (r *run) launch(g group, kind callKind) {
 	ctx, cancel := context.WithCancel(r.ctx)
-	c := &call{target: g.target, units: g.units, start: time.Now(), kind: kind, cancel: cancel}
+	c := &call{target: g.target, units: g.units, start: r.f.cfg.Clock.Now(), kind: kind, cancel: cancel}
 	if !r.f.cfg.DisableHedging {
 		c.hedgeAt = c.start.Add(r.f.lat.delay(r.req.Class))
 	}
@@ -248,7 +247,7 @@ func (r *run) launch(g group, kind callKind) {
 	r.count(kind)
 	go func() {
 		d, err := r.req.Call(ctx, c.target, units)
-		r.outcomes <- outcome{c: c, deliver: d, err: err, elapsed: time.Since(c.start)}
+		r.outcomes <- outcome{c: c, deliver: d, err: err, elapsed: r.f.cfg.Clock.Now().Sub(c.start)}
 	}()
 }
 
@@ -272,7 +271,7 @@ func (r *run) exhausted(u *unit) error {
 		return nil
 	}
 	u.rounds++
-	if u.rounds >= r.f.cfg.Rounds && time.Since(r.start) >= r.f.cfg.Patience {
+	if u.rounds >= r.f.cfg.Rounds && r.f.cfg.Clock.Now().Sub(r.start) >= r.f.cfg.Patience {
 		err := fmt.Errorf("hash range %s: %w", r.pool.uncovered(u.Range), ErrUncovered)
 		if r.lastErr != nil {
 			err = fmt.Errorf("%w (last view failure: %w)", err, r.lastErr)
@@ -283,7 +282,7 @@ func (r *run) exhausted(u *unit) error {
 	// lockstep.
 	backoff := min(r.f.cfg.Backoff<<min(u.rounds-1, 10), maxBackoff)
 	backoff = backoff/2 + rand.N(backoff+1)
-	u.retryAt = time.Now().Add(backoff)
+	u.retryAt = r.f.cfg.Clock.Now().Add(backoff)
 	r.waiting = append(r.waiting, u)
 	return nil
 }

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 )
 
@@ -55,6 +57,9 @@ func closedAddr(t *testing.T) string {
 // quorum, unavailable, saying why and within the caller's deadline, once
 // it has lost it.
 func TestCheckWithRealLogAndGossip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Raft log and gossip until they converge (seconds)")
+	}
 	logs := logtest.Start(t, 3)
 	lc, err := logclient.New(logs.Addrs())
 	if err != nil {
@@ -75,13 +80,14 @@ func TestCheckWithRealLogAndGossip(t *testing.T) {
 		defer cancel()
 		return Check(ctx, lc, api.Members, Options{MaxLag: DefaultMaxLag, ReportedBy: api.Name()})
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	r := check()
+	var r Report
 	// Gossip brings the members in any order: wait for all three views.
-	for (!r.FullyAvailable || len(r.Views) != 3) && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-		r = check()
-	}
+	testutil.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		if r = check(); !r.FullyAvailable || len(r.Views) != 3 {
+			return fmt.Errorf("not fully available with 3 views yet: %+v", r)
+		}
+		return nil
+	})
 	if !r.FullyAvailable || len(r.Log.Replicas) != 3 || r.ReportedBy != api.Name() {
 		t.Fatalf("want fully available with 3 log replicas; got %+v", r)
 	}
@@ -111,6 +117,9 @@ func TestCheckWithRealLogAndGossip(t *testing.T) {
 // (here a listener that never speaks gRPC, as a frozen process would),
 // within the caller's deadline.
 func TestCheckReportsSilentLogReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a Raft log and gossip and waits out a silent replica (seconds)")
+	}
 	logs := logtest.Start(t, 3)
 	silent := listen(t)
 	lc, err := logclient.New(append(logs.Addrs(), silent))

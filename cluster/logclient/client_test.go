@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/wire"
 	"google.golang.org/grpc"
@@ -223,6 +224,9 @@ func TestRetryIsAppliedOnce(t *testing.T) {
 }
 
 func TestFailoverWhenLeaderStops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a new Raft leader (seconds)")
+	}
 	lc := logtest.Start(t, 3)
 	c := newClient(t, lc.Addrs())
 	appendOK(t, c, "before")
@@ -267,13 +271,13 @@ func TestReadTruncated(t *testing.T) {
 	// read from has.
 	errEntry := errors.New("entry delivered")
 	var err error
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+	testutil.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
 		err = c.Read(timeout(t, 5*time.Second), 1, func(uint64, []byte) error { return errEntry })
-		if !errors.Is(err, errEntry) {
-			break
+		if errors.Is(err, errEntry) {
+			return errors.New("the replica read from has not applied the truncation")
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	if !errors.Is(err, ErrTruncated) {
 		t.Fatalf("read of a truncated index: %v", err)
 	}
@@ -375,6 +379,9 @@ func (stuckLog) AppendStream(stream wire.Log_AppendStreamServer) error {
 // and that the next append gets a new stream rather than the stuck one's
 // queue.
 func TestAppendToStuckReplicaEndsWithContext(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a stuck replica's deadline (seconds)")
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package logclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/wire"
 	"google.golang.org/grpc"
@@ -158,6 +160,9 @@ func clientBehind(t *testing.T, lc *logtest.Cluster, front string, opts ...Optio
 // frozen replica is then passed over by the next appends, also once its
 // time as a suspect has passed; and that it is taken back once it answers.
 func TestAppendHedgesPastFrozenReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a frozen replica of an in-process Raft cluster (seconds)")
+	}
 	lc := logtest.Start(t, 3)
 	front, addr := startFreezable(t, lc, 0)
 	c := clientBehind(t, lc, addr, WithAttemptTimeout(time.Hour))
@@ -186,13 +191,13 @@ func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 		t.Fatalf("the frozen replica received %d appends, want still 1", got)
 	}
 	front.thaw()
-	for deadline := time.Now().Add(15 * time.Second); c.suspectUntil[0].Load() != 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the thawed replica is still suspect after 15 s")
+	testutil.Eventually(t, 15*time.Second, 10*time.Millisecond, func() error {
+		if c.suspectUntil[0].Load() == 0 {
+			return nil
 		}
 		appendOK(t, c, "x") // order() notices the suspicion has expired
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errors.New("the thawed replica is still suspect")
+	})
 	if last, err := c.LastIndex(timeout(t, 15*time.Second)); err != nil || last < 9 {
 		t.Fatalf("LastIndex = %d, %v; want at least 9", last, err)
 	}
@@ -204,6 +209,9 @@ func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 // within the deadline even with an hour's hedge delay, and unhedged ones
 // (the management calls) give each attempt half the time left.
 func TestShortDeadlineFailsOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a frozen replica of an in-process Raft cluster (seconds)")
+	}
 	lc := logtest.Start(t, 3)
 	front, addr := startFreezable(t, lc, 0)
 	front.freeze()

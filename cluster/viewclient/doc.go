@@ -19,6 +19,7 @@
 //
 // Options tune the fanout: WithLocalDC (prefer views in this datacenter),
 // WithHedging (on by default), WithRegisterer (export fanout metrics).
-// Package viewtest runs real views in a test process for tests of this
-// tier.
+// The tests run real views in the test process with package
+// roles/viewserver/viewtest, which lives under roles/ because it starts
+// view servers: nothing under cluster/ outside tests imports a role.
 package viewclient

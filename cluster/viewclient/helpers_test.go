@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/viewclient"
-	"github.com/akutan-dev/akutan/cluster/viewclient/viewtest"
+	"github.com/akutan-dev/akutan/roles/viewserver/viewtest"
 	"github.com/akutan-dev/akutan/storage"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/cluster/viewclient"
-	"github.com/akutan-dev/akutan/cluster/viewclient/viewtest"
+	"github.com/akutan-dev/akutan/roles/viewserver/viewtest"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/wire"
 )

@@ -11,7 +11,7 @@ import (
 	"github.com/akutan-dev/akutan/cluster/fanout"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/cluster/viewclient"
-	"github.com/akutan-dev/akutan/cluster/viewclient/viewtest"
+	"github.com/akutan-dev/akutan/roles/viewserver/viewtest"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -148,6 +148,9 @@ func TestReplacedViewIsFound(t *testing.T) {
 // TestNoViewFails: a range nobody serves fails with ErrUncovered after
 // the retry rounds, without waiting for the deadline.
 func TestNoViewFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out every retry round and the patience (seconds)")
+	}
 	c := viewtest.Start(t, viewtest.Partition(t, space.HashSP, 1, 2))
 	vc := newClient(t, c)
 	start := time.Now()
@@ -210,5 +213,28 @@ func TestMetricsRegistered(t *testing.T) {
 	}
 	if _, err := viewclient.New(c.Members, viewclient.WithRegisterer(reg)); err == nil {
 		t.Error("registering the metrics twice on one registry succeeded")
+	}
+}
+
+// TestHungReplicaIsHedged: a replica whose answers are swallowed (its
+// connection stays open) is raced by a hedge, which wins. Each lookup
+// returns only once its calls have, so this also proves that a real
+// lookup stream ends when fanout cancels the losing call, which fake
+// calls in the fanout tests cannot.
+func TestHungReplicaIsHedged(t *testing.T) {
+	whole := viewtest.Partition(t, space.HashSP, 1, 1)
+	hung := whole
+	hung.Proxied = true
+	c := viewtest.Start(t, whole, hung)
+	facts := c.Insert(t, testTriples())
+	c.Views()[1].Blackhole(t)
+	vc := newClient(t, c)
+	for range 20 {
+		lookupSP(t, timeout(t, 20*time.Second), vc, facts[0].Index, facts)
+	}
+	// A loaded machine may also hedge a call to the healthy replica,
+	// which the hung one never wins; hedges past the hung one must win.
+	if s := vc.Stats(); s.HedgesWon == 0 {
+		t.Fatalf("stats %+v: want hedges that won", s)
 	}
 }

@@ -362,6 +362,9 @@ func checkCrashAt(t *testing.T, w crashWorkload, ref crashRun, final crashState,
 // open-time manifest rotation left CURRENT naming a manifest whose bytes
 // were still in this process's write buffer.
 func TestStoreSurvivesCrashAtEveryChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays a crash at every change of the store (about 40 s)")
+	}
 	w := newCrashWorkload()
 	refFS := &crashFS{FS: vfs.NewStrictMem()}
 	ref := w.run(t, refFS, 0, true)

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -33,6 +34,9 @@ import (
 // machine that came back with less than it had synced would show a gap),
 // and a small LevelDB memtable makes it rotate journals often.
 func TestPowerLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("power-loss cycles of an in-process Raft cluster (seconds)")
+	}
 	fs := vfs.NewStrictMem()
 	cfgs := powerLossConfigs(t, fs)
 	servers := startAll(t, cfgs)
@@ -224,20 +228,16 @@ func checkAcked(t *testing.T, conns []wire.LogClient, acked map[string]ack, roun
 func readAllAfterRestart(t *testing.T, c wire.LogClient, i int) []string {
 	t.Helper()
 	var last uint64
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testutil.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		info, err := c.Info(ctx, &wire.InfoRequest{Linearizable: true})
-		cancel()
-		if err == nil {
-			last = info.LastIndex
-			break
+		if err != nil {
+			return fmt.Errorf("replica %d does not answer after the restart: %w", i+1, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica %d does not answer after the restart: %v", i+1, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		last = info.LastIndex
+		return nil
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	stream, err := c.Read(ctx, &wire.ReadRequest{StartIndex: 1})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
@@ -184,6 +185,9 @@ func TestTailingRead(t *testing.T) {
 }
 
 func TestAppendsWithFollowerDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stops a follower of an in-process Raft cluster (seconds)")
+	}
 	c := logtest.Start(t, 3, logtest.WithSnapshotEntries(5, 2))
 	leader := c.WaitLeader(t)
 	follower := (leader + 1) % 3
@@ -436,6 +440,9 @@ func TestAdminTruncateAndFloors(t *testing.T) {
 }
 
 func TestAdminMembership(t *testing.T) {
+	if testing.Short() {
+		t.Skip("changes the membership of an in-process Raft cluster (seconds)")
+	}
 	c := logtest.Start(t, 3)
 	leader := c.WaitLeader(t)
 	other := (leader + 1) % 3
@@ -518,6 +525,9 @@ func TestAppendStream(t *testing.T) {
 // byte limit snapshot and compact the Raft log long before the entry
 // count would, with the same follower catch-up as a count-based snapshot.
 func TestLargeProposalsCompactTheRaftLog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills and compacts an in-process Raft log (seconds)")
+	}
 	c := logtest.Start(t, 3, logtest.WithRegistries(), logtest.WithSnapshotBytes(256<<10))
 	leader := c.WaitLeader(t)
 	follower := (leader + 1) % 3
@@ -528,13 +538,12 @@ func TestLargeProposalsCompactTheRaftLog(t *testing.T) {
 	for i := 2; i <= 40; i++ { // 1.25 MB: several limits, far below 1,000 proposals
 		appendOK(t, cl, 1, uint64(i), big)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for metricValue(t, c.Configs[leader].Registry, "akutan_log_byte_snapshots_total") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("no snapshots after 1.25 MB of proposals with a 256 KB limit")
+	testutil.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if n := metricValue(t, c.Configs[leader].Registry, "akutan_log_byte_snapshots_total"); n < 2 {
+			return fmt.Errorf("%v snapshots after 1.25 MB of proposals with a 256 KB limit, want 2", n)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	c.StartReplica(t, follower)
 	ents := readN(t, c.Dial(t, follower), 1, 40)
 	if logtest.Payload(ents[0].Data) != "first" || logtest.Payload(ents[39].Data) != big {

@@ -12,6 +12,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
@@ -224,17 +225,13 @@ func TestSnapshotRoundTrip(t *testing.T) {
 // retained one: lowest is the lowest stored entry then (0 for none).
 func waitGC(t *testing.T, s *logSM, lowest uint64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
 		low, err := lowestEntry(s.db, 0)
-		if err == nil && low == lowest {
-			return
+		if err != nil || low != lowest {
+			return fmt.Errorf("entries left after GC: lowest %d (want %d), %v", low, lowest, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("entries left after GC: lowest %d (want %d), %v", low, lowest, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func truncResultOf(t *testing.T, s *logSM, raftIndex uint64, cmd []byte) truncResult {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver/logtest"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/logentry"
@@ -63,15 +64,15 @@ func startView(t testing.TB, cfg Config) *Server {
 	return s
 }
 
+// waitUntil waits until cond holds; what names it if it never does.
 func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
+	testutil.Eventually(t, 30*time.Second, 10*time.Millisecond, func() error {
+		if !cond() {
+			return fmt.Errorf("not yet: %s", what)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/akutan-dev/akutan/internal/testutil"
 )
 
 func TestRepoRoot(t *testing.T) {
@@ -76,12 +78,12 @@ func TestKillReachesChildren(t *testing.T) {
 	}
 	p := Start(t, "sh", "parent", "-c", "sleep 30 & echo child $!; wait")
 	var child int
-	Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
+	testutil.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
 		_, err := fmt.Sscanf(p.Output()[strings.LastIndex(p.Output(), "child "):], "child %d", &child)
 		return err
 	})
 	p.Kill()
-	Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
+	testutil.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
 		// A killed orphan may linger as a zombie until init reaps it.
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
 		if err == nil && !strings.Contains(string(stat), ") Z ") {
@@ -127,19 +129,5 @@ func TestRun(t *testing.T) {
 	start := time.Now()
 	if _, _, err := RunContext(ctx, "sleep", "30"); err == nil || time.Since(start) > 10*time.Second {
 		t.Fatalf("RunContext past its deadline = %v after %v", err, time.Since(start))
-	}
-}
-
-func TestEventually(t *testing.T) {
-	calls := 0
-	Eventually(t, 5*time.Second, time.Millisecond, func() error {
-		calls++
-		if calls < 3 {
-			return os.ErrNotExist
-		}
-		return nil
-	})
-	if calls != 3 {
-		t.Fatalf("f called %d times, want 3", calls)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/akutan-dev/akutan/internal/testutil"
 )
 
 // handedOut remembers every port FreePort has returned in this test process,
@@ -105,29 +107,11 @@ func FreeAddrs(t testing.TB, n int) []string {
 // after timeout. Call it from the test's goroutine.
 func WaitTCP(t testing.TB, addr string, timeout time.Duration) {
 	t.Helper()
-	Eventually(t, timeout, 50*time.Millisecond, func() error {
+	testutil.Eventually(t, timeout, 50*time.Millisecond, func() error {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return err
 		}
 		return conn.Close()
 	})
-}
-
-// Eventually calls f every interval until it returns nil, failing the test
-// with f's last error once timeout has passed. Call it from the test's
-// goroutine.
-func Eventually(t testing.TB, timeout, interval time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("harness: still failing after %v: %v", timeout, err)
-		}
-		time.Sleep(interval)
-	}
 }

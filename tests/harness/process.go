@@ -235,3 +235,13 @@ func (p *Process) tail(n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// SkipIfShort skips the test under go test -short: tests that start real
+// akutan processes take seconds each and belong to the full suite, not
+// the unit tier. Call it first thing in such a test.
+func SkipIfShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts real akutan processes: not in the -short unit tier")
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -190,7 +191,7 @@ func dialAPI(t *testing.T, addr string) wire.APIClient {
 func (c *cluster) leader() *member {
 	c.t.Helper()
 	var id uint64
-	harness.Eventually(c.t, 60*time.Second, 100*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 60*time.Second, 100*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		info, err := c.direct.Info(ctx, true)
@@ -218,8 +219,8 @@ func (c *cluster) waitServing(fixed fixedData) {
 			}
 		}
 	}
-	harness.Eventually(c.t, 120*time.Second, 250*time.Millisecond, c.viewsCaughtUp)
-	harness.Eventually(c.t, 120*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(c.t, 120*time.Second, 250*time.Millisecond, c.viewsCaughtUp)
+	testutil.Eventually(c.t, 120*time.Second, 250*time.Millisecond, func() error {
 		for i, api := range c.clients {
 			if err := fixed.check(context.Background(), api); err != nil {
 				return fmt.Errorf("api-%d: %w", i+1, err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -37,9 +38,7 @@ type report struct {
 // the package doc) and fails on any linearizability violation, lost write
 // or wrong answer.
 func TestRobustness(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a multi-process cluster")
-	}
+	harness.SkipIfShort(t)
 	runs := envInt(t, "AKUTAN_ROBUSTNESS_RUNS", 3)
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv("AKUTAN_ROBUSTNESS_SEED"); v != "" {
@@ -103,7 +102,7 @@ func writeReport(t *testing.T, rep report) {
 
 func loadFixed(t *testing.T, c *cluster, fixed fixedData) {
 	t.Helper()
-	harness.Eventually(t, 120*time.Second, 250*time.Millisecond, func() error {
+	testutil.Eventually(t, 120*time.Second, 250*time.Millisecond, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_, err := c.clients[0].Insert(ctx, &wire.InsertRequest{Format: "tsv", Data: fixed.tsv()})
@@ -154,7 +153,7 @@ func finalRead(t *testing.T, c *cluster, run int) (uint64, map[string]bool) {
 	var index uint64
 	var seen map[string]bool
 	for i, api := range c.clients {
-		harness.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+		testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			idx, s, err := readRun(ctx, api, run)

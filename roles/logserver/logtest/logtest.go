@@ -2,6 +2,7 @@ package logtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/wire"
 	"github.com/prometheus/client_golang/prometheus"
@@ -209,15 +211,16 @@ func (c *Cluster) Join(t testing.TB, opts ...Option) int {
 // is running too, and returns the leader's index.
 func (c *Cluster) WaitLeader(t testing.TB) int {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if i, ok := c.leader(); ok {
-			return i
+	var leader int
+	testutil.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
+		i, ok := c.leader()
+		if !ok {
+			return errors.New("no running replica reports a running leader")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("no leader elected within 10s")
-	return -1
+		leader = i
+		return nil
+	})
+	return leader
 }
 
 func (c *Cluster) leader() (int, bool) {

@@ -2,9 +2,11 @@ package viewtest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
@@ -61,15 +63,14 @@ func logObject(o storage.Object) *wire.LogObject {
 // WaitApplied waits until every running view has applied index.
 func (c *Cluster) WaitApplied(t testing.TB, index uint64) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for _, v := range c.Views() {
-		for v.running() && v.Server.Applied() < index {
-			if time.Now().After(deadline) {
-				t.Fatalf("viewtest: view %s %s has applied %d, want %d", v.Space, v.Range, v.Server.Applied(), index)
+	testutil.Eventually(t, 20*time.Second, 5*time.Millisecond, func() error {
+		for _, v := range c.Views() {
+			if applied := v.Server.Applied(); v.running() && applied < index {
+				return fmt.Errorf("viewtest: view %s %s has applied %d, want %d", v.Space, v.Range, applied, index)
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
-	}
+		return nil
+	})
 }
 
 func (v *View) running() bool {
