@@ -168,7 +168,7 @@ func insertTSV(c *cli.Context, name string) error {
 	return withAPI(c, func(ctx context.Context, api wire.APIClient) error {
 		res, err := api.Insert(ctx, &wire.InsertRequest{Format: "tsv", Data: string(data)})
 		if err != nil {
-			return rpcError("insert failed", err)
+			return wire.APIError("insert failed", err)
 		}
 		fmt.Printf("inserted %d facts (%d already present) at log index %d\n", res.FactsInserted, res.FactsExisting, res.Index)
 		return nil
@@ -442,7 +442,7 @@ func (l *loader) send(ctx context.Context, data []byte, n int) (result, error) {
 			break
 		}
 	}
-	return result{}, rpcError("insert failed", err)
+	return result{}, wire.APIError("insert failed", err)
 }
 
 // sleep waits for d unless ctx ends first; it reports whether d passed.
