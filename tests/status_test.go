@@ -73,6 +73,10 @@ func TestStatusLocal(t *testing.T) {
 		if n := upToDate(rep.Views); n != 8 {
 			return fmt.Errorf("%d views up to date, want 8: %+v", n, rep.Views)
 		}
+		// The log replicas gossip in the same pool, as in production.
+		if n := len(rep.Log.Servers); n != 3 {
+			return fmt.Errorf("%d log replicas in gossip, want 3: %+v", n, rep.Log.Servers)
+		}
 		return nil
 	})
 	// 2 copies of each partition and 1 API server: available, not healthy.
@@ -95,8 +99,9 @@ func TestStatusLocal(t *testing.T) {
 	if viaHTTP.Verdict != health.VerdictAvailable || len(viaHTTP.Views) != 8 {
 		t.Errorf("GET /v1/status: verdict %q, %d views", viaHTTP.Verdict, len(viaHTTP.Views))
 	}
-	if out := akutan(t, "status", "--api", api); !strings.Contains(out, "verdict: fully available, not healthy") {
-		t.Errorf("text status lacks the verdict:\n%s", out)
+	if out := akutan(t, "status", "--api", api); !strings.Contains(out, "verdict: fully available, not healthy") ||
+		strings.Count(out, "  gossip: log-127.0.0.1:") != 3 {
+		t.Errorf("text status lacks the verdict or the 3 log replicas in gossip:\n%s", out)
 	}
 	akutan(t, "status", "--api", api, "--wait", "available", "--timeout", "10s")
 	// A local cluster can never be healthy: the wait must fail, and say why.

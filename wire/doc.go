@@ -6,7 +6,9 @@
 // protoc-gen-go-grpc on PATH).
 //
 // limits.go holds the message size limits every gRPC server and client of
-// the cluster uses, and the Chunker that cuts streams at ChunkBytes.
+// the cluster uses, and the Chunker that cuts streams at ChunkBytes;
+// apierror.go explains a failed call to an API server for a person
+// (APIError), for the command line and the bulk loader alike.
 package wire
 
 // Each area keeps its own .proto file in this package (akutan.proto for the

@@ -1,11 +1,34 @@
-// Package apiserver is the api role: a stateless server that appends writes
-// to the log and answers queries by fanning lookups out to the views it
-// finds through gossip. It serves gRPC (wire.API) and HTTP (/v1/query,
-// /v1/insert, /healthz, /metrics).
+// Package apiserver is the api role: a stateless server that appends
+// writes to the log and answers queries by fanning lookups out to the
+// views it finds through gossip (it knows views no other way).
 //
-// A query whose lookups fail (no view covers a hash range, the deadline
-// passes) fails whole: over HTTP the answer is a 503 carrying only the
-// error; over gRPC the stream ends in an error status, and the rows of a
-// long SELECT it may have streamed before are to be discarded (the
-// command line prints nothing but the error).
+// It serves the same operations over gRPC and HTTP:
+//
+//   - gRPC: wire.API (Insert, Delete, Update, and Query, which streams its
+//     answer in chunks) and wire.Status (the health report and the gossip
+//     members).
+//   - HTTP: POST /v1/query, /v1/insert, /v1/delete and /v1/update (a JSON
+//     body or plain text), GET /v1/status (the report of `akutan status`),
+//     GET /v1/members, GET /healthz and GET /metrics.
+//
+// Its listeners, gossip node and shutdown are set up through package
+// rolekit. A request over wire.MaxRequestBytes is refused at once (HTTP
+// 413, gRPC ResourceExhausted); a request the client must fix is an HTTP
+// 400 or gRPC InvalidArgument (ErrInvalid); anything else an HTTP 503.
+//
+// Every insert, delete and update is one transaction, applied through
+// update.Inserter: it reads at the log's last index, appends, and
+// validates and decides when another write landed in between. A timer
+// aborts transactions that views report undecided for longer than
+// Config.TxTimeout (their client went away).
+//
+// A query runs entirely at one log index: the log's last index, the one
+// the client names, or (consistency "recent") the newest index every
+// serving view has applied, as gossip reports it. The planner's statistics
+// come from the views, refreshed in the background. A query whose lookups
+// fail (no view covers a hash range, the deadline passes) fails whole:
+// over HTTP the answer is a 503 carrying only the error; over gRPC the
+// stream ends in an error status, and the rows of a long SELECT it may
+// have streamed before are to be discarded (the command line prints
+// nothing but the error).
 package apiserver

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/update"
+	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -82,10 +82,7 @@ type Server struct {
 	inserter *update.Inserter
 	metrics  *metrics
 
-	grpcLis net.Listener
-	grpc    *grpc.Server
-	httpLis net.Listener
-	http    *http.Server
+	kit *rolekit.Server // gRPC, HTTP and gossip
 
 	stopTimer context.CancelFunc
 
@@ -111,17 +108,10 @@ func (s *Server) start(ctx context.Context) error {
 	if s.logc, err = logclient.New(s.cfg.LogAddrs); err != nil {
 		return fmt.Errorf("connecting to the log: %w", err)
 	}
-	if s.grpcLis, err = net.Listen("tcp", s.cfg.GRPCAddr); err != nil {
-		return fmt.Errorf("listening on %s: %w", s.cfg.GRPCAddr, err)
-	}
-	if s.cfg.HTTPAddr != "" {
-		if s.httpLis, err = net.Listen("tcp", s.cfg.HTTPAddr); err != nil {
-			return fmt.Errorf("listening on %s: %w", s.cfg.HTTPAddr, err)
-		}
-	}
-	if s.gossip, err = gossip.Start(ctx, s.gossipConfig(), s.meta()); err != nil {
+	if s.kit, err = rolekit.Listen(ctx, s.kitConfig()); err != nil {
 		return err
 	}
+	s.gossip = s.kit.Gossip()
 	s.views, err = viewclient.New(s.gossip.Members, viewclient.WithLocalDC(s.cfg.DC),
 		viewclient.WithHedging(!s.cfg.DisableHedging), viewclient.WithRegisterer(s.cfg.Registry))
 	if err != nil {
@@ -130,25 +120,31 @@ func (s *Server) start(ctx context.Context) error {
 	s.stats = s.startStats()
 	s.engine = engine.New(s.views, engine.WithStats(s.stats.get))
 	s.inserter = update.NewInserter(s.views, s.logc)
-	s.serve()
+	s.kit.Serve()
 	s.startTimer()
-	s.log.Info().Str("grpc", s.GRPCAddr()).Str("http", s.HTTPAddr()).Str("gossip", s.gossip.Addr()).Msg("api serving")
+	s.log.Info().Str("grpc", s.GRPCAddr()).Str("http", s.HTTPAddr()).Str("gossip", s.GossipAddr()).Msg("api serving")
 	return nil
 }
 
-func (s *Server) serve() {
-	s.grpc = grpc.NewServer(wire.APIServerOptions()...)
-	wire.RegisterAPIServer(s.grpc, &service{s: s})
-	wire.RegisterStatusServer(s.grpc, &statusService{s: s})
-	s.goRun(func() { _ = s.grpc.Serve(s.grpcLis) })
-	if s.httpLis != nil {
-		s.http = newHTTPServer(s.httpHandler(), s.cfg)
-		s.goRun(func() {
-			if err := s.http.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.log.Error().Err(err).Msg("http server failed")
-			}
-		})
+// kitConfig is the API server's listeners and gossip: it serves the API
+// and Status services over gRPC and its HTTP handler (with /metrics), and
+// it gossips, since it finds views only that way.
+func (s *Server) kitConfig() rolekit.Config {
+	cfg := rolekit.Config{
+		Role: "api", GRPCAddr: s.cfg.GRPCAddr, GRPCOptions: wire.APIServerOptions(),
+		Register: func(g *grpc.Server) {
+			wire.RegisterAPIServer(g, &service{s: s})
+			wire.RegisterStatusServer(g, &statusService{s: s})
+		},
+		HTTPAddr: s.cfg.HTTPAddr, HTTPShutdown: 5 * time.Second,
+		GossipAddr: cmp.Or(s.cfg.GossipAddr, gossip.DefaultBindAddr), GossipJoin: s.cfg.GossipJoin, GossipKey: s.cfg.GossipKey,
+		Cluster: s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta,
+		Logger: s.log,
 	}
+	if s.cfg.HTTPAddr != "" {
+		cfg.HTTP = newHTTPServer(s.httpHandler(), s.cfg)
+	}
+	return cfg
 }
 
 // newHTTPServer is the HTTP server for handler, with cfg's timeouts.
@@ -169,43 +165,25 @@ func (s *Server) goRun(fn func()) {
 	}()
 }
 
-func (s *Server) gossipConfig() gossip.Config {
-	return gossip.Config{
-		Name:      "api-" + s.GRPCAddr(),
-		BindAddr:  s.cfg.GossipAddr,
-		Join:      s.cfg.GossipJoin,
-		Cluster:   s.cfg.Cluster,
-		SecretKey: s.cfg.GossipKey,
-		Logger:    s.log,
-	}
-}
-
-func (s *Server) meta() gossip.Meta {
-	return gossip.Meta{
-		Role:          "api",
-		Cluster:       s.cfg.Cluster,
-		DC:            s.cfg.DC,
-		GRPCAddr:      s.GRPCAddr(),
-		HTTPAddr:      s.HTTPAddr(),
-		Serving:       true,
-		MaxLogVersion: cmp.Or(s.cfg.MaxLogVersion, logentry.MaxSupportedVersion),
-	}
+// meta is what the API server advertises besides what rolekit adds.
+func (s *Server) meta(context.Context) gossip.Meta {
+	return gossip.Meta{Serving: true, MaxLogVersion: cmp.Or(s.cfg.MaxLogVersion, logentry.MaxSupportedVersion)}
 }
 
 // GRPCAddr is the address of the gRPC API.
 func (s *Server) GRPCAddr() string {
-	if s.grpcLis == nil {
+	if s.kit == nil {
 		return s.cfg.GRPCAddr
 	}
-	return s.grpcLis.Addr().String()
+	return s.kit.GRPCAddr()
 }
 
 // HTTPAddr is the address of the HTTP API, or "".
 func (s *Server) HTTPAddr() string {
-	if s.httpLis == nil {
+	if s.kit == nil {
 		return s.cfg.HTTPAddr
 	}
-	return s.httpLis.Addr().String()
+	return s.kit.HTTPAddr()
 }
 
 // Stop leaves gossip and stops serving.
@@ -214,21 +192,8 @@ func (s *Server) Stop() {
 		if s.stopTimer != nil {
 			s.stopTimer()
 		}
-		if s.gossip != nil {
-			s.gossip.Leave(time.Second)
-			s.gossip.Stop()
-		}
-		if s.http != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = s.http.Shutdown(ctx)
-			cancel()
-		} else if s.httpLis != nil {
-			s.httpLis.Close()
-		}
-		if s.grpc != nil {
-			s.grpc.Stop()
-		} else if s.grpcLis != nil {
-			s.grpcLis.Close()
+		if s.kit != nil {
+			s.kit.Stop() // leaves gossip, stops serving
 		}
 		if s.stats != nil {
 			s.stats.close()

@@ -10,9 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -46,9 +44,9 @@ func withAPI(c *cli.Context, fn func(ctx context.Context, api wire.APIClient) er
 	return hintAPI(c.String("api"), fn(ctx, api))
 }
 
-// hintAPI adds where the client looked to an errUnreachable.
+// hintAPI adds where the client looked to an wire.ErrAPIUnreachable.
 func hintAPI(addr string, err error) error {
-	if errors.Is(err, errUnreachable) {
+	if errors.Is(err, wire.ErrAPIUnreachable) {
 		return fmt.Errorf("%w; is it running at --api %s?", err, addr)
 	}
 	return err
@@ -67,23 +65,4 @@ func readInput(name string) (string, error) {
 		return "", fmt.Errorf("reading %s: %w", name, err)
 	}
 	return string(b), nil
-}
-
-// errUnreachable marks failures to reach the API server at all, so that
-// the message can say where the client looked.
-var errUnreachable = errors.New("cannot reach the API server")
-
-// rpcError strips gRPC's framing from a server's error.
-func rpcError(what string, err error) error {
-	s, ok := status.FromError(err)
-	switch {
-	case ok && s.Code() == codes.Unavailable:
-		return fmt.Errorf("%s: %w (%s)", what, errUnreachable, s.Message())
-	case ok && s.Code() == codes.ResourceExhausted:
-		return fmt.Errorf("%s: too large: %s (an API server accepts requests of up to %d bytes, %d MiB, and a reply message may be up to %d MiB)",
-			what, s.Message(), wire.MaxRequestBytes, wire.MaxRequestBytes>>20, wire.MaxMessageBytes>>20)
-	case ok:
-		return fmt.Errorf("%s: %s", what, s.Message())
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }

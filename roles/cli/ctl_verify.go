@@ -77,7 +77,7 @@ func fetchMembers(ctx context.Context, addr string) ([]apiserver.Member, error) 
 	defer conn.Close()
 	reply, err := wire.NewStatusClient(conn).GossipMembers(ctx, &wire.GossipMembersRequest{})
 	if err != nil {
-		return nil, rpcError("asking "+addr+" for the cluster's members", err)
+		return nil, wire.APIError("asking "+addr+" for the cluster's members", err)
 	}
 	var out apiserver.MembersResponse
 	if err := json.Unmarshal(reply.Json, &out); err != nil {
@@ -213,7 +213,7 @@ func askDigest(ctx context.Context, addr string, index uint64) (*wire.DigestRepl
 	defer conn.Close()
 	reply, err := wire.NewViewBootClient(conn).Digest(ctx, &wire.DigestRequest{Index: index})
 	if err != nil {
-		return nil, rpcError(fmt.Sprintf("asking view %s for its digest", addr), err)
+		return nil, wire.APIError(fmt.Sprintf("asking view %s for its digest", addr), err)
 	}
 	return reply, nil
 }

@@ -1,7 +1,25 @@
-// Package cli is akutan's command line: one subcommand per role (log, view,
-// api), local for a whole cluster in one process, and the client commands
-// (insert, query). A query's answer is printed only once the server has
-// sent all of it, so a query that fails part-way prints its error and no
-// rows, and exits non-zero. Every flag of a subcommand may also come from the TOML
-// file named by --config, under the same key; flags win over the file.
+// Package cli is akutan's command line, a thin layer that turns flags into
+// the configurations of the packages that do the work:
+//
+//   - Servers: log, view and api run one role server each (packages
+//     logserver, viewserver, apiserver; the flags every role shares, such
+//     as --gossip-addr, --cluster and --metrics-addr, become the fields
+//     those servers hand to rolekit), and local runs a whole cluster in one
+//     process (package local). Each prints where it serves and runs until
+//     Ctrl-C or SIGTERM; a view that fails for good exits non-zero.
+//   - Clients of an API server (--api): insert, delete, update, query and
+//     status. insert sends a TSV file as one atomic request, and streams
+//     N-Triples and Turtle through the bulk loader (package
+//     cluster/loader), drawing its progress on a terminal and printing how
+//     to resume (--skip, --load-id) a load that stopped. A query's answer
+//     is printed only once the server has sent all of it, so a query that
+//     fails part-way prints its error and no rows, and exits non-zero.
+//     Failed calls are explained by wire.APIError.
+//   - Operator tools: ctl log (info, truncate, floor, floors, members, add,
+//     remove, upgrade) talks to the log replicas (--log; upgrade also
+//     listens to gossip, to check that every server reads the new format);
+//     ctl verify compares view digests per range.
+//
+// Every flag of a subcommand that takes --config may also come from that
+// TOML file, under the same key; flags win over the file.
 package cli

@@ -97,7 +97,7 @@ func runAndPrint(ctx context.Context, api wire.APIClient, req *wire.QueryRequest
 func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest, notes io.Writer) (*wire.QueryChunk, error) {
 	st, err := api.Query(ctx, req)
 	if err != nil {
-		return nil, rpcError("query failed", err)
+		return nil, wire.APIError("query failed", err)
 	}
 	var res *wire.QueryChunk
 	for {
@@ -106,7 +106,7 @@ func collect(ctx context.Context, api wire.APIClient, req *wire.QueryRequest, no
 			break
 		}
 		if err != nil {
-			return nil, rpcError("query failed", err)
+			return nil, wire.APIError("query failed", err)
 		}
 		if chunk.Plan != "" {
 			fmt.Fprintf(notes, "Plan at log index %d (estimated rows and cost):\n%s\n", chunk.Index, chunk.Plan)

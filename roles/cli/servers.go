@@ -3,28 +3,21 @@ package cli
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/akutan-dev/akutan/cluster/space"
-	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
 	"github.com/akutan-dev/akutan/storage/logentry"
-	"github.com/akutan-dev/akutan/wire"
 )
 
 // gossipFlags are shared by every server role.
@@ -99,26 +92,6 @@ func runUntilSignalOrFailure(log zerolog.Logger, failed <-chan error, stop func(
 	return err
 }
 
-// serveMetrics exposes reg on addr until the returned stop is called.
-func serveMetrics(addr string, reg *prometheus.Registry, log zerolog.Logger) (func(), error) {
-	if addr == "" {
-		return func() {}, nil
-	}
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--metrics-addr: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("metrics server failed")
-		}
-	}()
-	return func() { srv.Close() }, nil
-}
-
 func logCommand() *cli.Command {
 	return withConfig(&cli.Command{
 		Name:  "log",
@@ -156,100 +129,29 @@ func runLog(c *cli.Context) error {
 	if c.Uint64("id") == 0 {
 		return fmt.Errorf("--id is required and must be positive")
 	}
-	if _, err := maxLogVersion(c); err != nil {
+	key, err := gossipKey(c)
+	if err != nil {
+		return err
+	}
+	version, err := maxLogVersion(c)
+	if err != nil {
 		return err
 	}
 	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())
-	reg := prometheus.NewRegistry()
 	srv, err := logserver.Start(c.Context, logserver.Config{
 		ReplicaID: c.Uint64("id"), Dir: c.String("dir"), RaftAddr: c.String("raft-addr"),
 		GRPCAddr: c.String("grpc-addr"), InitialMembers: members, DC: c.String("dc"),
-		Logger: log, Registry: reg, Join: c.Bool("join"),
+		Logger: log, Registry: prometheus.NewRegistry(), Join: c.Bool("join"),
 		SnapshotEntries: c.Uint64("snapshot-entries"), CompactionOverhead: c.Uint64("compaction-overhead"),
+		MetricsAddr: c.String("metrics-addr"), GossipAddr: c.String("gossip-addr"), GossipJoin: list(c.String("gossip-join")),
+		GossipKey: key, Cluster: c.String("cluster"), MaxLogVersion: version,
 	})
 	if err != nil {
 		return err
 	}
-	g, err := startGossip(c, log, gossip.Meta{Role: "log", GRPCAddr: srv.GRPCAddr(), Serving: true})
-	if err != nil {
-		srv.Stop()
-		return err
-	}
-	stopMetrics, err := serveMetrics(c.String("metrics-addr"), reg, log)
-	if err != nil {
-		g.stop()
-		srv.Stop()
-		return err
-	}
-	stopAdvert := g.advertiseLog(srv, log)
 	fmt.Printf("log replica %d serving gRPC on %s (raft %s)\n", c.Uint64("id"), srv.GRPCAddr(), c.String("raft-addr"))
-	runUntilSignal(log, func() { stopMetrics(); stopAdvert(); g.stop(); srv.Stop() })
+	runUntilSignal(log, srv.Stop)
 	return nil
-}
-
-// logAdvertInterval is how often a log replica refreshes its gossip meta.
-const logAdvertInterval = time.Second
-
-// advertiseLog keeps the replica's applied index and serving state fresh
-// in gossip (status tools compare views with it) until stop is called.
-func (g optionalGossip) advertiseLog(srv *logserver.Server, log zerolog.Logger) (stop func()) {
-	if g.node == nil {
-		return func() {}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(logAdvertInterval)
-		defer t.Stop()
-		for {
-			meta := g.node.Meta()
-			info, err := srv.Info(ctx, &wire.InfoRequest{}) // local, not through Raft
-			meta.Serving = err == nil
-			if err == nil {
-				meta.AppliedIndex = info.AppliedIndex
-			}
-			if err := g.node.SetMeta(meta); err != nil {
-				log.Warn().Err(err).Msg("advertising the log's applied index")
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
-// optionalGossip is a gossip node or nothing.
-type optionalGossip struct{ node *gossip.Node }
-
-func (g optionalGossip) stop() {
-	if g.node != nil {
-		g.node.Leave(time.Second)
-		g.node.Stop()
-	}
-}
-
-func startGossip(c *cli.Context, log zerolog.Logger, meta gossip.Meta) (optionalGossip, error) {
-	if c.String("gossip-addr") == "" {
-		return optionalGossip{}, nil
-	}
-	key, err := gossipKey(c)
-	if err != nil {
-		return optionalGossip{}, err
-	}
-	version, err := maxLogVersion(c)
-	if err != nil {
-		return optionalGossip{}, err
-	}
-	meta.Cluster, meta.DC, meta.MaxLogVersion = c.String("cluster"), c.String("dc"), version
-	node, err := gossip.Start(c.Context, gossip.Config{
-		Name: meta.Role + "-" + meta.GRPCAddr, BindAddr: c.String("gossip-addr"), Join: list(c.String("gossip-join")),
-		Cluster: c.String("cluster"), SecretKey: key, Logger: log,
-	}, meta)
-	return optionalGossip{node: node}, err
 }
 
 func viewCommand() *cli.Command {
@@ -314,23 +216,17 @@ func runView(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
 	srv, err := viewserver.Start(c.Context, viewserver.Config{
 		Space: sp, Range: rg, Dir: c.String("dir"), GRPCAddr: c.String("grpc-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: c.String("cluster"), GossipAddr: c.String("gossip-addr"),
-		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: reg,
-		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version,
+		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: prometheus.NewRegistry(),
+		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version, MetricsAddr: c.String("metrics-addr"),
 	})
 	if err != nil {
 		return err
 	}
-	stopMetrics, err := serveMetrics(c.String("metrics-addr"), reg, log)
-	if err != nil {
-		srv.Stop()
-		return err
-	}
 	fmt.Printf("view %s %s serving gRPC on %s\n", sp, rg, srv.GRPCAddr())
-	return runUntilSignalOrFailure(log, srv.Failed(), func() { stopMetrics(); srv.Stop() })
+	return runUntilSignalOrFailure(log, srv.Failed(), srv.Stop)
 }
 
 func apiCommand() *cli.Command {

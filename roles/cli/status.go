@@ -97,7 +97,7 @@ func fetchStatus(ctx context.Context, client wire.StatusClient, req *wire.Status
 	var rep health.Report
 	reply, err := client.Status(ctx, req)
 	if err != nil {
-		return nil, rep, rpcError("getting the cluster status", err)
+		return nil, rep, wire.APIError("getting the cluster status", err)
 	}
 	if err := json.Unmarshal(reply.Json, &rep); err != nil {
 		return nil, rep, fmt.Errorf("the API server sent an unreadable status: %w", err)

@@ -47,7 +47,7 @@ func runChange(c *cli.Context, what string, rpc func(wire.APIClient) changeRPC) 
 	return withAPI(c, func(ctx context.Context, api wire.APIClient) error {
 		res, err := rpc(api)(ctx, &wire.InsertRequest{Format: c.String("format"), Data: data})
 		if err != nil {
-			return rpcError(what+" failed", err)
+			return wire.APIError(what+" failed", err)
 		}
 		deleted := fmt.Sprintf("deleted %d facts (%d not present)", res.FactsDeleted, res.FactsMissing)
 		if what == "delete" {

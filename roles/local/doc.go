@@ -4,7 +4,8 @@
 // loopback, with their data under one directory.
 //
 // Every component is the real one, talking real gRPC and gossip over
-// loopback; only the process boundary is gone. Raft addresses are chosen on
+// loopback, in one gossip pool as in production (log replicas included,
+// so `akutan status` lists them); only the process boundary is gone. Raft addresses are chosen on
 // first start and recorded in the directory, because a log replica must
 // keep its address for life.
 package local

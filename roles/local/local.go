@@ -81,9 +81,11 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 		logAddrs[i] = l.GRPCAddr()
 	}
 	reg := prometheus.NewRegistry()
+	// The log replicas, the API server and the views gossip in one pool,
+	// as in production: the others join the first log replica's.
 	c.API, err = apiserver.Start(ctx, apiserver.Config{
 		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
-		GossipAddr: "127.0.0.1:0", Logger: cfg.Logger, Registry: reg, DisableHedging: cfg.DisableHedging, TxTimeout: cfg.TxTimeout,
+		GossipAddr: "127.0.0.1:0", GossipJoin: []string{c.Logs[0].GossipAddr()}, Logger: cfg.Logger, Registry: reg, DisableHedging: cfg.DisableHedging, TxTimeout: cfg.TxTimeout,
 	})
 	if err != nil {
 		return err
@@ -145,20 +147,22 @@ func freeAddr() (string, error) {
 	return "", fmt.Errorf("finding a free port in %d-%d: every port tried was taken", raftPortLow, raftPortHigh)
 }
 
+// startLogs starts the log replicas: the first alone, so that the others
+// can join its gossip, then the others at once.
 func startLogs(ctx context.Context, cfg Config, lay layout) ([]*logserver.Server, error) {
+	first, err := startLog(ctx, cfg, lay, 1, nil)
+	if err != nil {
+		return nil, err
+	}
 	logs := make([]*logserver.Server, LogReplicas)
 	errs := make([]error, LogReplicas)
+	logs[0] = first
 	var wg sync.WaitGroup
-	for i := range logs {
-		id := uint64(i + 1)
+	for i := 1; i < LogReplicas; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			logs[i], errs[i] = logserver.Start(ctx, logserver.Config{
-				ReplicaID: id, Dir: filepath.Join(cfg.Dir, "log-"+strconv.FormatUint(id, 10)),
-				RaftAddr: lay.RaftAddrs[id], GRPCAddr: "127.0.0.1:0", InitialMembers: lay.RaftAddrs,
-				Logger: cfg.Logger, Registry: prometheus.NewRegistry(),
-			})
+			logs[i], errs[i] = startLog(ctx, cfg, lay, uint64(i+1), []string{first.GossipAddr()})
 		}()
 	}
 	wg.Wait()
@@ -171,6 +175,16 @@ func startLogs(ctx context.Context, cfg Config, lay layout) ([]*logserver.Server
 		return nil, err
 	}
 	return logs, nil
+}
+
+// startLog starts log replica id, gossiping with the pool of gossipJoin.
+func startLog(ctx context.Context, cfg Config, lay layout, id uint64, gossipJoin []string) (*logserver.Server, error) {
+	return logserver.Start(ctx, logserver.Config{
+		ReplicaID: id, Dir: filepath.Join(cfg.Dir, "log-"+strconv.FormatUint(id, 10)),
+		RaftAddr: lay.RaftAddrs[id], GRPCAddr: "127.0.0.1:0", InitialMembers: lay.RaftAddrs,
+		Logger: cfg.Logger, Registry: prometheus.NewRegistry(),
+		GossipAddr: "127.0.0.1:0", GossipJoin: gossipJoin,
+	})
 }
 
 func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserver.Server, reg *prometheus.Registry) ([]*viewserver.Server, error) {

@@ -14,6 +14,11 @@
 //     and sent an empty reply (a heartbeat) every 200 ms while idle.
 //   - Info reports the log's extent, the leader and the members.
 //
+// Like every role server, a replica sets up its listeners, its optional
+// /metrics and gossip through package rolekit: with Config.GossipAddr it
+// advertises itself (role "log", its gRPC address, its applied index and
+// whether it answers) every second, so that `akutan status` lists it.
+//
 // Raft and the state machine store entries as bytes, but a gate checks
 // them first: every entry of an append must pass logentry.Validate in the
 // log's current format version, or the whole request is refused with

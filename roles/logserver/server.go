@@ -1,14 +1,17 @@
 package logserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/roles/rolekit"
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
 	"github.com/lni/dragonboat/v3"
 	"github.com/lni/dragonboat/v3/client"
@@ -69,6 +72,19 @@ type Config struct {
 	// Server.AddReplica on a member), false for an initial member.
 	Join bool
 
+	// MetricsAddr, when set, serves Registry at GET /metrics.
+	MetricsAddr string
+	// GossipAddr, when set, gossips the replica (role "log", its gRPC
+	// address, its applied index and whether it answers) in the pool of
+	// GossipJoin, Cluster and GossipKey, so that status tools see it.
+	GossipAddr string
+	GossipJoin []string
+	GossipKey  []byte
+	Cluster    string
+	// MaxLogVersion is the newest log format the replica claims to read,
+	// advertised in gossip; 0: all this binary supports.
+	MaxLogVersion uint32
+
 	// SnapshotEntries is how many Raft proposals go between snapshots (the
 	// Raft log is compacted after each); 0 means 1000.
 	SnapshotEntries uint64
@@ -120,8 +136,7 @@ type Server struct {
 	nh      *dragonboat.NodeHost
 	sm      *logSM
 	session *client.Session
-	grpc    *grpc.Server
-	lis     net.Listener
+	kit     *rolekit.Server // gRPC, metrics and gossip
 
 	reqc chan *appendReq
 	// stopc is closed by Stop; every RPC and goroutine watches it.
@@ -158,7 +173,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		m.unregister(cfg.Registry)
 		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
 	}
-	if err := s.startGRPC(); err != nil {
+	if err := s.startServing(ctx); err != nil {
 		s.nh.Stop()
 		m.unregister(cfg.Registry)
 		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
@@ -265,29 +280,48 @@ func (s *Server) raftConfig() config.Config {
 	}
 }
 
-func (s *Server) startGRPC() error {
-	lis, err := net.Listen("tcp", s.cfg.GRPCAddr)
+// logAdvertInterval is how often a replica refreshes its gossip meta.
+const logAdvertInterval = time.Second
+
+// startServing serves the Log and LogAdmin services, metrics and gossip.
+func (s *Server) startServing(ctx context.Context) error {
+	kit, err := rolekit.Listen(ctx, rolekit.Config{
+		Role: "log", GRPCAddr: s.cfg.GRPCAddr,
+		GRPCOptions: append(wire.ServerOptions(),
+			grpc.InitialWindowSize(grpcStreamWindow),
+			grpc.InitialConnWindowSize(grpcConnWindow),
+			grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+				MinTime: 5 * time.Second, PermitWithoutStream: true,
+			}),
+		),
+		Register: func(g *grpc.Server) {
+			wire.RegisterLogServer(g, s)
+			wire.RegisterLogAdminServer(g, &adminService{s: s})
+		},
+		HTTPAddr: s.cfg.MetricsAddr, Registry: s.cfg.Registry,
+		GossipAddr: s.cfg.GossipAddr, GossipJoin: s.cfg.GossipJoin, GossipKey: s.cfg.GossipKey,
+		Cluster: s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta, AdvertiseEvery: logAdvertInterval,
+		// RPCs all watch stopc, so they end soon; force them after a while.
+		GracePeriod: 2 * time.Second,
+		Logger:      s.logger,
+	})
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", s.cfg.GRPCAddr, err)
+		return err
 	}
-	s.lis = lis
-	s.grpc = grpc.NewServer(append(wire.ServerOptions(),
-		grpc.InitialWindowSize(grpcStreamWindow),
-		grpc.InitialConnWindowSize(grpcConnWindow),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
-			MinTime: 5 * time.Second, PermitWithoutStream: true,
-		}),
-	)...)
-	wire.RegisterLogServer(s.grpc, s)
-	wire.RegisterLogAdminServer(s.grpc, &adminService{s: s})
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.grpc.Serve(lis); err != nil {
-			s.logger.Error().Err(err).Msg("gRPC server failed")
-		}
-	}()
+	s.kit = kit
+	kit.Serve()
 	return nil
+}
+
+// meta is what the replica advertises in gossip: its applied index, and
+// whether it answers (status tools compare views with it).
+func (s *Server) meta(ctx context.Context) gossip.Meta {
+	info, err := s.Info(ctx, &wire.InfoRequest{}) // local, not through Raft
+	m := gossip.Meta{Serving: err == nil, MaxLogVersion: cmp.Or(s.cfg.MaxLogVersion, logentry.MaxSupportedVersion)}
+	if err == nil {
+		m.AppliedIndex = info.AppliedIndex
+	}
+	return m
 }
 
 // smExtent is the state machine's extent (for the metrics).
@@ -297,7 +331,16 @@ func (s *Server) smExtent() extent {
 
 // GRPCAddr returns the address the Log service listens on.
 func (s *Server) GRPCAddr() string {
-	return s.lis.Addr().String()
+	return s.kit.GRPCAddr()
+}
+
+// GossipAddr returns the address the replica gossips on, or "" when it
+// does not gossip.
+func (s *Server) GossipAddr() string {
+	if g := s.kit.Gossip(); g != nil {
+		return g.Addr()
+	}
+	return ""
 }
 
 // ReplicaID returns this replica's Raft node ID.
@@ -310,32 +353,17 @@ func (s *Server) NodeHost() *dragonboat.NodeHost {
 	return s.nh
 }
 
-// Stop stops the gRPC service, the batcher and the Raft node, and waits for
-// all of them. It is safe to call more than once.
+// Stop leaves gossip, stops the gRPC service, the batcher and the Raft
+// node, and waits for all of them. It is safe to call more than once.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
 		close(s.stopc)
-		s.stopGRPC()
+		s.kit.Stop() // drains RPCs: they all watch stopc
 		s.wg.Wait()
 		s.nh.Stop()
 		s.metrics.unregister(s.cfg.Registry)
 		s.logger.Info().Msg("log replica stopped")
 	})
-}
-
-// stopGRPC drains RPCs (they all watch stopc), forcing after a while.
-func (s *Server) stopGRPC() {
-	done := make(chan struct{})
-	go func() {
-		s.grpc.GracefulStop()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-		s.grpc.Stop()
-		<-done
-	}
 }
 
 // withDefaultTimeout gives ctx a deadline if it has none: Dragonboat's

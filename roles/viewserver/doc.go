@@ -21,6 +21,9 @@
 // view: it serves what it holds, retries with backoff and, once the disk
 // takes writes again, reopens its store and resumes tailing the log.
 //
+// Its listeners, optional /metrics and gossip (refreshed every 500 ms)
+// are set up through package rolekit, as for every role server.
+//
 // Next to the View service, every view serves ViewBoot: Load streams its
 // keys to booting peers through one shared pass over the store (a
 // carousel), and Digest returns its state digest as of a log index, which

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/storage/viewstore"
@@ -37,6 +37,8 @@ type Config struct {
 	GossipKey  []byte
 	Logger     zerolog.Logger
 	Registry   *prometheus.Registry // nil: no metrics
+	// MetricsAddr, when set, serves Registry at GET /metrics.
+	MetricsAddr string
 	// PeerWait bounds how long a view with an empty store waits to join
 	// gossip (and so to hear of peers to load from) before it decides how
 	// to boot; 0: 5 s.
@@ -63,9 +65,8 @@ type Server struct {
 	store    *storeHandle
 	carousel *boot.Carousel // serves loads to booting peers
 	logc     *logclient.Client
-	grpc     *grpc.Server
-	listener net.Listener
-	gossip   *gossip.Node
+	kit      *rolekit.Server // gRPC, metrics and gossip
+	gossip   *gossip.Node    // the kit's; nil without gossip
 	metrics  *metrics
 
 	applied  atomic.Uint64
@@ -138,27 +139,34 @@ func keyPrefix(sp space.Space) (byte, error) {
 	return 0, fmt.Errorf("unknown space %q", sp)
 }
 
+// viewAdvertInterval is how often a view refreshes its gossip meta (its
+// applied index and pending transactions).
+const viewAdvertInterval = 500 * time.Millisecond
+
 func (s *Server) startNetwork(ctx context.Context) error {
 	var err error
 	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithPreferredDC(s.cfg.DC)); err != nil {
 		return fmt.Errorf("starting view: connecting to the log: %w", err)
 	}
-	if s.listener, err = net.Listen("tcp", s.cfg.GRPCAddr); err != nil {
-		return fmt.Errorf("starting view: listening on %s: %w", s.cfg.GRPCAddr, err)
-	}
-	s.grpc = grpc.NewServer(wire.ServerOptions()...)
-	wire.RegisterViewServer(s.grpc, &service{s: s})
-	wire.RegisterViewBootServer(s.grpc, &bootService{s: s})
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	wire.RegisterViewStatsServer(s.grpc, s.startStats(runCtx))
-	s.goRun(func() { _ = s.grpc.Serve(s.listener) })
-	if s.cfg.GossipAddr != "" {
-		if s.gossip, err = gossip.Start(ctx, s.gossipConfig(), s.meta()); err != nil {
-			return fmt.Errorf("starting view: %w", err)
-		}
-		s.goRun(func() { s.advertise(runCtx) })
+	s.kit, err = rolekit.Listen(ctx, rolekit.Config{
+		Role: "view", GRPCAddr: s.cfg.GRPCAddr, GRPCOptions: wire.ServerOptions(),
+		Register: func(g *grpc.Server) {
+			wire.RegisterViewServer(g, &service{s: s})
+			wire.RegisterViewBootServer(g, &bootService{s: s})
+			wire.RegisterViewStatsServer(g, s.startStats(runCtx))
+		},
+		HTTPAddr: s.cfg.MetricsAddr, Registry: s.cfg.Registry,
+		GossipAddr: s.cfg.GossipAddr, GossipJoin: s.cfg.GossipJoin, GossipKey: s.cfg.GossipKey,
+		Cluster: s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta, AdvertiseEvery: viewAdvertInterval,
+		Logger: s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("starting view: %w", err)
 	}
+	s.gossip = s.kit.Gossip()
+	s.kit.Serve()
 	s.goRun(func() { s.run(runCtx) })
 	s.log.Info().Str("grpc", s.GRPCAddr()).Uint64("applied", s.applied.Load()).Msg("view started; booting")
 	return nil
@@ -172,27 +180,14 @@ func (s *Server) goRun(fn func()) {
 	}()
 }
 
-func (s *Server) gossipConfig() gossip.Config {
-	return gossip.Config{
-		Name:      "view-" + s.GRPCAddr(),
-		BindAddr:  s.cfg.GossipAddr,
-		Join:      s.cfg.GossipJoin,
-		Cluster:   s.cfg.Cluster,
-		SecretKey: s.cfg.GossipKey,
-		Logger:    s.log,
-	}
-}
-
-func (s *Server) meta() gossip.Meta {
+// meta is what the view advertises in gossip besides what rolekit adds.
+func (s *Server) meta(context.Context) gossip.Meta {
 	st, _ := s.currentState()
 	return gossip.Meta{
-		Role:          "view",
-		Cluster:       s.cfg.Cluster,
-		DC:            s.cfg.DC,
 		Space:         string(s.cfg.Space),
 		RangeStart:    s.cfg.Range.Start,
 		RangeEnd:      s.cfg.Range.End,
-		GRPCAddr:      s.advertiseAddr(),
+		GRPCAddr:      s.cfg.AdvertiseAddr, // empty: the bound address
 		AppliedIndex:  s.applied.Load(),
 		Serving:       st == stateServing,
 		State:         st.gossipState(),
@@ -219,34 +214,12 @@ func (s *Server) pendingTxs() []uint64 {
 	return out
 }
 
-// advertise keeps the gossip metadata's applied index fresh.
-func (s *Server) advertise(ctx context.Context) {
-	t := time.NewTicker(500 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.gossip.SetMeta(s.meta())
-		}
-	}
-}
-
 // GRPCAddr is the address the view serves lookups on.
 func (s *Server) GRPCAddr() string {
-	if s.listener == nil {
+	if s.kit == nil {
 		return s.cfg.GRPCAddr
 	}
-	return s.listener.Addr().String()
-}
-
-// advertiseAddr is the gRPC address other servers should use.
-func (s *Server) advertiseAddr() string {
-	if s.cfg.AdvertiseAddr != "" {
-		return s.cfg.AdvertiseAddr
-	}
-	return s.GRPCAddr()
+	return s.kit.GRPCAddr()
 }
 
 // Applied is the last log index the view has applied.
@@ -255,17 +228,13 @@ func (s *Server) Applied() uint64 { return s.applied.Load() }
 // Stop leaves gossip, stops serving and following, and closes the store.
 func (s *Server) Stop() {
 	s.once.Do(func() {
-		if s.gossip != nil {
-			s.gossip.Leave(time.Second)
-			s.gossip.Stop()
+		if s.kit != nil {
+			s.kit.Stop() // leaves gossip, stops serving
 		}
 		if s.cancel != nil {
 			s.cancel()
 		}
 		s.carousel.Stop()
-		if s.grpc != nil {
-			s.grpc.Stop()
-		}
 		s.wg.Wait()
 		if s.logc != nil {
 			s.logc.Close()

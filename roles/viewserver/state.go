@@ -57,10 +57,11 @@ func (s *Server) setState(st viewState, reason error) {
 	case stateFailed:
 		s.log.Error().Err(reason).Msg("view stopped applying the log and no longer serves lookups")
 	}
-	if s.gossip != nil {
-		if err := s.gossip.SetMeta(s.meta()); err != nil {
-			s.log.Warn().Err(err).Msg("advertising the view's state")
-		}
+	if s.kit == nil {
+		return // not started yet: Listen advertises the state
+	}
+	if err := s.kit.Advertise(); err != nil {
+		s.log.Warn().Err(err).Msg("advertising the view's state")
 	}
 }
 

@@ -1,0 +1,15 @@
+// Package rolekit is what every role server (log, view, api) sets up the
+// same way: a gRPC listener and server, an optional HTTP listener (the
+// role's own handler, or GET /metrics), a gossip node advertising the
+// role's Meta and keeping it fresh, and a shutdown in order.
+//
+// A server starts in two steps, so that a role can build what its services
+// need from the listeners' addresses and the gossip node before any request
+// arrives: Listen binds the listeners and joins gossip; Serve registers the
+// role's services and starts serving. Stop undoes both in the order that
+// loses the fewest requests: it stops advertising, leaves gossip (peers
+// stop routing to the server at once), shuts the HTTP server down, lets
+// in-flight RPCs finish for Config.GracePeriod, and returns once every
+// goroutine it started has ended. What a role owns besides (a Raft node, a
+// store) it stops itself, after Stop.
+package rolekit
