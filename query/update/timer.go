@@ -25,18 +25,15 @@ type Timer struct {
 	Clock Clock
 }
 
-// Clock is a source of time and ticks, so that tests can drive a Timer.
+// Clock is the Timer's source of time, so that tests can drive it.
 type Clock interface {
-	Now() time.Time
-	// NewTicker returns a channel that receives the time every d, and a
-	// function that stops it.
+	// NewTicker returns a channel that receives the current time every d,
+	// and a function that stops it.
 	NewTicker(d time.Duration) (ticks <-chan time.Time, stop func())
 }
 
 // wallClock is the real time.
 type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
 
 func (wallClock) NewTicker(d time.Duration) (<-chan time.Time, func()) {
 	t := time.NewTicker(d)
@@ -55,12 +52,13 @@ func (t *Timer) Run(ctx context.Context) {
 	defer stop()
 	w := newWatch(t.Timeout)
 	for {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticks:
+		case now = <-ticks:
 		}
-		for _, tx := range w.expired(clock.Now(), t.Pending()) {
+		for _, tx := range w.expired(now, t.Pending()) {
 			t.abort(ctx, tx)
 		}
 	}
