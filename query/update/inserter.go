@@ -9,16 +9,19 @@ import (
 )
 
 // Inserter applies requests (see Apply), and coordinates the ones in
-// flight through it so that two concurrent requests never both create an entity
-// for the same new external name: each would read the graph before the
-// other's entry, see the name missing and create it. Bulk loads send many
-// overlapping requests at once, so without this they would split
-// entities. A request that needs a name another request is creating
-// waits for that request to finish, then reads the graph again.
+// flight through it so that two concurrent requests do not both set out
+// to create an entity for the same new external name: each would read the
+// graph before the other's entry and see the name missing, and the one
+// landing later would fail validation and start over. Bulk loads send
+// many overlapping requests at once, so without this they would spend
+// their attempts aborting each other. A request that needs a name another
+// request is creating waits for that request to finish, then reads the
+// graph again.
 //
 // The coordination covers the requests of one Inserter, so of one API
-// server; requests through different API servers can still race (a name
-// with several entities resolves to the oldest).
+// server. Requests through different API servers are caught by the
+// validation read instead (the name resolves at the later one's index),
+// at the cost of an abort and a retry.
 type Inserter struct {
 	views  engine.Views
 	log    Log
