@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/akutan-dev/akutan/cluster/fanout"
+	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/query/parser"
@@ -383,5 +385,58 @@ func TestLogFailuresSayWhatFailed(t *testing.T) {
 	log.setBeforeAppend(func(context.Context, []byte) error { return broken })
 	if _, err := in.Apply(context.Background(), insertReq(t, "<a> <p> 1\n")); !errors.Is(err, broken) || !strings.Contains(err.Error(), "appending the transaction") {
 		t.Errorf("with Append failing, Apply = %v", err)
+	}
+}
+
+// TestInsertEveryKindOfTerm: blank nodes, KIDs, fact-ID variables and
+// every kind of literal go into the entry and come out of the views as
+// written; #0 and sets are refused, naming the line and the field.
+func TestInsertEveryKindOfTerm(t *testing.T) {
+	log := newMemLog()
+	in := NewInserter(log.graph, log)
+	apply(t, in, insertReq(t, "<a> <p> 1\n"))
+	a := kid(t, log.graph, 1, "a")
+	res := apply(t, in, insertReq(t, fmt.Sprintf("_:x <p> _:y\n_:x <q> \"hi\"@en\n?f #%d <r> 1.5\n?f <s> true\n<a> <size> 65^^<inch>\n<a> <when> '2019-03-22'\n", a)))
+	if want := (Result{Index: 2, Inserted: 6, Attempts: 1}); res != want {
+		t.Fatalf("Result = %+v, want %+v", res, want)
+	}
+	if count(t, log.graph, 2, "a", "size", storage.AInt64(65, kid(t, log.graph, 2, "inch"))) != 1 {
+		t.Fatal("<a> <size> 65^^<inch> is not in the graph")
+	}
+	// The parser refuses these already; other front ends (rdf) build
+	// quads too, so the builder checks again.
+	p, one := &parser.Entity{Name: "p"}, &parser.Literal{Value: storage.AInt64(1, 0)}
+	for want, q := range map[string]*parser.Quad{
+		"line 4: subject: #0 is not an entity":           {Subject: &parser.KID{}, Predicate: p, Object: one},
+		"line 4: object: a set cannot stand here":        {Subject: p, Predicate: p, Object: &parser.Set{}},
+		"line 4: predicate: a literal cannot stand here": {Subject: p, Predicate: one, Object: one},
+		"line 4: object: unsupported literal":            {Subject: p, Predicate: p, Object: &parser.Literal{}},
+	} {
+		q.Pos.Line = 4
+		if _, err := in.Apply(context.Background(), Request{Insert: &parser.Insert{Facts: []*parser.Quad{q}}}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("inserting %+v: %v, want an error containing %q", q, err, want)
+		}
+	}
+}
+
+// TestFailedValidationAborts: when the validation read fails, the
+// transaction is aborted (views must not keep it pending) and the error
+// says what failed.
+func TestFailedValidationAborts(t *testing.T) {
+	log := newMemLog()
+	in := NewInserter(log.graph, log)
+	apply(t, in, insertReq(t, "<a> <p> 1\n"))
+	a, p := kid(t, log.graph, 1, "a"), kid(t, log.graph, 1, "p")
+	interfereOnce(t, log, func(context.Context) error {
+		log.put(rawInsert(t, a, p, storage.AInt64(7, 0)))
+		log.graph.views.Fail(space.HashPO, space.Full())
+		return nil
+	})
+	_, err := in.Apply(context.Background(), insertReq(t, "<a> <p> 2\n"))
+	if !errors.Is(err, fanout.ErrUncovered) || !strings.Contains(err.Error(), "validating transaction 3") {
+		t.Fatalf("Apply = %v, want the validation's failure", err)
+	}
+	if d := log.decisions(); !slices.Equal(d, []logentry.Decision{{Tx: 3}}) {
+		t.Fatalf("decisions %v, want an abort of 3", d)
 	}
 }
