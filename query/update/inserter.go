@@ -6,20 +6,22 @@ import (
 	"sync"
 
 	"github.com/akutan-dev/akutan/query/engine"
-	"github.com/akutan-dev/akutan/query/parser"
 )
 
-// Inserter applies requests like Apply, and coordinates the ones in flight
-// through it so that two concurrent requests never both create an entity
-// for the same new external name: each would read the graph before the
-// other's entry, see the name missing and create it. Bulk loads send many
-// overlapping requests at once, so without this they would split
-// entities. A request that needs a name another request is creating
-// waits for that request to finish, then reads the graph again.
+// Inserter applies requests (see Apply), and coordinates the ones in
+// flight through it so that two concurrent requests do not both set out
+// to create an entity for the same new external name: each would read the
+// graph before the other's entry and see the name missing, and the one
+// landing later would fail validation and start over. Bulk loads send
+// many overlapping requests at once, so without this they would spend
+// their attempts aborting each other. A request that needs a name another
+// request is creating waits for that request to finish, then reads the
+// graph again.
 //
 // The coordination covers the requests of one Inserter, so of one API
-// server; requests through different API servers can still race (a name
-// with several entities resolves to the oldest).
+// server. Requests through different API servers are caught by the
+// validation read instead (the name resolves at the later one's index),
+// at the cost of an abort and a retry.
 type Inserter struct {
 	views  engine.Views
 	log    Log
@@ -31,19 +33,7 @@ func NewInserter(views engine.Views, log Log) *Inserter {
 	return &Inserter{views: views, log: log, claims: newNameClaims()}
 }
 
-// Insert applies a parsed insert request atomically.
-func (in *Inserter) Insert(ctx context.Context, ins *parser.Insert) (Result, error) {
-	return in.Apply(ctx, Request{Insert: ins})
-}
-
-// Apply runs req as Apply does, coordinated with the Inserter's other
-// requests.
-func (in *Inserter) Apply(ctx context.Context, req Request) (Result, error) {
-	return apply(ctx, in.views, in.log, in.claims, req)
-}
-
-// nameClaims tracks the new names requests in flight are creating. A nil
-// *nameClaims coordinates nothing.
+// nameClaims tracks the new names requests in flight are creating.
 type nameClaims struct {
 	turn     chan struct{} // held from reading the graph to claiming names
 	mu       sync.Mutex
@@ -68,9 +58,6 @@ func newNameClaims() *nameClaims {
 // an attempt before it reads the log's last index, so that names created
 // meanwhile are remembered until it has read.
 func (c *nameClaims) takeOff(ctx context.Context, names []string) (*flight, error) {
-	if c == nil {
-		return nil, nil
-	}
 	for {
 		c.mu.Lock()
 		busy := c.busy(names)
@@ -106,10 +93,6 @@ func (c *nameClaims) busy(names []string) chan struct{} {
 // missing name already claimed, or created after its read, claims nothing
 // and must start over (claimed is false).
 func (c *nameClaims) readAndClaim(ctx context.Context, f *flight, names []string, read func() (uint64, map[string]uint64, error)) (index uint64, known map[string]uint64, claimed bool, err error) {
-	if c == nil {
-		index, known, err = read()
-		return index, known, err == nil, err
-	}
 	select {
 	case c.turn <- struct{}{}:
 	case <-ctx.Done():
@@ -149,9 +132,6 @@ func (c *nameClaims) claim(f *flight, index uint64, names []string) bool {
 // land ends an attempt: its claimed names are recorded as created at
 // index if it committed, and waiters wake up either way.
 func (c *nameClaims) land(f *flight, index uint64, committed bool) {
-	if c == nil || f == nil {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, n := range f.claimed {

@@ -93,7 +93,7 @@ func TestLiteralLimit(t *testing.T) {
 				t.Fatalf("parsing: %v", err)
 			}
 			u := untouched{t}
-			_, err = update.Apply(context.Background(), u, u, req)
+			_, err = update.NewInserter(u, u).Apply(context.Background(), req)
 			if !errors.Is(err, update.ErrLiteralTooLarge) {
 				t.Fatalf("Apply = %v, want ErrLiteralTooLarge", err)
 			}
@@ -112,7 +112,7 @@ func TestLiteralAtTheLimitIsAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	reached := errors.New("reached the log")
-	_, err = update.Apply(context.Background(), nil, failingLog{reached}, update.Request{Insert: ins})
+	_, err = update.NewInserter(nil, failingLog{reached}).Apply(context.Background(), update.Request{Insert: ins})
 	if !errors.Is(err, reached) {
 		t.Fatalf("Apply = %v, want it to go on to the log", err)
 	}

@@ -6,33 +6,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"google.golang.org/protobuf/encoding/protowire"
-
-	"github.com/akutan-dev/akutan/wire"
 )
-
-// fieldDecide is LogEntry.decide's field number, to spot a decision
-// without decoding the whole entry.
-const fieldDecide protowire.Number = 4
-
-// command returns the LogEntry field number an encoded entry carries.
-func command(data []byte) (protowire.Number, []byte) {
-	num, typ, n := protowire.ConsumeTag(data)
-	if n < 0 || typ != protowire.BytesType {
-		return 0, nil
-	}
-	body, m := protowire.ConsumeBytes(data[n:])
-	if m < 0 {
-		return 0, nil
-	}
-	return num, body
-}
-
-// IsDecide reports whether an encoded entry is a Decide.
-func IsDecide(data []byte) bool {
-	num, _ := command(data)
-	return num == fieldDecide
-}
 
 // Timer aborts transactions whose client went away: views advertise the
 // undecided transactions they hold (gossip), and the timer appends an
@@ -47,44 +21,90 @@ type Timer struct {
 	// Pending returns the undecided transactions the views report.
 	Pending func() []uint64
 	Logger  zerolog.Logger
+	// Clock is the time the timer goes by; nil means the wall clock.
+	Clock Clock
 }
 
-// Run aborts expired transactions until ctx ends.
+// Clock is the Timer's source of time, so that tests can drive it.
+type Clock interface {
+	// NewTicker returns a channel that receives the current time every d,
+	// and a function that stops it.
+	NewTicker(d time.Duration) (ticks <-chan time.Time, stop func())
+}
+
+// wallClock is the real time.
+type wallClock struct{}
+
+func (wallClock) NewTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
+// Run aborts expired transactions until ctx ends. It looks every quarter
+// of Timeout (but no more often than every 50 ms), so an abandoned
+// transaction is aborted at most a quarter of Timeout late.
 func (t *Timer) Run(ctx context.Context) {
-	firstSeen := map[uint64]time.Time{}
-	lastAbort := map[uint64]time.Time{}
-	tick := time.NewTicker(max(t.Timeout/4, 50*time.Millisecond))
-	defer tick.Stop()
+	clock := t.Clock
+	if clock == nil {
+		clock = wallClock{}
+	}
+	ticks, stop := clock.NewTicker(max(t.Timeout/4, 50*time.Millisecond))
+	defer stop()
+	w := newWatch(t.Timeout)
 	for {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now = <-ticks:
 		}
-		now := time.Now()
-		current := map[uint64]bool{}
-		for _, tx := range t.Pending() {
-			current[tx] = true
-			if _, ok := firstSeen[tx]; !ok {
-				firstSeen[tx] = now
-			}
-			if now.Sub(firstSeen[tx]) > t.Timeout && now.Sub(lastAbort[tx]) > t.Timeout {
-				lastAbort[tx] = now
-				t.abort(ctx, tx)
-			}
-		}
-		for tx := range firstSeen {
-			if !current[tx] {
-				delete(firstSeen, tx)
-				delete(lastAbort, tx)
-			}
+		for _, tx := range w.expired(now, t.Pending()) {
+			t.abort(ctx, tx)
 		}
 	}
 }
 
+// watch remembers, for each undecided transaction, when the timer first
+// saw it and when it last aborted it.
+type watch struct {
+	timeout   time.Duration
+	firstSeen map[uint64]time.Time
+	lastAbort map[uint64]time.Time
+}
+
+func newWatch(timeout time.Duration) *watch {
+	return &watch{timeout: timeout, firstSeen: map[uint64]time.Time{}, lastAbort: map[uint64]time.Time{}}
+}
+
+// expired takes the transactions undecided at now and returns those to
+// abort: seen undecided for longer than the timeout, and not aborted
+// within the timeout (an abort takes a while to reach the views, and one
+// that was lost is sent again). Transactions no longer undecided are
+// forgotten.
+func (w *watch) expired(now time.Time, pending []uint64) []uint64 {
+	var out []uint64
+	current := make(map[uint64]bool, len(pending))
+	for _, tx := range pending {
+		current[tx] = true
+		if _, ok := w.firstSeen[tx]; !ok {
+			w.firstSeen[tx] = now
+		}
+		if now.Sub(w.firstSeen[tx]) > w.timeout && now.Sub(w.lastAbort[tx]) > w.timeout {
+			w.lastAbort[tx] = now
+			out = append(out, tx)
+		}
+	}
+	for tx := range w.firstSeen {
+		if !current[tx] {
+			delete(w.firstSeen, tx)
+			delete(w.lastAbort, tx)
+		}
+	}
+	return out
+}
+
 func (t *Timer) abort(ctx context.Context, tx uint64) {
-	_, err := appendEntry(ctx, t.Log, &wire.LogEntry{Command: &wire.LogEntry_Decide{Decide: &wire.Decide{TxIndex: tx}}})
-	if err != nil {
+	if _, err := appendDecision(ctx, t.Log, tx, false); err != nil {
 		if !errors.Is(err, context.Canceled) {
 			t.Logger.Warn().Err(err).Uint64("tx", tx).Msg("transaction timer: appending an abort failed")
 		}

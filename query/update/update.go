@@ -51,22 +51,14 @@ type Result struct {
 	Attempts int    // 1 unless concurrent writes forced retries
 }
 
-// Insert applies a parsed insert request atomically.
-func Insert(ctx context.Context, views engine.Views, log Log, ins *parser.Insert) (Result, error) {
-	return Apply(ctx, views, log, Request{Insert: ins})
-}
-
-// Apply runs req as a transaction through the log: read the graph at the
-// log's last index I, append the transaction, and if it did not land at
-// I+1, read again just before it; commit only if those reads are unchanged,
-// else abort and start over. Views hold the transaction's keys pending
-// until the decision, so no query sees half of it.
-func Apply(ctx context.Context, views engine.Views, log Log, req Request) (Result, error) {
-	return apply(ctx, views, log, nil, req)
-}
-
-// apply is Apply, coordinating new names through claims (which may be nil).
-func apply(ctx context.Context, views engine.Views, log Log, claims *nameClaims, req Request) (Result, error) {
+// Apply runs req as one transaction through the log: read the graph at
+// the log's last index I, append the transaction, and if it did not land
+// right after I, read again just before it; commit only if those reads
+// are unchanged, else abort and start over. Views hold the transaction's
+// keys pending until the decision, so no query sees half of it. New
+// external names are coordinated with the Inserter's other requests (see
+// Inserter).
+func (in *Inserter) Apply(ctx context.Context, req Request) (Result, error) {
 	if req.Delete == nil {
 		req.Delete = &parser.Insert{}
 	}
@@ -77,7 +69,7 @@ func apply(ctx context.Context, views engine.Views, log Log, claims *nameClaims,
 		return Result{}, err
 	}
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		res, done, err := attemptOnce(ctx, views, log, claims, req)
+		res, done, err := in.attempt(ctx, req)
 		if err != nil || done {
 			res.Attempts = attempt
 			return res, err
@@ -86,26 +78,21 @@ func apply(ctx context.Context, views engine.Views, log Log, claims *nameClaims,
 	return Result{}, fmt.Errorf("%w: gave up after %d attempts", ErrConflict, maxAttempts)
 }
 
-// attemptOnce makes one attempt; done is false when it must be retried.
-func attemptOnce(ctx context.Context, views engine.Views, log Log, claims *nameClaims, req Request) (res Result, done bool, err error) {
+// attempt makes one attempt; done is false when it must be retried.
+func (in *Inserter) attempt(ctx context.Context, req Request) (res Result, done bool, err error) {
 	names := distinct(namesIn(req))
-	f, err := claims.takeOff(ctx, names)
+	f, err := in.claims.takeOff(ctx, names)
 	if err != nil {
 		return Result{}, false, err
 	}
-	defer func() { claims.land(f, res.Index, done && err == nil) }()
-	readIndex, known, claimed, err := claims.readAndClaim(ctx, f, names, func() (uint64, map[string]uint64, error) {
-		readIndex, err := log.LastIndex(ctx)
-		if err != nil {
-			return 0, nil, fmt.Errorf("reading the log's last index: %w", err)
-		}
-		known, err := engine.ResolveNames(ctx, views, readIndex, names)
-		return readIndex, known, err
+	defer func() { in.claims.land(f, res.Index, done && err == nil) }()
+	readIndex, known, claimed, err := in.claims.readAndClaim(ctx, f, names, func() (uint64, map[string]uint64, error) {
+		return in.readNames(ctx, names)
 	})
 	if err != nil || !claimed {
 		return Result{}, false, err // not claimed: another request is creating a name
 	}
-	b, err := buildWith(ctx, views, readIndex, req, known)
+	b, err := buildWith(ctx, in.views, readIndex, req, known)
 	if err != nil {
 		return Result{}, false, err
 	}
@@ -113,29 +100,49 @@ func attemptOnce(ctx context.Context, views engine.Views, log Log, claims *nameC
 	if b.empty() {
 		return b.res, true, nil
 	}
-	txIndex, err := appendEntry(ctx, log, &wire.LogEntry{Command: &wire.LogEntry_Update{Update: b.tx}})
-	if err != nil {
-		return Result{}, false, fmt.Errorf("appending the transaction: %w", err)
+	txIndex, committed, err := in.commit(ctx, req, b)
+	if err != nil || !committed {
+		return Result{}, false, err
 	}
 	b.res.Index = txIndex
-	if txIndex == readIndex+1 {
-		return b.res, true, nil // nothing could change in between: committed
+	return b.res, true, nil
+}
+
+// readNames reads the log's last index and the external names that exist
+// there.
+func (in *Inserter) readNames(ctx context.Context, names []string) (uint64, map[string]uint64, error) {
+	readIndex, err := in.log.LastIndex(ctx)
+	if err != nil {
+		return 0, nil, fmt.Errorf("reading the log's last index: %w", err)
 	}
-	commit, err := stillValid(ctx, views, txIndex, req, b)
-	decideIndex, decideErr := appendEntry(ctx, log, &wire.LogEntry{Command: &wire.LogEntry_Decide{Decide: &wire.Decide{TxIndex: txIndex, Commit: commit}}})
+	known, err := engine.ResolveNames(ctx, in.views, readIndex, names)
+	return readIndex, known, err
+}
+
+// commit appends b's transaction and sees it decided: by itself when it
+// lands right after its read, else by validating its reads and appending
+// a commit or an abort. committed is false when it was aborted (by us or
+// by a transaction timer) and must be retried.
+func (in *Inserter) commit(ctx context.Context, req Request, b *builder) (txIndex uint64, committed bool, err error) {
+	txIndex, err = appendTx(ctx, in.log, b.tx)
+	if err != nil {
+		return 0, false, fmt.Errorf("appending the transaction: %w", err)
+	}
+	if (logentry.Tx{Index: txIndex, ReadIndex: b.tx.ReadIndex}).AutoCommits() {
+		return txIndex, true, nil // nothing could change in between
+	}
+	valid, err := stillValid(ctx, in.views, txIndex, req, b)
+	decideIndex, decideErr := appendDecision(ctx, in.log, txIndex, valid)
 	switch {
 	case err != nil:
-		return Result{}, false, err
+		return txIndex, false, err
 	case decideErr != nil:
-		return Result{}, false, fmt.Errorf("deciding transaction %d (outcome unknown; the request can be retried): %w", txIndex, decideErr)
-	case !commit:
-		return Result{}, false, nil
+		return txIndex, false, fmt.Errorf("deciding transaction %d (outcome unknown; the request can be retried): %w", txIndex, decideErr)
+	case !valid:
+		return txIndex, false, nil
 	}
-	committed, err := outcome(ctx, log, txIndex, decideIndex)
-	if err != nil {
-		return Result{}, false, err
-	}
-	return b.res, committed, nil
+	committed, err = outcome(ctx, in.log, txIndex, decideIndex)
+	return txIndex, committed, err
 }
 
 // stillValid re-reads the graph just before the transaction's index and
@@ -149,14 +156,30 @@ func stillValid(ctx context.Context, views engine.Views, txIndex uint64, req Req
 	return again.reads.String() == b.reads.String(), nil
 }
 
-func appendEntry(ctx context.Context, log Log, e *wire.LogEntry) (uint64, error) {
-	data, err := logentry.Encode(e)
+// appendTx appends the transaction tx, refusing an entry over
+// MaxEntryBytes.
+func appendTx(ctx context.Context, log Log, tx *wire.UpdateTx) (uint64, error) {
+	data, err := logentry.Encode(&wire.LogEntry{Command: &wire.LogEntry_Update{Update: tx}})
 	if err != nil {
 		return 0, err
 	}
 	if len(data) > MaxEntryBytes {
 		return 0, fmt.Errorf("%w: %d bytes, limit %d: split the request", ErrTooLarge, len(data), MaxEntryBytes)
 	}
+	return appendOne(ctx, log, data)
+}
+
+// appendDecision appends a commit or an abort of the transaction at tx.
+func appendDecision(ctx context.Context, log Log, tx uint64, commit bool) (uint64, error) {
+	data, err := logentry.EncodeDecision(tx, commit)
+	if err != nil {
+		return 0, err
+	}
+	return appendOne(ctx, log, data)
+}
+
+// appendOne appends one entry and returns its index.
+func appendOne(ctx context.Context, log Log, data []byte) (uint64, error) {
 	_, last, err := log.Append(ctx, [][]byte{data})
 	return last, err
 }
@@ -172,7 +195,7 @@ func outcome(ctx context.Context, log Log, txIndex, decideIndex uint64) (bool, e
 	defer cancel()
 	committed := false
 	err := log.Read(ctx, txIndex+1, func(index uint64, data []byte) error {
-		if d := decisionFor(data, txIndex); d != nil {
+		if d, ok := logentry.DecisionOf(index, data); ok && d.Tx == txIndex {
 			committed = d.Commit
 			return errFound
 		}
@@ -185,16 +208,4 @@ func outcome(ctx context.Context, log Log, txIndex, decideIndex uint64) (bool, e
 		return committed, nil
 	}
 	return false, fmt.Errorf("reading the decision for transaction %d: %w", txIndex, err)
-}
-
-// decisionFor returns the entry's decision if it decides txIndex.
-func decisionFor(data []byte, txIndex uint64) *wire.Decide {
-	if !IsDecide(data) {
-		return nil
-	}
-	e, err := logentry.Decode(data)
-	if err != nil || e.GetDecide().GetTxIndex() != txIndex {
-		return nil
-	}
-	return e.GetDecide()
 }

@@ -117,7 +117,7 @@ func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan 
 	serve()
 	for first := range entries {
 		batch := gather(first, entries)
-		changes, err := decodeBatch(batch, &version, s.maxLogVersion(), st.Config().Holds)
+		changes, err := decodeBatch(batch, s.maxLogVersion(), st.Config().Holds)
 		if err != nil {
 			return err
 		}
@@ -152,48 +152,29 @@ func gather(first rawEntry, entries <-chan rawEntry) []rawEntry {
 	return batch
 }
 
-// decodeBatch turns raw entries into store changes. A malformed entry is
-// skipped identically by every view (it changes nothing); an entry in a
-// log format this binary cannot read stops the view. keep selects the
-// facts the store holds; the store ignores the others anyway, so dropping
-// them early only saves building them.
-func decodeBatch(batch []rawEntry, version *uint32, maxLogVersion uint32, keep func(storage.Fact) bool) ([]viewstore.Change, error) {
+// decodeBatch turns raw entries into store changes by the replay rule
+// every view applies identically (logentry.Replay): a malformed entry
+// changes nothing, and an entry that switches to a log format this server
+// cannot read stops the view. keep selects the facts the store holds; the
+// store ignores the others anyway, so dropping them early only saves
+// building them.
+func decodeBatch(batch []rawEntry, maxLogVersion uint32, keep func(storage.Fact) bool) ([]viewstore.Change, error) {
 	changes := make([]viewstore.Change, 0, len(batch))
 	for _, e := range batch {
-		c := viewstore.Change{Index: e.index}
-		if in, ok := logentry.DecodeInserts(e.index, e.data, keep); ok {
-			c.Inserts = in.Facts
-			c.Pending = in.Update && !(logentry.Tx{Index: e.index, ReadIndex: in.ReadIndex}).AutoCommits()
-			changes = append(changes, c)
-			continue
-		}
-		entry, err := logentry.Decode(e.data)
+		fx, err := logentry.Replay(e.index, e.data, maxLogVersion, keep)
 		if err != nil {
-			changes = append(changes, c)
-			continue
+			return nil, fmt.Errorf("%w: %w", errFatal, err)
 		}
-		if v := entry.GetVersion(); v != nil {
-			if v.Version > maxLogVersion {
-				return nil, fmt.Errorf("%w: log entry %d switches to log format version %d, but this server supports versions %d to %d: upgrade it",
-					errFatal, e.index, v.Version, logentry.FirstVersion, maxLogVersion)
-			}
-			*version = v.Version
-			c.Version = v.Version
-		}
-		if tx := entry.GetInsert(); tx != nil {
-			if facts, err := logentry.InsertedFacts(e.index, tx); err == nil {
-				c.Inserts = facts
-			}
-		}
-		if u := entry.GetUpdate(); u != nil {
-			if tx, err := logentry.UpdateFacts(e.index, u); err == nil {
-				c.Inserts, c.Deletes, c.Pending = tx.Inserts, tx.Deletes, !tx.AutoCommits()
-			}
-		}
-		if d := entry.GetDecide(); d != nil && d.TxIndex < e.index {
-			c.Decide = &viewstore.Decision{Tx: d.TxIndex, Commit: d.Commit}
-		}
-		changes = append(changes, c)
+		changes = append(changes, change(fx))
 	}
 	return changes, nil
+}
+
+// change is the store write for an entry's effect.
+func change(fx logentry.Effect) viewstore.Change {
+	c := viewstore.Change{Index: fx.Index, Inserts: fx.Inserts, Deletes: fx.Deletes, Pending: fx.Pending, Version: fx.Version}
+	if d := fx.Decide; d != nil {
+		c.Decide = &viewstore.Decision{Tx: d.Tx, Commit: d.Commit}
+	}
+	return c
 }

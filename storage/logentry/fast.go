@@ -47,9 +47,9 @@ func DecodeInserts(index uint64, data []byte, keep func(storage.Fact) bool) (Ins
 	}
 	var in Inserts
 	switch num {
-	case 1:
-		ok = decodeFactList(index, body, 1, keep, &in)
-	case 3:
+	case logEntryInsert:
+		ok = decodeFactList(index, body, insertTxFacts, keep, &in)
+	case logEntryUpdate:
 		in.Update = true
 		ok = decodeUpdate(index, body, keep, &in)
 	default:
@@ -77,7 +77,7 @@ func onlyField(data []byte) (protowire.Number, []byte, bool) {
 // decodeUpdate reads an UpdateTx body: a read index and inserts only.
 func decodeUpdate(index uint64, b []byte, keep func(storage.Fact) bool, in *Inserts) bool {
 	num, typ, n := protowire.ConsumeTag(b)
-	if n >= 0 && num == 1 && typ == protowire.VarintType {
+	if n >= 0 && num == updateTxReadIndex && typ == protowire.VarintType {
 		v, m := protowire.ConsumeVarint(b[n:])
 		if m < 0 {
 			return false
@@ -88,7 +88,7 @@ func decodeUpdate(index uint64, b []byte, keep func(storage.Fact) bool, in *Inse
 	if in.ReadIndex >= index {
 		return false
 	}
-	return decodeFactList(index, b, 3, keep, in)
+	return decodeFactList(index, b, updateTxInserts, keep, in)
 }
 
 // decodeFactList reads a run of InsertFact fields numbered field, which
@@ -189,7 +189,7 @@ func combine(tag, value int) int {
 
 // ref is a decoded wire.Ref: which member is set, and its value.
 type ref struct {
-	set    protowire.Number // 0 none, 1 kid, 2 offset
+	set    protowire.Number // 0 none, else refKID or refOffset
 	kid    uint64
 	offset uint32
 }
@@ -200,7 +200,7 @@ func decodeRef(b []byte) (ref, bool) {
 	var r ref
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || typ != protowire.VarintType || r.set != 0 || (num != 1 && num != 2) {
+		if n < 0 || typ != protowire.VarintType || r.set != 0 || (num != refKID && num != refOffset) {
 			return r, false
 		}
 		v, m := protowire.ConsumeVarint(b[n:])
@@ -216,9 +216,9 @@ func decodeRef(b []byte) (ref, bool) {
 // resolve is the package's resolve without the error values.
 func (r ref) resolve(index uint64) (uint64, bool) {
 	switch r.set {
-	case 1:
+	case refKID:
 		return r.kid, r.kid != 0
-	case 2:
+	case refOffset:
 		return offsetKID(index, r.offset)
 	}
 	return 0, false
@@ -241,13 +241,13 @@ func decodeFact(index uint64, b []byte) (storage.Fact, bool) {
 	for r.next() {
 		var ok bool
 		switch {
-		case r.num == 1 && r.typ == protowire.VarintType:
+		case r.num == insertFactOffset && r.typ == protowire.VarintType:
 			offset, ok = uint32(r.v), true
-		case r.num == 2 && r.typ == protowire.BytesType:
+		case r.num == insertFactSubject && r.typ == protowire.BytesType:
 			s, ok = decodeRef(r.bytes)
-		case r.num == 3 && r.typ == protowire.BytesType:
+		case r.num == insertFactPredicate && r.typ == protowire.BytesType:
 			p, ok = decodeRef(r.bytes)
-		case r.num == 4 && r.typ == protowire.BytesType:
+		case r.num == insertFactObject && r.typ == protowire.BytesType:
 			f.Object, ok = decodeObject(index, r.bytes)
 			haveObject = ok
 		}
@@ -295,21 +295,21 @@ func decodeObject(index uint64, b []byte) (storage.Object, bool) {
 func (lo *logObject) set(num protowire.Number, typ protowire.Type, v uint64, body []byte) bool {
 	var ok bool
 	switch {
-	case num == 7 && typ == protowire.BytesType:
+	case num == logObjectLang && typ == protowire.BytesType:
 		lo.lang = body
 		return utf8.Valid(body)
-	case num == 8 && typ == protowire.BytesType:
+	case num == logObjectUnit && typ == protowire.BytesType:
 		lo.hasUnit = true
 		lo.unit, ok = decodeRef(body)
 		return ok
 	case lo.value != 0:
 		return false // a second oneof member: order would matter
-	case num == 1 && typ == protowire.BytesType:
+	case num == logObjectEntity && typ == protowire.BytesType:
 		lo.entity, ok = decodeRef(body)
-	case num == 2 && typ == protowire.BytesType:
+	case num == logObjectStr && typ == protowire.BytesType:
 		lo.str, ok = body, utf8.Valid(body)
-	case (num == 3 || num == 5) && typ == protowire.VarintType,
-		num == 4 && typ == protowire.Fixed64Type:
+	case (num == logObjectInt64 || num == logObjectBool) && typ == protowire.VarintType,
+		num == logObjectFloat64 && typ == protowire.Fixed64Type:
 		lo.num, ok = v, true
 	}
 	lo.value = num
@@ -327,17 +327,17 @@ func (lo *logObject) object(index uint64) (storage.Object, bool) {
 		}
 	}
 	switch lo.value {
-	case 1:
+	case logObjectEntity:
 		kid, ok := lo.entity.resolve(index)
 		return storage.AEntity(kid), ok
-	case 2:
+	case logObjectStr:
 		return storage.AString(view(lo.str), view(lo.lang)), true
-	case 3:
+	case logObjectInt64:
 		return storage.AInt64(int64(lo.num), unit), true
-	case 4:
+	case logObjectFloat64:
 		f := math.Float64frombits(lo.num)
 		return storage.AFloat64(f, unit), !math.IsNaN(f)
-	case 5:
+	case logObjectBool:
 		return storage.ABool(lo.num != 0), true
 	}
 	return storage.Object{}, false

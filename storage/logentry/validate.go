@@ -73,7 +73,7 @@ func keepNone(storage.Fact) bool { return false }
 // other entry. It only peeks at inserts and updates, so that the log can
 // watch every entry it applies.
 func VersionChangeOf(data []byte) (version uint32, ok bool) {
-	if num, _, only := onlyField(data); only && num != 2 {
+	if num, _, only := onlyField(data); only && num != logEntryVersion {
 		return 0, false
 	}
 	e, err := Decode(data)

@@ -65,6 +65,18 @@ func (v *Views) Add(subject, predicate uint64, object storage.Object) uint64 {
 	return id
 }
 
+// Put stores facts exactly as given, with their own Index and ID, the way
+// a view stores the facts of a log entry: for fakes that replay a log.
+// Later calls to Entity and Add take indexes after the largest one put.
+func (v *Views) Put(facts ...storage.Fact) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, f := range facts {
+		v.facts = append(v.facts, f)
+		v.index = max(v.index, f.Index)
+	}
+}
+
 // Index returns the last log index of the graph: queries at it see every
 // fact added so far.
 func (v *Views) Index() uint64 {
