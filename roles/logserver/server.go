@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/dirlock"
 	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
@@ -100,6 +101,10 @@ type Config struct {
 	// means the operating system's. Power-loss tests pass a strict
 	// in-memory one (vfs.NewStrictMem) that forgets unsynced writes.
 	FS vfs.FS
+	// LockWait is how long Start waits for a data directory that another
+	// process still holds (one killed a moment ago is still exiting); 0
+	// means dirlock.DefaultWait.
+	LockWait time.Duration
 	// smWriteBuffer overrides the state machine's LevelDB memtable size, so
 	// that tests can make it rotate journals often.
 	smWriteBuffer int
@@ -169,7 +174,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("starting log replica: registering metrics: %w", err)
 	}
 	s.metrics, s.leaders = m, newLeaderListener(cfg.ReplicaID, m, s.logger)
-	if err := s.startRaft(); err != nil {
+	if err := s.startRaft(ctx); err != nil {
 		m.unregister(cfg.Registry)
 		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
 	}
@@ -211,9 +216,16 @@ func quietDragonboat() {
 	})
 }
 
-func (s *Server) startRaft() error {
+func (s *Server) startRaft(ctx context.Context) error {
 	nhc := s.nodeHostConfig()
-	nh, err := dragonboat.NewNodeHost(nhc)
+	var nh *dragonboat.NodeHost
+	err := dirlock.Retry(ctx, s.cfg.LockWait, func(err error) {
+		s.logger.Info().Str("dir", s.cfg.Dir).Msg("the data directory is still locked, by a process that is exiting or by another akutan; waiting")
+	}, func() error {
+		var err error
+		nh, err = dragonboat.NewNodeHost(nhc)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("creating NodeHost: %w", err)
 	}

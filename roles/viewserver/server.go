@@ -104,7 +104,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	log := cfg.Logger.With().Str("role", "view").Str("space", string(cfg.Space)).Str("range", cfg.Range.String()).Logger()
-	store, err := openStore(cfg.Dir, viewstore.Config{Space: prefix, RangeStart: cfg.Range.Start, RangeEnd: cfg.Range.End}, cfg.WrapStore, log)
+	store, err := openStore(ctx, cfg.Dir, viewstore.Config{Space: prefix, RangeStart: cfg.Range.Start, RangeEnd: cfg.Range.End}, cfg.WrapStore, log)
 	if err != nil {
 		return nil, fmt.Errorf("starting view: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/akutan-dev/akutan/internal/dirlock"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 )
 
@@ -36,9 +37,14 @@ type storeHandle struct {
 // openStore opens the store in dir. A store that cannot be trusted
 // (corrupt) is moved aside and one holding an unfinished load is
 // discarded; either way the view starts over with an empty store.
-func openStore(dir string, cfg viewstore.Config, wrap viewstore.Wrap, log zerolog.Logger) (*storeHandle, error) {
+// A directory still locked by a process that is exiting (one killed a
+// moment ago) is waited for.
+func openStore(ctx context.Context, dir string, cfg viewstore.Config, wrap viewstore.Wrap, log zerolog.Logger) (*storeHandle, error) {
 	h := &storeHandle{dir: dir, cfg: cfg, wrap: wrap, log: log}
-	if err := h.reopen(); err != nil {
+	err := dirlock.Retry(ctx, 0, func(error) {
+		log.Info().Str("dir", dir).Msg("the view's store is still locked, by a process that is exiting or by another akutan; waiting")
+	}, h.reopen)
+	if err != nil {
 		return nil, err
 	}
 	return h, nil
