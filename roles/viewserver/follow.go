@@ -165,16 +165,7 @@ func decodeBatch(batch []rawEntry, maxLogVersion uint32, keep func(storage.Fact)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errFatal, err)
 		}
-		changes = append(changes, change(fx))
+		changes = append(changes, fx)
 	}
 	return changes, nil
-}
-
-// change is the store write for an entry's effect.
-func change(fx logentry.Effect) viewstore.Change {
-	c := viewstore.Change{Index: fx.Index, Inserts: fx.Inserts, Deletes: fx.Deletes, Pending: fx.Pending, Version: fx.Version}
-	if d := fx.Decide; d != nil {
-		c.Decide = &viewstore.Decision{Tx: d.Tx, Commit: d.Commit}
-	}
-	return c
 }

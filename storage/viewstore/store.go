@@ -296,19 +296,10 @@ func (s *Store) LogVersionInfo() LogVersion {
 // the applier may call it concurrently with Apply.
 func (s *Store) Applied() uint64 { return s.applied }
 
-// Change is the effect of one log entry on the graph.
-type Change struct {
-	Index   uint64
-	Inserts []storage.Fact
-	// Deletes are facts to delete: each gets a tombstone at Index.
-	Deletes []storage.Fact
-	// Pending holds Inserts and Deletes back until a Decision (see tx.go).
-	Pending bool
-	// Decide, when set, decides an earlier pending change.
-	Decide *Decision
-	// Version, when not 0, is the log format version the entry switches to.
-	Version uint32
-}
+// Change is the effect of one log entry on the graph, as the replay rule
+// in storage/logentry reads it: the store applies exactly what every view
+// reads from the log.
+type Change = logentry.Effect
 
 // Apply records the changes, which must continue the log right after
 // Applied() in order, in one atomic write together with the new applied

@@ -11,6 +11,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
 // Transactions. A change that needs a decision (an update whose entry did
@@ -25,11 +26,8 @@ import (
 // keyTxPrefix | index (8 bytes) -> its keys, each length-prefixed.
 var keyTxPrefix = []byte("\x00tx/")
 
-// Decision decides the pending transaction at Tx.
-type Decision struct {
-	Tx     uint64
-	Commit bool
-}
+// Decision decides a pending transaction (see logentry.Decision).
+type Decision = logentry.Decision
 
 // PendingError means a lookup touches keys of an undecided transaction.
 type PendingError struct{ Tx uint64 }
