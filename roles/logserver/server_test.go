@@ -152,6 +152,7 @@ func TestDuplicateAppendAppliedOnce(t *testing.T) {
 func TestTailingRead(t *testing.T) {
 	c := logtest.Start(t, 3)
 	got := make(chan []*wire.Entry, 1)
+	tailing := make(chan struct{}) // closed at the first heartbeat: the reader is at the tail
 	go func() {
 		defer close(got)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -161,16 +162,25 @@ func TestTailingRead(t *testing.T) {
 			return
 		}
 		var ents []*wire.Entry
+		atTail := false
 		for len(ents) < 3 {
 			reply, err := stream.Recv()
 			if err != nil {
 				return
 			}
+			if len(reply.Entries) == 0 && !atTail {
+				close(tailing)
+				atTail = true
+			}
 			ents = append(ents, reply.Entries...)
 		}
 		got <- ents
 	}()
-	time.Sleep(100 * time.Millisecond) // let the reader reach the tail
+	select {
+	case <-tailing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reader got no heartbeat while waiting at the tail")
+	}
 	cl := c.Dial(t, 0)
 	appendOK(t, cl, 1, 1, "a")
 	start := time.Now()
