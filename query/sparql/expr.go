@@ -8,6 +8,11 @@ import (
 // expression reads an Expression. aggregates says whether aggregate calls
 // may appear (only in SELECT, HAVING and ORDER BY).
 func (p *parser) expression(aggregates bool) (Expr, error) {
+	leave, err := p.nest()
+	defer leave()
+	if err != nil {
+		return nil, err
+	}
 	return p.binaryLevel(0, aggregates)
 }
 

@@ -3,12 +3,16 @@ package sparql
 // groupGraphPattern reads { ... }: a sub-select or a sequence of triples
 // blocks and other patterns.
 func (p *parser) groupGraphPattern() (*Group, error) {
+	leave, err := p.nest()
+	defer leave()
+	if err != nil {
+		return nil, err
+	}
 	if err := p.expectPunct("{"); err != nil {
 		return nil, err
 	}
 	p.blanks.fresh()
 	var g *Group
-	var err error
 	if p.atKeyword("SELECT") {
 		g, err = p.subSelect()
 	} else {
@@ -42,12 +46,12 @@ func (p *parser) groupElements() (*Group, error) {
 	g := &Group{}
 	for !p.atPunct("}") {
 		if p.atTriplesStart() {
-			bgp, err := p.triplesBlock()
+			bgp, endsWithDot, err := p.triplesBlock()
 			if err != nil {
 				return nil, err
 			}
 			g.Elements = append(g.Elements, bgp)
-			if !p.atPunct("}") && !p.atPatternKeyword() {
+			if !endsWithDot && !p.atPunct("}") && !p.atPatternKeyword() {
 				return nil, p.fail("'}', '.' or a pattern keyword such as FILTER or OPTIONAL")
 			}
 			continue
@@ -62,18 +66,19 @@ func (p *parser) groupElements() (*Group, error) {
 	return g, nil
 }
 
-// triplesBlock reads triples separated by '.', with paths.
-func (p *parser) triplesBlock() (*BGP, error) {
-	bgp := &BGP{}
+// triplesBlock reads triples separated by '.', with paths. endsWithDot
+// tells the caller that a pattern of any kind may follow.
+func (p *parser) triplesBlock() (bgp *BGP, endsWithDot bool, err error) {
+	bgp = &BGP{}
 	for p.atTriplesStart() {
 		if err := p.triplesSameSubject(&bgp.Triples, withPaths); err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if !p.acceptPunct(".") {
+		if endsWithDot = p.acceptPunct("."); !endsWithDot {
 			break
 		}
 	}
-	return bgp, nil
+	return bgp, endsWithDot, nil
 }
 
 // atPatternKeyword reports whether a pattern other than triples starts

@@ -17,6 +17,21 @@ type parser struct {
 	blanks   *blankScopes
 	// generated counts the blank nodes made for [] and collections.
 	generated int
+	// depth counts nested brackets, so that deeply nested input is an
+	// error rather than a stack overflow.
+	depth int
+}
+
+// maxDepth bounds nesting; real queries stay far below it.
+const maxDepth = 500
+
+// nest enters one level of nesting; the caller defers the returned func.
+func (p *parser) nest() (func(), error) {
+	if p.depth >= maxDepth {
+		return func() {}, p.fail(fmt.Sprintf("at most %d levels of nesting", maxDepth))
+	}
+	p.depth++
+	return func() { p.depth-- }, nil
 }
 
 // ParseQuery parses a SPARQL 1.1 query. base is the IRI that relative

@@ -211,6 +211,11 @@ func (p *parser) graphNode(out *[]TriplePattern, mode triplesMode) (Term, error)
 
 // triplesNode reads [ propertyList ] or ( items ).
 func (p *parser) triplesNode(out *[]TriplePattern, mode triplesMode) (Term, error) {
+	leave, err := p.nest()
+	defer leave()
+	if err != nil {
+		return Term{}, err
+	}
 	if p.acceptPunct("[") {
 		node := p.newBlank()
 		if err := p.propertyList(node, out, mode); err != nil {
@@ -345,6 +350,11 @@ func (p *parser) stringSuffix(lexical string) (Term, error) {
 
 // path reads PathAlternative: sequences separated by '|'.
 func (p *parser) path() (Path, error) {
+	leave, err := p.nest()
+	defer leave()
+	if err != nil {
+		return nil, err
+	}
 	first, err := p.pathSequence()
 	if err != nil || !p.atPunct("|") {
 		return first, err
