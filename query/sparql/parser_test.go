@@ -139,6 +139,7 @@ func TestSyntaxErrorMessages(t *testing.T) {
 		{"SELECT * { ?s ?p 'unterminated }", "line 1, column 18: unterminated string"},
 		{"SELECT * { FILTER(STRLEN(?a, ?b)) }", "STRLEN takes 1 argument, found 2"},
 		{"SELECT * { FILTER(COUNT(?a)) }", "aggregate COUNT is allowed only in SELECT, HAVING and ORDER BY"},
+		{"SELECT * { ?s A ?o }", "line 1, column 15: expected a predicate, found 'A'"},
 		{"SELECT * { " + strings.Repeat("{", 1000), "levels of nesting"},
 	}
 	for _, tt := range tests {

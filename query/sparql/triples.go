@@ -127,7 +127,7 @@ func (p *parser) atNil() bool {
 // atVerb reports whether a predicate can start here.
 func (p *parser) atVerb(mode triplesMode) bool {
 	tok := p.peek()
-	if tok.kind == tVar || p.atIRI() || isKeyword(tok, "a") {
+	if tok.kind == tVar || p.atIRI() || isA(tok) {
 		return true
 	}
 	return mode == withPaths && tok.kind == tPunct &&
@@ -176,9 +176,14 @@ func (p *parser) verb(mode triplesMode) (Term, Path, error) {
 	return Term{}, path, nil
 }
 
+// isA reports whether tok is the keyword 'a', the one keyword that is
+// case-sensitive (section 19.3).
+func isA(tok token) bool { return tok.kind == tKeyword && tok.text == "a" }
+
 // iriOrA reads an IRI or the keyword 'a' (rdf:type).
 func (p *parser) iriOrA() (string, error) {
-	if p.acceptKeyword("a") {
+	if isA(p.peek()) {
+		p.next()
 		return rdf.RDFType, nil
 	}
 	if !p.atIRI() {

@@ -124,8 +124,9 @@ func entryOf(props map[rdf.Term]map[string]rdf.Term, entry rdf.Term) w3cTest {
 	return test
 }
 
-// tally counts outcomes of one category.
-type tally struct{ passed, failed, skipped int }
+// tally counts outcomes of one category, and how many of the tests were
+// negative (must fail to parse).
+type tally struct{ passed, failed, skipped, negative int }
 
 func TestW3CSyntax(t *testing.T) {
 	root := suiteDir(t)
@@ -135,7 +136,8 @@ func TestW3CSyntax(t *testing.T) {
 			for _, test := range readSuiteManifest(t, filepath.Join(root, category)) {
 				t.Run(test.name, func(t *testing.T) { runW3CTest(t, test, &counts) })
 			}
-			t.Logf("W3C %s: passed %d, failed %d, skipped %d", category, counts.passed, counts.failed, counts.skipped)
+			t.Logf("W3C %s: passed %d, failed %d, skipped %d (negative tests: %d)",
+				category, counts.passed, counts.failed, counts.skipped, counts.negative)
 		})
 	}
 }
@@ -156,6 +158,9 @@ func runW3CTest(t *testing.T, test w3cTest, counts *tally) {
 		_, err = ParseQuery(string(text), base)
 	}
 	negative := strings.HasPrefix(test.kind, "Negative")
+	if negative {
+		counts.negative++
+	}
 	switch {
 	case negative && err == nil:
 		counts.failed++
