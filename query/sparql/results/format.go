@@ -158,12 +158,17 @@ func Negotiate(accept string) (Format, error) {
 	return best, nil
 }
 
-// formatQuality is the best quality of any media type of f.
+// formatQuality is the quality of f's registered media type, or of an
+// alias the header names exactly: wildcards reach only the registered
+// type, so text/* means CSV or TSV, never text/xml.
 func formatQuality(f Format, ranges []mediaRange) float64 {
-	best := 0.0
-	for _, mt := range f.mediaTypes() {
-		if q := typeQuality(mt, ranges); q > best {
-			best = q
+	best := typeQuality(f.MediaType(), ranges)
+	for _, alias := range f.mediaTypes()[1:] {
+		typ, sub, _ := strings.Cut(alias, "/")
+		for _, r := range ranges {
+			if r.typ == typ && r.subtype == sub && r.q > best {
+				best = r.q
+			}
 		}
 	}
 	return best

@@ -14,7 +14,8 @@ import (
 // ReadCSV reads the SPARQL 1.1 Query Results CSV Format. CSV has no
 // types, so every non-empty field becomes a plain literal except _:label,
 // which becomes a blank node; an empty field is unbound. Compare what it
-// reads with Loose. A header of just _askResult with one row true or
+// reads with Loose. Carriage returns in fields are dropped, as
+// encoding/csv does. A header of just _askResult with one row true or
 // false is read as an ASK answer (see CSVWriter.WriteBoolean).
 func ReadCSV(r io.Reader) (*Results, error) {
 	cr := csv.NewReader(r)

@@ -2,7 +2,6 @@ package results
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
@@ -20,47 +19,46 @@ const askVar = "_askResult"
 // (its datatype and language are lost) or _:label for a blank node; an
 // unbound variable is an empty field, as is an empty literal.
 type CSVWriter struct {
-	w    *csv.Writer
+	w    *bufio.Writer
 	vars []string
-	row  []string
+	buf  []byte
 }
 
-// NewCSVWriter returns a CSVWriter to w; lines end with CRLF as RFC 4180
-// asks.
-func NewCSVWriter(w io.Writer) *CSVWriter {
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	return &CSVWriter{w: cw}
-}
+// NewCSVWriter returns a CSVWriter to w.
+func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: bufio.NewWriter(w)} }
 
 // Begin writes the header line.
 func (cw *CSVWriter) Begin(vars []string) error {
 	cw.vars = vars
-	cw.row = make([]string, len(vars))
-	if err := cw.w.Write(vars); err != nil {
-		return fmt.Errorf("writing the CSV header: %w", err)
+	b := cw.buf[:0]
+	for i, v := range vars {
+		b = appendCSVField(b, i, v)
 	}
-	return nil
+	cw.buf = append(b, "\r\n"...)
+	return cw.flushBuf("writing the CSV header")
 }
 
 // Write writes one solution.
 func (cw *CSVWriter) Write(s Solution) error {
+	b := cw.buf[:0]
 	for i, v := range cw.vars {
-		cw.row[i] = ""
+		field := ""
 		if t, bound := s[v]; bound {
-			cw.row[i] = csvField(t)
+			field = csvField(t)
 		}
+		b = appendCSVField(b, i, field)
 	}
-	if err := cw.w.Write(cw.row); err != nil {
-		return fmt.Errorf("writing a CSV solution: %w", err)
+	if len(cw.vars) == 1 && len(b) == 0 {
+		// An empty line would be skipped by CSV readers; "" keeps the row.
+		b = append(b, `""`...)
 	}
-	return nil
+	cw.buf = append(b, "\r\n"...)
+	return cw.flushBuf("writing a CSV solution")
 }
 
 // End flushes the output.
 func (cw *CSVWriter) End() error {
-	cw.w.Flush()
-	if err := cw.w.Error(); err != nil {
+	if err := cw.w.Flush(); err != nil {
 		return fmt.Errorf("flushing CSV results: %w", err)
 	}
 	return nil
@@ -69,13 +67,33 @@ func (cw *CSVWriter) End() error {
 // WriteBoolean writes an ASK answer as one variable, _askResult, bound to
 // true or false.
 func (cw *CSVWriter) WriteBoolean(v bool) error {
-	if err := cw.w.Write([]string{askVar}); err != nil {
-		return fmt.Errorf("writing the CSV boolean: %w", err)
-	}
-	if err := cw.w.Write([]string{fmt.Sprint(v)}); err != nil {
-		return fmt.Errorf("writing the CSV boolean: %w", err)
+	cw.buf = fmt.Appendf(cw.buf[:0], "%s\r\n%t\r\n", askVar, v)
+	if err := cw.flushBuf("writing the CSV boolean"); err != nil {
+		return err
 	}
 	return cw.End()
+}
+
+func (cw *CSVWriter) flushBuf(doing string) error {
+	if _, err := cw.w.Write(cw.buf); err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	return nil
+}
+
+// appendCSVField writes field number i as RFC 4180 asks: quoted when it
+// holds a quote, comma or line end, or begins with a space (which some
+// readers trim), with quotes doubled. Lines end with CRLF.
+func appendCSVField(b []byte, i int, field string) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	if !strings.ContainsAny(field, "\",\r\n") && !strings.HasPrefix(field, " ") {
+		return append(b, field...)
+	}
+	b = append(b, '"')
+	b = append(b, strings.ReplaceAll(field, `"`, `""`)...)
+	return append(b, '"')
 }
 
 func csvField(t rdf.Term) string {
