@@ -9,6 +9,7 @@ import (
 )
 
 func iri(s string) rdf.Term       { return rdf.NewIRI(ex + s) }
+func iriAbs(s string) rdf.Term    { return rdf.NewIRI(s) }
 func bn(s string) rdf.Term        { return rdf.NewBlank(s) }
 func str(s string) rdf.Term       { return rdf.NewLiteral(s, rdf.XSDString, "") }
 func typed(s, dt string) rdf.Term { return rdf.NewLiteral(s, dt, "") }
