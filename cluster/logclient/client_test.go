@@ -344,7 +344,16 @@ func TestPreferredDC(t *testing.T) {
 	lc := logtest.Start(t, 3, logtest.WithDCs("east", "west", "north"), logtest.WithRegistries())
 	c := newClient(t, lc.Addrs(), WithPreferredDC("west"))
 	appendOK(t, c, "a")
-	for attempt := 0; attempt < 5; attempt++ { // whichever replica the client starts with
+	// A replica that was slow once (a loaded machine) is passed over until
+	// it answers again, so the preference shows once west has answered.
+	testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		info, err := c.Info(timeout(t, 5*time.Second), false)
+		if err == nil && (info.ReplicaId != 2 || info.Dc != "west") {
+			err = fmt.Errorf("Info answered by replica %d in %q; want replica 2 in west", info.GetReplicaId(), info.GetDc())
+		}
+		return err
+	})
+	for attempt := 0; attempt < 5; attempt++ { // and keeps being used
 		info, err := c.Info(timeout(t, 5*time.Second), false)
 		if err != nil || info.ReplicaId != 2 || info.Dc != "west" {
 			t.Fatalf("Info answered by replica %d in %q (%v); want replica 2 in west", info.GetReplicaId(), info.GetDc(), err)
