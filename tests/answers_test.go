@@ -249,13 +249,7 @@ func failoverQueryCount(t *testing.T) int {
 // at about 40 a second: none may fail or answer wrongly.
 func TestRestartedReplicasFailNoQuery(t *testing.T) {
 	harness.SkipIfShort(t)
-	var specs []viewSpec
-	for _, sp := range []string{"hashsp", "hashpo"} {
-		for _, part := range []string{"1/2", "2/2"} {
-			specs = append(specs, viewSpec{space: sp, partition: part}, viewSpec{space: sp, partition: part})
-		}
-	}
-	c := startFanoutCluster(t, [][]string{nil}, specs...)
+	c := startFanoutCluster(t, [][]string{nil}, twoReplicasOfEveryRange()...)
 	tsv, _ := fanoutData()
 	c.insert(tsv)
 	n := failoverQueryCount(t)

@@ -362,17 +362,22 @@ func checkNoFailures(t *testing.T, failures []error, n int) {
 	}
 }
 
-// TestKilledReplicasFailNoQuery (issue 5 part B, b): kill -9 one replica of
-// every partition while 1,000 queries run from 4 clients: none fails.
-func TestKilledReplicasFailNoQuery(t *testing.T) {
-	harness.SkipIfShort(t)
+// twoReplicasOfEveryRange is both spaces in 2 partitions, 2 views each.
+func twoReplicasOfEveryRange() []viewSpec {
 	var specs []viewSpec
 	for _, sp := range []string{"hashsp", "hashpo"} {
 		for _, part := range []string{"1/2", "2/2"} {
 			specs = append(specs, viewSpec{space: sp, partition: part}, viewSpec{space: sp, partition: part})
 		}
 	}
-	c := startFanoutCluster(t, [][]string{nil}, specs...)
+	return specs
+}
+
+// TestKilledReplicasFailNoQuery (issue 5 part B, b): kill -9 one replica of
+// every partition while 1,000 queries run from 4 clients: none fails.
+func TestKilledReplicasFailNoQuery(t *testing.T) {
+	harness.SkipIfShort(t)
+	c := startFanoutCluster(t, [][]string{nil}, twoReplicasOfEveryRange()...)
 	tsv, _ := fanoutData()
 	c.insert(tsv)
 	const n = 1000

@@ -75,7 +75,8 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 	})
 }
 
-func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+// metric reads the value of the counter or gauge name.
+func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
@@ -83,7 +84,7 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	for _, f := range families {
 		if f.GetName() == name {
-			return f.Metric[0].GetGauge().GetValue()
+			return f.Metric[0].GetGauge().GetValue() + f.Metric[0].GetCounter().GetValue()
 		}
 	}
 	t.Fatalf("no metric %s", name)
@@ -102,7 +103,7 @@ func TestBootingViewAnswersNothing(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s := startView(t, Config{Space: space.HashSP, Range: space.Full(), Dir: t.TempDir(), LogAddrs: lc.Addrs(), Registry: reg})
 	time.Sleep(300 * time.Millisecond) // let it try
-	if s.Serving() || s.State() != "booting" || gauge(t, reg, "akutan_view_booting") != 1 {
+	if s.Serving() || s.State() != "booting" || metric(t, reg, "akutan_view_booting") != 1 {
 		t.Fatalf("view without peers after truncation: serving %v, state %q", s.Serving(), s.State())
 	}
 	conn, err := grpc.NewClient(s.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -86,21 +86,6 @@ func appendFacts(t *testing.T, lc *logtest.Cluster, subjects ...uint64) uint64 {
 	return last
 }
 
-func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() == name {
-			return f.Metric[0].GetCounter().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
-}
-
 func digestAt(t *testing.T, s *Server, index uint64) uint64 {
 	t.Helper()
 	var d uint64
@@ -134,7 +119,7 @@ func TestWriteFailureRecovers(t *testing.T) {
 
 	full.Store(true)
 	last := appendFacts(t, lc, 1004, 1005)
-	waitUntil(t, "a failed write", func() bool { return counter(t, reg, "akutan_view_store_write_failures_total") > 0 })
+	waitUntil(t, "a failed write", func() bool { return metric(t, reg, "akutan_view_store_write_failures_total") > 0 })
 	waitUntil(t, fmt.Sprintf("the healthy view applies %d", last), func() bool { return healthy.Applied() == last })
 	if got := faulty.Applied(); got != before {
 		t.Fatalf("the view with a full disk applied %d, want %d", got, before)
