@@ -232,9 +232,19 @@ func TestLogKillLeaderKeepsAcknowledgedAppends(t *testing.T) {
 	load.waitAcked(t, load.count()+200)
 	load.stop()
 
+	last := checkReplicasAgree(t, lp, load)
+	t.Logf("killed leader %d; %d acknowledged appends, %d with unknown outcome, log of %d entries identical on all replicas",
+		leader+1, len(load.acked), len(load.failed), last)
+}
+
+// checkReplicasAgree reads every replica up to the log's last index and
+// checks that all hold the same entries, with every acknowledged append
+// exactly once at the index it was given; it returns that last index.
+func checkReplicasAgree(t *testing.T, lp *logProcs, load *appendLoad) uint64 {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	last, err := c.LastIndex(ctx)
+	last, err := lp.client(t).LastIndex(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,8 +257,7 @@ func TestLogKillLeaderKeepsAcknowledgedAppends(t *testing.T) {
 			t.Fatalf("replica %d's %d entries differ from replica 1's", i+1, len(got))
 		}
 	}
-	t.Logf("killed leader %d; %d acknowledged appends, %d with unknown outcome, log of %d entries identical on all replicas",
-		leader+1, len(load.acked), len(load.failed), last)
+	return last
 }
 
 // checkNoLossNoDup checks replica i's entries against the load and returns
