@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,23 +65,16 @@ func WithLogger(l zerolog.Logger) Option {
 	return func(c *logserver.Config) { c.Logger = l }
 }
 
+// ports are logtest's: 20000-25999, apart from tests/harness's range. One
+// PortRange per test process, so that no address is handed out twice
+// (Raft refuses a member list with two replicas on one address).
+var ports = testutil.PortRange{Base: 20000, Span: 6000}
+
 // FreeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago. Ports come from 20000-25999: below the kernel's ephemeral range
-// (32768 and up on Linux), so that a replica restarted on its port cannot
-// find it taken by an outgoing connection (e.g. a client's reconnection
-// attempt to the stopped replica connecting to itself), and apart from
-// tests/harness's range.
+// ago and that no earlier call in this process returned.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	for i := 0; i < 100; i++ {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(6000))
-		if l, err := net.Listen("tcp", addr); err == nil {
-			l.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port found in 20000-25999")
-	return ""
+	return ports.Addr(t)
 }
 
 // Start starts n replicas under t.TempDir(), waits until they have a leader
