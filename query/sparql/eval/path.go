@@ -301,6 +301,12 @@ func (e *evaluator) pathStep(ctx context.Context, tp sparql.TriplePattern, buf [
 		for j, i := range fromSubject {
 			starts[j] = *substitute(tp.Subject, buf[i].b)
 		}
+		if sIsVar {
+			var err error
+			if fromSubject, starts, err = e.graphNodesOnly(ctx, tp.Path, fromSubject, starts); err != nil {
+				return err
+			}
+		}
 		err := e.pathFrom(ctx, tp.Path, starts, func(j int, end rdf.Term) error {
 			in := buf[fromSubject[j]]
 			b, ok := bindEnd(in, oVar, oIsVar, substitute(tp.Object, in.b), end)
@@ -317,6 +323,12 @@ func (e *evaluator) pathStep(ctx context.Context, tp sparql.TriplePattern, buf [
 		starts := make([]rdf.Term, len(fromObject))
 		for j, i := range fromObject {
 			starts[j] = *substitute(tp.Object, buf[i].b)
+		}
+		if oIsVar {
+			var err error
+			if fromObject, starts, err = e.graphNodesOnly(ctx, tp.Path, fromObject, starts); err != nil {
+				return err
+			}
 		}
 		err := e.pathFrom(ctx, inversePath(tp.Path), starts, func(j int, end rdf.Term) error {
 			in := buf[fromObject[j]]
@@ -355,4 +367,63 @@ func (e *evaluator) pathStep(ctx context.Context, tp sparql.TriplePattern, buf [
 		}
 		return nil
 	})
+}
+
+// canBeEmpty reports whether p matches paths of length zero.
+func canBeEmpty(p sparql.Path) bool {
+	switch p := p.(type) {
+	case *sparql.PathRepeat:
+		return p.Op != '+' || canBeEmpty(p.Path)
+	case *sparql.PathInverse:
+		return canBeEmpty(p.Path)
+	case *sparql.PathSequence:
+		for _, s := range p.Steps {
+			if !canBeEmpty(s) {
+				return false
+			}
+		}
+		return true
+	case *sparql.PathAlternative:
+		for _, c := range p.Choices {
+			if canBeEmpty(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// graphNodesOnly drops the starts that are not nodes of the graph when p
+// can be of length zero. A variable's value comes from elsewhere in the
+// query, and the zero-length path of section 18.4 relates graph nodes
+// only (a constant written in the pattern is the exception, and is not
+// filtered). A start that is no node has no longer path either.
+func (e *evaluator) graphNodesOnly(ctx context.Context, p sparql.Path, idx []int, starts []rdf.Term) ([]int, []rdf.Term, error) {
+	if !canBeEmpty(p) {
+		return idx, starts, nil
+	}
+	isNode := make([]bool, len(starts))
+	for lo := 0; lo < len(starts); lo += e.batch {
+		hi := min(lo+e.batch, len(starts))
+		patterns := make([]Pattern, 0, 2*(hi-lo))
+		for i := lo; i < hi; i++ {
+			patterns = append(patterns, Pattern{S: &starts[i]}, Pattern{O: &starts[i]})
+		}
+		err := e.g.Match(ctx, patterns, func(j int, _ rdf.Triple) error {
+			isNode[lo+j/2] = true
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	var outIdx []int
+	var outStarts []rdf.Term
+	for j, ok := range isNode {
+		if ok {
+			outIdx = append(outIdx, idx[j])
+			outStarts = append(outStarts, starts[j])
+		}
+	}
+	return outIdx, outStarts, nil
 }
