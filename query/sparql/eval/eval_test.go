@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -157,3 +158,147 @@ func TestUpdateSeesEarlierOperations(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return err != nil && errors.Is(err, target) }
+
+func runTriples(t *testing.T, g Graph, text string) []rdf.Triple {
+	t.Helper()
+	q, err := sparql.ParseQuery("PREFIX : <http://ex/>\n"+text, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []rdf.Triple
+	err = Run(context.Background(), q, g, Output{Triples: func(tr rdf.Triple) error { got = append(got, tr); return nil }}, Options{})
+	if err != nil {
+		t.Fatalf("running %s: %v", text, err)
+	}
+	return got
+}
+
+func TestConstruct(t *testing.T) {
+	g := NewMemGraph(mustTurtle(t, testData))
+	got := runTriples(t, g, `CONSTRUCT { ?x :r [ :s ?y ] . ?x :lit ?n . "bad" :r ?x } WHERE { ?x :p ?y OPTIONAL { ?x :name ?n } }`)
+	want := mustTurtle(t, `:a :r [ :s :b ] ; :lit "A" . :b :r [ :s :c ] ; :lit "B" . :c :r [ :s :a ] .`)
+	if err := results.Isomorphic(want, got); err != nil {
+		t.Error(err)
+	}
+	got = runTriples(t, g, `CONSTRUCT WHERE { ?x :p ?y . ?y :p ?x }`)
+	if len(got) != 0 {
+		t.Errorf("got %v, want nothing", got)
+	}
+}
+
+func TestDescribeFollowsBlankNodes(t *testing.T) {
+	g := NewMemGraph(mustTurtle(t, `:a :p [ :q [ :r :z ] ] ; :name "A" . :z :p :a .`))
+	got := runTriples(t, g, `DESCRIBE :a`)
+	want := mustTurtle(t, `:a :p [ :q [ :r :z ] ] ; :name "A" .`)
+	if err := results.Isomorphic(want, got); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestAsk(t *testing.T) {
+	g := NewMemGraph(mustTurtle(t, testData))
+	for text, want := range map[string]bool{`ASK { :a :p :b }`: true, `ASK { :a :p :c }`: false, `ASK { :a :p* :a }`: true} {
+		if got := runQuery(t, g, text); !got.IsBoolean || got.Boolean != want {
+			t.Errorf("%s = %+v, want %t", text, got, want)
+		}
+	}
+}
+
+// countingGraph counts Match calls and patterns, to check batching.
+type countingGraph struct {
+	Graph
+	calls, patterns int
+}
+
+func (c *countingGraph) Match(ctx context.Context, ps []Pattern, emit func(int, rdf.Triple) error) error {
+	c.calls++
+	c.patterns += len(ps)
+	return c.Graph.Match(ctx, ps, emit)
+}
+
+func TestBGPLookupsAreBatched(t *testing.T) {
+	var data []rdf.Triple
+	for i := 0; i < 1000; i++ {
+		s := rdf.NewIRI("http://ex/s" + strconv.Itoa(i))
+		data = append(data, rdf.Triple{S: s, P: rdf.NewIRI("http://ex/type"), O: rdf.NewIRI("http://ex/T")},
+			rdf.Triple{S: s, P: rdf.NewIRI("http://ex/n"), O: rdf.NewLiteral(strconv.Itoa(i), rdf.XSDInteger, "")})
+	}
+	g := &countingGraph{Graph: NewMemGraph(data)}
+	q, err := sparql.ParseQuery(`PREFIX : <http://ex/> SELECT ?s ?n WHERE { ?s :n ?n . ?s :type :T }`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c collector
+	if err := Run(context.Background(), q, g, Output{Solutions: &c}, Options{Batch: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.res.Solutions) != 1000 {
+		t.Fatalf("got %d solutions, want 1000", len(c.res.Solutions))
+	}
+	// The most selective pattern (?s :type :T, two constants) first: one
+	// call, then ten calls of 100 patterns.
+	if g.calls != 11 || g.patterns != 1001 {
+		t.Errorf("%d Match calls with %d patterns, want 11 with 1001", g.calls, g.patterns)
+	}
+}
+
+func TestUpdateData(t *testing.T) {
+	g := NewMemGraph(mustTurtle(t, testData))
+	u, err := sparql.ParseUpdate(`PREFIX : <http://ex/>
+		INSERT DATA { :x :p :y . _:n :p :x . :a :p :b } ;
+		DELETE DATA { :a :name "A" . :nothing :p :x } ;
+		DELETE WHERE { ?s :q ?o } ;
+		INSERT DATA { :c :q :d }`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := Update(context.Background(), u, g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Insert) != 2 || len(ch.Delete) != 1 || len(ch.NewBlanks) != 1 {
+		t.Errorf("changes = %+v, want 2 inserts, the delete of :a :name \"A\" and one new blank node", ch)
+	}
+	for _, tr := range ch.Insert {
+		if tr.S.Kind == rdf.Blank && !ch.NewBlanks[tr.S.Value] {
+			t.Errorf("inserted blank node %s is not in NewBlanks", tr.S.Value)
+		}
+	}
+	u, _ = sparql.ParseUpdate(`CLEAR DEFAULT ; LOAD <http://doc>`, "")
+	load := func(_ context.Context, iri string) ([]rdf.Triple, error) {
+		return mustTurtle(t, `:l :p _:b .`), nil
+	}
+	ch, err = Update(context.Background(), u, g, Options{Load: load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Delete) != g.Len() || len(ch.Insert) != 1 || len(ch.NewBlanks) != 1 {
+		t.Errorf("changes = %+v, want every triple deleted and one loaded", ch)
+	}
+	for _, text := range []string{`CREATE GRAPH <http://g>`, `WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }`,
+		`INSERT DATA { GRAPH <http://g> { <http://a> <http://b> <http://c> } }`, `COPY DEFAULT TO <http://g>`} {
+		u, err := sparql.ParseUpdate(text, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Update(context.Background(), u, g, Options{}); !errorsIs(err, ErrNotSupported) {
+			t.Errorf("%s: got %v, want ErrNotSupported", text, err)
+		}
+	}
+}
+
+func TestExplain(t *testing.T) {
+	q, err := sparql.ParseQuery(`PREFIX : <http://ex/>
+		SELECT DISTINCT ?x (COUNT(?y) AS ?n) WHERE { ?x :p ?y OPTIONAL { ?y :q ?z FILTER(?z) } MINUS { ?x :r ?w } }
+		GROUP BY ?x ORDER BY ?n LIMIT 3`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Explain(q)
+	for _, want := range []string{"slice offset 0 limit 3", "distinct", "project (?x ?n)", "order by ?n",
+		"extend ?n := ", "group by [?x] aggregates [COUNT(?y)]", "minus", "leftjoin filter ?z", "bgp", "?x <http://ex/p> ?y"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Explain lacks %q:\n%s", want, got)
+		}
+	}
+}
