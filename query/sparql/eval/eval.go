@@ -107,6 +107,9 @@ func Run(ctx context.Context, q *sparql.Query, g Graph, out Output, opts Options
 	if err != nil {
 		return fmt.Errorf("translating the query: %w", err)
 	}
+	if q.Base != "" {
+		opts.Base = q.Base
+	}
 	e := newEvaluator(g, opts, tr.aggs)
 	switch q.Form {
 	case sparql.Select:
@@ -225,16 +228,16 @@ func (e *evaluator) eval(ctx context.Context, n node, seed binding, emit emitFn)
 			if _, bound := b[n.v]; bound {
 				return emit(b)
 			}
-			t, err := e.evalExpr(ctx, n.expr, b)
+			out := clone(b)
+			t, err := e.evalScoped(ctx, n.expr, out, out)
 			if err != nil {
 				if !errors.Is(err, fn.ErrType) {
 					return err
 				}
-				return emit(b)
+				return emit(out)
 			}
-			b = clone(b)
-			b[n.v] = t
-			return emit(b)
+			out[n.v] = t
+			return emit(out)
 		})
 	case *values:
 		for _, row := range valuesRows(n.data) {
@@ -319,6 +322,17 @@ func binder(b binding) fn.Binding {
 // evalExpr evaluates one expression in b: aggregates read the values the
 // group bound, BNODE(label) names one node per label within this call.
 func (e *evaluator) evalExpr(ctx context.Context, x sparql.Expr, b binding) (rdf.Term, error) {
+	return e.evalScoped(ctx, x, b, nil)
+}
+
+// blankLabelVar is the hidden variable that remembers which node
+// BNODE(label) made in a solution, so that every expression of the
+// solution (SELECT expressions, BINDs) gets the same one.
+func blankLabelVar(label string) string { return "\x00bnode:" + label }
+
+// evalScoped is evalExpr where scope, when not nil, is the solution being
+// built, which keeps the nodes BNODE(label) makes.
+func (e *evaluator) evalScoped(ctx context.Context, x sparql.Expr, b, scope binding) (rdf.Term, error) {
 	env := e.env
 	env.Aggregate = func(a *sparql.ExprAggregate) (rdf.Term, error) {
 		if t, ok := b[e.aggs[a]]; ok {
@@ -330,6 +344,14 @@ func (e *evaluator) evalExpr(ctx context.Context, x sparql.Expr, b binding) (rdf
 	env.NewBlank = func(label string) rdf.Term {
 		if label == "" {
 			return e.newBlank()
+		}
+		if scope != nil {
+			if t, ok := scope[blankLabelVar(label)]; ok {
+				return t
+			}
+			t := e.newBlank()
+			scope[blankLabelVar(label)] = t
+			return t
 		}
 		if t, ok := labels[label]; ok {
 			return t

@@ -206,6 +206,10 @@ func (up *updater) apply(ctx context.Context, op sparql.Operation) error {
 				return errNamedGraphs
 			}
 		}
+		up.e.env.Base = up.opts.Base
+		if op.Base != "" {
+			up.e.env.Base = op.Base
+		}
 		return up.modify(ctx, op.Where, op.Delete, op.Insert)
 	case *sparql.Load:
 		if op.Into != "" {
