@@ -171,14 +171,18 @@ type errSkip struct{ reason string }
 func (e errSkip) Error() string { return e.reason }
 
 func readGraphFile(file string) ([]rdf.Triple, error) {
-	if strings.HasSuffix(file, ".rdf") {
-		return nil, errSkip{"RDF/XML data is not readable here"}
-	}
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if strings.HasSuffix(file, ".rdf") {
+		triples, err := readSimpleRDFXML(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", filepath.Base(file), err)
+		}
+		return triples, nil
+	}
 	var r rdf.Reader
 	if strings.HasSuffix(file, ".nt") {
 		r = rdf.NewNTriplesReader(f)
