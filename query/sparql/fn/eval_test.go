@@ -385,8 +385,8 @@ func TestStringFunctions(t *testing.T) {
 		{`STRDT("a", "b")`, "error"},
 		{`STRDT("a", rdf:langString)`, "error"},
 		{`MD5("abc")`, `"900150983cd24fb0d6963f7d28e17f72"`},
-		{`MD5("foo")`, `"acbd18db4cc2f85cedef654fccc4a4d8"`},     // functions/md5-01
-		{`MD5("食べ物")`, `"e7ada485d13b1decf628c9211bc3a97b"`},     // functions/md5-02
+		{`MD5("foo")`, `"acbd18db4cc2f85cedef654fccc4a4d8"`}, // functions/md5-01
+		{`MD5("食べ物")`, `"e7ada485d13b1decf628c9211bc3a97b"`}, // functions/md5-02
 		{`MD5("abc"^^xsd:string)`, `"900150983cd24fb0d6963f7d28e17f72"`},
 		{`SHA1("abc")`, `"a9993e364706816aba3e25717850c26c9cd0d89d"`},
 		{`SHA256("abc")`, `"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"`},
