@@ -454,14 +454,14 @@ func (n number) lexical() string {
 	return doubleLexical(n.f, 64)
 }
 
-// maxFractionDigits bounds the digits a non-terminating decimal (1/3)
+// maxFractionDigits is how many digits a non-terminating decimal (1/3)
 // keeps; XSD leaves the precision of decimal division to the
-// implementation.
+// implementation. A terminating one is always written exactly.
 const maxFractionDigits = 18
 
 func decimalLexical(r *big.Rat) string {
 	digits := terminatingDigits(r.Denom())
-	if digits < 0 || digits > maxFractionDigits {
+	if digits < 0 {
 		digits = maxFractionDigits
 	}
 	s := r.FloatString(digits)
@@ -491,9 +491,6 @@ func terminatingDigits(den *big.Int) int {
 			d.Quo(d, five)
 			fives++
 		default:
-			return -1
-		}
-		if twos > maxFractionDigits || fives > maxFractionDigits {
 			return -1
 		}
 	}
