@@ -1,4 +1,62 @@
 // Package eval evaluates SPARQL 1.1 queries and updates: it translates the
 // parsed query into the SPARQL algebra (section 18) and runs it against a
 // Graph.
+//
+// # Use
+//
+//	err := eval.Run(ctx, q, g, eval.Output{Solutions: w}, eval.Options{})     // SELECT, ASK
+//	err := eval.Run(ctx, q, g, eval.Output{Triples: emit}, eval.Options{})    // CONSTRUCT, DESCRIBE
+//	ch, err := eval.Update(ctx, u, g, eval.Options{Load: load})              // net Changes
+//	fmt.Print(eval.Explain(q))                                               // the algebra
+//
+// Graph is the storage seam: one Match call takes a batch of triple
+// patterns. MemGraph is the in-memory Graph of the tests; the distributed
+// views implement it elsewhere. Expressions are package fn's.
+//
+// # Translation
+//
+// algebra.go turns the syntax tree into operators as section 18.2 says:
+// a group's FILTERs wrap the whole group, OPTIONAL becomes LeftJoin with
+// the optional group's filters, BIND extends what precedes it in its
+// group, VALUES and sub-selects are joined, and the query's GROUP BY,
+// aggregates, HAVING, trailing VALUES, SELECT expressions, ORDER BY,
+// projection, DISTINCT/REDUCED and OFFSET/LIMIT stack on top (18.2.4).
+// Aggregates are computed by the group operator and bound to hidden
+// variables (names with a NUL) that expressions read through
+// fn.Env.Aggregate; blank nodes in patterns are variables named "_:label".
+// Neither is ever projected. Explain prints the tree.
+//
+// # Evaluation
+//
+// Operators push solutions to a callback (eval.go), so a solution flows
+// through the whole tree before the next is made and nothing is held
+// unless the operator needs it: ORDER BY without LIMIT, GROUP BY, the
+// seen-set of DISTINCT, the right side of a join, left join or minus that
+// is not a BGP, and the solutions of a DELETE/INSERT's WHERE. ORDER BY
+// with LIMIT keeps a heap of the best OFFSET+LIMIT. LIMIT and ASK stop
+// evaluation through an error value of their own.
+//
+// A BGP (bgp.go) is an index nested loop join in the order of a simple
+// heuristic (known positions first, then shared variables): solutions
+// wait before each pattern until Options.Batch of them have come, and one
+// Graph.Match call then carries one pattern per solution. A BGP on the
+// right of a join or an OPTIONAL is fed the left's solutions the same
+// way. Property paths (path.go) walk many start nodes per Match call;
+// ?, * and + visit each node once per start, so they end on cycles.
+//
+// Graph.Match's emit may call Match again: an upstream batch's matches
+// feed the next pattern's batch, whose lookups run inside the callback.
+//
+// EXISTS evaluates its group with the current solution's variables
+// substituted (every leaf starts from that solution), as the errata of
+// the specification describe.
+//
+// # Update
+//
+// Update runs the operations of a request against an Overlay of the
+// graph, so each sees the ones before it, and returns the net Changes for
+// the caller to apply as one log transaction. Only the default graph
+// exists: FROM, FROM NAMED, GRAPH, WITH, USING, SERVICE and operations on
+// named graphs give errors wrapping ErrNotSupported (SILENT operations do
+// nothing instead).
 package eval

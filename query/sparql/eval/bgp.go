@@ -1,0 +1,224 @@
+package eval
+
+import (
+	"context"
+	"sort"
+
+	"github.com/akutan-dev/akutan/query/rdf"
+	"github.com/akutan-dev/akutan/query/sparql"
+)
+
+// tagged is a solution travelling through a chain, with the index of the
+// input it extends (LeftJoin needs to know which inputs found a match).
+type tagged struct {
+	tag int
+	b   binding
+}
+
+// chain evaluates a basic graph pattern as an index nested loop join:
+// solutions wait at step k until a batch is full, then one Graph.Match
+// call looks up the step's pattern once per waiting solution, and each
+// match moves on to step k+1. Only a batch per step is held at a time.
+type chain struct {
+	e     *evaluator
+	steps []sparql.TriplePattern
+	bufs  [][]tagged
+	out   func(tag int, b binding) error
+}
+
+// newChain orders triples for evaluation given the variables bound in
+// seed and in bound (those a join's left side binds).
+func (e *evaluator) newChain(triples []sparql.TriplePattern, seed binding, bound map[string]bool, out func(int, binding) error) *chain {
+	known := map[string]bool{}
+	for v := range seed {
+		known[v] = true
+	}
+	for v := range bound {
+		known[v] = true
+	}
+	steps := orderTriples(triples, known)
+	return &chain{e: e, steps: steps, bufs: make([][]tagged, len(steps)), out: out}
+}
+
+// push hands t to step k.
+func (c *chain) push(ctx context.Context, k int, t tagged) error {
+	if k == len(c.steps) {
+		return c.out(t.tag, t.b)
+	}
+	c.bufs[k] = append(c.bufs[k], t)
+	if len(c.bufs[k]) >= c.e.batch {
+		return c.flush(ctx, k)
+	}
+	return nil
+}
+
+// close runs every step's partial batch, in order, since each feeds the
+// next.
+func (c *chain) close(ctx context.Context) error {
+	for k := range c.steps {
+		if err := c.flush(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *chain) flush(ctx context.Context, k int) error {
+	buf := c.bufs[k]
+	c.bufs[k] = nil
+	if len(buf) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	step := c.steps[k]
+	if step.Path != nil {
+		return c.e.pathStep(ctx, step, buf, func(t tagged) error { return c.push(ctx, k+1, t) })
+	}
+	patterns := make([]Pattern, len(buf))
+	for i, in := range buf {
+		patterns[i] = Pattern{
+			S: substitute(step.Subject, in.b),
+			P: substitute(step.Predicate, in.b),
+			O: substitute(step.Object, in.b),
+		}
+	}
+	return c.e.g.Match(ctx, patterns, func(i int, t rdf.Triple) error {
+		if i < 0 || i >= len(buf) {
+			return nil
+		}
+		b, ok := bindTriple(buf[i].b, step, t)
+		if !ok {
+			return nil
+		}
+		return c.push(ctx, k+1, tagged{tag: buf[i].tag, b: b})
+	})
+}
+
+// patternVar is the variable a pattern term stands for: a variable, or a
+// blank node (a variable that is never projected).
+func patternVar(t sparql.Term) (string, bool) {
+	switch t.Kind {
+	case sparql.Var:
+		return t.Value, true
+	case sparql.Blank:
+		return blankVar(t.Value), true
+	}
+	return "", false
+}
+
+// substitute is the lookup term for t in b: nil when t is an unbound
+// variable.
+func substitute(t sparql.Term, b binding) *rdf.Term {
+	if v, ok := patternVar(t); ok {
+		if x, ok := b[v]; ok {
+			return &x
+		}
+		return nil
+	}
+	x := t.RDF()
+	return &x
+}
+
+// bindTriple extends b with the variables of p that t matches, failing
+// when a variable that occurs twice would get two values.
+func bindTriple(b binding, p sparql.TriplePattern, t rdf.Triple) (binding, bool) {
+	out := b
+	copied := false
+	for _, pair := range [3]struct {
+		pt sparql.Term
+		v  rdf.Term
+	}{{p.Subject, t.S}, {p.Predicate, t.P}, {p.Object, t.O}} {
+		v, ok := patternVar(pair.pt)
+		if !ok {
+			if pair.pt.RDF() != pair.v {
+				return nil, false
+			}
+			continue
+		}
+		if old, ok := out[v]; ok {
+			if old != pair.v {
+				return nil, false
+			}
+			continue
+		}
+		if !copied {
+			out = clone(b)
+			copied = true
+		}
+		out[v] = pair.v
+	}
+	if !copied {
+		out = clone(b)
+	}
+	return out, true
+}
+
+// orderTriples picks the evaluation order of a BGP greedily: next is the
+// pattern with the most positions already known (constants, or variables
+// bound by the seed or by earlier patterns), property paths after plain
+// patterns of the same score, ties in written order. It is the simple
+// selectivity heuristic; the views' statistics are the planner's job.
+func orderTriples(triples []sparql.TriplePattern, known map[string]bool) []sparql.TriplePattern {
+	bound := map[string]bool{}
+	for v := range known {
+		bound[v] = true
+	}
+	left := append([]sparql.TriplePattern(nil), triples...)
+	out := make([]sparql.TriplePattern, 0, len(triples))
+	score := func(t sparql.TriplePattern) int {
+		s := 0
+		terms := []sparql.Term{t.Subject, t.Object}
+		if t.Path == nil {
+			terms = append(terms, t.Predicate)
+		}
+		for _, x := range terms {
+			if v, ok := patternVar(x); !ok || bound[v] {
+				s += 4
+			}
+		}
+		if t.Path == nil {
+			s++
+		} else if _, ok := t.Path.(*sparql.PathRepeat); ok {
+			s -= 2
+		}
+		// The subject known is the cheapest lookup.
+		if v, ok := patternVar(t.Subject); !ok || bound[v] {
+			s++
+		}
+		return s
+	}
+	for len(left) > 0 {
+		best := 0
+		for i := 1; i < len(left); i++ {
+			if score(left[i]) > score(left[best]) {
+				best = i
+			}
+		}
+		t := left[best]
+		out = append(out, t)
+		left = append(left[:best], left[best+1:]...)
+		for _, x := range []sparql.Term{t.Subject, t.Predicate, t.Object} {
+			if v, ok := patternVar(x); ok {
+				bound[v] = true
+			}
+		}
+	}
+	return out
+}
+
+// bgpVars is the set of variables a BGP binds.
+func bgpVars(triples []sparql.TriplePattern) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range triples {
+		for _, x := range []sparql.Term{t.Subject, t.Predicate, t.Object} {
+			if v, ok := patternVar(x); ok {
+				out[v] = true
+			}
+		}
+	}
+	return out
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
