@@ -218,6 +218,17 @@ func (v *Views) LookupPOCmp(ctx context.Context, index uint64, lookups []*wire.P
 		func(i int, f storage.Fact) bool { return cmps[i](f) }, emit)
 }
 
+// LookupP implements engine.Views.
+func (v *Views) LookupP(ctx context.Context, index uint64, predicates []uint64, emit viewclient.Emit) error {
+	return v.cover(ctx, index, space.HashPO, len(predicates),
+		func(i int, f storage.Fact) bool { return f.Predicate == predicates[i] }, emit)
+}
+
+// Scan implements engine.Views.
+func (v *Views) Scan(ctx context.Context, index uint64, emit viewclient.Emit) error {
+	return v.cover(ctx, index, space.HashSP, 1, func(int, storage.Fact) bool { return true }, emit)
+}
+
 // comparison returns what a view's LookupPOCmp keeps: facts with the
 // predicate whose object is of the value's kind and group and compares as
 // asked (every fact with the predicate for CMP_ANY).
