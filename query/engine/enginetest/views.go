@@ -55,6 +55,14 @@ func (v *Views) Entity(name string) uint64 {
 	return kid
 }
 
+// unnamed creates an entity without an external name.
+func (v *Views) unnamed() uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.index++
+	return storage.KIDOf(v.index, 1)
+}
+
 // Add stores the fact subject predicate object and returns its ID.
 func (v *Views) Add(subject, predicate uint64, object storage.Object) uint64 {
 	v.mu.Lock()
