@@ -104,9 +104,9 @@ func TestOneLookupPerKind(t *testing.T) {
 	patterns := []eval.Pattern{
 		{S: &a, P: &p, O: &b}, {S: &a, P: &p, O: &b}, {S: &a, P: &q, O: &one}, // SPO, two equal
 		{S: &a, P: &p}, {S: &a, P: &p}, // SP
-		{P: &p, O: &one}, // PO
+		{P: &p, O: &one},        // PO
 		{S: &a}, {S: &a, O: &b}, // S
-		{P: &q},      // P
+		{P: &q},       // P
 		{O: &one}, {}, // Scan
 	}
 	got := matchAll(t, g, patterns)
