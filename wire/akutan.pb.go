@@ -2961,6 +2961,104 @@ func (x *QueryChunk) GetAnalysis() string {
 	return ""
 }
 
+type LookupPRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Predicates    []uint64               `protobuf:"varint,2,rep,packed,name=predicates,proto3" json:"predicates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupPRequest) Reset() {
+	*x = LookupPRequest{}
+	mi := &file_akutan_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupPRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupPRequest) ProtoMessage() {}
+
+func (x *LookupPRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupPRequest.ProtoReflect.Descriptor instead.
+func (*LookupPRequest) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *LookupPRequest) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *LookupPRequest) GetPredicates() []uint64 {
+	if x != nil {
+		return x.Predicates
+	}
+	return nil
+}
+
+// ScanRequest asks for every fact as of index: its matches all answer
+// lookup 0.
+type ScanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScanRequest) Reset() {
+	*x = ScanRequest{}
+	mi := &file_akutan_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScanRequest) ProtoMessage() {}
+
+func (x *ScanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
+func (*ScanRequest) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ScanRequest) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
 var File_akutan_proto protoreflect.FileDescriptor
 
 const file_akutan_proto_rawDesc = "" +
@@ -3159,7 +3257,14 @@ const file_akutan_proto_rawDesc = "" +
 	"\x04rows\x18\x03 \x03(\v2\x10.akutan.wire.RowR\x04rows\x12\x12\n" +
 	"\x04plan\x18\x04 \x01(\tR\x04plan\x128\n" +
 	"\toperators\x18\x05 \x03(\v2\x1a.akutan.wire.OperatorStatsR\toperators\x12\x1a\n" +
-	"\banalysis\x18\x06 \x01(\tR\banalysis*\x92\x01\n" +
+	"\banalysis\x18\x06 \x01(\tR\banalysis\"F\n" +
+	"\x0eLookupPRequest\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x1e\n" +
+	"\n" +
+	"predicates\x18\x02 \x03(\x04R\n" +
+	"predicates\"#\n" +
+	"\vScanRequest\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index*\x92\x01\n" +
 	"\x05CmpOp\x12\x13\n" +
 	"\x0fCMP_UNSPECIFIED\x10\x00\x12\n" +
 	"\n" +
@@ -3183,14 +3288,16 @@ const file_akutan_proto_rawDesc = "" +
 	"\x06Append\x12\x1a.akutan.wire.AppendRequest\x1a\x18.akutan.wire.AppendReply\x12N\n" +
 	"\fAppendStream\x12\x1a.akutan.wire.AppendRequest\x1a\x1e.akutan.wire.AppendStreamReply(\x010\x01\x12:\n" +
 	"\x04Read\x12\x18.akutan.wire.ReadRequest\x1a\x16.akutan.wire.ReadReply0\x01\x128\n" +
-	"\x04Info\x12\x18.akutan.wire.InfoRequest\x1a\x16.akutan.wire.InfoReply2\xb2\x03\n" +
+	"\x04Info\x12\x18.akutan.wire.InfoRequest\x1a\x16.akutan.wire.InfoReply2\xb4\x04\n" +
 	"\x04View\x12B\n" +
 	"\aLookupS\x12\x1b.akutan.wire.LookupSRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12D\n" +
 	"\bLookupSP\x12\x1c.akutan.wire.LookupSPRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12F\n" +
 	"\tLookupSPO\x12\x1d.akutan.wire.LookupSPORequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12D\n" +
 	"\bLookupPO\x12\x1c.akutan.wire.LookupPORequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12J\n" +
 	"\vLookupPOCmp\x12\x1f.akutan.wire.LookupPOCmpRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12F\n" +
-	"\x06Status\x12\x1e.akutan.wire.ViewStatusRequest\x1a\x1c.akutan.wire.ViewStatusReply2\x84\x02\n" +
+	"\x06Status\x12\x1e.akutan.wire.ViewStatusRequest\x1a\x1c.akutan.wire.ViewStatusReply\x12B\n" +
+	"\aLookupP\x12\x1b.akutan.wire.LookupPRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12<\n" +
+	"\x04Scan\x12\x18.akutan.wire.ScanRequest\x1a\x18.akutan.wire.LookupChunk0\x012\x84\x02\n" +
 	"\x03API\x12>\n" +
 	"\x06Insert\x12\x1a.akutan.wire.InsertRequest\x1a\x18.akutan.wire.InsertReply\x12=\n" +
 	"\x05Query\x12\x19.akutan.wire.QueryRequest\x1a\x17.akutan.wire.QueryChunk0\x01\x12>\n" +
@@ -3210,7 +3317,7 @@ func file_akutan_proto_rawDescGZIP() []byte {
 }
 
 var file_akutan_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_akutan_proto_goTypes = []any{
 	(CmpOp)(0),                 // 0: akutan.wire.CmpOp
 	(Consistency)(0),           // 1: akutan.wire.Consistency
@@ -3256,6 +3363,8 @@ var file_akutan_proto_goTypes = []any{
 	(*Row)(nil),                // 41: akutan.wire.Row
 	(*OperatorStats)(nil),      // 42: akutan.wire.OperatorStats
 	(*QueryChunk)(nil),         // 43: akutan.wire.QueryChunk
+	(*LookupPRequest)(nil),     // 44: akutan.wire.LookupPRequest
+	(*ScanRequest)(nil),        // 45: akutan.wire.ScanRequest
 }
 var file_akutan_proto_depIdxs = []int32{
 	2,  // 0: akutan.wire.Object.timestamp:type_name -> akutan.wire.Timestamp
@@ -3302,26 +3411,30 @@ var file_akutan_proto_depIdxs = []int32{
 	29, // 41: akutan.wire.View.LookupPO:input_type -> akutan.wire.LookupPORequest
 	31, // 42: akutan.wire.View.LookupPOCmp:input_type -> akutan.wire.LookupPOCmpRequest
 	34, // 43: akutan.wire.View.Status:input_type -> akutan.wire.ViewStatusRequest
-	37, // 44: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
-	39, // 45: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
-	37, // 46: akutan.wire.API.Delete:input_type -> akutan.wire.InsertRequest
-	37, // 47: akutan.wire.API.Update:input_type -> akutan.wire.InsertRequest
-	15, // 48: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
-	16, // 49: akutan.wire.Log.AppendStream:output_type -> akutan.wire.AppendStreamReply
-	19, // 50: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
-	22, // 51: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
-	33, // 52: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
-	33, // 53: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
-	33, // 54: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
-	33, // 55: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
-	33, // 56: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
-	35, // 57: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
-	38, // 58: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
-	43, // 59: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
-	36, // 60: akutan.wire.API.Delete:output_type -> akutan.wire.UpdateReply
-	36, // 61: akutan.wire.API.Update:output_type -> akutan.wire.UpdateReply
-	48, // [48:62] is the sub-list for method output_type
-	34, // [34:48] is the sub-list for method input_type
+	44, // 44: akutan.wire.View.LookupP:input_type -> akutan.wire.LookupPRequest
+	45, // 45: akutan.wire.View.Scan:input_type -> akutan.wire.ScanRequest
+	37, // 46: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
+	39, // 47: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
+	37, // 48: akutan.wire.API.Delete:input_type -> akutan.wire.InsertRequest
+	37, // 49: akutan.wire.API.Update:input_type -> akutan.wire.InsertRequest
+	15, // 50: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
+	16, // 51: akutan.wire.Log.AppendStream:output_type -> akutan.wire.AppendStreamReply
+	19, // 52: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
+	22, // 53: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
+	33, // 54: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
+	33, // 55: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
+	33, // 56: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
+	33, // 57: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
+	33, // 58: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
+	35, // 59: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
+	33, // 60: akutan.wire.View.LookupP:output_type -> akutan.wire.LookupChunk
+	33, // 61: akutan.wire.View.Scan:output_type -> akutan.wire.LookupChunk
+	38, // 62: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
+	43, // 63: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
+	36, // 64: akutan.wire.API.Delete:output_type -> akutan.wire.UpdateReply
+	36, // 65: akutan.wire.API.Update:output_type -> akutan.wire.UpdateReply
+	50, // [50:66] is the sub-list for method output_type
+	34, // [34:50] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -3364,7 +3477,7 @@ func file_akutan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_akutan_proto_rawDesc), len(file_akutan_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

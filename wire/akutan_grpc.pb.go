@@ -265,6 +265,8 @@ const (
 	View_LookupPO_FullMethodName    = "/akutan.wire.View/LookupPO"
 	View_LookupPOCmp_FullMethodName = "/akutan.wire.View/LookupPOCmp"
 	View_Status_FullMethodName      = "/akutan.wire.View/Status"
+	View_LookupP_FullMethodName     = "/akutan.wire.View/LookupP"
+	View_Scan_FullMethodName        = "/akutan.wire.View/Scan"
 )
 
 // ViewClient is the client API for View service.
@@ -277,6 +279,13 @@ type ViewClient interface {
 	LookupPO(ctx context.Context, in *LookupPORequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LookupChunk], error)
 	LookupPOCmp(ctx context.Context, in *LookupPOCmpRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LookupChunk], error)
 	Status(ctx context.Context, in *ViewStatusRequest, opts ...grpc.CallOption) (*ViewStatusReply, error)
+	// LookupP streams every fact with each predicate: a prefix scan of the
+	// predicate in the HashPO space, which every HashPO range may hold, so a
+	// client asks one replica of every range.
+	LookupP(ctx context.Context, in *LookupPRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LookupChunk], error)
+	// Scan streams every fact of the view's HashSP range (all its SP keys);
+	// a client asks one replica of every range for the whole graph.
+	Scan(ctx context.Context, in *ScanRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LookupChunk], error)
 }
 
 type viewClient struct {
@@ -392,6 +401,44 @@ func (c *viewClient) Status(ctx context.Context, in *ViewStatusRequest, opts ...
 	return out, nil
 }
 
+func (c *viewClient) LookupP(ctx context.Context, in *LookupPRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LookupChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &View_ServiceDesc.Streams[5], View_LookupP_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LookupPRequest, LookupChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type View_LookupPClient = grpc.ServerStreamingClient[LookupChunk]
+
+func (c *viewClient) Scan(ctx context.Context, in *ScanRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LookupChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &View_ServiceDesc.Streams[6], View_Scan_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ScanRequest, LookupChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type View_ScanClient = grpc.ServerStreamingClient[LookupChunk]
+
 // ViewServer is the server API for View service.
 // All implementations must embed UnimplementedViewServer
 // for forward compatibility.
@@ -402,6 +449,13 @@ type ViewServer interface {
 	LookupPO(*LookupPORequest, grpc.ServerStreamingServer[LookupChunk]) error
 	LookupPOCmp(*LookupPOCmpRequest, grpc.ServerStreamingServer[LookupChunk]) error
 	Status(context.Context, *ViewStatusRequest) (*ViewStatusReply, error)
+	// LookupP streams every fact with each predicate: a prefix scan of the
+	// predicate in the HashPO space, which every HashPO range may hold, so a
+	// client asks one replica of every range.
+	LookupP(*LookupPRequest, grpc.ServerStreamingServer[LookupChunk]) error
+	// Scan streams every fact of the view's HashSP range (all its SP keys);
+	// a client asks one replica of every range for the whole graph.
+	Scan(*ScanRequest, grpc.ServerStreamingServer[LookupChunk]) error
 	mustEmbedUnimplementedViewServer()
 }
 
@@ -429,6 +483,12 @@ func (UnimplementedViewServer) LookupPOCmp(*LookupPOCmpRequest, grpc.ServerStrea
 }
 func (UnimplementedViewServer) Status(context.Context, *ViewStatusRequest) (*ViewStatusReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
+}
+func (UnimplementedViewServer) LookupP(*LookupPRequest, grpc.ServerStreamingServer[LookupChunk]) error {
+	return status.Error(codes.Unimplemented, "method LookupP not implemented")
+}
+func (UnimplementedViewServer) Scan(*ScanRequest, grpc.ServerStreamingServer[LookupChunk]) error {
+	return status.Error(codes.Unimplemented, "method Scan not implemented")
 }
 func (UnimplementedViewServer) mustEmbedUnimplementedViewServer() {}
 func (UnimplementedViewServer) testEmbeddedByValue()              {}
@@ -524,6 +584,28 @@ func _View_Status_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _View_LookupP_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(LookupPRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ViewServer).LookupP(m, &grpc.GenericServerStream[LookupPRequest, LookupChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type View_LookupPServer = grpc.ServerStreamingServer[LookupChunk]
+
+func _View_Scan_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ScanRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ViewServer).Scan(m, &grpc.GenericServerStream[ScanRequest, LookupChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type View_ScanServer = grpc.ServerStreamingServer[LookupChunk]
+
 // View_ServiceDesc is the grpc.ServiceDesc for View service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -560,6 +642,16 @@ var View_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "LookupPOCmp",
 			Handler:       _View_LookupPOCmp_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "LookupP",
+			Handler:       _View_LookupP_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Scan",
+			Handler:       _View_Scan_Handler,
 			ServerStreams: true,
 		},
 	},

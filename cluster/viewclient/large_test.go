@@ -59,4 +59,25 @@ func TestLargeLiterals(t *testing.T) {
 			t.Fatalf("LookupPO %d found %d facts, want 1", i, k)
 		}
 	}
+
+	// The scans stream every literal, each once, in many chunks.
+	for _, scan := range []struct {
+		name string
+		run  func(viewclient.Emit) error
+	}{
+		{"LookupP", func(emit viewclient.Emit) error {
+			return vc.LookupP(timeout(t, 30*time.Second), index, []uint64{2001}, emit)
+		}},
+		{"Scan", func(emit viewclient.Emit) error { return vc.Scan(timeout(t, 30*time.Second), index, emit) }},
+	} {
+		got := map[string]int{}
+		if err := scan.run(func(_ int, f storage.Fact) { got[f.Object.Str]++ }); err != nil {
+			t.Fatalf("%s of %d MiB of literals: %v", scan.name, n*size>>20, err)
+		}
+		for _, tr := range triples {
+			if got[tr.Object.Str] != 1 {
+				t.Fatalf("%s returned a %d-byte literal %d times, want once", scan.name, len(tr.Object.Str), got[tr.Object.Str])
+			}
+		}
+	}
 }

@@ -300,3 +300,19 @@ func (c *Client) LookupPOCmp(ctx context.Context, index uint64, lookups []*wire.
 		return drain(v.LookupPOCmp(ctx, &wire.LookupPOCmpRequest{Index: index, Lookups: lookups}))
 	})
 }
+
+// LookupP finds every fact with each predicate, asking every HashPO range:
+// a predicate's facts spread over all of HashPO, as their objects differ.
+func (c *Client) LookupP(ctx context.Context, index uint64, predicates []uint64, emit Emit) error {
+	return c.cover(ctx, "LookupP", space.HashPO, len(predicates), emit, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
+		return drain(v.LookupP(ctx, &wire.LookupPRequest{Index: index, Predicates: predicates}))
+	})
+}
+
+// Scan finds every fact as of index, asking every HashSP range; each
+// match is lookup 0.
+func (c *Client) Scan(ctx context.Context, index uint64, emit Emit) error {
+	return c.cover(ctx, "Scan", space.HashSP, 1, emit, func(ctx context.Context, v wire.ViewClient) ([]*wire.Match, error) {
+		return drain(v.Scan(ctx, &wire.ScanRequest{Index: index}))
+	})
+}

@@ -39,6 +39,8 @@ func TestMidReshard(t *testing.T) {
 	checkLookupSPO(t, ctx, vc, index, facts)
 	checkLookupPO(t, ctx, vc, index, facts)
 	checkLookupPOCmp(t, ctx, vc, index, facts)
+	checkLookupP(t, ctx, vc, index, facts)
+	checkScan(t, ctx, vc, index, facts)
 }
 
 func checkLookupS(t *testing.T, ctx context.Context, vc *viewclient.Client, index uint64, facts []storage.Fact) {
@@ -99,6 +101,30 @@ func checkLookupPOCmp(t *testing.T, ctx context.Context, vc *viewclient.Client, 
 	checkSame(t, "LookupPOCmp", rec.sorted(), expect(facts, len(lookups), func(i int, f storage.Fact) bool {
 		return f.Predicate == lookups[i].Predicate
 	}))
+}
+
+func checkLookupP(t *testing.T, ctx context.Context, vc *viewclient.Client, index uint64, facts []storage.Fact) {
+	t.Helper()
+	var asked []uint64
+	for p := uint64(firstPredicate); p < firstPredicate+predicates+1; p++ { // the last has no facts
+		asked = append(asked, p)
+	}
+	var rec recorder
+	if err := vc.LookupP(ctx, index, asked, rec.emit); err != nil {
+		t.Fatalf("LookupP: %v", err)
+	}
+	checkSame(t, "LookupP", rec.sorted(), expect(facts, len(asked), func(i int, f storage.Fact) bool {
+		return f.Predicate == asked[i]
+	}))
+}
+
+func checkScan(t *testing.T, ctx context.Context, vc *viewclient.Client, index uint64, facts []storage.Fact) {
+	t.Helper()
+	var rec recorder
+	if err := vc.Scan(ctx, index, rec.emit); err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	checkSame(t, "Scan", rec.sorted(), expect(facts, 1, func(int, storage.Fact) bool { return true }))
 }
 
 // TestDeadReplicaIsRetried: a replica that died but is still listed (gossip

@@ -118,6 +118,16 @@ func (c countingViews) LookupPOCmp(ctx context.Context, index uint64, l []*wire.
 	return c.Views.LookupPOCmp(ctx, index, l, emit)
 }
 
+func (c countingViews) LookupP(ctx context.Context, index uint64, predicates []uint64, emit viewclient.Emit) error {
+	c.count(len(predicates), space.HashPO, nil)
+	return c.Views.LookupP(ctx, index, predicates, emit)
+}
+
+func (c countingViews) Scan(ctx context.Context, index uint64, emit viewclient.Emit) error {
+	c.count(1, space.HashSP, nil)
+	return c.Views.Scan(ctx, index, emit)
+}
+
 // report snapshots the counters with the plan's labels.
 func report(ops []*opStats, vars []string, name planner.Namer) []OperatorStats {
 	depth := map[*planner.Node]int{}

@@ -15,4 +15,10 @@ type Views interface {
 	LookupSPO(ctx context.Context, index uint64, lookups []viewclient.SPO, emit viewclient.Emit) error
 	LookupPO(ctx context.Context, index uint64, lookups []viewclient.PO, emit viewclient.Emit) error
 	LookupPOCmp(ctx context.Context, index uint64, lookups []*wire.POCmp, emit viewclient.Emit) error
+	// LookupP finds every fact with each predicate: it asks every HashPO
+	// range.
+	LookupP(ctx context.Context, index uint64, predicates []uint64, emit viewclient.Emit) error
+	// Scan finds every fact, each as a match of lookup 0: it reads all of
+	// HashSP.
+	Scan(ctx context.Context, index uint64, emit viewclient.Emit) error
 }

@@ -224,6 +224,14 @@ func (g *memGraph) LookupPOCmp(ctx context.Context, index uint64, lookups []*wir
 	return g.views.LookupPOCmp(ctx, index, lookups, g.alive(index, emit))
 }
 
+func (g *memGraph) LookupP(ctx context.Context, index uint64, predicates []uint64, emit viewclient.Emit) error {
+	return g.views.LookupP(ctx, index, predicates, g.alive(index, emit))
+}
+
+func (g *memGraph) Scan(ctx context.Context, index uint64, emit viewclient.Emit) error {
+	return g.views.Scan(ctx, index, g.alive(index, emit))
+}
+
 // fakeClock is a Clock the test moves: each tick is sent on an unbuffered
 // channel, so tickAt returns once the Timer has taken the tick, and the
 // next tickAt once the Timer has finished handling it.

@@ -46,6 +46,12 @@ func (u untouched) LookupPO(context.Context, uint64, []viewclient.PO, viewclient
 func (u untouched) LookupPOCmp(context.Context, uint64, []*wire.POCmp, viewclient.Emit) error {
 	return u.fail("the views")
 }
+func (u untouched) LookupP(context.Context, uint64, []uint64, viewclient.Emit) error {
+	return u.fail("the views")
+}
+func (u untouched) Scan(context.Context, uint64, viewclient.Emit) error {
+	return u.fail("the views")
+}
 
 // TestLiteralLimit: every input format is held to storage.MaxLiteralBytes
 // for literals and names, with an error naming the limit and the line; a

@@ -201,6 +201,29 @@ func (v *service) LookupPOCmp(req *wire.LookupPOCmpRequest, st wire.View_LookupP
 	})
 }
 
+// LookupP streams every fact with each predicate. The matches of a
+// predicate go out in chunks as the scan reads them, so a predicate of any
+// size never sits whole in the view's memory.
+func (v *service) LookupP(req *wire.LookupPRequest, st wire.View_LookupPServer) error {
+	if err := v.requireSpace(storage.KeyPrefixPO, "LookupP"); err != nil {
+		return err
+	}
+	return v.serve("P", req.Index, len(req.Predicates), st, func(r *viewstore.Reader, i int, emit func(storage.Fact) error) error {
+		return r.LookupP(req.Index, req.Predicates[i], emit)
+	})
+}
+
+// Scan streams every fact of the view's range as one lookup, in chunks as
+// the scan reads them.
+func (v *service) Scan(req *wire.ScanRequest, st wire.View_ScanServer) error {
+	if err := v.requireSpace(storage.KeyPrefixSP, "Scan"); err != nil {
+		return err
+	}
+	return v.serve("Scan", req.Index, 1, st, func(r *viewstore.Reader, _ int, emit func(storage.Fact) error) error {
+		return r.Scan(req.Index, emit)
+	})
+}
+
 func (v *service) Status(context.Context, *wire.ViewStatusRequest) (*wire.ViewStatusReply, error) {
 	cfg := v.s.store.Config()
 	return &wire.ViewStatusReply{

@@ -77,3 +77,13 @@ func (r *Reader) LookupPOCmp(index uint64, c Cmp, fn func(storage.Fact) error) e
 	}
 	return r.scan(index, start, limit, keep, fn)
 }
+
+// LookupP is Store.LookupP.
+func (r *Reader) LookupP(index, predicate uint64, fn func(storage.Fact) error) error {
+	return r.prefixScan(index, storage.AppendPPrefix(nil, predicate), fn)
+}
+
+// Scan is Store.Scan.
+func (r *Reader) Scan(index uint64, fn func(storage.Fact) error) error {
+	return r.prefixScan(index, []byte{r.s.cfg.Space}, fn)
+}

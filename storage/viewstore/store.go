@@ -460,6 +460,18 @@ func (s *Store) LookupPO(index, predicate uint64, o storage.Object, fn func(stor
 	return prefixScan(s, index, storage.AppendPOPrefix(nil, predicate, o), fn)
 }
 
+// LookupP calls fn for each fact with the predicate (HashPO stores): every
+// key of the predicate, whatever its object, in one prefix scan.
+func (s *Store) LookupP(index, predicate uint64, fn func(storage.Fact) error) error {
+	return prefixScan(s, index, storage.AppendPPrefix(nil, predicate), fn)
+}
+
+// Scan calls fn for each fact the store holds, in key order: every key of
+// its space, one at a time, so the facts never sit in memory together.
+func (s *Store) Scan(index uint64, fn func(storage.Fact) error) error {
+	return prefixScan(s, index, []byte{s.cfg.Space}, fn)
+}
+
 // probeFile names the file ProbeWrite writes: a temporary file LevelDB
 // itself never creates (it numbers its files from 1).
 var probeFile = lstorage.FileDesc{Type: lstorage.TypeTemp, Num: math.MaxInt64}

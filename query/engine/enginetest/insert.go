@@ -17,7 +17,14 @@ func (v *Views) Insert(text string) error {
 	if err != nil {
 		return fmt.Errorf("parsing the test graph: %w", err)
 	}
-	in := inserter{v: v, ids: map[string]uint64{}}
+	return v.InsertParsed(ins)
+}
+
+// InsertParsed adds the facts of a parsed insert, as Insert does; each
+// blank node label names a new entity without an external name, the same
+// one throughout ins. Tests load RDF with it, through rdf.Mapper.
+func (v *Views) InsertParsed(ins *parser.Insert) error {
+	in := inserter{v: v, ids: map[string]uint64{}, blanks: map[string]uint64{}}
 	for _, q := range ins.Facts {
 		if err := in.fact(q); err != nil {
 			return fmt.Errorf("%s: %w", q.Pos, err)
@@ -28,8 +35,9 @@ func (v *Views) Insert(text string) error {
 
 // inserter resolves the terms of one Insert.
 type inserter struct {
-	v   *Views
-	ids map[string]uint64 // fact-ID variables
+	v      *Views
+	ids    map[string]uint64 // fact-ID variables
+	blanks map[string]uint64 // blank node labels
 }
 
 func (in inserter) fact(q *parser.Quad) error {
@@ -78,6 +86,13 @@ func (in inserter) entity(t parser.Term) (uint64, error) {
 		return in.v.Entity(e.Name), nil
 	case *parser.KID:
 		return e.ID, nil
+	case *parser.BlankNode:
+		if kid, ok := in.blanks[e.Name]; ok {
+			return kid, nil
+		}
+		kid := in.v.unnamed()
+		in.blanks[e.Name] = kid
+		return kid, nil
 	case *parser.Variable:
 		if id, ok := in.ids[e.Name]; ok {
 			return id, nil

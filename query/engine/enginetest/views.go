@@ -55,6 +55,14 @@ func (v *Views) Entity(name string) uint64 {
 	return kid
 }
 
+// unnamed creates an entity without an external name.
+func (v *Views) unnamed() uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.index++
+	return storage.KIDOf(v.index, 1)
+}
+
 // Add stores the fact subject predicate object and returns its ID.
 func (v *Views) Add(subject, predicate uint64, object storage.Object) uint64 {
 	v.mu.Lock()
@@ -216,6 +224,17 @@ func (v *Views) LookupPOCmp(ctx context.Context, index uint64, lookups []*wire.P
 	}
 	return v.cover(ctx, index, space.HashPO, len(lookups),
 		func(i int, f storage.Fact) bool { return cmps[i](f) }, emit)
+}
+
+// LookupP implements engine.Views.
+func (v *Views) LookupP(ctx context.Context, index uint64, predicates []uint64, emit viewclient.Emit) error {
+	return v.cover(ctx, index, space.HashPO, len(predicates),
+		func(i int, f storage.Fact) bool { return f.Predicate == predicates[i] }, emit)
+}
+
+// Scan implements engine.Views.
+func (v *Views) Scan(ctx context.Context, index uint64, emit viewclient.Emit) error {
+	return v.cover(ctx, index, space.HashSP, 1, func(int, storage.Fact) bool { return true }, emit)
 }
 
 // comparison returns what a view's LookupPOCmp keeps: facts with the

@@ -1,0 +1,44 @@
+// Package viewgraph is SPARQL's view of the stored graph: an eval.Graph
+// over the view tier (engine.Views), as of one log index.
+//
+// # Lookups
+//
+// Each Match call turns its batch of triple patterns into one batched
+// lookup per kind, whichever of a pattern's terms are bound:
+//
+//	S P O  LookupSPO            one point of HashSP each
+//	S P -  LookupSP             one point of HashSP each
+//	- P O  LookupPO             one point of HashPO each
+//	S - O  LookupS, then O      every HashSP range
+//	S - -  LookupS              every HashSP range
+//	- P -  LookupP              every HashPO range
+//	- - O  Scan, then O         every HashSP range: the whole graph
+//	- - -  Scan                 every HashSP range: the whole graph
+//
+// Equal lookups of one batch are asked once, all patterns that need a scan
+// share one Scan, and the kinds run in parallel. A Match holds the facts
+// its lookups found until their names are resolved (in one batch), so a
+// pattern with no subject and no predicate holds the whole graph: the
+// evaluator should bind what it can first.
+//
+// # Terms
+//
+// An IRI is the entity whose external name is the full IRI; a pattern IRI
+// that names no entity matches nothing. An entity without an external name
+// is the blank node "b<KID>" (KID in decimal), and an entity named "_:X"
+// (an RDF load names its blank nodes `_:load-<id>-<label>`, see
+// rdf.BlankName) is the blank node "X"; a blank node in a pattern maps
+// back the same ways. A Graph serves one query at one log index, where
+// names do not change, so it caches what it resolves, both ways.
+//
+// A literal in a pattern is looked up by its value (rdf.LiteralObject),
+// and only facts whose object converts back to exactly the pattern's term
+// match: RDF term equality, not value equality.
+//
+// # Internal facts
+//
+// Facts that mention a well-known entity (the KIDs below
+// 1<<storage.OffsetBits, such as <HasExternalID>) are Akutan's own
+// bookkeeping, not data: no Match returns them, whatever its pattern, and
+// a pattern naming such an entity matches nothing.
+package viewgraph

@@ -1,0 +1,346 @@
+package viewgraph
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/akutan-dev/akutan/cluster/viewclient"
+	"github.com/akutan-dev/akutan/query/engine"
+	"github.com/akutan-dev/akutan/query/rdf"
+	"github.com/akutan-dev/akutan/query/sparql/eval"
+	"github.com/akutan-dev/akutan/storage"
+)
+
+// Graph is the stored graph as of one log index. It is safe for
+// concurrent use; it is meant to live for one query.
+type Graph struct {
+	views engine.Views
+	index uint64
+
+	mu    sync.Mutex
+	terms map[uint64]rdf.Term // entity KID -> its term
+	kids  map[rdf.Term]uint64 // IRI or blank node -> its KID; 0: none
+}
+
+var _ eval.Graph = (*Graph)(nil)
+
+// New returns the graph views hold as of log index.
+func New(views engine.Views, index uint64) *Graph {
+	return &Graph{views: views, index: index, terms: map[uint64]rdf.Term{}, kids: map[rdf.Term]uint64{}}
+}
+
+// pattern is an eval.Pattern in storage terms.
+type pattern struct {
+	s, p    uint64          // 0: unbound
+	o       *storage.Object // nil: unbound
+	literal *rdf.Term       // a literal object: the exact term to keep
+}
+
+// accepts reports whether f matches the pattern: the lookups find facts
+// by their bound parts, but a fact found for one pattern of a shared
+// lookup is checked against each.
+func (pt pattern) accepts(f storage.Fact) bool {
+	if pt.s != 0 && f.Subject != pt.s || pt.p != 0 && f.Predicate != pt.p {
+		return false
+	}
+	switch {
+	case pt.o == nil:
+		return true
+	case pt.literal != nil:
+		return f.Object.Kind != storage.KindEntity && objectLiteral(f.Object) == *pt.literal
+	}
+	return f.Object.Kind == storage.KindEntity && f.Object.Entity == pt.o.Entity
+}
+
+// Match implements eval.Graph.
+func (g *Graph) Match(ctx context.Context, patterns []eval.Pattern, emit func(i int, t rdf.Triple) error) error {
+	pts, err := g.resolve(ctx, patterns)
+	if err != nil {
+		return err
+	}
+	var b batch
+	for i, pt := range pts {
+		if pt != nil {
+			b.add(i, *pt)
+		}
+	}
+	hits, err := b.run(ctx, g.views, g.index, pts)
+	if err != nil {
+		return err
+	}
+	kids := map[uint64]bool{}
+	for _, h := range hits {
+		kids[h.f.Subject], kids[h.f.Predicate] = true, true
+		if h.f.Object.Kind == storage.KindEntity {
+			kids[h.f.Object.Entity] = true
+		}
+	}
+	if err := g.termsOf(ctx, kids); err != nil {
+		return fmt.Errorf("naming the entities of %d matches: %w", len(hits), err)
+	}
+	for _, h := range hits {
+		t := rdf.Triple{S: g.term(h.f.Subject), P: g.term(h.f.Predicate)}
+		if h.f.Object.Kind == storage.KindEntity {
+			t.O = g.term(h.f.Object.Entity)
+		} else {
+			t.O = objectLiteral(h.f.Object)
+		}
+		if err := emit(h.pattern, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolve converts the patterns to storage terms; a pattern with a term
+// that names nothing stored becomes nil: it matches nothing.
+func (g *Graph) resolve(ctx context.Context, patterns []eval.Pattern) ([]*pattern, error) {
+	var entities []rdf.Term
+	for i, p := range patterns {
+		for _, part := range []struct {
+			what string
+			t    *rdf.Term
+		}{{"subject", p.S}, {"predicate", p.P}, {"object", p.O}} {
+			if part.t == nil {
+				continue
+			}
+			switch part.t.Kind {
+			case rdf.IRI, rdf.Blank:
+				entities = append(entities, *part.t)
+			case rdf.Literal:
+			default:
+				return nil, fmt.Errorf("pattern %d: %s: a term of unknown kind %d", i, part.what, part.t.Kind)
+			}
+		}
+	}
+	kids, err := g.kidsOf(ctx, entities)
+	if err != nil {
+		return nil, fmt.Errorf("resolving the IRIs and blank nodes of %d patterns: %w", len(patterns), err)
+	}
+	entity := func(t *rdf.Term) (uint64, bool) {
+		if t.Kind == rdf.Literal {
+			return 0, false
+		}
+		kid := kids[*t]
+		return kid, kid != 0
+	}
+	out := make([]*pattern, len(patterns))
+	for i, p := range patterns {
+		var pt pattern
+		ok := true
+		if p.S != nil {
+			pt.s, ok = entity(p.S)
+		}
+		if ok && p.P != nil {
+			pt.p, ok = entity(p.P)
+		}
+		if ok && p.O != nil {
+			pt.o, pt.literal, ok = object(p.O, entity)
+		}
+		if ok {
+			out[i] = &pt
+		}
+	}
+	return out, nil
+}
+
+// object converts a pattern's object term to the value to look up.
+func object(t *rdf.Term, entity func(*rdf.Term) (uint64, bool)) (*storage.Object, *rdf.Term, bool) {
+	if t.Kind != rdf.Literal {
+		kid, ok := entity(t)
+		o := storage.AEntity(kid)
+		return &o, nil, ok
+	}
+	lit := *t
+	if lit.Datatype == "" && lit.Lang == "" {
+		lit.Datatype = rdf.XSDString // a plain literal
+	}
+	o := rdf.LiteralObject(lit)
+	return &o, &lit, true
+}
+
+// hit is a fact that matches pattern number pattern.
+type hit struct {
+	pattern int
+	f       storage.Fact
+}
+
+// batch groups a Match's patterns into lookups: patterns asking the same
+// lookup share it (owners lists them).
+type batch struct {
+	spo      []viewclient.SPO
+	spoOwner [][]int
+	spoAt    map[string]int
+
+	sp      []viewclient.SP
+	spOwner [][]int
+	spAt    map[viewclient.SP]int
+
+	po      []viewclient.PO
+	poOwner [][]int
+	poAt    map[string]int
+
+	s      []uint64
+	sOwner [][]int
+	sAt    map[uint64]int
+
+	p      []uint64
+	pOwner [][]int
+	pAt    map[uint64]int
+
+	scanAll      []int            // patterns with nothing bound
+	scanByObject map[string][]int // patterns with only the object bound
+}
+
+// share returns the position of the lookup with key in at, adding it
+// with add when it is new.
+func share[K comparable](at *map[K]int, owners *[][]int, key K, i int, add func()) {
+	if *at == nil {
+		*at = map[K]int{}
+	}
+	pos, ok := (*at)[key]
+	if !ok {
+		pos = len(*owners)
+		(*at)[key] = pos
+		*owners = append(*owners, nil)
+		add()
+	}
+	(*owners)[pos] = append((*owners)[pos], i)
+}
+
+func objectKey(o storage.Object) string { return string(storage.AppendObject(nil, o)) }
+
+func (b *batch) add(i int, pt pattern) {
+	switch {
+	case pt.s != 0 && pt.p != 0 && pt.o != nil:
+		l := viewclient.SPO{Subject: pt.s, Predicate: pt.p, Object: *pt.o}
+		key := fmt.Sprintf("%d %d %s", pt.s, pt.p, objectKey(*pt.o))
+		share(&b.spoAt, &b.spoOwner, key, i, func() { b.spo = append(b.spo, l) })
+	case pt.s != 0 && pt.p != 0:
+		l := viewclient.SP{Subject: pt.s, Predicate: pt.p}
+		share(&b.spAt, &b.spOwner, l, i, func() { b.sp = append(b.sp, l) })
+	case pt.p != 0 && pt.o != nil:
+		l := viewclient.PO{Predicate: pt.p, Object: *pt.o}
+		key := fmt.Sprintf("%d %s", pt.p, objectKey(*pt.o))
+		share(&b.poAt, &b.poOwner, key, i, func() { b.po = append(b.po, l) })
+	case pt.s != 0:
+		share(&b.sAt, &b.sOwner, pt.s, i, func() { b.s = append(b.s, pt.s) })
+	case pt.p != 0:
+		share(&b.pAt, &b.pOwner, pt.p, i, func() { b.p = append(b.p, pt.p) })
+	case pt.o != nil:
+		if b.scanByObject == nil {
+			b.scanByObject = map[string][]int{}
+		}
+		key := objectKey(*pt.o)
+		b.scanByObject[key] = append(b.scanByObject[key], i)
+	default:
+		b.scanAll = append(b.scanAll, i)
+	}
+}
+
+// visible reports whether f is data rather than Akutan's bookkeeping.
+func visible(f storage.Fact) bool {
+	return !internal(f.Subject) && !internal(f.Predicate) &&
+		(f.Object.Kind != storage.KindEntity || !internal(f.Object.Entity))
+}
+
+// run asks every lookup of the batch, each kind in parallel, and returns
+// the visible facts that match their patterns.
+func (b *batch) run(ctx context.Context, views engine.Views, index uint64, pts []*pattern) ([]hit, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// collect returns an Emit that keeps the facts of lookup j that match
+	// its owners' patterns, in out.
+	collect := func(owners [][]int, out *[]hit) viewclient.Emit {
+		return func(j int, f storage.Fact) {
+			if j < 0 || j >= len(owners) || !visible(f) {
+				return
+			}
+			for _, i := range owners[j] {
+				if pts[i].accepts(f) {
+					*out = append(*out, hit{i, f})
+				}
+			}
+		}
+	}
+	var calls []func(*[]hit) error
+	if len(b.spo) > 0 {
+		calls = append(calls, func(out *[]hit) error {
+			return wrap("LookupSPO", len(b.spo), views.LookupSPO(ctx, index, b.spo, collect(b.spoOwner, out)))
+		})
+	}
+	if len(b.sp) > 0 {
+		calls = append(calls, func(out *[]hit) error {
+			return wrap("LookupSP", len(b.sp), views.LookupSP(ctx, index, b.sp, collect(b.spOwner, out)))
+		})
+	}
+	if len(b.po) > 0 {
+		calls = append(calls, func(out *[]hit) error {
+			return wrap("LookupPO", len(b.po), views.LookupPO(ctx, index, b.po, collect(b.poOwner, out)))
+		})
+	}
+	if len(b.s) > 0 {
+		calls = append(calls, func(out *[]hit) error {
+			return wrap("LookupS", len(b.s), views.LookupS(ctx, index, b.s, collect(b.sOwner, out)))
+		})
+	}
+	if len(b.p) > 0 {
+		calls = append(calls, func(out *[]hit) error {
+			return wrap("LookupP", len(b.p), views.LookupP(ctx, index, b.p, collect(b.pOwner, out)))
+		})
+	}
+	if len(b.scanAll) > 0 || len(b.scanByObject) > 0 {
+		calls = append(calls, func(out *[]hit) error {
+			return wrap("Scan", 1, views.Scan(ctx, index, func(_ int, f storage.Fact) {
+				if !visible(f) {
+					return
+				}
+				for _, i := range b.scanAll {
+					*out = append(*out, hit{i, f})
+				}
+				for _, i := range b.scanByObject[objectKey(f.Object)] {
+					if pts[i].accepts(f) {
+						*out = append(*out, hit{i, f})
+					}
+				}
+			}))
+		})
+	}
+	results := make([][]hit, len(calls))
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error // the cause: the calls it cancels fail after it
+	)
+	for k, call := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := call(&results[k]); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				cancel() // the Match fails: the other lookups are wasted
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	var all []hit
+	for _, r := range results {
+		all = append(all, r...)
+	}
+	return all, nil
+}
+
+func wrap(kind string, n int, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s of %d lookups: %w", kind, n, err)
+	}
+	return nil
+}

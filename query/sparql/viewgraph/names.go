@@ -1,0 +1,171 @@
+package viewgraph
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/akutan-dev/akutan/query/engine"
+	"github.com/akutan-dev/akutan/query/rdf"
+	"github.com/akutan-dev/akutan/storage"
+)
+
+// blankPrefix starts the external names that denote blank nodes.
+const blankPrefix = "_:"
+
+// internal reports whether kid is a well-known entity (or no entity at
+// all): KIDs below 1<<OffsetBits are never created by the log.
+func internal(kid uint64) bool { return kid < 1<<storage.OffsetBits }
+
+// entityTerm is the RDF term of an entity with the external name, or with
+// none when named is false.
+func entityTerm(kid uint64, name string, named bool) rdf.Term {
+	switch {
+	case !named:
+		return rdf.NewBlank("b" + strconv.FormatUint(kid, 10))
+	case strings.HasPrefix(name, blankPrefix):
+		return rdf.NewBlank(name[len(blankPrefix):])
+	}
+	return rdf.NewIRI(name)
+}
+
+// unnamedKID returns the KID a blank node label "b<KID>" stands for, if
+// the label has that form exactly (decimal, no leading zeros).
+func unnamedKID(label string) (uint64, bool) {
+	digits, ok := strings.CutPrefix(label, "b")
+	if !ok {
+		return 0, false
+	}
+	kid, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil || strconv.FormatUint(kid, 10) != digits || internal(kid) {
+		return 0, false
+	}
+	return kid, true
+}
+
+// kidsOf returns the KID of each IRI or blank node term, resolving the
+// ones the cache lacks in one batch (two when a blank node could be an
+// unnamed entity). Terms that denote no entity map to 0.
+func (g *Graph) kidsOf(ctx context.Context, terms []rdf.Term) (map[rdf.Term]uint64, error) {
+	out := make(map[rdf.Term]uint64, len(terms))
+	var names []string
+	byName := map[string]rdf.Term{}
+	g.mu.Lock()
+	for _, t := range terms {
+		if kid, ok := g.kids[t]; ok {
+			out[t] = kid
+			continue
+		}
+		var name string
+		switch t.Kind {
+		case rdf.IRI:
+			if strings.HasPrefix(t.Value, blankPrefix) {
+				out[t] = 0 // that name would denote a blank node
+				continue
+			}
+			name = t.Value
+		case rdf.Blank:
+			name = blankPrefix + t.Value
+		default:
+			g.mu.Unlock()
+			return nil, fmt.Errorf("%v cannot name an entity", t)
+		}
+		if _, dup := byName[name]; !dup {
+			byName[name] = t
+			names = append(names, name)
+		}
+	}
+	g.mu.Unlock()
+	if len(names) == 0 {
+		return out, nil
+	}
+	found, err := engine.ResolveNames(ctx, g.views, g.index, names)
+	if err != nil {
+		return nil, err
+	}
+	// A blank node no entity is named for may be an unnamed entity; it is
+	// one only if that entity really has no name.
+	var unnamed []uint64
+	for _, name := range names {
+		t := byName[name]
+		if kid, ok := found[name]; ok && !internal(kid) {
+			out[t] = kid
+			continue
+		}
+		out[t] = 0
+		if kid, ok := unnamedKID(t.Value); ok && t.Kind == rdf.Blank {
+			unnamed = append(unnamed, kid)
+		}
+	}
+	if len(unnamed) > 0 {
+		named, err := engine.ResolveKIDs(ctx, g.views, g.index, unnamed)
+		if err != nil {
+			return nil, err
+		}
+		for _, kid := range unnamed {
+			if name, ok := named[kid]; ok {
+				g.remember(kid, entityTerm(kid, name, true))
+			} else {
+				out[entityTerm(kid, "", false)] = kid
+			}
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, name := range names {
+		t := byName[name]
+		g.kids[t] = out[t]
+		if kid := out[t]; kid != 0 {
+			if _, known := g.terms[kid]; !known {
+				g.terms[kid] = t
+			}
+		}
+	}
+	return out, nil
+}
+
+// termsOf makes sure the cache holds the term of every KID, resolving the
+// missing names in one batch.
+func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) error {
+	var missing []uint64
+	g.mu.Lock()
+	for kid := range kids {
+		if _, ok := g.terms[kid]; !ok {
+			missing = append(missing, kid)
+		}
+	}
+	g.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	names, err := engine.ResolveKIDs(ctx, g.views, g.index, missing)
+	if err != nil {
+		return err
+	}
+	for _, kid := range missing {
+		name, named := names[kid]
+		g.remember(kid, entityTerm(kid, name, named))
+	}
+	return nil
+}
+
+// remember caches that kid is the entity t, both ways; what is cached
+// first stays.
+func (g *Graph) remember(kid uint64, t rdf.Term) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.terms[kid]; !ok {
+		g.terms[kid] = t
+	}
+	if _, ok := g.kids[t]; !ok {
+		g.kids[t] = kid
+	}
+}
+
+// term returns the cached term of kid; termsOf must have seen kid.
+func (g *Graph) term(kid uint64) rdf.Term {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.terms[kid]
+}
