@@ -81,7 +81,7 @@
 // i s m x q are honoured, and what RE2 cannot do (back-references, class
 // subtraction, \p{IsBlock}) is a type error naming the pattern.
 //
-// Equal, Compare and SameTerm are the = , < and sameTerm of the
+// Equal, Compare and SameTerm are the =, < and sameTerm of the
 // operators, for callers that compare terms outside an expression;
 // Canonical rewrites a numeric or boolean literal into its canonical
 // form, so that results can be compared by value.
