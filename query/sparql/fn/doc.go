@@ -76,9 +76,15 @@
 // 17.5 (to xsd:string, boolean, integer and its derived types, decimal,
 // float, double and dateTime). A function called by another IRI is
 // unknown, which is a type error. REGEX and REPLACE translate XPath
-// regular expressions to Go's RE2: \d \w \s \i \c become Unicode classes,
-// flags i s m x q are honoured, and what RE2 cannot do (back-references,
-// class subtraction, \p{IsBlock}) is a type error naming the pattern.
+// regular expressions to Go's RE2: \d and \w become the Unicode classes
+// XPath means (RE2's are ASCII), \s, \i and \c their XPath sets, flags
+// i s m x q are honoured, and what RE2 cannot do (back-references, class
+// subtraction, \p{IsBlock}) is a type error naming the pattern.
+//
+// Equal, Compare and SameTerm are the =, < and sameTerm of the
+// operators, for callers that compare terms outside an expression;
+// Canonical rewrites a numeric or boolean literal into its canonical
+// form, so that results can be compared by value.
 //
 // Evaluation never panics on any tree the parser builds; FuzzEval checks
 // this.

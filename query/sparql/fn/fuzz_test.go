@@ -42,6 +42,9 @@ func FuzzEval(f *testing.F) {
 			return
 		}
 		EBV(v)
+		if c := Canonical(v); Canonical(c) != c {
+			t.Fatalf("Canonical is not idempotent on %v: %v then %v", v, c, Canonical(c))
+		}
 		if OrderCompare(&v, &v) != 0 {
 			t.Fatalf("%v is not equal to itself", v)
 		}

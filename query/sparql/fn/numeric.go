@@ -54,9 +54,9 @@ type integerRange struct{ min, max *big.Int }
 
 func bigOf(v int64) *big.Int { return big.NewInt(v) }
 
-// integerTypes maps the local names of the integer types to their ranges.
+// integerRangeOf gives the range of xsd:integer or the type derived from
+// it with that local name; ok is false for other names.
 func integerRangeOf(local string) (integerRange, bool) {
-	u64, _ := new(big.Int).SetString("18446744073709551615", 10)
 	switch local {
 	case "integer":
 		return integerRange{}, true
@@ -77,7 +77,7 @@ func integerRangeOf(local string) (integerRange, bool) {
 	case "negativeInteger":
 		return integerRange{max: bigOf(-1)}, true
 	case "unsignedLong":
-		return integerRange{bigOf(0), u64}, true
+		return integerRange{bigOf(0), new(big.Int).SetUint64(math.MaxUint64)}, true
 	case "unsignedInt":
 		return integerRange{bigOf(0), bigOf(math.MaxUint32)}, true
 	case "unsignedShort":

@@ -92,3 +92,28 @@ func showPtr(t *rdf.Term) string {
 	}
 	return show(*t, nil)
 }
+
+func TestCanonical(t *testing.T) {
+	for _, c := range []struct {
+		in   rdf.Term
+		want string
+	}{
+		{integer("01"), `"1"^^xsd:integer`},
+		{integer("-0"), `"0"^^xsd:integer`},
+		{decimal("3.0"), `"3"^^xsd:decimal`},
+		{decimal("+033.3300"), `"33.33"^^xsd:decimal`},
+		{double("1E0"), `"1.0E0"^^xsd:double`},
+		{double("-10.2E3"), `"-1.02E4"^^xsd:double`},
+		{double("0E1"), `"0.0E0"^^xsd:double`},
+		{rdf.NewLiteral("3.333E1", xsdFloat, ""), `"3.333E1"^^xsd:float`},
+		{rdf.NewLiteral("007", rdf.XSDNS+"byte", ""), `"7"^^xsd:byte`},
+		{rdf.NewLiteral("1", rdf.XSDBoolean, ""), T},
+		{rdf.NewLiteral("x", rdf.XSDInteger, ""), `"x"^^xsd:integer`},
+		{rdf.NewLiteral("a", "", "en"), `"a"@en`},
+		{rdf.NewIRI("http://x/"), "<http://x/>"},
+	} {
+		if got := show(Canonical(c.in), nil); got != c.want {
+			t.Errorf("Canonical(%v) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
