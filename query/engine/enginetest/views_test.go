@@ -3,10 +3,12 @@ package enginetest_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/akutan-dev/akutan/cluster/fanout"
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/query/engine/enginetest"
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/storage"
@@ -87,5 +89,32 @@ func TestInsertParsedBlankNodes(t *testing.T) {
 	})
 	if err != nil || names != 0 {
 		t.Fatalf("blank nodes got %d names (%v), want none", names, err)
+	}
+}
+
+// TestDelete: a deleted fact is gone as of its tombstone's index and
+// later, and still there before it.
+func TestDelete(t *testing.T) {
+	v := enginetest.New()
+	a, p := v.Entity("a"), v.Entity("p")
+	keep, drop := v.Add(a, p, storage.AInt64(1, 0)), v.Add(a, p, storage.AInt64(2, 0))
+	before := v.Index()
+	at := v.Delete(drop, drop, 12345)
+	if at != before+1 || v.Index() != at {
+		t.Fatalf("Delete returned %d, index %d; want both %d", at, v.Index(), before+1)
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		index uint64
+		want  []uint64
+	}{{before, []uint64{keep, drop}}, {at, []uint64{keep}}} {
+		var got []uint64
+		err := v.LookupSP(ctx, tc.index, []viewclient.SP{{Subject: a, Predicate: p}}, func(_ int, f storage.Fact) { got = append(got, f.ID) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("as of %d: facts %v, want %v", tc.index, got, tc.want)
+		}
 	}
 }
