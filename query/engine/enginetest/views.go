@@ -86,20 +86,20 @@ func (v *Views) Put(facts ...storage.Fact) {
 	}
 }
 
-// Delete tombstones the facts with the IDs, all at one new log index,
-// and returns that index: lookups as of it or later no longer see them,
-// as a view's do after an update's deletes; earlier indexes still do.
-// IDs of facts that do not exist, or are deleted already, change nothing.
-func (v *Views) Delete(ids ...uint64) uint64 {
+// Tombstone deletes each fact's ID as of the fact's Index, the way a view
+// applies the deletes of a log entry (logentry.Effect.Deletes): lookups as
+// of that index or later no longer see the fact, earlier ones still do. A
+// fact deleted already stays deleted as of its first tombstone. Later
+// calls to Entity and Add take indexes after the largest one given.
+func (v *Views) Tombstone(facts ...storage.Fact) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.index++
-	for _, id := range ids {
-		if _, gone := v.deleted[id]; !gone {
-			v.deleted[id] = v.index
+	for _, f := range facts {
+		if _, gone := v.deleted[f.ID]; !gone {
+			v.deleted[f.ID] = f.Index
 		}
+		v.index = max(v.index, f.Index)
 	}
-	return v.index
 }
 
 // visible reports whether f exists as of index.

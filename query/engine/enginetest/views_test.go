@@ -92,22 +92,23 @@ func TestInsertParsedBlankNodes(t *testing.T) {
 	}
 }
 
-// TestDelete: a deleted fact is gone as of its tombstone's index and
+// TestTombstone: a deleted fact is gone as of its tombstone's index and
 // later, and still there before it.
-func TestDelete(t *testing.T) {
+func TestTombstone(t *testing.T) {
 	v := enginetest.New()
 	a, p := v.Entity("a"), v.Entity("p")
 	keep, drop := v.Add(a, p, storage.AInt64(1, 0)), v.Add(a, p, storage.AInt64(2, 0))
 	before := v.Index()
-	at := v.Delete(drop, drop, 12345)
-	if at != before+1 || v.Index() != at {
-		t.Fatalf("Delete returned %d, index %d; want both %d", at, v.Index(), before+1)
+	at := before + 1
+	v.Tombstone(storage.Fact{Index: at, ID: drop}, storage.Fact{Index: at + 1, ID: drop}, storage.Fact{Index: at, ID: 12345})
+	if v.Index() != at+1 {
+		t.Fatalf("index %d after the tombstones, want %d", v.Index(), at+1)
 	}
 	ctx := context.Background()
 	for _, tc := range []struct {
 		index uint64
 		want  []uint64
-	}{{before, []uint64{keep, drop}}, {at, []uint64{keep}}} {
+	}{{before, []uint64{keep, drop}}, {at, []uint64{keep}}, {at + 1, []uint64{keep}}} {
 		var got []uint64
 		err := v.LookupSP(ctx, tc.index, []viewclient.SP{{Subject: a, Predicate: p}}, func(_ int, f storage.Fact) { got = append(got, f.ID) })
 		if err != nil {
