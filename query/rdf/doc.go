@@ -19,6 +19,7 @@
 //     spans several requests sets Mapper.LoadID instead; then label L names
 //     the entity with external name `_:load-<LoadID>-L`, the same entity in
 //     every request of that load (and in a load resumed with the same ID).
+//
 // Literals are kept losslessly (LiteralObject; ObjectLiteral is the
 // inverse): each takes the native kind of its datatype when its value fits
 // one, so that it orders, ranges and joins as a number, a truth value or a
