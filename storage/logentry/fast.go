@@ -23,7 +23,9 @@ import (
 // it only accepts the encoding proto.Marshal produces for valid entries:
 // anything else (unknown or repeated fields, a oneof set twice, timestamps,
 // invalid UTF-8, any fact the slow path would reject) makes it decline,
-// and the caller takes the slow path, which then decides.
+// and the caller takes the slow path, which then decides. Objects with a
+// literal annotation (the datatype and lex fields) decline too: they are
+// rare, and Validate must check them against the log format version.
 
 // Inserts is what DecodeInserts found in an entry.
 type Inserts struct {
