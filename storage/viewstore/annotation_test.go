@@ -155,3 +155,45 @@ func binaryKeys(keys ...[]byte) []byte {
 	}
 	return out
 }
+
+// TestPendingAnnotationsSurviveReopen: a pending transaction's values are
+// recorded with its keys, and written when a decision comes after a
+// restart.
+func TestPendingAnnotationsSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	changes, objs := annotatedChanges()
+	st, err := Open(dir, fullRange(storage.KeyPrefixPO))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Apply(changes[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = openT(t, dir, fullRange(storage.KeyPrefixPO))
+	if err := st.Apply(changes[2:]); err != nil {
+		t.Fatal(err)
+	}
+	var got []storage.Object
+	if err := st.LookupP(3, 20, func(f storage.Fact) error {
+		got = append(got, f.Object)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(objs) {
+		t.Fatalf("got %+v, want %d objects", got, len(objs))
+	}
+	found := false
+	for _, o := range got {
+		found = found || storage.SameTerm(o, objs[3])
+	}
+	if !found {
+		t.Fatalf("the pending %+v came back as one of %+v", objs[3], got)
+	}
+	if _, err := st.Verify(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
