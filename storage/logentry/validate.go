@@ -37,7 +37,7 @@ func Validate(data []byte, version uint32) error {
 		return fmt.Errorf("the log is in format version %d, but this binary knows versions %d to %d",
 			version, FirstVersion, MaxSupportedVersion)
 	}
-	if _, ok := DecodeInserts(validationIndex, data, keepNone); ok {
+	if in, ok := DecodeInserts(validationIndex, data, keepNone); ok && (!in.Annotated || version >= AnnotationVersion) {
 		return nil // the common case, checked without building anything
 	}
 	var e wire.LogEntry
