@@ -7,8 +7,9 @@ import (
 
 // Disk View keys
 //
-// Each Disk View stores a fact as a key with an empty value, in one of two
-// key spaces. All integers are big-endian, and the object uses AppendObject's
+// Each Disk View stores a fact as a key, in one of two key spaces, whose
+// value is the literal annotation of the object (AppendAnnotation: empty
+// unless the object has one; always empty for deletion tombstones). All integers are big-endian, and the object uses AppendObject's
 // order-preserving, self-delimiting encoding:
 //
 //	SP key: 'S' | subject(8) | predicate(8) | object | factID(8) | index(8) | deleted(1)

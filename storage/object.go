@@ -77,6 +77,12 @@ type Object struct {
 	Time      time.Time // KindTimestamp, always UTC
 	Precision Precision // KindTimestamp
 	Unit      uint64    // KindInt64, KindFloat64: unit entity, 0 for none
+
+	// The annotation keeps an RDF literal exactly (see annotation.go). It
+	// is not part of the value: keys, hashes and CompareObjects ignore it,
+	// SameTerm does not.
+	Datatype string // datatype IRI when it is not DefaultDatatype's; "" otherwise
+	Lex      string // exact lexical form when it is not the value's canonical one; "" otherwise
 }
 
 // AEntity returns an entity object.
@@ -117,7 +123,7 @@ func (o Object) Validate() error {
 	if o.Kind == KindTimestamp && (o.Precision < PrecisionYear || o.Precision > PrecisionNanosecond) {
 		return fmt.Errorf("timestamp has invalid precision %d", o.Precision)
 	}
-	return nil
+	return o.validateAnnotation()
 }
 
 // TruncateTime drops the parts of t finer than p.

@@ -215,9 +215,15 @@ type Object struct {
 	//	*Object_Float64
 	//	*Object_Bool
 	//	*Object_Timestamp
-	Value         isObject_Value `protobuf_oneof:"value"`
-	Lang          string         `protobuf:"bytes,7,opt,name=lang,proto3" json:"lang,omitempty"`  // strings only: language tag, "" for none.
-	Unit          uint64         `protobuf:"varint,8,opt,name=unit,proto3" json:"unit,omitempty"` // int64 and float64 only: unit entity, 0 for none.
+	Value isObject_Value `protobuf_oneof:"value"`
+	Lang  string         `protobuf:"bytes,7,opt,name=lang,proto3" json:"lang,omitempty"`  // strings only: language tag, "" for none.
+	Unit  uint64         `protobuf:"varint,8,opt,name=unit,proto3" json:"unit,omitempty"` // int64 and float64 only: unit entity, 0 for none.
+	// The literal annotation (see storage/annotation.go): the datatype IRI
+	// when it is not the default for the value's kind, and the exact lexical
+	// form when it is not the value's canonical one. Both empty for entities
+	// and for literals that need neither.
+	Datatype      string `protobuf:"bytes,9,opt,name=datatype,proto3" json:"datatype,omitempty"`
+	Lex           string `protobuf:"bytes,10,opt,name=lex,proto3" json:"lex,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -325,6 +331,20 @@ func (x *Object) GetUnit() uint64 {
 		return x.Unit
 	}
 	return 0
+}
+
+func (x *Object) GetDatatype() string {
+	if x != nil {
+		return x.Datatype
+	}
+	return ""
+}
+
+func (x *Object) GetLex() string {
+	if x != nil {
+		return x.Lex
+	}
+	return ""
 }
 
 type isObject_Value interface {
@@ -540,9 +560,13 @@ type LogObject struct {
 	//	*LogObject_Float64
 	//	*LogObject_Bool
 	//	*LogObject_Timestamp
-	Value         isLogObject_Value `protobuf_oneof:"value"`
-	Lang          string            `protobuf:"bytes,7,opt,name=lang,proto3" json:"lang,omitempty"`
-	Unit          *Ref              `protobuf:"bytes,8,opt,name=unit,proto3" json:"unit,omitempty"`
+	Value isLogObject_Value `protobuf_oneof:"value"`
+	Lang  string            `protobuf:"bytes,7,opt,name=lang,proto3" json:"lang,omitempty"`
+	Unit  *Ref              `protobuf:"bytes,8,opt,name=unit,proto3" json:"unit,omitempty"`
+	// The literal annotation, as in Object. Only log format version 3 and
+	// later may carry it.
+	Datatype      string `protobuf:"bytes,9,opt,name=datatype,proto3" json:"datatype,omitempty"`
+	Lex           string `protobuf:"bytes,10,opt,name=lex,proto3" json:"lex,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -650,6 +674,20 @@ func (x *LogObject) GetUnit() *Ref {
 		return x.Unit
 	}
 	return nil
+}
+
+func (x *LogObject) GetDatatype() string {
+	if x != nil {
+		return x.Datatype
+	}
+	return ""
+}
+
+func (x *LogObject) GetLex() string {
+	if x != nil {
+		return x.Lex
+	}
+	return ""
 }
 
 type isLogObject_Value interface {
@@ -3067,7 +3105,7 @@ const file_akutan_proto_rawDesc = "" +
 	"\tTimestamp\x12\x18\n" +
 	"\aseconds\x18\x01 \x01(\x03R\aseconds\x12\x14\n" +
 	"\x05nanos\x18\x02 \x01(\x05R\x05nanos\x12\x1c\n" +
-	"\tprecision\x18\x03 \x01(\rR\tprecision\"\xe9\x01\n" +
+	"\tprecision\x18\x03 \x01(\rR\tprecision\"\x97\x02\n" +
 	"\x06Object\x12\x18\n" +
 	"\x06entity\x18\x01 \x01(\x04H\x00R\x06entity\x12\x12\n" +
 	"\x03str\x18\x02 \x01(\tH\x00R\x03str\x12\x16\n" +
@@ -3076,7 +3114,10 @@ const file_akutan_proto_rawDesc = "" +
 	"\x04bool\x18\x05 \x01(\bH\x00R\x04bool\x126\n" +
 	"\ttimestamp\x18\x06 \x01(\v2\x16.akutan.wire.TimestampH\x00R\ttimestamp\x12\x12\n" +
 	"\x04lang\x18\a \x01(\tR\x04lang\x12\x12\n" +
-	"\x04unit\x18\b \x01(\x04R\x04unitB\a\n" +
+	"\x04unit\x18\b \x01(\x04R\x04unit\x12\x1a\n" +
+	"\bdatatype\x18\t \x01(\tR\bdatatype\x12\x10\n" +
+	"\x03lex\x18\n" +
+	" \x01(\tR\x03lexB\a\n" +
 	"\x05value\"\x91\x01\n" +
 	"\x04Fact\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x0e\n" +
@@ -3087,7 +3128,7 @@ const file_akutan_proto_rawDesc = "" +
 	"\x03Ref\x12\x12\n" +
 	"\x03kid\x18\x01 \x01(\x04H\x00R\x03kid\x12\x18\n" +
 	"\x06offset\x18\x02 \x01(\rH\x00R\x06offsetB\x05\n" +
-	"\x03ref\"\x90\x02\n" +
+	"\x03ref\"\xbe\x02\n" +
 	"\tLogObject\x12*\n" +
 	"\x06entity\x18\x01 \x01(\v2\x10.akutan.wire.RefH\x00R\x06entity\x12\x12\n" +
 	"\x03str\x18\x02 \x01(\tH\x00R\x03str\x12\x16\n" +
@@ -3096,7 +3137,10 @@ const file_akutan_proto_rawDesc = "" +
 	"\x04bool\x18\x05 \x01(\bH\x00R\x04bool\x126\n" +
 	"\ttimestamp\x18\x06 \x01(\v2\x16.akutan.wire.TimestampH\x00R\ttimestamp\x12\x12\n" +
 	"\x04lang\x18\a \x01(\tR\x04lang\x12$\n" +
-	"\x04unit\x18\b \x01(\v2\x10.akutan.wire.RefR\x04unitB\a\n" +
+	"\x04unit\x18\b \x01(\v2\x10.akutan.wire.RefR\x04unit\x12\x1a\n" +
+	"\bdatatype\x18\t \x01(\tR\bdatatype\x12\x10\n" +
+	"\x03lex\x18\n" +
+	" \x01(\tR\x03lexB\a\n" +
 	"\x05value\"\xb9\x01\n" +
 	"\n" +
 	"InsertFact\x12\x1f\n" +

@@ -28,6 +28,7 @@ func FromObject(o storage.Object) *Object {
 	case storage.KindTimestamp:
 		w.Value = &Object_Timestamp{Timestamp: FromTime(o.Time, o.Precision)}
 	}
+	w.Datatype, w.Lex = o.Datatype, o.Lex
 	return w
 }
 
@@ -62,6 +63,7 @@ func ToObject(w *Object) (storage.Object, error) {
 	default:
 		return o, fmt.Errorf("object has no value")
 	}
+	o.Datatype, o.Lex = w.Datatype, w.Lex
 	return o, o.Validate()
 }
 

@@ -95,10 +95,15 @@ func (x *LoadRequest) GetIndex() uint64 {
 type LoadChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Raw storage keys (see storage/keys.go), facts and deletion tombstones
-	// alike: the last key byte is the deleted flag. Values are always empty.
+	// alike: the last key byte is the deleted flag.
 	Keys [][]byte `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	// The keys' stored values (literal annotations, see
+	// storage/annotation.go), one per key; absent when every value in the
+	// chunk is empty.
+	Values [][]byte `protobuf:"bytes,7,rep,name=values,proto3" json:"values,omitempty"`
 	// The last chunk: done, with how many keys were sent in all and the sum
-	// (mod 2^64) of xxhash64 of every key sent, to check the transfer.
+	// (mod 2^64) of viewstore.EntryDigest of every key and value sent, to
+	// check the transfer.
 	Done   bool   `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
 	Count  uint64 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
 	Digest uint64 `protobuf:"varint,4,opt,name=digest,proto3" json:"digest,omitempty"`
@@ -145,6 +150,13 @@ func (*LoadChunk) Descriptor() ([]byte, []int) {
 func (x *LoadChunk) GetKeys() [][]byte {
 	if x != nil {
 		return x.Keys
+	}
+	return nil
+}
+
+func (x *LoadChunk) GetValues() [][]byte {
+	if x != nil {
+		return x.Values
 	}
 	return nil
 }
@@ -234,7 +246,7 @@ type DigestReply struct {
 	RangeStart    uint64                 `protobuf:"varint,2,opt,name=range_start,json=rangeStart,proto3" json:"range_start,omitempty"`
 	RangeEnd      uint64                 `protobuf:"varint,3,opt,name=range_end,json=rangeEnd,proto3" json:"range_end,omitempty"`             // inclusive
 	Index         uint64                 `protobuf:"varint,4,opt,name=index,proto3" json:"index,omitempty"`                                   // the index the digest is as of
-	Digest        uint64                 `protobuf:"varint,5,opt,name=digest,proto3" json:"digest,omitempty"`                                 // sum mod 2^64 of xxhash64 of the keys <= index
+	Digest        uint64                 `protobuf:"varint,5,opt,name=digest,proto3" json:"digest,omitempty"`                                 // sum mod 2^64 of viewstore.EntryDigest of the entries <= index
 	AppliedIndex  uint64                 `protobuf:"varint,6,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"` // the view's applied index when asked
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -322,9 +334,10 @@ const file_viewboot_proto_rawDesc = "" +
 	"\vrange_start\x18\x02 \x01(\x04R\n" +
 	"rangeStart\x12\x1b\n" +
 	"\trange_end\x18\x03 \x01(\x04R\brangeEnd\x12\x14\n" +
-	"\x05index\x18\x04 \x01(\x04R\x05index\"\xae\x01\n" +
+	"\x05index\x18\x04 \x01(\x04R\x05index\"\xc6\x01\n" +
 	"\tLoadChunk\x12\x12\n" +
-	"\x04keys\x18\x01 \x03(\fR\x04keys\x12\x12\n" +
+	"\x04keys\x18\x01 \x03(\fR\x04keys\x12\x16\n" +
+	"\x06values\x18\a \x03(\fR\x06values\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\bR\x04done\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\x04R\x05count\x12\x16\n" +
 	"\x06digest\x18\x04 \x01(\x04R\x06digest\x12\x1f\n" +

@@ -12,10 +12,10 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// ScanFunc reads raw fact keys in key order: the signature of
-// (*viewstore.Store).ScanKeys. The carousel calls it once per batch, so
-// each call may read a newer snapshot of the store.
-type ScanFunc func(after []byte, max int, fn func(key []byte) error) (last []byte, end bool, err error)
+// ScanFunc reads raw fact keys and their values in key order: the
+// signature of (*viewstore.Store).ScanKeys. The carousel calls it once per
+// batch, so each call may read a newer snapshot of the store.
+type ScanFunc func(after []byte, max int, fn func(key, value []byte) error) (last []byte, end bool, err error)
 
 // Want is what one load asks a source for: the keys whose hash lies in
 // Range with a log index at most Index.
@@ -27,16 +27,39 @@ type Want struct {
 // Summary totals what a ride delivered.
 type Summary struct {
 	Keys   uint64
-	Bytes  uint64 // key bytes
-	Digest uint64 // sum of viewstore.KeyDigest over the keys
+	Bytes  uint64 // key and value bytes
+	Digest uint64 // sum of viewstore.EntryDigest over the keys and values
 }
 
-func (s *Summary) add(keys [][]byte) {
-	for _, k := range keys {
-		s.Bytes += uint64(len(k))
-		s.Digest += viewstore.KeyDigest(k)
+// add totals a chunk of keys and values (nil: all empty).
+func (s *Summary) add(keys, values [][]byte) {
+	for i, k := range keys {
+		var v []byte
+		if values != nil {
+			v = values[i]
+		}
+		s.Bytes += uint64(len(k) + len(v))
+		s.Digest += viewstore.EntryDigest(k, v)
 	}
 	s.Keys += uint64(len(keys))
+}
+
+// splitEntries splits a chunk of entries (see viewstore.AppendEntry) into
+// keys and values; values is nil when every value is empty.
+func splitEntries(entries [][]byte) (keys, values [][]byte, err error) {
+	keys = make([][]byte, len(entries))
+	values = make([][]byte, len(entries))
+	anyValue := false
+	for i, e := range entries {
+		if keys[i], values[i], err = viewstore.SplitEntry(e); err != nil {
+			return nil, nil, err
+		}
+		anyValue = anyValue || len(values[i]) > 0
+	}
+	if !anyValue {
+		values = nil
+	}
+	return keys, values, nil
 }
 
 // CarouselConfig configures a Carousel.
@@ -127,9 +150,10 @@ type rider struct {
 }
 
 // Ride boards the carousel and calls send, in the caller's goroutine, with
-// every chunk of keys the want asks for, until the carousel has gone all
-// the way around. It returns the totals of what was sent.
-func (c *Carousel) Ride(ctx context.Context, want Want, send func(keys [][]byte) error) (Summary, error) {
+// every chunk of keys the want asks for and their values (nil when every
+// value in the chunk is empty), until the carousel has gone all the way
+// around. It returns the totals of what was sent.
+func (c *Carousel) Ride(ctx context.Context, want Want, send func(keys, values [][]byte) error) (Summary, error) {
 	r := &rider{
 		want: want, out: make(chan [][]byte, c.cfg.Buffer),
 		finished: make(chan struct{}), gone: make(chan struct{}),
@@ -140,11 +164,15 @@ func (c *Carousel) Ride(ctx context.Context, want Want, send func(keys [][]byte)
 	}
 	defer c.onBoard.Add(-1)
 	var sum Summary
-	deliver := func(keys [][]byte) error {
-		if err := send(keys); err != nil {
+	deliver := func(entries [][]byte) error {
+		keys, values, err := splitEntries(entries)
+		if err != nil {
+			return fmt.Errorf("%w: %v", viewstore.ErrCorrupt, err)
+		}
+		if err := send(keys, values); err != nil {
 			return fmt.Errorf("sending %d keys: %w", len(keys), err)
 		}
-		sum.add(keys)
+		sum.add(keys, values)
 		return nil
 	}
 	for {

@@ -54,7 +54,7 @@ func expected(t *testing.T, st *viewstore.Store, want Want) []string {
 	var out []string
 	var after []byte
 	for {
-		last, end, err := st.ScanKeys(after, 1000, func(k []byte) error {
+		last, end, err := st.ScanKeys(after, 1000, func(k, _ []byte) error {
 			h, _ := viewstore.KeyHash(k)
 			idx, _ := viewstore.KeyIndex(k)
 			if want.Range.Contains(h) && idx <= want.Index {
@@ -86,7 +86,7 @@ func startRide(ctx context.Context, c *Carousel, want Want, gate func()) *ride {
 	r := &ride{want: want, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		r.sum, r.err = c.Ride(ctx, want, func(keys [][]byte) error {
+		r.sum, r.err = c.Ride(ctx, want, func(keys, _ [][]byte) error {
 			if gate != nil {
 				gate()
 			}
@@ -224,7 +224,7 @@ func TestStopFailsRides(t *testing.T) {
 	if !errors.Is(r.err, ErrStopped) {
 		t.Fatalf("ride on a stopped carousel ended with %v", r.err)
 	}
-	if _, err := c.Ride(context.Background(), Want{Range: space.Full()}, func([][]byte) error { return nil }); !errors.Is(err, ErrStopped) {
+	if _, err := c.Ride(context.Background(), Want{Range: space.Full()}, func(_, _ [][]byte) error { return nil }); !errors.Is(err, ErrStopped) {
 		t.Fatalf("ride after stop: %v", err)
 	}
 }

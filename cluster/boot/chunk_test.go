@@ -14,7 +14,8 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// storeOfLiterals returns a HashSP store with one fact per literal size.
+// storeOfLiterals returns a HashSP store with one fact per literal size;
+// every other literal has a datatype, so its key has a value.
 func storeOfLiterals(t *testing.T, sizes []int) *viewstore.Store {
 	t.Helper()
 	st, err := viewstore.Open(t.TempDir(), viewstore.Config{Space: storage.KeyPrefixSP, RangeEnd: math.MaxUint64})
@@ -28,6 +29,9 @@ func storeOfLiterals(t *testing.T, sizes []int) *viewstore.Store {
 			Index: 1, ID: storage.KIDOf(1, uint32(i+1)), Subject: 77, Predicate: 88,
 			Object: storage.AString(strings.Repeat("x", n)+string(rune('a'+i%26)), ""),
 		})
+		if i%2 == 1 {
+			c.Inserts[i].Object.Datatype = "http://example.org/dt"
+		}
 	}
 	if err := st.Apply([]viewstore.Change{c}); err != nil {
 		t.Fatal(err)
@@ -37,14 +41,18 @@ func storeOfLiterals(t *testing.T, sizes []int) *viewstore.Store {
 
 // rideChunks rides a carousel with the default scan batch and wire-sized
 // chunks over st, checking that every LoadChunk it would send stays within
-// wire.ChunkBytes unless it holds one key, and returns the keys per chunk.
+// wire.ChunkBytes unless it holds one key, that the values come along (the
+// ride's digest is the store's), and returns the keys per chunk.
 func rideChunks(t *testing.T, st *viewstore.Store) []int {
 	t.Helper()
 	c := NewCarousel(CarouselConfig{Scan: st.ScanKeys, ChunkBytes: wire.ChunkBytes})
 	defer c.Stop()
 	var counts []int
-	sum, err := c.Ride(context.Background(), Want{Range: space.Full(), Index: 1}, func(keys [][]byte) error {
-		if n := proto.Size(&wire.LoadChunk{Keys: keys}); n > wire.ChunkBytes && len(keys) > 1 {
+	sum, err := c.Ride(context.Background(), Want{Range: space.Full(), Index: 1}, func(keys, values [][]byte) error {
+		if values != nil && len(values) != len(keys) {
+			t.Errorf("a chunk of %d keys has %d values", len(keys), len(values))
+		}
+		if n := proto.Size(&wire.LoadChunk{Keys: keys, Values: values}); n > wire.ChunkBytes && len(keys) > 1 {
 			t.Errorf("a chunk of %d keys is %d bytes, over the %d-byte budget", len(keys), n, wire.ChunkBytes)
 		}
 		counts = append(counts, len(keys))
@@ -55,6 +63,9 @@ func rideChunks(t *testing.T, st *viewstore.Store) []int {
 	}
 	if want := expected(t, st, Want{Range: space.Full(), Index: 1}); sum.Keys != uint64(len(want)) {
 		t.Fatalf("ride sent %d keys, want %d", sum.Keys, len(want))
+	}
+	if d, _ := st.Digest(context.Background(), 1); d != sum.Digest {
+		t.Fatalf("ride's digest %x, store's %x", sum.Digest, d)
 	}
 	return counts
 }

@@ -8,7 +8,8 @@
 //     partitioned space can seed a 3-way one. Replicas of the same range
 //     share its work. The load is consistent as of one log index: the
 //     lowest applied index among the chosen peers. Each peer streams only
-//     the keys of its assigned sub-range with a log index at or below it;
+//     the keys (with their values: literal annotations) of its assigned
+//     sub-range with a log index at or below it;
 //     since stores only ever add keys, any snapshot taken after the peer
 //     applied that index holds exactly that state.
 //   - The booting side (Fetch) streams the sub-ranges concurrently into a

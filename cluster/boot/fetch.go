@@ -15,11 +15,15 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// Sink receives checked batches of keys: a *viewstore.Loader. Add must be
-// safe for concurrent use; it returns the sum of the keys' digests.
+// Sink receives checked batches of keys and their values (nil: all
+// empty): a *viewstore.Loader. Add must be safe for concurrent use; it
+// returns the sum of the entries' digests.
 type Sink interface {
-	Add(keys [][]byte, start, end uint64) (uint64, error)
+	Add(keys, values [][]byte, start, end uint64) (uint64, error)
 }
+
+// batch is keys and their values, one each.
+type batch struct{ keys, values [][]byte }
 
 // FetchConfig configures Fetch.
 type FetchConfig struct {
@@ -111,7 +115,7 @@ func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, e
 	if err != nil {
 		return FetchStats{}, fmt.Errorf("starting the load: %w", err)
 	}
-	batches := make(chan [][]byte, 2)
+	batches := make(chan batch, 2)
 	trailer := make(chan *wire.LoadChunk, 1)
 	recvErr := make(chan error, 1)
 	go func() { recvErr <- receive(stream, cfg.BatchKeys, batches, trailer) }()
@@ -134,9 +138,9 @@ const maxBatchBytes = 32 << 20
 // receive reads chunks into batches of about batchKeys keys (or
 // maxBatchBytes), and hands the final chunk to trailer. It closes batches
 // when done.
-func receive(stream wire.ViewBoot_LoadClient, batchKeys int, batches chan<- [][]byte, trailer chan<- *wire.LoadChunk) error {
+func receive(stream wire.ViewBoot_LoadClient, batchKeys int, batches chan<- batch, trailer chan<- *wire.LoadChunk) error {
 	defer close(batches)
-	var batch [][]byte
+	var b batch
 	var batchBytes int
 	var order keyOrder
 	for {
@@ -148,49 +152,56 @@ func receive(stream wire.ViewBoot_LoadClient, batchKeys int, batches chan<- [][]
 			return fmt.Errorf("receiving keys: %w", err)
 		}
 		if chunk.Done {
-			if len(batch) > 0 {
-				batches <- batch
+			if len(b.keys) > 0 {
+				batches <- b
 			}
 			trailer <- chunk
 			return nil
 		}
-		for _, k := range chunk.Keys {
+		if len(chunk.Values) != 0 && len(chunk.Values) != len(chunk.Keys) {
+			return fmt.Errorf("a chunk has %d keys but %d values", len(chunk.Keys), len(chunk.Values))
+		}
+		for i, k := range chunk.Keys {
 			if err := order.check(k); err != nil {
 				return err
 			}
-			batchBytes += len(k)
+			var v []byte
+			if len(chunk.Values) != 0 {
+				v = chunk.Values[i]
+			}
+			batchBytes += len(k) + len(v)
+			b.keys, b.values = append(b.keys, k), append(b.values, v)
 		}
-		batch = append(batch, chunk.Keys...)
-		if len(batch) >= batchKeys || batchBytes >= maxBatchBytes {
-			batches <- batch
-			batch, batchBytes = nil, 0
+		if len(b.keys) >= batchKeys || batchBytes >= maxBatchBytes {
+			batches <- b
+			b, batchBytes = batch{}, 0
 		}
 	}
 }
 
 // write adds the batches to the sink until batches closes; after a
 // failure it only drains them.
-func write(cfg FetchConfig, r space.Range, batches <-chan [][]byte) (FetchStats, uint64, error) {
+func write(cfg FetchConfig, r space.Range, batches <-chan batch) (FetchStats, uint64, error) {
 	var st FetchStats
 	var sum uint64
 	var err error
-	for batch := range batches {
+	for b := range batches {
 		if err != nil {
 			continue
 		}
 		var s uint64
-		if s, err = cfg.Sink.Add(batch, r.Start, r.End); err != nil {
+		if s, err = cfg.Sink.Add(b.keys, b.values, r.Start, r.End); err != nil {
 			continue
 		}
 		n := 0
-		for _, k := range batch {
-			n += len(k)
+		for i, k := range b.keys {
+			n += len(k) + len(b.values[i])
 		}
 		sum += s
-		st.Keys += uint64(len(batch))
+		st.Keys += uint64(len(b.keys))
 		st.Bytes += uint64(n)
 		if cfg.Progress != nil {
-			cfg.Progress(len(batch), n)
+			cfg.Progress(len(b.keys), n)
 		}
 	}
 	return st, sum, err

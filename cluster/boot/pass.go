@@ -2,6 +2,7 @@ package boot
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -30,9 +31,9 @@ type pass struct {
 type group struct {
 	want    Want
 	riders  []*rider
-	pending [][]byte
+	pending [][]byte // entries (viewstore.AppendEntry): a key and its value
 	size    int
-	arena   []byte // backing store of pending's keys
+	arena   []byte // backing store of pending's entries
 }
 
 func newPass(c *Carousel) *pass { return &pass{c: c} }
@@ -72,8 +73,9 @@ func (p *pass) revolve() error {
 	}
 }
 
-// visit offers one scanned key to every group that wants it.
-func (p *pass) visit(key []byte) error {
+// visit offers one scanned key and its value to every group that wants
+// it.
+func (p *pass) visit(key, value []byte) error {
 	if p.nextStop != nil && bytes.Compare(key, p.nextStop) > 0 {
 		p.stopKey = append(p.stopKey[:0], key...)
 		return errLapStop
@@ -89,7 +91,7 @@ func (p *pass) visit(key []byte) error {
 	}
 	for _, g := range p.groups {
 		if g.want.Range.Contains(h) && idx <= g.want.Index {
-			if err := p.addKey(g, key); err != nil {
+			if err := p.addKey(g, key, value); err != nil {
 				return err
 			}
 		}
@@ -103,25 +105,33 @@ func (p *pass) visit(key []byte) error {
 // out in the middle of a scan batch keeps a batch of large keys from
 // making one huge message; riders only board between batches, so the
 // chunk still went to exactly the riders it was scanned for.
-func (p *pass) addKey(g *group, key []byte) error {
-	if g.size > 0 && g.size+wire.RepeatedSize(len(key)) > p.c.cfg.ChunkBytes {
+func (p *pass) addKey(g *group, key, value []byte) error {
+	if g.size > 0 && g.size+entrySize(key, value) > p.c.cfg.ChunkBytes {
 		if err := p.flush(g); err != nil {
 			return err
 		}
 	}
-	g.add(key)
+	g.add(key, value)
 	return nil
 }
 
-// add copies key into the pending chunk.
-func (g *group) add(key []byte) {
-	if cap(g.arena)-len(g.arena) < len(key) {
-		g.arena = make([]byte, 0, max(64<<10, len(key)))
+// entrySize is what a key and its value add to a chunk's wire encoding, at
+// most: the value is counted even when empty, since a chunk sends either
+// every value or none.
+func entrySize(key, value []byte) int {
+	return wire.RepeatedSize(len(key)) + wire.RepeatedSize(len(value))
+}
+
+// add copies key and value into the pending chunk, as one entry.
+func (g *group) add(key, value []byte) {
+	n := binary.MaxVarintLen64 + len(key) + len(value)
+	if cap(g.arena)-len(g.arena) < n {
+		g.arena = make([]byte, 0, max(64<<10, n))
 	}
 	start := len(g.arena)
-	g.arena = append(g.arena, key...)
+	g.arena = viewstore.AppendEntry(g.arena, key, value)
 	g.pending = append(g.pending, g.arena[start:len(g.arena):len(g.arena)])
-	g.size += wire.RepeatedSize(len(key))
+	g.size += entrySize(key, value)
 }
 
 // admit boards the queued riders at the current position: after the key

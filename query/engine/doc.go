@@ -45,6 +45,10 @@
 //     required patterns; comparisons on their variables apply after them.
 //   - With DISTINCT, COUNT(?x) counts distinct values and COUNT(*) distinct
 //     solutions.
+//   - Literals match, join and de-duplicate as exact terms: value and
+//     annotation (storage.SameTerm), so an RDF literal loaded as
+//     "01"^^xsd:integer is not the constant 1, and both can be results.
+//     Comparisons (<gt> and friends) and ORDER BY go by value.
 //
 // Everything reads at a single log index, so a query never sees half of a
 // write.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/akutan-dev/akutan/cluster/viewclient"
@@ -14,7 +15,15 @@ import (
 // visited nodes, so this only limits pathological chains.
 const maxInferDepth = 64
 
-func objectKey(o storage.Object) string { return string(storage.AppendObject(nil, o)) }
+// objectKey identifies o as a term, for maps, joins and duplicate
+// elimination: its value, then its annotation with a length prefix (so
+// that keys concatenate unambiguously). "01"^^xsd:integer and 1 differ.
+func objectKey(o storage.Object) string {
+	b := storage.AppendObject(nil, o)
+	a := storage.AppendAnnotation(nil, o)
+	b = binary.AppendUvarint(b, uint64(len(a)))
+	return string(append(b, a...))
+}
 
 // edge is one stored fact seen from one end: the node at the other end
 // and the fact's ID.

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -186,6 +185,6 @@ func extend(r row, p *planner.Pattern, m match) (row, bool) {
 	return out, true
 }
 
-func sameValue(a, b storage.Object) bool {
-	return bytes.Equal(storage.AppendObject(nil, a), storage.AppendObject(nil, b))
-}
+// sameValue reports whether a and b are the same term: equal values and
+// annotations.
+func sameValue(a, b storage.Object) bool { return storage.SameTerm(a, b) }

@@ -35,8 +35,14 @@ func FormatEntity(kid uint64, name func(kid uint64) string) string {
 // Limitations: NaN prints as NaN, which does not parse (nor can it be
 // stored); invalid UTF-8 in strings prints as U+FFFD; timestamps outside
 // years 0000-9999 and language tags that are not [A-Za-z]+(-[A-Za-z0-9]+)*
-// print but do not parse back.
+// print but do not parse back. A literal with an annotation (an RDF
+// literal loaded with another datatype or lexical form than its kind's
+// canonical one, see storage.Object) prints as the RDF term it is,
+// "lexical"^^<datatype>, which the query language has no syntax for.
 func FormatObject(o storage.Object, name func(kid uint64) string) string {
+	if o.Annotated() && o.Kind != storage.KindEntity {
+		return formatString(o.Lexical(), o.Lang) + "^^<" + o.Type() + ">"
+	}
 	switch o.Kind {
 	case storage.KindEntity:
 		return FormatEntity(o.Entity, name)

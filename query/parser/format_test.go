@@ -191,3 +191,24 @@ func sameObject(a, b storage.Object) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+func TestFormatAnnotatedObject(t *testing.T) {
+	zeroOne := storage.AInt64(1, 0)
+	zeroOne.Lex = "01"
+	dec := storage.AFloat64(1.5, 0)
+	dec.Datatype, dec.Lex = storage.XSD+"decimal", "1.50"
+	custom := storage.AString(`a"b`, "")
+	custom.Datatype = "http://ex/dt"
+	for _, tc := range []struct {
+		o    storage.Object
+		want string
+	}{
+		{zeroOne, `"01"^^<http://www.w3.org/2001/XMLSchema#integer>`},
+		{dec, `"1.50"^^<http://www.w3.org/2001/XMLSchema#decimal>`},
+		{custom, `"a\"b"^^<http://ex/dt>`},
+	} {
+		if got := FormatObject(tc.o, nil); got != tc.want {
+			t.Errorf("FormatObject(%+v) = %s, want %s", tc.o, got, tc.want)
+		}
+	}
+}

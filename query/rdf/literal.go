@@ -28,21 +28,75 @@ var intTypes = map[string]intRange{
 	"unsignedByte":       {0, math.MaxUint8},
 }
 
-// LiteralObject converts a literal term to an Akutan object; values it
-// cannot represent become plain strings of the lexical form.
+// LiteralObject converts a literal term to an Akutan object, losslessly:
+// the value takes the native kind of its datatype when it has one (see the
+// package documentation), so that it orders, ranges and joins as such, and
+// the object's annotation keeps the rest (storage.Object's Datatype when
+// the datatype is not the kind's default, Lex when the lexical form is not
+// the value's canonical one). A literal that fits no native kind (another
+// datatype, an invalid lexical form, a value out of the kind's range or
+// precision) is a string of its lexical form with its datatype. ObjectLiteral
+// gives back exactly the term.
 func LiteralObject(t Term) storage.Object {
+	o := nativeObject(t)
+	if lex := storage.CanonicalLexical(o); t.Value != lex {
+		o.Lex = t.Value
+	}
+	if o.Kind == storage.KindString {
+		o.Lex = "" // the string is the lexical form
+	}
+	if dt := termDatatype(t); dt != o.DefaultDatatype() {
+		o.Datatype = dt
+	}
+	return o
+}
+
+// nativeObject is the value of a literal, in the native kind of its
+// datatype when it has one and fits, else a string of its lexical form.
+func nativeObject(t Term) storage.Object {
 	if t.Lang != "" {
 		return storage.AString(t.Value, t.Lang)
 	}
-	local, isXSD := strings.CutPrefix(t.Datatype, XSDNS)
-	if !isXSD {
-		return storage.AString(t.Value, "")
-	}
-	lex := strings.TrimSpace(t.Value) // XSD's whiteSpace=collapse
-	if o, ok := xsdValue(local, lex); ok {
-		return o
+	if local, isXSD := strings.CutPrefix(t.Datatype, XSDNS); isXSD {
+		lex := strings.TrimSpace(t.Value) // XSD's whiteSpace=collapse
+		if o, ok := xsdValue(local, lex); ok {
+			return o
+		}
 	}
 	return storage.AString(t.Value, "")
+}
+
+// termDatatype is t's datatype IRI: rdf:langString with a language tag,
+// xsd:string when it has none.
+func termDatatype(t Term) string {
+	switch {
+	case t.Lang != "":
+		return RDFLangString
+	case t.Datatype == "":
+		return XSDString
+	}
+	return t.Datatype
+}
+
+// ObjectLiteral is the inverse of LiteralObject: the lexical form,
+// datatype IRI and language tag of a literal object. An object without an
+// annotation (as the Akutan language writes them) comes back in the
+// canonical form of its kind's XSD type: xsd:string (rdf:langString with a
+// language tag), xsd:integer, xsd:double, xsd:boolean, and xsd:gYear,
+// xsd:gYearMonth, xsd:date or xsd:dateTime by a timestamp's precision.
+// Units have no RDF form and are dropped. An entity is not a literal: it
+// gives "", "", "".
+func ObjectLiteral(o storage.Object) (lexical, datatype, lang string) {
+	if o.Kind == storage.KindEntity {
+		return "", "", ""
+	}
+	return o.Lexical(), o.Type(), o.Lang
+}
+
+// ObjectTerm is ObjectLiteral as a literal Term.
+func ObjectTerm(o storage.Object) Term {
+	lex, dt, lang := ObjectLiteral(o)
+	return NewLiteral(lex, dt, lang)
 }
 
 func xsdValue(local, lex string) (storage.Object, bool) {
@@ -55,7 +109,7 @@ func xsdValue(local, lex string) (storage.Object, bool) {
 	}
 	switch local {
 	case "decimal":
-		return floatValue(lex, validDecimal(lex))
+		return decimalValue(lex)
 	case "double", "float":
 		return floatValue(lex, validDouble(lex))
 	case "boolean":
@@ -93,7 +147,44 @@ func floatValue(lex string, valid bool) (storage.Object, bool) {
 	if err != nil && !isRangeErr(err) { // out of range gives ±Inf or 0, as XSD rounds
 		return storage.Object{}, false
 	}
+	if v == 0 {
+		v = 0 // -0 is stored as 0; the lexical form keeps the sign
+	}
 	return storage.AFloat64(v, 0), true
+}
+
+// decimalValue maps an xsd:decimal to a float64 when the float holds its
+// value exactly as written (the shortest decimal that reads back as the
+// float is the same number): 1.50 and 0.1 do, a decimal of 40 significant
+// digits does not, and stays a string with its datatype so that nothing
+// is lost.
+func decimalValue(lex string) (storage.Object, bool) {
+	o, ok := floatValue(lex, validDecimal(lex))
+	if !ok || canonicalDecimal(lex) != canonicalDecimal(strconv.FormatFloat(o.Float, 'f', -1, 64)) {
+		return storage.Object{}, false
+	}
+	return o, true
+}
+
+// canonicalDecimal writes a valid decimal without a plus sign, leading
+// zeros of its integer part or trailing zeros of its fraction, and
+// without a point when it is an integer; zero is "0".
+func canonicalDecimal(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	whole, frac, _ := strings.Cut(signless(s), ".")
+	whole = strings.TrimLeft(whole, "0")
+	frac = strings.TrimRight(frac, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	out := whole
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg && out != "0" {
+		out = "-" + out
+	}
+	return out
 }
 
 func isRangeErr(err error) bool {

@@ -172,9 +172,10 @@ func TestLiteralObject(t *testing.T) {
 	}
 	for _, c := range cases {
 		got := LiteralObject(NewLiteral(c.lex, c.dt, c.lang))
-		if got != c.want {
-			t.Errorf("%q^^%s@%s = %+v, want %+v", c.lex, c.dt, c.lang, got, c.want)
+		if got.Kind != c.want.Kind || storage.CompareObjects(got, c.want) != 0 {
+			t.Errorf("%q^^%s@%s = %+v, want the value %+v", c.lex, c.dt, c.lang, got, c.want)
 		}
+		checkRoundTrip(t, NewLiteral(c.lex, c.dt, c.lang))
 	}
 }
 

@@ -108,7 +108,12 @@ func (b *builder) findDeleted(ctx context.Context, views engine.Views, index uin
 		return nil
 	}
 	found := make([][]storage.Fact, len(quads))
-	err := views.LookupSPO(ctx, index, lookups, func(i int, f storage.Fact) { found[i] = append(found[i], f) })
+	err := views.LookupSPO(ctx, index, lookups, func(i int, f storage.Fact) {
+		// Lookups match by value; a delete names the exact term.
+		if i >= 0 && i < len(lookups) && storage.SameTerm(f.Object, lookups[i].Object) {
+			found[i] = append(found[i], f)
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("looking up facts to delete: %w", err)
 	}

@@ -51,6 +51,9 @@ func termSize(t parser.Term) (string, int) {
 		if e, ok := v.Unit.(*parser.Entity); ok && len(e.Name) > len(v.Value.Str) {
 			return "unit name", len(e.Name)
 		}
+		if n := max(len(v.Value.Datatype), len(v.Value.Lex)); n > len(v.Value.Str) {
+			return "literal's datatype or lexical form", n
+		}
 		return "literal", len(v.Value.Str)
 	}
 	return "", 0

@@ -132,3 +132,14 @@ func (f failingLog) Append(context.Context, [][]byte) (uint64, uint64, error) {
 	return 0, 0, f.err
 }
 func (f failingLog) Read(context.Context, uint64, func(uint64, []byte) error) error { return f.err }
+
+// TestLexicalFormLimit: an RDF literal whose lexical form (kept beside a
+// native value) is over the limit is refused like a long string.
+func TestLexicalFormLimit(t *testing.T) {
+	lit := rdf.NewLiteral(strings.Repeat("0", storage.MaxLiteralBytes)+"1", rdf.XSDInteger, "")
+	q := rdf.Mapper{}.Quad(rdf.Triple{S: rdf.NewIRI("http://s"), P: rdf.NewIRI("http://p"), O: lit, Pos: rdf.Position{Line: 3, Col: 1}})
+	err := update.CheckQuad(q)
+	if !errors.Is(err, update.ErrLiteralTooLarge) || !strings.Contains(err.Error(), "lexical form") {
+		t.Fatalf("CheckQuad of a %d-byte lexical form: %v, want ErrLiteralTooLarge naming it", len(lit.Value), err)
+	}
+}

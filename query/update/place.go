@@ -82,7 +82,12 @@ func (b *builder) checkExisting(ctx context.Context, views engine.Views, index u
 	}
 	found := make([]uint64, len(cands))
 	err := views.LookupSPO(ctx, index, lookups, func(i int, f storage.Fact) {
-		// A fact this request deletes does not count as present.
+		// Lookups match by value; only the exact term (annotation and all)
+		// is the same fact. A fact this request deletes does not count as
+		// present.
+		if i < 0 || i >= len(lookups) || !storage.SameTerm(f.Object, lookups[i].Object) {
+			return
+		}
 		if !b.deleted[f.ID] && (found[i] == 0 || f.ID < found[i]) {
 			found[i] = f.ID
 		}
@@ -220,7 +225,7 @@ func (b *builder) object(t parser.Term) (*wire.LogObject, bool, error) {
 		return &wire.LogObject{Value: &wire.LogObject_Entity{Entity: ref}}, true, nil
 	}
 	w := wire.FromObject(lit.Value)
-	lo := &wire.LogObject{Lang: w.Lang}
+	lo := &wire.LogObject{Lang: w.Lang, Datatype: w.Datatype, Lex: w.Lex}
 	switch v := w.Value.(type) {
 	case *wire.Object_Str:
 		lo.Value = &wire.LogObject_Str{Str: v.Str}
@@ -326,5 +331,7 @@ func appendObjectKey(b []byte, lo *wire.LogObject) []byte {
 		b = append(b, '0')
 	}
 	b = protowire.AppendString(b, lo.Lang)
+	b = protowire.AppendString(b, lo.Datatype)
+	b = protowire.AppendString(b, lo.Lex)
 	return appendRefKey(b, lo.Unit)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
+	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
 // The topology of a local cluster.
@@ -221,9 +222,9 @@ func (c *Cluster) waitReady(ctx context.Context, logAddrs []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
-		_, err := lc.LastIndex(ctx)
+		last, err := lc.LastIndex(ctx)
 		if err == nil && c.API.ViewCount() >= len(c.Views) {
-			return nil
+			return upgradeFreshLog(ctx, lc, last)
 		}
 		select {
 		case <-ctx.Done():
@@ -231,6 +232,22 @@ func (c *Cluster) waitReady(ctx context.Context, logAddrs []string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// upgradeFreshLog switches a fresh, empty log (last index 0) to the newest
+// log format version, so that a new local cluster keeps RDF literals
+// losslessly (log format version 3, see storage/logentry) from the start.
+// Every server of a local cluster is this binary, so all support it. A log
+// that already holds entries is left in its version: `akutan ctl log
+// upgrade` switches it.
+func upgradeFreshLog(ctx context.Context, lc *logclient.Client, last uint64) error {
+	if last != 0 {
+		return nil
+	}
+	if _, err := lc.ChangeVersion(ctx, logentry.MaxSupportedVersion); err != nil {
+		return fmt.Errorf("starting the new local log in format version %d: %w", logentry.MaxSupportedVersion, err)
+	}
+	return nil
 }
 
 // Stop stops every component, API first.

@@ -111,10 +111,13 @@ func checkAppend(req *wire.AppendRequest) (int, error) {
 // checkEntries refuses, as a gRPC status, an append with an entry that not
 // every view would apply as written (see logentry.Validate), so that the
 // whole request is refused before anything of it is proposed. Entries are
-// checked against the format version this replica has applied; a version
-// change committed meanwhile only matters once versions differ in what
-// they accept, and a replica behind the log's version refuses every
-// append rather than let through what it cannot check.
+// checked against the format version this replica has applied. Versions
+// only go up and a newer one accepts everything an older one does, so a
+// replica that has not applied a version change yet can only refuse too
+// much (an annotated literal right after the switch to version 3; the
+// writer may try again), never let through what the log's version
+// refuses. A replica behind the log's version refuses every append rather
+// than let through what it cannot check.
 func (s *Server) checkEntries(entries [][]byte) error {
 	v := s.sm.adminState().version
 	if v.current() > logentry.MaxSupportedVersion {

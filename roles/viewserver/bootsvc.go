@@ -26,7 +26,7 @@ type bootService struct {
 // damaged or replaced store into its keys.
 func (s *Server) newCarousel() *boot.Carousel {
 	return boot.NewCarousel(boot.CarouselConfig{
-		Scan: func(after []byte, max int, fn func([]byte) error) ([]byte, bool, error) {
+		Scan: func(after []byte, max int, fn func(key, value []byte) error) ([]byte, bool, error) {
 			if !s.serving() {
 				return after, false, s.notServing()
 			}
@@ -50,8 +50,8 @@ func (b *bootService) Load(req *wire.LoadRequest, st wire.ViewBoot_LoadServer) e
 	}
 	gen := b.s.store.generation()
 	b.s.metrics.loadsServed.Inc()
-	sum, err := b.s.carousel.Ride(ctx, want, func(keys [][]byte) error {
-		return st.Send(&wire.LoadChunk{Keys: keys})
+	sum, err := b.s.carousel.Ride(ctx, want, func(keys, values [][]byte) error {
+		return st.Send(&wire.LoadChunk{Keys: keys, Values: values})
 	})
 	b.s.metrics.loadKeysSent.Add(float64(sum.Keys))
 	if err != nil {

@@ -188,7 +188,7 @@ func (h *storeHandle) ComputeStats(ctx context.Context, index uint64, lim viewst
 }
 
 // scanKeys is the carousel's view of the store.
-func (h *storeHandle) scanKeys(after []byte, max int, fn func(key []byte) error) (last []byte, end bool, err error) {
+func (h *storeHandle) scanKeys(after []byte, max int, fn func(key, value []byte) error) (last []byte, end bool, err error) {
 	err = h.use(func(st *viewstore.Store, _ uint64) error {
 		var err error
 		last, end, err = st.ScanKeys(after, max, fn)

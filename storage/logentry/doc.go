@@ -25,5 +25,7 @@
 // unusual so that the ordinary protobuf decoding decides it.
 //
 // Validate is the log's side of the contract: it refuses, before they are
-// appended, the entries that views would skip or stop at.
+// appended, the entries that views would skip or stop at, and objects
+// with a literal annotation (storage/annotation.go) while the log is in a
+// format version before AnnotationVersion (3), naming the upgrade.
 package logentry

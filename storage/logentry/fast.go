@@ -23,7 +23,10 @@ import (
 // it only accepts the encoding proto.Marshal produces for valid entries:
 // anything else (unknown or repeated fields, a oneof set twice, timestamps,
 // invalid UTF-8, any fact the slow path would reject) makes it decline,
-// and the caller takes the slow path, which then decides.
+// and the caller takes the slow path, which then decides. Objects with a
+// literal annotation (the datatype and lex fields) go through it, and
+// Inserts.Annotated says so: Validate checks them against the log format
+// version.
 
 // Inserts is what DecodeInserts found in an entry.
 type Inserts struct {
@@ -33,6 +36,9 @@ type Inserts struct {
 	ReadIndex uint64
 	// Facts are the inserted facts that keep accepted, in entry order.
 	Facts []storage.Fact
+	// Annotated is set when some inserted fact's object, kept or not,
+	// carries a literal annotation (see AnnotationVersion).
+	Annotated bool
 }
 
 // DecodeInserts decodes an InsertTx or UpdateTx entry at index, keeping
@@ -108,12 +114,15 @@ func decodeFactList(index uint64, b []byte, field protowire.Number, keep func(st
 		if !ok {
 			return false
 		}
+		in.Annotated = in.Annotated || f.Object.Annotated()
 		if keep(f) {
 			if in.Facts == nil {
 				in.Facts = make([]storage.Fact, 0, capHint(n+m, len(b)))
 			}
 			f.Object.Str = strings.Clone(f.Object.Str)
 			f.Object.Lang = strings.Clone(f.Object.Lang)
+			f.Object.Datatype = strings.Clone(f.Object.Datatype)
+			f.Object.Lex = strings.Clone(f.Object.Lex)
 			in.Facts = append(in.Facts, f)
 		}
 	}
@@ -274,6 +283,8 @@ type logObject struct {
 	lang    []byte
 	hasUnit bool
 	unit    ref
+	// The literal annotation's fields, nil when absent.
+	datatype, lex []byte
 }
 
 // decodeObject reads a LogObject and converts it as ResolveObject does.
@@ -298,6 +309,12 @@ func (lo *logObject) set(num protowire.Number, typ protowire.Type, v uint64, bod
 	case num == logObjectLang && typ == protowire.BytesType:
 		lo.lang = body
 		return utf8.Valid(body)
+	case num == logObjectDatatype && typ == protowire.BytesType:
+		lo.datatype = body
+		return utf8.Valid(body)
+	case num == logObjectLex && typ == protowire.BytesType:
+		lo.lex = body
+		return utf8.Valid(body)
 	case num == logObjectUnit && typ == protowire.BytesType:
 		lo.hasUnit = true
 		lo.unit, ok = decodeRef(body)
@@ -319,6 +336,16 @@ func (lo *logObject) set(num protowire.Number, typ protowire.Type, v uint64, bod
 // object converts like ResolveObject and wire.ToObject, without copying
 // strings: they still point into the entry.
 func (lo *logObject) object(index uint64) (storage.Object, bool) {
+	o, ok := lo.plain(index)
+	if !ok || (len(lo.datatype) == 0 && len(lo.lex) == 0) {
+		return o, ok
+	}
+	o.Datatype, o.Lex = view(lo.datatype), view(lo.lex)
+	return o, o.Validate() == nil
+}
+
+// plain converts the object's value: object without the annotation.
+func (lo *logObject) plain(index uint64) (storage.Object, bool) {
 	var unit uint64
 	if lo.hasUnit {
 		var ok bool

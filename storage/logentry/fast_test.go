@@ -38,6 +38,7 @@ func slowInserts(index uint64, data []byte, keep func(storage.Fact) bool) (Inser
 		return Inserts{}, false
 	}
 	for _, f := range facts {
+		in.Annotated = in.Annotated || f.Object.Annotated()
 		if keep(f) {
 			in.Facts = append(in.Facts, f)
 		}
@@ -90,6 +91,10 @@ func randObject(r *rand.Rand) *wire.LogObject {
 	}
 	if r.Intn(4) == 0 {
 		lo.Unit = randRef(r)
+	}
+	if r.Intn(4) == 0 { // valid or not, depending on the kind
+		annotations := []string{"", "01", "http://ex/dt", storage.DefaultDatatype(storage.KindInt64), "é"}
+		lo.Datatype, lo.Lex = annotations[r.Intn(len(annotations))], annotations[r.Intn(len(annotations))]
 	}
 	return lo
 }
@@ -169,6 +174,8 @@ func TestDecodeInsertsTakesValidEntries(t *testing.T) {
 		{FactOffset: 4, Subject: KIDRef(7), Predicate: KIDRef(9), Object: &wire.LogObject{Value: &wire.LogObject_Int64{Int64: -3}, Unit: OffsetRef(2)}},
 		{FactOffset: 5, Subject: KIDRef(7), Predicate: KIDRef(9), Object: &wire.LogObject{Value: &wire.LogObject_Float64{Float64: 2.5}}},
 		{FactOffset: 6, Subject: KIDRef(7), Predicate: KIDRef(9), Object: &wire.LogObject{Value: &wire.LogObject_Bool{}}},
+		{FactOffset: 7, Subject: KIDRef(7), Predicate: KIDRef(9), Object: &wire.LogObject{Value: &wire.LogObject_Int64{Int64: 1}, Lex: "01"}},
+		{FactOffset: 8, Subject: KIDRef(7), Predicate: KIDRef(9), Object: &wire.LogObject{Value: &wire.LogObject_Str{Str: "x"}, Datatype: "http://ex/dt"}},
 	}
 	entries := []*wire.LogEntry{
 		{Command: &wire.LogEntry_Insert{Insert: &wire.InsertTx{Facts: facts}}},

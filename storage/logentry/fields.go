@@ -32,13 +32,15 @@ var (
 	refKID    = fieldNumber(&wire.Ref{}, "kid")
 	refOffset = fieldNumber(&wire.Ref{}, "offset")
 
-	logObjectEntity  = fieldNumber(&wire.LogObject{}, "entity")
-	logObjectStr     = fieldNumber(&wire.LogObject{}, "str")
-	logObjectInt64   = fieldNumber(&wire.LogObject{}, "int64")
-	logObjectFloat64 = fieldNumber(&wire.LogObject{}, "float64")
-	logObjectBool    = fieldNumber(&wire.LogObject{}, "bool")
-	logObjectLang    = fieldNumber(&wire.LogObject{}, "lang")
-	logObjectUnit    = fieldNumber(&wire.LogObject{}, "unit")
+	logObjectEntity   = fieldNumber(&wire.LogObject{}, "entity")
+	logObjectStr      = fieldNumber(&wire.LogObject{}, "str")
+	logObjectInt64    = fieldNumber(&wire.LogObject{}, "int64")
+	logObjectFloat64  = fieldNumber(&wire.LogObject{}, "float64")
+	logObjectBool     = fieldNumber(&wire.LogObject{}, "bool")
+	logObjectLang     = fieldNumber(&wire.LogObject{}, "lang")
+	logObjectUnit     = fieldNumber(&wire.LogObject{}, "unit")
+	logObjectDatatype = fieldNumber(&wire.LogObject{}, "datatype")
+	logObjectLex      = fieldNumber(&wire.LogObject{}, "lex")
 )
 
 // fieldNumber returns the number of m's field called name. A name that m

@@ -18,11 +18,20 @@ import (
 //     (`akutan ctl log upgrade --to 2`, and servers that refuse it when
 //     started with --max-log-version 1 to play an old binary) is exercised
 //     end to end before a real format change needs it.
+//   - Version 3 adds literal annotations: the datatype and lex fields of
+//     wire.LogObject and wire.Object (see storage/annotation.go), which
+//     keep RDF literals exactly. An entry carrying one is valid only from
+//     version 3 on, since a binary that knows only versions 1 and 2 would
+//     apply it without the annotation. Entries without annotations read
+//     the same in every version.
 const (
 	// FirstVersion is the format every log starts in.
 	FirstVersion uint32 = 1
+	// AnnotationVersion is the first format whose entries may carry
+	// literal annotations.
+	AnnotationVersion uint32 = 3
 	// MaxSupportedVersion is the newest format this binary can read.
-	MaxSupportedVersion uint32 = 2
+	MaxSupportedVersion uint32 = 3
 )
 
 // EncodeVersionChange returns the entry that switches the log to version.
@@ -115,7 +124,7 @@ func ResolveObject(index uint64, lo *wire.LogObject) (storage.Object, error) {
 	if lo == nil {
 		return storage.Object{}, fmt.Errorf("missing")
 	}
-	w := &wire.Object{Lang: lo.Lang}
+	w := &wire.Object{Lang: lo.Lang, Datatype: lo.Datatype, Lex: lo.Lex}
 	if lo.Unit != nil {
 		unit, err := resolve(index, lo.Unit)
 		if err != nil {

@@ -26,7 +26,8 @@ const validationIndex = math.MaxUint64 >> storage.OffsetBits
 // written while the log is in format version, or nil. The log calls it on
 // every appended entry, so that nothing a view would skip or stop at gets
 // in. An entry carries no version of its own: it is read in the version
-// the log is in at its index, and versions 1 and 2 accept the same kinds.
+// the log is in at its index. Versions 1 and 2 accept the same kinds;
+// version 3 also accepts literal annotations (see AnnotationVersion).
 //
 // Besides being a well-formed wire.LogEntry with no field this binary does
 // not know, an entry must be an insert, an update or a decision whose facts
@@ -36,7 +37,7 @@ func Validate(data []byte, version uint32) error {
 		return fmt.Errorf("the log is in format version %d, but this binary knows versions %d to %d",
 			version, FirstVersion, MaxSupportedVersion)
 	}
-	if _, ok := DecodeInserts(validationIndex, data, keepNone); ok {
+	if in, ok := DecodeInserts(validationIndex, data, keepNone); ok && (!in.Annotated || version >= AnnotationVersion) {
 		return nil // the common case, checked without building anything
 	}
 	var e wire.LogEntry
@@ -47,15 +48,18 @@ func Validate(data []byte, version uint32) error {
 		return errors.New("the entry has fields this binary does not know (a newer kind of entry?)")
 	}
 	var err error
+	var facts []storage.Fact
 	switch c := e.Command.(type) {
 	case nil:
 		err = errors.New("the entry has no command: it is empty, or of a kind this binary does not know")
 	case *wire.LogEntry_Version:
 		err = fmt.Errorf("%w (to version %d)", ErrVersionChange, c.Version.GetVersion())
 	case *wire.LogEntry_Insert:
-		_, err = insertedFacts(validationIndex, c.Insert)
+		facts, err = insertedFacts(validationIndex, c.Insert)
 	case *wire.LogEntry_Update:
-		_, _, err = updateFacts(validationIndex, c.Update)
+		var deletes []storage.Fact
+		deletes, facts, err = updateFacts(validationIndex, c.Update)
+		facts = append(facts, deletes...)
 	case *wire.LogEntry_Decide:
 		if c.Decide.GetTxIndex() == 0 {
 			err = errors.New("the decision names no transaction (tx index 0)")
@@ -63,7 +67,25 @@ func Validate(data []byte, version uint32) error {
 	default:
 		err = fmt.Errorf("the entry's command %T is not one the log accepts", c)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return checkAnnotations(facts, version)
+}
+
+// checkAnnotations refuses literal annotations in a log whose format
+// version predates them (see AnnotationVersion).
+func checkAnnotations(facts []storage.Fact, version uint32) error {
+	if version >= AnnotationVersion {
+		return nil
+	}
+	for i, f := range facts {
+		if f.Object.Annotated() {
+			return fmt.Errorf("fact %d's object is an annotated literal (datatype %q, lexical form %q), which log format version %d cannot hold: "+
+				"upgrade the log with `akutan ctl log upgrade --to %d`", i, f.Object.Datatype, f.Object.Lex, version, AnnotationVersion)
+		}
+	}
+	return nil
 }
 
 func keepNone(storage.Fact) bool { return false }

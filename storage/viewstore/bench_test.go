@@ -36,7 +36,7 @@ func BenchmarkLoaderAdd(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		for from := 0; from < n; from += batchKeys {
-			if _, err := l.Add(keys[from:min(from+batchKeys, n)], 0, math.MaxUint64); err != nil {
+			if _, err := l.Add(keys[from:min(from+batchKeys, n)], nil, 0, math.MaxUint64); err != nil {
 				b.Fatal(err)
 			}
 		}

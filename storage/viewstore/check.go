@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/akutan-dev/akutan/storage"
 )
 
 // Verify reads the whole store from one snapshot and checks it: every
@@ -38,10 +40,10 @@ func (s *Store) Verify(ctx context.Context) (uint64, error) {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return n, fmt.Errorf("verifying the store: %w", ctx.Err())
 		}
-		if err := s.checkKey(it.Key(), applied); err != nil {
+		if err := s.checkEntry(it.Key(), it.Value(), applied); err != nil {
 			return n, fmt.Errorf("verifying the store: %w", err)
 		}
-		sum += KeyDigest(it.Key())
+		sum += EntryDigest(it.Key(), it.Value())
 	}
 	if err := it.Error(); err != nil {
 		return n, fmt.Errorf("verifying the store: %w", classify(err))
@@ -53,11 +55,15 @@ func (s *Store) Verify(ctx context.Context) (uint64, error) {
 	return n, nil
 }
 
-// checkKey checks one stored key against the store's config.
-func (s *Store) checkKey(k []byte, applied uint64) error {
+// checkEntry checks one stored key and its value against the store's
+// config.
+func (s *Store) checkEntry(k, v []byte, applied uint64) error {
 	f, _, err := s.cfg.decode(k)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if err := storage.DecodeAnnotation(v, &f.Object); err != nil {
+		return fmt.Errorf("%w: key %x: %v", ErrCorrupt, k, err)
 	}
 	if !s.cfg.holds(f) {
 		return fmt.Errorf("%w: key %x is outside %s", ErrCorrupt, k, s.cfg)

@@ -13,8 +13,9 @@ import (
 // State digest
 //
 // A store's digest as of log index i is the sum, modulo 2^64, of
-// KeyDigest(k) over every fact key k in the store whose log index is at
-// most i. Keys are never removed (a deletion is a new tombstone key), and
+// EntryDigest(k, v) over every fact key k, with its value v (the literal
+// annotation of its object, see storage/annotation.go), in the store whose
+// log index is at most i. Keys are never removed (a deletion is a new tombstone key), and
 // the log decides every key, so two stores of the same space and range
 // that hold the log prefix up to i agree on the digest at i, however they
 // got there: by applying the log, by loading from peers, or both. A sum is
@@ -29,8 +30,25 @@ const historySize = 1 << 16
 // applied yet.
 var ErrNotApplied = errors.New("index not applied yet")
 
-// KeyDigest is one key's contribution to the state digest.
+// KeyDigest is one key's contribution to the state digest when its value
+// is empty: EntryDigest(key, nil).
 func KeyDigest(key []byte) uint64 { return xxhash.Sum64(key) }
+
+// EntryDigest is one stored entry's contribution to the state digest:
+// xxhash64 of the key when the value is empty, as before values existed,
+// and otherwise xxhash64 of key, value and the value's length (8 bytes,
+// big-endian), so that replicas that disagree on a value disagree on the
+// digest.
+func EntryDigest(key, value []byte) uint64 {
+	if len(value) == 0 {
+		return KeyDigest(key)
+	}
+	d := xxhash.New()
+	d.Write(key)
+	d.Write(value)
+	d.Write(u64(uint64(len(value))))
+	return d.Sum64()
+}
 
 // Digest returns the state digest as of index, which must be at most the
 // applied index. Recent indexes are answered from memory; others by
@@ -70,7 +88,7 @@ func (s *Store) scanDigest(ctx context.Context, r reader, index uint64) (uint64,
 			return 0, fmt.Errorf("scanning for the digest at %d: %w", index, err)
 		}
 		if ki <= index {
-			sum += KeyDigest(k)
+			sum += EntryDigest(k, it.Value())
 		}
 	}
 	if err := it.Error(); err != nil {

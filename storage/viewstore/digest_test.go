@@ -118,21 +118,22 @@ func copyKeys(t *testing.T, src *Store, l *Loader, start, end uint64) {
 	t.Helper()
 	var after []byte
 	for {
-		var batch [][]byte
-		last, done, err := src.ScanKeys(after, 7, func(k []byte) error {
+		var batch, values [][]byte
+		last, done, err := src.ScanKeys(after, 7, func(k, v []byte) error {
 			h, err := KeyHash(k)
 			if err != nil {
 				return err
 			}
 			if idx, _ := KeyIndex(k); h >= start && h <= end && idx <= l.Index() {
 				batch = append(batch, append([]byte(nil), k...))
+				values = append(values, append([]byte(nil), v...))
 			}
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := l.Add(batch, start, end); err != nil {
+		if _, err := l.Add(batch, values, start, end); err != nil {
 			t.Fatal(err)
 		}
 		if done {
@@ -203,16 +204,16 @@ func TestLoaderRejectsBadKeys(t *testing.T) {
 		"bad flag":     append(storage.AppendSPKey(nil, in, false)[:len(storage.AppendSPKey(nil, in, false))-1], 7),
 	}
 	for name, k := range cases {
-		if _, err := l.Add([][]byte{k}, 0, math.MaxUint64); !errors.Is(err, ErrBadKey) {
+		if _, err := l.Add([][]byte{k}, nil, 0, math.MaxUint64); !errors.Is(err, ErrBadKey) {
 			t.Errorf("%s: Add = %v, want ErrBadKey", name, err)
 		}
 	}
 	good := storage.AppendSPKey(nil, in, false)
 	h := storage.HashSP(in.Subject, in.Predicate)
-	if _, err := l.Add([][]byte{good}, h+1, math.MaxUint64); !errors.Is(err, ErrBadKey) {
+	if _, err := l.Add([][]byte{good}, nil, h+1, math.MaxUint64); !errors.Is(err, ErrBadKey) {
 		t.Errorf("key outside the requested sub-range: %v, want ErrBadKey", err)
 	}
-	if _, err := l.Add([][]byte{good, storage.AppendSPKey(nil, in, true)}, 0, math.MaxUint64); err != nil {
+	if _, err := l.Add([][]byte{good, storage.AppendSPKey(nil, in, true)}, nil, 0, math.MaxUint64); err != nil {
 		t.Errorf("a fact and its tombstone: %v", err)
 	}
 }
@@ -365,7 +366,7 @@ func TestScanKeysPages(t *testing.T) {
 	var all [][]byte
 	var after []byte
 	for pages := 0; ; pages++ {
-		last, end, err := st.ScanKeys(after, 4, func(k []byte) error {
+		last, end, err := st.ScanKeys(after, 4, func(k, _ []byte) error {
 			all = append(all, append([]byte(nil), k...))
 			return nil
 		})

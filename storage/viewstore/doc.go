@@ -10,10 +10,16 @@
 // at or below that index decides whether it is visible (the newest version
 // may be a deletion tombstone).
 //
+// A fact key's value is the literal annotation of its object
+// (storage.AppendAnnotation; empty for most facts and for tombstones):
+// lookups match by the value in the key and return the object with its
+// annotation, the digest covers keys and values (EntryDigest), and a load
+// moves both.
+//
 // Keys are never removed, so the store as of any applied index can be read
 // from any later snapshot by skipping newer keys: that is how a Loader
 // fills a new store from peers (ScanKeys, KeyHash and KeyIndex read raw
-// keys for them) and how Digest answers for past indexes. LevelDB runs in
+// keys and values for them) and how Digest answers for past indexes. LevelDB runs in
 // strict mode, and its corruption errors, like keys that do not decode or
 // a digest that does not add up (Verify), are reported as ErrCorrupt.
 package viewstore

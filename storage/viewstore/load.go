@@ -70,13 +70,18 @@ func (l *Loader) Index() uint64 { return l.index }
 // Keys returns how many keys have been added so far.
 func (l *Loader) Keys() uint64 { return l.keys.Load() }
 
-// Add checks keys and writes them in one batch. Each key must decode as a
-// fact key of the store's space whose hash lies in [start, end] and in the
-// store's range, encoded exactly as the store would encode it, with a log
-// index of at least 1 and at most the load's index. A bad key fails the
-// whole call with ErrBadKey and writes nothing. Add returns the sum of the
-// keys' digests.
-func (l *Loader) Add(keys [][]byte, start, end uint64) (uint64, error) {
+// Add checks keys and their values and writes them in one batch. values
+// is nil (every value empty) or holds one value per key. Each key must
+// decode as a fact key of the store's space whose hash lies in [start,
+// end] and in the store's range, encoded exactly as the store would encode
+// it, with a log index of at least 1 and at most the load's index; its
+// value must be a canonical annotation its object may carry, and empty for
+// a tombstone. A bad key or value fails the whole call with ErrBadKey and
+// writes nothing. Add returns the sum of the entries' digests.
+func (l *Loader) Add(keys, values [][]byte, start, end uint64) (uint64, error) {
+	if values != nil && len(values) != len(keys) {
+		return 0, fmt.Errorf("%w: %d values for %d keys", ErrBadKey, len(values), len(keys))
+	}
 	batch, _ := l.batches.Get().(*leveldb.Batch)
 	if batch == nil {
 		batch = new(leveldb.Batch)
@@ -87,13 +92,17 @@ func (l *Loader) Add(keys [][]byte, start, end uint64) (uint64, error) {
 	}()
 	var sum uint64
 	var buf []byte
-	for _, k := range keys {
+	for i, k := range keys {
+		var v []byte
+		if values != nil {
+			v = values[i]
+		}
 		var err error
-		if buf, err = l.check(buf[:0], k, start, end); err != nil {
+		if buf, err = l.check(buf[:0], k, v, start, end); err != nil {
 			return 0, err
 		}
-		batch.Put(k, nil)
-		sum += KeyDigest(k)
+		batch.Put(k, v)
+		sum += EntryDigest(k, v)
 	}
 	if err := l.s.db.Write(batch, nil); err != nil {
 		return 0, fmt.Errorf("writing %d loaded keys: %w", len(keys), classify(err))
@@ -103,12 +112,19 @@ func (l *Loader) Add(keys [][]byte, start, end uint64) (uint64, error) {
 	return sum, nil
 }
 
-// check validates one key, using buf for its re-encoding.
-func (l *Loader) check(buf, k []byte, start, end uint64) ([]byte, error) {
+// check validates one key and its value, using buf for the key's
+// re-encoding.
+func (l *Loader) check(buf, k, v []byte, start, end uint64) ([]byte, error) {
 	cfg := l.s.cfg
 	f, deleted, err := cfg.decode(k)
 	if err != nil {
 		return buf, fmt.Errorf("%w: %v", ErrBadKey, err)
+	}
+	if err := storage.DecodeAnnotation(v, &f.Object); err != nil {
+		return buf, fmt.Errorf("%w: key %x: %v", ErrBadKey, k, err)
+	}
+	if deleted && len(v) > 0 {
+		return buf, fmt.Errorf("%w: tombstone %x has a value", ErrBadKey, k)
 	}
 	if buf = cfg.appendKey(buf, f, deleted); !bytes.Equal(buf, k) {
 		return buf, fmt.Errorf("%w: key %x is not in canonical form", ErrBadKey, k)

@@ -54,12 +54,13 @@ func KeyHash(key []byte) (uint64, error) {
 }
 
 // ScanKeys calls fn with the raw fact keys after the key `after` (nil: from
-// the first), in key order, up to max keys, all read from one LevelDB
-// snapshot taken now. The key passed to fn is valid only during the call.
+// the first) and their values, in key order, up to max keys, all read from
+// one LevelDB snapshot taken now. The key and value passed to fn are valid
+// only during the call.
 // If fn returns an error, the scan stops without counting that key. It
 // returns the last key fn accepted (a copy; after itself if none), whether
 // the scan reached the end of the store, and fn's or the store's error.
-func (s *Store) ScanKeys(after []byte, max int, fn func(key []byte) error) (last []byte, end bool, err error) {
+func (s *Store) ScanKeys(after []byte, max int, fn func(key, value []byte) error) (last []byte, end bool, err error) {
 	r := s.factRange()
 	if after != nil {
 		r.Start = append(append(make([]byte, 0, len(after)+1), after...), 0) // the first key > after
@@ -81,10 +82,32 @@ func (s *Store) ScanKeys(after []byte, max int, fn func(key []byte) error) (last
 			}
 			return result(), true, nil
 		}
-		if err := fn(it.Key()); err != nil {
+		if err := fn(it.Key(), it.Value()); err != nil {
 			return result(), false, err
 		}
 		buf, accepted = append(buf[:0], it.Key()...), true
 	}
 	return result(), false, nil
+}
+
+// Entries
+//
+// A boot moves each key with its value (see Loader.Add). Inside one
+// process the pair travels as one byte string, an entry: the key's length
+// as a uvarint, the key, then the value.
+
+// AppendEntry appends the entry of key and value to dst.
+func AppendEntry(dst, key, value []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(key)))
+	dst = append(dst, key...)
+	return append(dst, value...)
+}
+
+// SplitEntry returns the key and value of an entry, aliasing it.
+func SplitEntry(e []byte) (key, value []byte, err error) {
+	n, m := binary.Uvarint(e)
+	if m <= 0 || n > uint64(len(e)-m) {
+		return nil, nil, fmt.Errorf("malformed entry %x", e)
+	}
+	return e[m : m+int(n)], e[m+int(n):], nil
 }

@@ -314,7 +314,7 @@ func (s *Store) Apply(changes []Change) error {
 	next, digest, version := s.applied, s.digest, s.LogVersionInfo()
 	batch := new(leveldb.Batch)
 	digests := make([]uint64, len(changes)) // the digest after each change
-	fx := &txEffects{begun: map[uint64][][]byte{}}
+	fx := &txEffects{begun: map[uint64][]entry{}}
 	for i, c := range changes {
 		if c.Index != next+1 {
 			return fmt.Errorf("applying index %d after %d: entries must be contiguous", c.Index, next)
@@ -344,7 +344,8 @@ func (s *Store) Apply(changes []Change) error {
 }
 
 // putChange adds the keys of one change's facts in the store's range to
-// batch and returns the sum of their digests. A key the change holds twice
+// batch, each inserted fact's with its object's annotation as the value
+// (tombstones have empty values), and returns the sum of their digests. A key the change holds twice
 // (an entry naming one fact offset twice, with the same content) is put
 // and counted once, so that the digest stays the sum over the stored keys.
 func (s *Store) putChange(batch *leveldb.Batch, c Change) uint64 {
@@ -365,8 +366,9 @@ func (s *Store) putChange(batch *leveldb.Batch, c Change) uint64 {
 			}
 			seen[string(key)] = true
 		}
-		batch.Put(key, nil)
-		sum += KeyDigest(key)
+		value := storage.AppendAnnotation(nil, f.Object)
+		batch.Put(key, value)
+		sum += EntryDigest(key, value)
 	}
 	for _, f := range c.Deletes {
 		if s.cfg.holds(f) {
@@ -415,6 +417,9 @@ func (s *Store) scanFrom(it iterator.Iterator, index uint64, start, limit []byte
 			break
 		}
 		f, deleted, err := s.cfg.decode(it.Key())
+		if err == nil {
+			err = storage.DecodeAnnotation(it.Value(), &f.Object)
+		}
 		if err != nil {
 			return fmt.Errorf("%w: key %x: %v", ErrCorrupt, it.Key(), err)
 		}

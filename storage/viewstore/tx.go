@@ -23,7 +23,7 @@ import (
 // must wait for the decision: PendingError says so.
 
 // keyTxPrefix starts the meta key of each pending transaction:
-// keyTxPrefix | index (8 bytes) -> its keys, each length-prefixed.
+// keyTxPrefix | index (8 bytes) -> its entries (see encodeEntries).
 var keyTxPrefix = []byte("\x00tx/")
 
 // Decision decides a pending transaction (see logentry.Decision).
@@ -36,41 +36,77 @@ func (e *PendingError) Error() string {
 	return fmt.Sprintf("lookup touches keys of undecided transaction %d", e.Tx)
 }
 
-// pendingTxs holds the undecided transactions' keys, sorted, by index.
+// pendingTxs holds the undecided transactions' entries, sorted by key, by
+// index.
 type pendingTxs struct {
 	mu   sync.Mutex
-	keys map[uint64][][]byte
+	keys map[uint64][]entry
 }
+
+// entry is a key to write and its value.
+type entry struct{ key, value []byte }
 
 func txKey(index uint64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), keyTxPrefix...), index)
 }
 
-func encodeKeys(keys [][]byte) []byte {
-	var out []byte
-	for _, k := range keys {
-		out = binary.AppendUvarint(out, uint64(len(k)))
-		out = append(out, k...)
+// entriesMarker starts a record of entries. Records written before values
+// existed hold just the keys, each length-prefixed; their first byte is the
+// length of a key, never 0.
+const entriesMarker = 0
+
+// encodeEntries encodes a pending transaction's record: entriesMarker, then
+// each key and value, each length-prefixed.
+func encodeEntries(entries []entry) []byte {
+	out := []byte{entriesMarker}
+	for _, e := range entries {
+		out = appendBytes(out, e.key)
+		out = appendBytes(out, e.value)
 	}
 	return out
 }
 
-func decodeKeys(b []byte) ([][]byte, error) {
-	var keys [][]byte
-	for len(b) > 0 {
-		n, m := binary.Uvarint(b)
-		if m <= 0 || uint64(len(b)-m) < n {
-			return nil, fmt.Errorf("%w: malformed pending transaction record", ErrCorrupt)
-		}
-		keys = append(keys, append([]byte(nil), b[m:m+int(n)]...))
-		b = b[m+int(n):]
+func appendBytes(dst, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}
+
+// decodeEntries decodes a record of encodeEntries, or of the keys-only
+// format before it (empty values).
+func decodeEntries(b []byte) ([]entry, error) {
+	pairs := len(b) > 0 && b[0] == entriesMarker
+	if pairs {
+		b = b[1:]
 	}
-	return keys, nil
+	var out []entry
+	for len(b) > 0 {
+		var e entry
+		var err error
+		if e.key, b, err = nextBytes(b); err != nil {
+			return nil, err
+		}
+		if pairs {
+			if e.value, b, err = nextBytes(b); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// nextBytes reads one length-prefixed byte string (a copy) from b.
+func nextBytes(b []byte) ([]byte, []byte, error) {
+	n, m := binary.Uvarint(b)
+	if m <= 0 || uint64(len(b)-m) < n {
+		return nil, nil, fmt.Errorf("%w: malformed pending transaction record", ErrCorrupt)
+	}
+	return append([]byte(nil), b[m:m+int(n)]...), b[m+int(n):], nil
 }
 
 // loadPending reads the pending transactions recorded in the store.
 func (s *Store) loadPending() error {
-	s.pending = &pendingTxs{keys: map[uint64][][]byte{}}
+	s.pending = &pendingTxs{keys: map[uint64][]entry{}}
 	it := s.db.NewIterator(util.BytesPrefix(keyTxPrefix), nil)
 	defer it.Release()
 	for it.Next() {
@@ -78,7 +114,7 @@ func (s *Store) loadPending() error {
 		if len(k) != len(keyTxPrefix)+8 {
 			return fmt.Errorf("%w: pending transaction key %x", ErrCorrupt, k)
 		}
-		keys, err := decodeKeys(it.Value())
+		keys, err := decodeEntries(it.Value())
 		if err != nil {
 			return err
 		}
@@ -87,29 +123,30 @@ func (s *Store) loadPending() error {
 	return it.Error()
 }
 
-// changeKeys returns the keys a change writes in this store's range: its
-// inserts, and tombstones for its deletes.
-func (s *Store) changeKeys(c Change) [][]byte {
-	var keys [][]byte
-	for _, set := range []struct {
-		facts   []storage.Fact
-		deleted bool
-	}{{c.Inserts, false}, {c.Deletes, true}} {
-		for _, f := range set.facts {
-			if s.cfg.holds(f) {
-				keys = append(keys, s.cfg.appendKey(nil, f, set.deleted))
-			}
+// changeKeys returns the entries a change writes in this store's range:
+// its inserts, with their objects' annotations as values, and tombstones
+// for its deletes, sorted by key.
+func (s *Store) changeKeys(c Change) []entry {
+	var entries []entry
+	for _, f := range c.Inserts {
+		if s.cfg.holds(f) {
+			entries = append(entries, entry{s.cfg.appendKey(nil, f, false), storage.AppendAnnotation(nil, f.Object)})
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i], keys[j]) < 0 })
-	return dedupKeys(keys)
+	for _, f := range c.Deletes {
+		if s.cfg.holds(f) {
+			entries = append(entries, entry{key: s.cfg.appendKey(nil, f, true)})
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return bytes.Compare(entries[i].key, entries[j].key) < 0 })
+	return dedupKeys(entries)
 }
 
-func dedupKeys(sorted [][]byte) [][]byte {
+func dedupKeys(sorted []entry) []entry {
 	out := sorted[:0]
-	for i, k := range sorted {
-		if i == 0 || !bytes.Equal(k, sorted[i-1]) {
-			out = append(out, k)
+	for i, e := range sorted {
+		if i == 0 || !bytes.Equal(e.key, sorted[i-1].key) {
+			out = append(out, e)
 		}
 	}
 	return out
@@ -117,7 +154,7 @@ func dedupKeys(sorted [][]byte) [][]byte {
 
 // txEffects is what one Apply does to the pending set once it is written.
 type txEffects struct {
-	begun   map[uint64][][]byte
+	begun   map[uint64][]entry
 	decided []uint64
 }
 
@@ -128,7 +165,7 @@ func (s *Store) putTx(batch *leveldb.Batch, c Change, fx *txEffects) uint64 {
 	var sum uint64
 	if c.Pending {
 		if keys := s.changeKeys(c); len(keys) > 0 {
-			batch.Put(txKey(c.Index), encodeKeys(keys))
+			batch.Put(txKey(c.Index), encodeEntries(keys))
 			fx.begun[c.Index] = keys
 		}
 	}
@@ -138,9 +175,9 @@ func (s *Store) putTx(batch *leveldb.Batch, c Change, fx *txEffects) uint64 {
 			return 0 // already decided, or it touched nothing here
 		}
 		if d.Commit {
-			for _, k := range keys {
-				batch.Put(k, nil)
-				sum += KeyDigest(k)
+			for _, e := range keys {
+				batch.Put(e.key, e.value)
+				sum += EntryDigest(e.key, e.value)
 			}
 		}
 		batch.Delete(txKey(d.Tx))
@@ -150,7 +187,7 @@ func (s *Store) putTx(batch *leveldb.Batch, c Change, fx *txEffects) uint64 {
 	return sum
 }
 
-func (s *Store) pendingKeys(tx uint64, fx *txEffects) ([][]byte, bool) {
+func (s *Store) pendingKeys(tx uint64, fx *txEffects) ([]entry, bool) {
 	if keys, ok := fx.begun[tx]; ok {
 		return keys, true
 	}
@@ -189,8 +226,8 @@ func (s *Store) blockingTx(index uint64, start, limit []byte) uint64 {
 		if tx > index {
 			continue
 		}
-		i := sort.Search(len(keys), func(i int) bool { return bytes.Compare(keys[i], start) >= 0 })
-		if i < len(keys) && (limit == nil || bytes.Compare(keys[i], limit) < 0) {
+		i := sort.Search(len(keys), func(i int) bool { return bytes.Compare(keys[i].key, start) >= 0 })
+		if i < len(keys) && (limit == nil || bytes.Compare(keys[i].key, limit) < 0) {
 			return tx
 		}
 	}

@@ -32,8 +32,12 @@
 // names do not change, so it caches what it resolves, both ways.
 //
 // A literal in a pattern is looked up by its value (rdf.LiteralObject),
-// and only facts whose object converts back to exactly the pattern's term
-// match: RDF term equality, not value equality.
+// and only facts whose object is exactly the pattern's term match
+// (storage.SameTerm: value and annotation): RDF term equality, not value
+// equality, so "01"^^xsd:integer does not match a stored "1"^^xsd:integer.
+// A literal object comes back as the exact term it was stored as
+// (rdf.ObjectLiteral); one written in the Akutan language comes back in
+// the canonical form of its kind's XSD type.
 //
 // # Internal facts
 //

@@ -34,7 +34,7 @@ func New(views engine.Views, index uint64) *Graph {
 type pattern struct {
 	s, p    uint64          // 0: unbound
 	o       *storage.Object // nil: unbound
-	literal *rdf.Term       // a literal object: the exact term to keep
+	literal bool            // o is a literal: keep only facts with exactly that term
 }
 
 // accepts reports whether f matches the pattern: the lookups find facts
@@ -47,8 +47,8 @@ func (pt pattern) accepts(f storage.Fact) bool {
 	switch {
 	case pt.o == nil:
 		return true
-	case pt.literal != nil:
-		return f.Object.Kind != storage.KindEntity && objectLiteral(f.Object) == *pt.literal
+	case pt.literal:
+		return f.Object.Kind != storage.KindEntity && storage.SameTerm(f.Object, *pt.o)
 	}
 	return f.Object.Kind == storage.KindEntity && f.Object.Entity == pt.o.Entity
 }
@@ -84,7 +84,7 @@ func (g *Graph) Match(ctx context.Context, patterns []eval.Pattern, emit func(i 
 		if h.f.Object.Kind == storage.KindEntity {
 			t.O = g.term(h.f.Object.Entity)
 		} else {
-			t.O = objectLiteral(h.f.Object)
+			t.O = rdf.ObjectTerm(h.f.Object)
 		}
 		if err := emit(h.pattern, t); err != nil {
 			return err
@@ -145,19 +145,16 @@ func (g *Graph) resolve(ctx context.Context, patterns []eval.Pattern) ([]*patter
 	return out, nil
 }
 
-// object converts a pattern's object term to the value to look up.
-func object(t *rdf.Term, entity func(*rdf.Term) (uint64, bool)) (*storage.Object, *rdf.Term, bool) {
+// object converts a pattern's object term to the object to look up (by
+// its value) and keep (by exact term); literal reports it is a literal.
+func object(t *rdf.Term, entity func(*rdf.Term) (uint64, bool)) (o *storage.Object, literal, ok bool) {
 	if t.Kind != rdf.Literal {
 		kid, ok := entity(t)
 		o := storage.AEntity(kid)
-		return &o, nil, ok
+		return &o, false, ok
 	}
-	lit := *t
-	if lit.Datatype == "" && lit.Lang == "" {
-		lit.Datatype = rdf.XSDString // a plain literal
-	}
-	o := rdf.LiteralObject(lit)
-	return &o, &lit, true
+	lit := rdf.LiteralObject(*t)
+	return &lit, true, true
 }
 
 // hit is a fact that matches pattern number pattern.

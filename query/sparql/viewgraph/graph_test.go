@@ -263,3 +263,37 @@ func TestLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestExactTerms: literals of equal value but different terms are found by
+// value and told apart by term, and come back exactly as stored.
+func TestExactTerms(t *testing.T) {
+	s, p := iri("s"), iri("p")
+	terms := []rdf.Term{
+		lit("1", rdf.XSDInteger),
+		lit("01", rdf.XSDInteger),
+		lit("1.50", rdf.XSDDecimal),
+		lit("1.5E0", rdf.XSDDouble),
+		lit("x", "http://ex/dt"),
+		lit("2020-01-01T00:00:00+02:00", rdf.XSDNS+"dateTime"),
+	}
+	v := enginetest.New()
+	for _, term := range terms {
+		v.Add(v.Entity(s.Value), v.Entity(p.Value), rdf.LiteralObject(term))
+	}
+	for _, term := range terms {
+		got := matchAll(t, viewgraph.New(v, v.Index()), []eval.Pattern{{S: &s, P: &p, O: &term}, {P: &p, O: &term}, {O: &term}})
+		want := rdf.Triple{S: s, P: p, O: term}
+		if w := []string{matchString(0, want), matchString(1, want), matchString(2, want)}; !slices.Equal(got, w) {
+			t.Errorf("pattern %v: got\n%swant\n%s", term, join(got), join(w))
+		}
+	}
+	all := matchAll(t, viewgraph.New(v, v.Index()), []eval.Pattern{{S: &s, P: &p}})
+	var w []string
+	for _, term := range terms {
+		w = append(w, matchString(0, rdf.Triple{S: s, P: p, O: term}))
+	}
+	slices.Sort(w)
+	if !slices.Equal(all, w) {
+		t.Errorf("all objects: got\n%swant\n%s", join(all), join(w))
+	}
+}
