@@ -72,7 +72,11 @@ func (e *sparqlEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodOptions:
 		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Accept, Content-Type")
+		allow := "Accept, Content-Type"
+		if asked := r.Header.Get("Access-Control-Request-Headers"); asked != "" {
+			allow = asked // any header: the endpoint reads none but these
+		}
+		h.Set("Access-Control-Allow-Headers", allow)
 		h.Set("Access-Control-Max-Age", "86400")
 		h.Set("Allow", "GET, POST, OPTIONS")
 		w.WriteHeader(http.StatusNoContent)
