@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/query/engine"
@@ -387,5 +388,41 @@ func TestSPARQLLoadAndClear(t *testing.T) {
 	reqs := f.requests()
 	if a.code != 200 || len(reqs) != 2 || len(reqs[1].Delete.Facts) != 9 {
 		t.Fatalf("CLEAR DEFAULT: %d %q, want 9 deletions (5 + 4 loaded)", a.code, a.body)
+	}
+}
+
+// slowViews answers each LookupP after a delay.
+type slowViews struct {
+	*enginetest.Views
+	delay time.Duration
+}
+
+func (s slowViews) LookupP(ctx context.Context, index uint64, p []uint64, emit viewclient.Emit) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Views.LookupP(ctx, index, p, emit)
+}
+
+// A query may run longer than the server's HTTP read timeout, which
+// bounds only receiving the request (net/http clears the read deadline
+// once the body is read).
+func TestSPARQLOutlivesReadTimeout(t *testing.T) {
+	f := newFakeSPARQL(t, sparqlTestData)
+	f.ep.views = func() engine.Views { return slowViews{f.views, 600 * time.Millisecond} }
+	srv := httptest.NewUnstartedServer(f.ep)
+	srv.Config = newHTTPServer(f.ep, Config{HTTPReadTimeout: 200 * time.Millisecond})
+	srv.Start()
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/sparql?" + form("query", countQuery))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "2") {
+		t.Fatalf("status %d, body %q, error %v; want the count", resp.StatusCode, body, err)
 	}
 }
