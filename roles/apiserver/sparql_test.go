@@ -42,6 +42,9 @@ type fakeSPARQL struct {
 
 	mu      sync.Mutex
 	applied []update.Request
+	// beforeApply, when set, runs before a transaction is applied, as
+	// another writer getting in first.
+	beforeApply func()
 }
 
 func newFakeSPARQL(t *testing.T, data string) *fakeSPARQL {
@@ -66,9 +69,22 @@ func newFakeSPARQL(t *testing.T, data string) *fakeSPARQL {
 			}
 			return last, nil
 		},
-		apply: func(_ context.Context, req update.Request) (update.Result, error) {
+		apply: func(ctx context.Context, req update.Request) (update.Result, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
+			if f.beforeApply != nil {
+				f.beforeApply()
+			}
+			// As the Inserter does, read again at the last index.
+			if req.Valid != nil {
+				ok, err := req.Valid(ctx, f.views.Index())
+				if err != nil {
+					return update.Result{}, err
+				}
+				if !ok {
+					return update.Result{}, update.ErrStale
+				}
+			}
 			f.applied = append(f.applied, req)
 			if err := f.views.InsertParsed(req.Insert); err != nil {
 				return update.Result{}, err
@@ -424,5 +440,25 @@ func TestSPARQLOutlivesReadTimeout(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "2") {
 		t.Fatalf("status %d, body %q, error %v; want the count", resp.StatusCode, body, err)
+	}
+}
+
+// An update whose WHERE changes between its evaluation and its
+// transaction is evaluated again: the change applied is the one of the
+// graph it lands on.
+func TestSPARQLUpdateEvaluatedAgainWhenStale(t *testing.T) {
+	f := newFakeSPARQL(t, sparqlTestData)
+	f.beforeApply = func() {
+		f.beforeApply = nil
+		f.views.Insert("<http://ex/dan> <http://ex/knows> <http://ex/bob>\n")
+	}
+	a := f.do(t, "POST", "", "application/sparql-update",
+		`INSERT { ?x <http://ex/tagged> "y" } WHERE { ?x <http://ex/knows> ?y . FILTER(isIRI(?x)) }`, "")
+	if a.code != 200 {
+		t.Fatalf("%d %q", a.code, a.body)
+	}
+	reqs := f.requests()
+	if len(reqs) != 1 || len(reqs[0].Insert.Facts) != 2 {
+		t.Fatalf("applied %d transactions, the last of %d facts; want one of 2 (alice and the new dan)", len(reqs), len(reqs[len(reqs)-1].Insert.Facts))
 	}
 }

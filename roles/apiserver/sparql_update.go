@@ -3,6 +3,7 @@ package apiserver
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
+	"github.com/akutan-dev/akutan/query/sparql/results"
 	"github.com/akutan-dev/akutan/query/sparql/viewgraph"
 	"github.com/akutan-dev/akutan/query/update"
 	"github.com/akutan-dev/akutan/storage"
@@ -38,25 +40,44 @@ func (e *sparqlEndpoint) serveUpdate(w http.ResponseWriter, r *http.Request, req
 		res.Deleted, res.Missing, res.Inserted, res.Existing, res.Index))
 }
 
+// maxStale bounds how often an update is evaluated again because the
+// graph it was evaluated over changed before it was applied.
+const maxStale = 5
+
 // runUpdate evaluates the update's operations over the graph at the log's
 // last index (each seeing the ones before it) and applies their net
-// change as one transaction: all of it or, on any error, nothing.
+// change as one transaction: all of it or, on any error, nothing. The
+// transaction commits only if evaluating the update just before it gives
+// the same change; otherwise it is evaluated again at the new last index.
 func (e *sparqlEndpoint) runUpdate(ctx context.Context, text string) (update.Result, error) {
 	u, err := sparql.ParseUpdate(text, "")
 	if err != nil {
 		return update.Result{}, fmt.Errorf("parsing the update: %w", err)
 	}
-	index, err := e.readIndex(ctx, QueryParams{})
-	if err != nil {
-		return update.Result{}, err
-	}
-	g := viewgraph.New(e.views(), index)
-	opts := eval.Options{Load: e.load}
+	opts := eval.Options{Load: e.load, Now: time.Now()} // one NOW() for every evaluation
 	if opts.Load == nil {
 		opts.Load = func(context.Context, string) ([]rdf.Triple, error) {
 			return nil, fmt.Errorf("%w: LOAD is not available on this server", ErrInvalid)
 		}
 	}
+	for attempt := 1; ; attempt++ {
+		res, err := e.updateOnce(ctx, u, opts)
+		if errors.Is(err, update.ErrStale) && attempt < maxStale {
+			continue
+		}
+		return res, err
+	}
+}
+
+// updateOnce evaluates the update at the log's last index and applies its
+// change, valid as long as evaluating it again gives the same change.
+func (e *sparqlEndpoint) updateOnce(ctx context.Context, u *sparql.Update, opts eval.Options) (update.Result, error) {
+	index, err := e.readIndex(ctx, QueryParams{})
+	if err != nil {
+		return update.Result{}, err
+	}
+	views := e.views()
+	g := viewgraph.New(views, index)
 	ch, err := eval.Update(ctx, u, g, opts)
 	if err != nil {
 		return update.Result{}, fmt.Errorf("evaluating the update at log index %d: %w", index, err)
@@ -65,11 +86,45 @@ func (e *sparqlEndpoint) runUpdate(ctx context.Context, text string) (update.Res
 	if err != nil {
 		return update.Result{}, err
 	}
+	req.Valid = func(ctx context.Context, at uint64) (bool, error) {
+		if at == index {
+			return true, nil
+		}
+		again, err := eval.Update(ctx, u, viewgraph.New(views, at), opts)
+		if err != nil {
+			return false, fmt.Errorf("evaluating the update again at log index %d: %w", at, err)
+		}
+		return sameChanges(ch, again), nil
+	}
 	res, err := e.apply(ctx, req)
 	if err != nil {
 		return res, fmt.Errorf("applying the update (%d deletions, %d insertions): %w", len(ch.Delete), len(ch.Insert), err)
 	}
 	return res, nil
+}
+
+// sameChanges reports whether two evaluations of one update change the
+// graph the same way: the same triples, up to the labels of the blank
+// nodes each minted (blank nodes from the graph must be the same).
+func sameChanges(a, b eval.Changes) bool {
+	return results.Isomorphic(pinBlanks(a.Delete, a.NewBlanks), pinBlanks(b.Delete, b.NewBlanks)) == nil &&
+		results.Isomorphic(pinBlanks(a.Insert, a.NewBlanks), pinBlanks(b.Insert, b.NewBlanks)) == nil
+}
+
+// pinBlanks turns the blank nodes that came from the graph into IRIs, so
+// that an isomorphism may rename only the minted ones.
+func pinBlanks(triples []rdf.Triple, minted map[string]bool) []rdf.Triple {
+	pin := func(t rdf.Term) rdf.Term {
+		if t.Kind == rdf.Blank && !minted[t.Value] {
+			return rdf.NewIRI("urn:akutan:graph-blank:" + t.Value)
+		}
+		return t
+	}
+	out := make([]rdf.Triple, len(triples))
+	for i, t := range triples {
+		out[i] = rdf.Triple{S: pin(t.S), P: t.P, O: pin(t.O)}
+	}
+	return out
 }
 
 // changesRequest turns the net change of an update into a transaction.
