@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -41,8 +42,13 @@ func (e *sparqlEndpoint) serveUpdate(w http.ResponseWriter, r *http.Request, req
 }
 
 // maxStale bounds how often an update is evaluated again because the
-// graph it was evaluated over changed before it was applied.
-const maxStale = 5
+// graph it was evaluated over changed before it was applied; between
+// tries it waits a random while of up to staleBackoff per try so far, so
+// that updates contending for the same facts spread out.
+const (
+	maxStale     = 20
+	staleBackoff = 10 * time.Millisecond
+)
 
 // runUpdate evaluates the update's operations over the graph at the log's
 // last index (each seeing the ones before it) and applies their net
@@ -62,10 +68,24 @@ func (e *sparqlEndpoint) runUpdate(ctx context.Context, text string) (update.Res
 	}
 	for attempt := 1; ; attempt++ {
 		res, err := e.updateOnce(ctx, u, opts)
-		if errors.Is(err, update.ErrStale) && attempt < maxStale {
-			continue
+		if !errors.Is(err, update.ErrStale) || attempt == maxStale {
+			return res, err
 		}
-		return res, err
+		if err := sleepCtx(ctx, rand.N(time.Duration(attempt)*staleBackoff)); err != nil {
+			return res, fmt.Errorf("evaluating the update again: %w", err)
+		}
+	}
+}
+
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
