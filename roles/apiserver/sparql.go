@@ -43,8 +43,8 @@ type sparqlEndpoint struct {
 	load func(ctx context.Context, iri string) ([]rdf.Triple, error)
 }
 
-// sparqlEndpoint is the Server's /sparql.
-func (s *Server) sparqlEndpoint() *sparqlEndpoint {
+// newSPARQLEndpoint is the Server's /sparql.
+func (s *Server) newSPARQLEndpoint() *sparqlEndpoint {
 	return &sparqlEndpoint{
 		views:     func() engine.Views { return s.views },
 		readIndex: s.readIndex,
