@@ -38,6 +38,7 @@ type Node struct {
 	meta        Meta
 	metaBytes   []byte
 	metaVersion uint64            // bumped by every SetMeta
+	advertised  []byte            // this node's meta as memberlist holds it
 	members     map[string]Member // other live members, from events
 	changed     chan struct{}     // closed at the next membership change
 
@@ -190,17 +191,26 @@ func (n *Node) localMeta() ([]byte, uint64) {
 }
 
 // pushLoop advertises meta changes, at most one every metaPushInterval.
+//
+// A push is repeated until memberlist's own record of this node holds the
+// meta pushed: memberlist drops an UpdateNode whose incarnation number a
+// concurrent refutation has already used (a restarted node refutes the
+// pool's memory of its previous run right after joining), and the dropped
+// meta would otherwise never go out until the next change.
 func (n *Node) pushLoop() {
 	defer n.wg.Done()
 	var pushed uint64
+	retry := false
 	for {
-		select {
-		case <-n.done:
-			return
-		case <-n.pushNow:
+		if !retry {
+			select {
+			case <-n.done:
+				return
+			case <-n.pushNow:
+			}
 		}
-		if _, v := n.localMeta(); v != pushed {
-			pushed = v
+		retry = false
+		if metaBytes, v := n.localMeta(); v != pushed || !n.advertises(metaBytes) {
 			// UpdateNode queues the new meta for gossip and would wait
 			// until every retransmission of it has gone out. That takes
 			// over a second when many members change at once, and a change
@@ -208,6 +218,8 @@ func (n *Node) pushLoop() {
 			// (0 would mean for ever) and ignores that timeout. A newer
 			// meta replaces the older one still queued.
 			_ = n.ml.UpdateNode(time.Nanosecond)
+			pushed = v
+			retry = !n.advertises(metaBytes)
 		}
 		select {
 		case <-n.done:
@@ -215,6 +227,13 @@ func (n *Node) pushLoop() {
 		case <-time.After(metaPushInterval):
 		}
 	}
+}
+
+// advertises reports whether memberlist's record of this node carries meta.
+func (n *Node) advertises(meta []byte) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return bytes.Equal(n.advertised, meta)
 }
 
 // Members returns the live members, this node included, sorted by name.
@@ -235,7 +254,12 @@ func (n *Node) Members() []Member {
 // cannot be decoded. It is called by memberlist, which owns node.
 func (n *Node) putMember(node *memberlist.Node) {
 	if node.Name == n.name {
-		return // Members reports this node's current meta directly
+		// Members reports this node's current meta directly; what
+		// memberlist holds is what pushLoop checks it has advertised.
+		n.mu.Lock()
+		n.advertised = append(n.advertised[:0:0], node.Meta...)
+		n.mu.Unlock()
+		return
 	}
 	meta, err := decodeMeta(node.Meta)
 	n.mu.Lock()

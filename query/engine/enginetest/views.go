@@ -32,11 +32,12 @@ type Views struct {
 	names   map[string]uint64
 	index   uint64 // the last index used; every Entity and Add takes one
 	failing map[space.Space][]space.Range
+	deleted map[uint64]uint64 // fact ID -> the index of its tombstone
 }
 
 // New returns an empty graph.
 func New() *Views {
-	return &Views{names: map[string]uint64{}, failing: map[space.Space][]space.Range{}}
+	return &Views{names: map[string]uint64{}, failing: map[space.Space][]space.Range{}, deleted: map[uint64]uint64{}}
 }
 
 // Entity returns the KID of the entity with the external name, creating
@@ -83,6 +84,31 @@ func (v *Views) Put(facts ...storage.Fact) {
 		v.facts = append(v.facts, f)
 		v.index = max(v.index, f.Index)
 	}
+}
+
+// Tombstone deletes each fact's ID as of the fact's Index, the way a view
+// applies the deletes of a log entry (logentry.Effect.Deletes): lookups as
+// of that index or later no longer see the fact, earlier ones still do. A
+// fact deleted already stays deleted as of its first tombstone. Later
+// calls to Entity and Add take indexes after the largest one given.
+func (v *Views) Tombstone(facts ...storage.Fact) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, f := range facts {
+		if _, gone := v.deleted[f.ID]; !gone {
+			v.deleted[f.ID] = f.Index
+		}
+		v.index = max(v.index, f.Index)
+	}
+}
+
+// visible reports whether f exists as of index.
+func (v *Views) visible(f storage.Fact, index uint64) bool {
+	if f.Index > index {
+		return false
+	}
+	at, gone := v.deleted[f.ID]
+	return !gone || at > index
 }
 
 // Index returns the last log index of the graph: queries at it see every
@@ -141,7 +167,7 @@ func (v *Views) points(ctx context.Context, index uint64, sp space.Space, points
 			continue
 		}
 		for _, f := range v.facts {
-			if f.Index <= index && match(i, f) {
+			if v.visible(f, index) && match(i, f) {
 				emit(i, f)
 			}
 		}
@@ -159,7 +185,7 @@ func (v *Views) cover(ctx context.Context, index uint64, sp space.Space, n int,
 	defer v.mu.Unlock()
 	for i := range n {
 		for _, f := range v.facts {
-			if f.Index <= index && v.failure(sp, sp.Hash(f)) == nil && match(i, f) {
+			if v.visible(f, index) && v.failure(sp, sp.Hash(f)) == nil && match(i, f) {
 				emit(i, f)
 			}
 		}

@@ -3,10 +3,12 @@ package enginetest_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/akutan-dev/akutan/cluster/fanout"
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/query/engine/enginetest"
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/storage"
@@ -87,5 +89,33 @@ func TestInsertParsedBlankNodes(t *testing.T) {
 	})
 	if err != nil || names != 0 {
 		t.Fatalf("blank nodes got %d names (%v), want none", names, err)
+	}
+}
+
+// TestTombstone: a deleted fact is gone as of its tombstone's index and
+// later, and still there before it.
+func TestTombstone(t *testing.T) {
+	v := enginetest.New()
+	a, p := v.Entity("a"), v.Entity("p")
+	keep, drop := v.Add(a, p, storage.AInt64(1, 0)), v.Add(a, p, storage.AInt64(2, 0))
+	before := v.Index()
+	at := before + 1
+	v.Tombstone(storage.Fact{Index: at, ID: drop}, storage.Fact{Index: at + 1, ID: drop}, storage.Fact{Index: at, ID: 12345})
+	if v.Index() != at+1 {
+		t.Fatalf("index %d after the tombstones, want %d", v.Index(), at+1)
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		index uint64
+		want  []uint64
+	}{{before, []uint64{keep, drop}}, {at, []uint64{keep}}, {at + 1, []uint64{keep}}} {
+		var got []uint64
+		err := v.LookupSP(ctx, tc.index, []viewclient.SP{{Subject: a, Predicate: p}}, func(_ int, f storage.Fact) { got = append(got, f.ID) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("as of %d: facts %v, want %v", tc.index, got, tc.want)
+		}
 	}
 }

@@ -41,4 +41,13 @@
 // 1<<storage.OffsetBits, such as <HasExternalID>) are Akutan's own
 // bookkeeping, not data: no Match returns them, whatever its pattern, and
 // a pattern naming such an entity matches nothing.
+//
+// # Testing
+//
+// Besides the tests of Match against a simple matcher (over in-memory
+// views and over real views through the view client), the W3C SPARQL 1.1
+// suites run over a Graph (TestW3C, through evaltest.RunW3C) and every
+// positive W3C N-Triples file is loaded and read back (TestNTriplesRoundTrip),
+// both over in-memory views written through update.Inserter and a log, as
+// the API server writes; see docs/sparql.md.
 package viewgraph

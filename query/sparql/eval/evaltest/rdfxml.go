@@ -1,4 +1,4 @@
-package eval
+package evaltest
 
 import (
 	"encoding/xml"
