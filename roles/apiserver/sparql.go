@@ -194,6 +194,9 @@ func readExtensions(params url.Values, req *sparqlRequest) error {
 		}
 		req.params.Index = n
 	}
+	if req.isUpdate && params.Get("consistency") != "" {
+		return fmt.Errorf("%w: consistency applies to queries only: an update reads and writes at the log's end", ErrInvalid)
+	}
 	cons, err := ParseConsistency(params.Get("consistency"))
 	if err != nil {
 		return err

@@ -381,8 +381,10 @@ func TestSPARQLRejectedUpdateAppliesNothing(t *testing.T) {
 			t.Errorf("%s: %d %q; want 400 containing %q", c.update, a.code, a.body, c.want)
 		}
 	}
-	if a := f.do(t, "POST", "index=1", "application/sparql-update", "CLEAR ALL", ""); a.code != 400 {
-		t.Errorf("update with index=: %d %q, want 400", a.code, a.body)
+	for _, param := range []string{"index=1", "consistency=recent"} {
+		if a := f.do(t, "POST", param, "application/sparql-update", "CLEAR ALL", ""); a.code != 400 {
+			t.Errorf("update with %s: %d %q, want 400", param, a.code, a.body)
+		}
 	}
 	if n := len(f.requests()); n != 0 {
 		t.Fatalf("%d transactions applied by rejected updates", n)
