@@ -110,45 +110,16 @@ var (
 // query or update text itself).
 func readSPARQLRequest(w http.ResponseWriter, r *http.Request) (*sparqlRequest, error) {
 	params := r.URL.Query()
-	var bodyQuery, bodyUpdate []string
+	var queries, updates []string
 	if r.Method == http.MethodPost {
-		body, err := readLimitedBody(w, r)
-		if err != nil {
+		var err error
+		if queries, updates, err = readPOST(w, r, params); err != nil {
 			return nil, err
 		}
-		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		switch mediaType {
-		case "application/x-www-form-urlencoded":
-			form, err := url.ParseQuery(string(body))
-			if err != nil {
-				return nil, fmt.Errorf("%w: the form body is not URL-encoded: %v", ErrInvalid, err)
-			}
-			for k, v := range form {
-				params[k] = append(params[k], v...)
-			}
-		case "application/sparql-query":
-			bodyQuery = []string{string(body)}
-		case "application/sparql-update":
-			bodyUpdate = []string{string(body)}
-		default:
-			return nil, fmt.Errorf("%w: Content-Type %q: POST a form (application/x-www-form-urlencoded), application/sparql-query or application/sparql-update",
-				errUnsupportedMedia, r.Header.Get("Content-Type"))
-		}
 	}
-	queries := append(params["query"], bodyQuery...)
-	updates := append(params["update"], bodyUpdate...)
 	req := &sparqlRequest{accept: r.Header.Get("Accept"), format: params.Get("format")}
-	switch {
-	case len(queries)+len(updates) == 0:
-		return nil, fmt.Errorf("%w: no query: give query= (GET or POST) or update= (POST), or POST the text as application/sparql-query or application/sparql-update", ErrInvalid)
-	case len(queries)+len(updates) > 1:
-		return nil, fmt.Errorf("%w: give exactly one query or update, not %d", ErrInvalid, len(queries)+len(updates))
-	case len(updates) == 1 && r.Method != http.MethodPost:
-		return nil, fmt.Errorf("%w: an update must be sent by POST", errMethod)
-	case len(queries) == 1:
-		req.query = queries[0]
-	default:
-		req.update, req.isUpdate = updates[0], true
+	if err := chooseOperation(req, r.Method, append(params["query"], queries...), append(params["update"], updates...)); err != nil {
+		return nil, err
 	}
 	if err := checkUTF8([]byte(req.query + req.update)); err != nil {
 		return nil, err
@@ -157,6 +128,50 @@ func readSPARQLRequest(w http.ResponseWriter, r *http.Request) (*sparqlRequest, 
 		return nil, err
 	}
 	return req, nil
+}
+
+// readPOST reads a POST body: a form's fields join params; the text of a
+// query or an update is returned.
+func readPOST(w http.ResponseWriter, r *http.Request, params url.Values) (queries, updates []string, err error) {
+	body, err := readLimitedBody(w, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mediaType {
+	case "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: the form body is not URL-encoded: %v", ErrInvalid, err)
+		}
+		for k, v := range form {
+			params[k] = append(params[k], v...)
+		}
+		return nil, nil, nil
+	case "application/sparql-query":
+		return []string{string(body)}, nil, nil
+	case "application/sparql-update":
+		return nil, []string{string(body)}, nil
+	}
+	return nil, nil, fmt.Errorf("%w: Content-Type %q: POST a form (application/x-www-form-urlencoded), application/sparql-query or application/sparql-update",
+		errUnsupportedMedia, r.Header.Get("Content-Type"))
+}
+
+// chooseOperation sets the request's one query or update.
+func chooseOperation(req *sparqlRequest, method string, queries, updates []string) error {
+	switch {
+	case len(queries)+len(updates) == 0:
+		return fmt.Errorf("%w: no query: give query= (GET or POST) or update= (POST), or POST the text as application/sparql-query or application/sparql-update", ErrInvalid)
+	case len(queries)+len(updates) > 1:
+		return fmt.Errorf("%w: give exactly one query or update, not %d", ErrInvalid, len(queries)+len(updates))
+	case len(updates) == 1 && method != http.MethodPost:
+		return fmt.Errorf("%w: an update must be sent by POST", errMethod)
+	case len(queries) == 1:
+		req.query = queries[0]
+	default:
+		req.update, req.isUpdate = updates[0], true
+	}
+	return nil
 }
 
 // readLimitedBody reads a POST body of at most wire.MaxRequestBytes.
