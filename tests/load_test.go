@@ -16,7 +16,9 @@ import (
 )
 
 // lubmFile finds a LUBM data set in the shared data folder beside the
-// repository (../shared/data), skipping the test when it is absent.
+// repository (../shared/data), or in $AKUTAN_DATA_DIR when it is set (for
+// checkouts elsewhere, such as git worktrees), skipping the test when it
+// is absent.
 func lubmFile(t *testing.T, name string) string {
 	t.Helper()
 	root, err := harness.RepoRoot()
@@ -24,6 +26,9 @@ func lubmFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	path := filepath.Join(root, "..", "shared", "data", name)
+	if dir := os.Getenv("AKUTAN_DATA_DIR"); dir != "" {
+		path = filepath.Join(dir, name)
+	}
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("%s not found beside the repository: %v", name, err)
 	}

@@ -31,6 +31,13 @@
 // counts) is defined in storage/logentry; this package only writes
 // entries and reads decisions through it.
 //
+// A request computed from more of the graph than the facts it names (a
+// SPARQL update's WHERE) carries that read as Request.Valid: it is asked
+// at each attempt's read index and, when other writes landed in between,
+// just before the transaction, whose commit it then decides too. When it
+// no longer holds at an attempt's read, Apply returns ErrStale and the
+// caller computes the request again.
+//
 // # Abandoned transactions
 //
 // A client that goes away between its transaction and its decision leaves

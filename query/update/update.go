@@ -24,6 +24,10 @@ var (
 	ErrTooLarge = errors.New("request too large to apply atomically")
 	// ErrConflict means concurrent writes kept invalidating the request.
 	ErrConflict = errors.New("request kept conflicting with concurrent writes")
+	// ErrStale means Request.Valid found that what the request was
+	// computed from changed before it could be applied; nothing was
+	// applied, and the caller computes the request again.
+	ErrStale = errors.New("the graph the request was computed from changed before it was applied")
 )
 
 // Log is what updates need from the log.
@@ -39,6 +43,14 @@ var _ Log = (*logclient.Client)(nil)
 type Request struct {
 	Delete *parser.Insert
 	Insert *parser.Insert
+	// Valid, when set, is one more read the request depends on, such as
+	// the WHERE of a SPARQL update the request was computed from: it
+	// reports whether that still gives the same at index. It is asked at
+	// the index each attempt reads at and, when other writes landed before
+	// the transaction, just before it (a false there aborts the
+	// transaction). Apply ends with ErrStale, having applied nothing, when
+	// an attempt's read finds it false.
+	Valid func(ctx context.Context, index uint64) (bool, error)
 }
 
 // Result says what a request did.
@@ -92,6 +104,9 @@ func (in *Inserter) attempt(ctx context.Context, req Request) (res Result, done 
 	if err != nil || !claimed {
 		return Result{}, false, err // not claimed: another request is creating a name
 	}
+	if err := checkValid(ctx, req, readIndex); err != nil {
+		return Result{}, true, err
+	}
 	b, err := buildWith(ctx, in.views, readIndex, req, known)
 	if err != nil {
 		return Result{}, false, err
@@ -106,6 +121,22 @@ func (in *Inserter) attempt(ctx context.Context, req Request) (res Result, done 
 	}
 	b.res.Index = txIndex
 	return b.res, true, nil
+}
+
+// checkValid asks req.Valid at the index an attempt reads at: ErrStale
+// when it no longer holds there.
+func checkValid(ctx context.Context, req Request, index uint64) error {
+	if req.Valid == nil {
+		return nil
+	}
+	ok, err := req.Valid(ctx, index)
+	switch {
+	case err != nil:
+		return fmt.Errorf("checking the request at log index %d: %w", index, err)
+	case !ok:
+		return fmt.Errorf("%w (at log index %d)", ErrStale, index)
+	}
+	return nil
 }
 
 // readNames reads the log's last index and the external names that exist
@@ -132,6 +163,11 @@ func (in *Inserter) commit(ctx context.Context, req Request, b *builder) (txInde
 		return txIndex, true, nil // nothing could change in between
 	}
 	valid, err := stillValid(ctx, in.views, txIndex, req, b)
+	if err == nil && valid && req.Valid != nil {
+		if valid, err = req.Valid(ctx, txIndex-1); err != nil {
+			err = fmt.Errorf("validating transaction %d: %w", txIndex, err)
+		}
+	}
 	decideIndex, decideErr := appendDecision(ctx, in.log, txIndex, valid)
 	switch {
 	case err != nil:

@@ -440,3 +440,41 @@ func TestFailedValidationAborts(t *testing.T) {
 		t.Fatalf("decisions %v, want an abort of 3", d)
 	}
 }
+
+// TestValidIsAskedBeforeAndAtTheTransaction: a request whose Valid read
+// changes between its read and its transaction is aborted, and Apply
+// ends with ErrStale having applied nothing; one whose Valid holds
+// commits.
+func TestValidIsAskedBeforeAndAtTheTransaction(t *testing.T) {
+	log := newMemLog()
+	in, other := NewInserter(log.graph, log), NewInserter(log.graph, log)
+	apply(t, in, insertReq(t, "<a> <p> 1\n"))
+	interfereOnce(t, log, func(ctx context.Context) error {
+		_, err := other.Apply(ctx, insertReq(t, "<c> <q> 3\n"))
+		return err
+	})
+	var asked []uint64
+	req := insertReq(t, "<a> <p> 2\n")
+	req.Valid = func(_ context.Context, index uint64) (bool, error) {
+		asked = append(asked, index)
+		return index < 2, nil // the other writer's entry changed it
+	}
+	_, err := in.Apply(context.Background(), req)
+	if !errors.Is(err, ErrStale) {
+		t.Fatalf("Apply: %v, want ErrStale", err)
+	}
+	if !slices.Equal(asked, []uint64{1, 2, 4}) {
+		t.Fatalf("Valid asked at %v, want 1 (the read), 2 (before the transaction at 3), 4 (the retry's read)", asked)
+	}
+	if d := log.decisions(); !slices.Equal(d, []logentry.Decision{{Tx: 3}}) {
+		t.Fatalf("decisions %v, want an abort of 3", d)
+	}
+	if n := count(t, log.graph, log.length(), "a", "p", storage.AInt64(2, 0)); n != 0 {
+		t.Fatalf("the stale request was applied (%d facts)", n)
+	}
+
+	req.Valid = func(context.Context, uint64) (bool, error) { return true, nil }
+	if res := apply(t, in, req); res.Inserted != 1 {
+		t.Fatalf("a valid request: %+v, want 1 fact inserted", res)
+	}
+}

@@ -9,7 +9,13 @@
 //     members).
 //   - HTTP: POST /v1/query, /v1/insert, /v1/delete and /v1/update (a JSON
 //     body or plain text), GET /v1/status (the report of `akutan status`),
-//     GET /v1/members, GET /healthz and GET /metrics.
+//     GET /v1/members, GET /healthz and GET /metrics; and /sparql, the
+//     SPARQL 1.1 Protocol (sparql.go): queries by GET or POST, evaluated
+//     by query/sparql/eval over query/sparql/viewgraph at one log index
+//     and streamed in the negotiated format (a failure after the answer
+//     started aborts the response), and updates by POST, whose net change
+//     is applied as one transaction like any update. Its errors are plain
+//     text (400 syntax and unsupported features, 405, 406, 413, 415, 503).
 //
 // Its listeners, gossip node and shutdown are set up through package
 // rolekit. A request over wire.MaxRequestBytes is refused at once (HTTP

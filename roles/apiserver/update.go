@@ -53,15 +53,21 @@ func (s *Server) change(ctx context.Context, kind string, parse func() (update.R
 		if err != nil {
 			return update.Result{}, err
 		}
-		ctx, cancel := withDefaultTimeout(ctx)
-		defer cancel()
-		res, err := s.inserter.Apply(ctx, req)
-		if errors.Is(err, update.ErrTooLarge) || errors.Is(err, update.ErrLiteralTooLarge) {
-			return res, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		return res, err
+		return s.applyTx(ctx, req)
 	}()
 	s.metrics.observe(kind, start, err)
+	return res, err
+}
+
+// applyTx applies req as one transaction; a request too large for one
+// log entry is the client's to fix (ErrInvalid).
+func (s *Server) applyTx(ctx context.Context, req update.Request) (update.Result, error) {
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	res, err := s.inserter.Apply(ctx, req)
+	if errors.Is(err, update.ErrTooLarge) || errors.Is(err, update.ErrLiteralTooLarge) {
+		return res, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	return res, err
 }
 

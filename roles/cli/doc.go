@@ -14,7 +14,10 @@
 //     to resume (--skip, --load-id) a load that stopped. A query's answer
 //     is printed only once the server has sent all of it, so a query that
 //     fails part-way prints its error and no rows, and exits non-zero.
-//     Failed calls are explained by wire.APIError.
+//     Failed calls are explained by wire.APIError. sparql and
+//     sparql-update speak SPARQL to the API server's /sparql over HTTP, at
+//     the address it advertises in gossip (asked through --api) or --http;
+//     they too print an answer only once it has all arrived.
 //   - Operator tools: ctl log (info, truncate, floor, floors, members, add,
 //     remove, upgrade) talks to the log replicas (--log; upgrade also
 //     listens to gossip, to check that every server reads the new format);

@@ -169,3 +169,13 @@ func (g *Graph) term(kid uint64) rdf.Term {
 	defer g.mu.Unlock()
 	return g.terms[kid]
 }
+
+// KID returns the entity that t, an IRI or blank node this Graph has
+// matched or resolved, stands for. An update uses it to write the blank
+// nodes that came from the graph back to the same entities.
+func (g *Graph) KID(t rdf.Term) (uint64, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	kid, ok := g.kids[t]
+	return kid, ok && kid != 0
+}
