@@ -81,6 +81,11 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	for i, l := range c.Logs {
 		logAddrs[i] = l.GRPCAddr()
 	}
+	// Before any client can reach the API server, so that no write lands
+	// in the old format.
+	if err := upgradeFreshLog(ctx, logAddrs); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	// The log replicas, the API server and the views gossip in one pool,
 	// as in production: the others join the first log replica's.
@@ -222,9 +227,9 @@ func (c *Cluster) waitReady(ctx context.Context, logAddrs []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
-		last, err := lc.LastIndex(ctx)
+		_, err := lc.LastIndex(ctx)
 		if err == nil && c.API.ViewCount() >= len(c.Views) {
-			return upgradeFreshLog(ctx, lc, last)
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -239,8 +244,19 @@ func (c *Cluster) waitReady(ctx context.Context, logAddrs []string) error {
 // losslessly (log format version 3, see storage/logentry) from the start.
 // Every server of a local cluster is this binary, so all support it. A log
 // that already holds entries is left in its version: `akutan ctl log
-// upgrade` switches it.
-func upgradeFreshLog(ctx context.Context, lc *logclient.Client, last uint64) error {
+// upgrade` switches it. It waits for the log to elect a leader.
+func upgradeFreshLog(ctx context.Context, logAddrs []string) error {
+	lc, err := logclient.New(logAddrs)
+	if err != nil {
+		return err
+	}
+	defer lc.Close()
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	last, err := lc.LastIndex(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for the local log to elect a leader: %w", err)
+	}
 	if last != 0 {
 		return nil
 	}

@@ -72,7 +72,7 @@ func (s *Server) submitStreamed(ctx context.Context, req *wire.AppendRequest, ou
 		out.put(streamReply(req, opResult{}, status.Error(codes.InvalidArgument, err.Error())))
 		return
 	}
-	if err := s.checkEntries(req.Entries); err != nil {
+	if err := s.checkEntries(ctx, req.Entries); err != nil {
 		out.put(streamReply(req, opResult{}, err))
 		return
 	}

@@ -39,7 +39,7 @@ func (s *Server) Append(ctx context.Context, req *wire.AppendRequest) (*wire.App
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	if err := s.checkEntries(req.Entries); err != nil {
+	if err := s.checkEntries(ctx, req.Entries); err != nil {
 		return nil, err
 	}
 	res := appendResult{err: s.submit(ctx, r)}
@@ -113,13 +113,26 @@ func checkAppend(req *wire.AppendRequest) (int, error) {
 // whole request is refused before anything of it is proposed. Entries are
 // checked against the format version this replica has applied. Versions
 // only go up and a newer one accepts everything an older one does, so a
-// replica that has not applied a version change yet can only refuse too
-// much (an annotated literal right after the switch to version 3; the
-// writer may try again), never let through what the log's version
-// refuses. A replica behind the log's version refuses every append rather
+// replica that has not applied a version change yet could only refuse too
+// much (an annotated literal right after the switch to version 3): before
+// refusing, it reads the version through Raft (ReadIndex) and checks
+// again. A replica behind the log's version refuses every append rather
 // than let through what it cannot check.
-func (s *Server) checkEntries(entries [][]byte) error {
+func (s *Server) checkEntries(ctx context.Context, entries [][]byte) error {
 	v := s.sm.adminState().version
+	err := validateEntries(v, entries)
+	if err == nil || v.current() >= logentry.MaxSupportedVersion {
+		return err
+	}
+	av, rerr := s.readAdmin(ctx)
+	if rerr != nil || av.admin.version.current() == v.current() {
+		return err
+	}
+	return validateEntries(av.admin.version, entries)
+}
+
+// validateEntries checks entries against the log format version v.
+func validateEntries(v logVersion, entries [][]byte) error {
 	if v.current() > logentry.MaxSupportedVersion {
 		return status.Errorf(codes.FailedPrecondition,
 			"the log is in format version %d since index %d, but this log replica supports versions %d to %d: upgrade it",
