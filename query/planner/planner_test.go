@@ -158,3 +158,33 @@ func TestPlanErrorsHavePositions(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchesEstimates(t *testing.T) {
+	preds := map[uint64][3]uint64{citizenOf: {1e6, 1e6, 200}, gender: {1e6, 1e6, 2}}
+	st := statsFor(map[[2]uint64]uint64{{gender, female}: 500_000, {citizenOf, latvia}: 100}, preds)
+	lv, fe := storage.AEntity(latvia), storage.AEntity(female)
+	for _, tc := range []struct {
+		name  string
+		s, p  uint64
+		o     *storage.Object
+		bound Bound
+		want  float64
+	}{
+		{name: "heavy predicate-object pair", p: gender, o: &fe, want: 500_000},
+		{name: "lighter pair", p: citizenOf, o: &lv, want: 100},
+		{name: "whole predicate", p: gender, want: 1e6},
+		{name: "per bound object", p: citizenOf, bound: Bound{O: true}, want: 1e6 / 200},
+		{name: "per bound subject", p: citizenOf, bound: Bound{S: true}, want: 1},
+		{name: "both ends bound", p: citizenOf, bound: Bound{S: true, O: true}, want: 1},
+		{name: "nothing known is the whole graph", want: 2e6},
+		{name: "no predicate, known subject", s: 7, want: defaultS},
+	} {
+		if got := st.Matches(tc.s, tc.p, tc.o, tc.bound); got != tc.want {
+			t.Errorf("%s: Matches = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	var none *Stats
+	if got := none.Matches(0, gender, nil, Bound{}); got != defaultPredicate {
+		t.Errorf("without statistics: Matches = %v, want the default %v", got, defaultPredicate)
+	}
+}

@@ -198,3 +198,42 @@ func (st *Stats) entityFacts(p uint64) float64 {
 	}
 	return st.predicateFacts(p) / 2
 }
+
+// Unknown positions of a lookup whose value a variable bound earlier
+// supplies, one lookup per solution (see Matches).
+type Bound struct{ S, P, O bool }
+
+// Matches estimates how many facts one lookup finds, for ordering the
+// patterns of a query: s and p are the known subject and predicate (0:
+// unknown), o the known object (nil: unknown), and bound marks unknown
+// positions that a value from an earlier pattern fills at run time.
+func (st *Stats) Matches(s, p uint64, o *storage.Object, bound Bound) float64 {
+	sKnown, oKnown := s != 0 || bound.S, o != nil || bound.O
+	if p == 0 { // any predicate (a bound one is no better known)
+		switch {
+		case sKnown && oKnown:
+			return 1
+		case sKnown:
+			return defaultS
+		case oKnown:
+			return defaultPO
+		}
+		if st == nil || st.Facts < 1 {
+			return defaultPredicate * defaultS
+		}
+		return st.Facts
+	}
+	switch {
+	case sKnown && oKnown:
+		return 1
+	case s != 0:
+		return st.spFacts(s, p)
+	case o != nil:
+		return st.poFacts(p, *o)
+	case bound.S:
+		return st.perSubject(p)
+	case bound.O:
+		return st.perObject(p)
+	}
+	return st.predicateFacts(p)
+}

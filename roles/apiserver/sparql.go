@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/query/engine"
+	"github.com/akutan-dev/akutan/query/planner"
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
 	"github.com/akutan-dev/akutan/query/sparql/results"
+	"github.com/akutan-dev/akutan/query/sparql/viewgraph"
 	"github.com/akutan-dev/akutan/query/update"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -31,6 +33,9 @@ type sparqlEndpoint struct {
 	// views returns the view tier (the server makes its client after the
 	// HTTP handler).
 	views func() engine.Views
+	// stats returns the views' statistics for ordering patterns; nil, or
+	// returning nil: defaults.
+	stats func() *planner.Stats
 	// readIndex chooses the log index a query reads at (see
 	// Server.readIndex).
 	readIndex func(ctx context.Context, p QueryParams) (uint64, error)
@@ -47,6 +52,7 @@ type sparqlEndpoint struct {
 func (s *Server) newSPARQLEndpoint() *sparqlEndpoint {
 	return &sparqlEndpoint{
 		views:     func() engine.Views { return s.views },
+		stats:     func() *planner.Stats { return s.stats.get() },
 		readIndex: s.readIndex,
 		apply:     s.applyTx,
 		observe:   s.metrics.observe,
@@ -274,4 +280,12 @@ func (e *sparqlEndpoint) record(kind string, start time.Time, err error) {
 	if e.observe != nil {
 		e.observe(kind, start, err)
 	}
+}
+
+// graph is the stored graph as of index, as SPARQL evaluates it.
+func (e *sparqlEndpoint) graph(views engine.Views, index uint64) *viewgraph.Graph {
+	if e.stats == nil {
+		return viewgraph.New(views, index)
+	}
+	return viewgraph.New(views, index, viewgraph.WithStats(e.stats))
 }

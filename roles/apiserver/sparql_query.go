@@ -14,7 +14,6 @@ import (
 	"github.com/akutan-dev/akutan/query/sparql"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
 	"github.com/akutan-dev/akutan/query/sparql/results"
-	"github.com/akutan-dev/akutan/query/sparql/viewgraph"
 )
 
 // serveQuery answers a query, streaming the answer as evaluation makes
@@ -53,7 +52,7 @@ func (e *sparqlEndpoint) runQuery(ctx context.Context, req *sparqlRequest, out *
 		return err
 	}
 	out.index = index
-	if err := eval.Run(ctx, q, viewgraph.New(e.views(), index), output, eval.Options{}); err != nil {
+	if err := eval.Run(ctx, q, e.graph(e.views(), index), output, eval.Options{}); err != nil {
 		return fmt.Errorf("evaluating the query at log index %d: %w", index, err)
 	}
 	if err := finish(); err != nil {

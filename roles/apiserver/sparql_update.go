@@ -97,7 +97,7 @@ func (e *sparqlEndpoint) updateOnce(ctx context.Context, u *sparql.Update, opts 
 		return update.Result{}, err
 	}
 	views := e.views()
-	g := viewgraph.New(views, index)
+	g := e.graph(views, index)
 	ch, err := eval.Update(ctx, u, g, opts)
 	if err != nil {
 		return update.Result{}, fmt.Errorf("evaluating the update at log index %d: %w", index, err)
@@ -110,7 +110,7 @@ func (e *sparqlEndpoint) updateOnce(ctx context.Context, u *sparql.Update, opts 
 		if at == index {
 			return true, nil
 		}
-		again, err := eval.Update(ctx, u, viewgraph.New(views, at), opts)
+		again, err := eval.Update(ctx, u, e.graph(views, at), opts)
 		if err != nil {
 			return false, fmt.Errorf("evaluating the update again at log index %d: %w", at, err)
 		}

@@ -380,7 +380,7 @@ func explainNode(b *strings.Builder, n node, depth int) {
 		line("table unit")
 	case *bgp:
 		line("bgp")
-		for _, t := range orderTriples(n.triples, nil) {
+		for _, t := range orderTriples(n.triples, nil, nil) {
 			fmt.Fprintf(b, "%s  %s\n", indent, formatTriplePattern(t))
 		}
 	case *join:

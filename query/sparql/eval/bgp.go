@@ -28,7 +28,7 @@ type chain struct {
 
 // newChain orders triples for evaluation given the variables bound in
 // seed and in bound (those a join's left side binds).
-func (e *evaluator) newChain(triples []sparql.TriplePattern, seed binding, bound map[string]bool, out func(int, binding) error) *chain {
+func (e *evaluator) newChain(ctx context.Context, triples []sparql.TriplePattern, seed binding, bound map[string]bool, out func(int, binding) error) *chain {
 	known := map[string]bool{}
 	for v := range seed {
 		known[v] = true
@@ -36,7 +36,7 @@ func (e *evaluator) newChain(triples []sparql.TriplePattern, seed binding, bound
 	for v := range bound {
 		known[v] = true
 	}
-	steps := orderTriples(triples, known)
+	steps := orderTriples(triples, known, e.estimate(ctx))
 	return &chain{e: e, steps: steps, bufs: make([][]tagged, len(steps)), out: out}
 }
 
@@ -155,12 +155,55 @@ func bindTriple(b binding, p sparql.TriplePattern, t rdf.Triple) (binding, bool)
 	return out, true
 }
 
-// orderTriples picks the evaluation order of a BGP greedily: next is the
-// pattern with the most positions already known (constants, or variables
-// bound by the seed or by earlier patterns), property paths after plain
-// patterns of the same score, ties in written order. It is the simple
-// selectivity heuristic; the views' statistics are the planner's job.
-func orderTriples(triples []sparql.TriplePattern, known map[string]bool) []sparql.TriplePattern {
+// costFn estimates how many triples t matches (per solution, when bound
+// holds some of its variables).
+type costFn func(t sparql.TriplePattern, bound map[string]bool) float64
+
+// Estimates of property paths, which graphs do not estimate: one with a
+// known end walks from it; one with neither end known walks from every
+// node of the graph, after everything else.
+const (
+	pathFromKnownEnd = 100
+	pathFromNowhere  = 1e15
+)
+
+// estimate returns the cost function of e's graph, or nil if the graph
+// gives no estimates.
+func (e *evaluator) estimate(ctx context.Context) costFn {
+	est, ok := e.g.(Estimator)
+	if !ok {
+		return nil
+	}
+	return func(t sparql.TriplePattern, bound map[string]bool) float64 {
+		known := func(x sparql.Term) (term *rdf.Term, isBound bool) {
+			if v, ok := patternVar(x); ok {
+				return nil, bound[v]
+			}
+			r := x.RDF()
+			return &r, false
+		}
+		s, sb := known(t.Subject)
+		o, ob := known(t.Object)
+		if t.Path != nil {
+			if s != nil || sb || o != nil || ob {
+				return pathFromKnownEnd
+			}
+			return pathFromNowhere
+		}
+		p, pb := known(t.Predicate)
+		return est.Estimate(ctx, Pattern{S: s, P: p, O: o}, Bound{S: sb, P: pb, O: ob})
+	}
+}
+
+// orderTriples picks the evaluation order of a BGP greedily. With
+// estimates (cost), next is the pattern that matches the fewest triples
+// given what earlier patterns bind: each solution so far looks it up once,
+// so that is the cheapest step and the fewest solutions after it. Ties, and
+// every choice without estimates, go to the pattern with the most positions
+// already known (constants, or variables bound by the seed or by earlier
+// patterns), property paths after plain patterns of the same score, then
+// to written order.
+func orderTriples(triples []sparql.TriplePattern, known map[string]bool, cost costFn) []sparql.TriplePattern {
 	bound := map[string]bool{}
 	for v := range known {
 		bound[v] = true
@@ -190,8 +233,18 @@ func orderTriples(triples []sparql.TriplePattern, known map[string]bool) []sparq
 		return s
 	}
 	for len(left) > 0 {
-		best := 0
+		best, bestCost := 0, 0.0
+		if cost != nil {
+			bestCost = cost(left[0], bound)
+		}
 		for i := 1; i < len(left); i++ {
+			if cost != nil {
+				c := cost(left[i], bound)
+				if c < bestCost || (c == bestCost && score(left[i]) > score(left[best])) {
+					best, bestCost = i, c
+				}
+				continue
+			}
 			if score(left[i]) > score(left[best]) {
 				best = i
 			}

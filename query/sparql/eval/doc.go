@@ -36,8 +36,12 @@
 // with LIMIT keeps a heap of the best OFFSET+LIMIT. LIMIT and ASK stop
 // evaluation through an error value of their own.
 //
-// A BGP (bgp.go) is an index nested loop join in the order of a simple
-// heuristic (known positions first, then shared variables): solutions
+// A BGP (bgp.go) is an index nested loop join. Its order is chosen
+// greedily: when the Graph is also an Estimator, the next pattern is the
+// one estimated to match the fewest triples given what earlier patterns
+// bind; otherwise (and on ties) a heuristic of known positions, then
+// written order. Explain, which has no graph, shows the heuristic order.
+// Solutions
 // wait before each pattern until Options.Batch of them have come, and one
 // Graph.Match call then carries one pattern per solution. A BGP on the
 // right of a join or an OPTIONAL is fed the left's solutions the same

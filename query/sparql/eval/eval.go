@@ -199,7 +199,7 @@ func (e *evaluator) eval(ctx context.Context, n node, seed binding, emit emitFn)
 	case unit:
 		return emit(clone(seed))
 	case *bgp:
-		c := e.newChain(n.triples, seed, nil, func(_ int, b binding) error { return emit(b) })
+		c := e.newChain(ctx, n.triples, seed, nil, func(_ int, b binding) error { return emit(b) })
 		if err := c.push(ctx, 0, tagged{b: clone(seed)}); err != nil {
 			return err
 		}

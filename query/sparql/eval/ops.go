@@ -18,7 +18,7 @@ import (
 func (e *evaluator) evalJoin(ctx context.Context, n *join, seed binding, emit emitFn) error {
 	switch r := n.right.(type) {
 	case *bgp:
-		c := e.newChain(r.triples, seed, varSet(inScopeAll(n.left)), func(_ int, b binding) error { return emit(b) })
+		c := e.newChain(ctx, r.triples, seed, varSet(inScopeAll(n.left)), func(_ int, b binding) error { return emit(b) })
 		err := e.eval(ctx, n.left, seed, func(b binding) error { return c.push(ctx, 0, tagged{b: b}) })
 		if err != nil {
 			return err
@@ -150,7 +150,7 @@ func (e *evaluator) evalLeftJoin(ctx context.Context, n *leftJoin, seed binding,
 		var batch []binding
 		run := func() error {
 			matches := make([][]binding, len(batch))
-			c := e.newChain(r.triples, seed, bound, func(tag int, b binding) error {
+			c := e.newChain(ctx, r.triples, seed, bound, func(tag int, b binding) error {
 				matches[tag] = append(matches[tag], b)
 				return nil
 			})

@@ -39,6 +39,14 @@
 // (rdf.ObjectLiteral); one written in the Akutan language comes back in
 // the canonical form of its kind's XSD type.
 //
+// # Estimates
+//
+// Graph is an eval.Estimator: with WithStats it estimates a pattern from
+// the views' statistics as the Akutan language's planner does
+// (planner.Stats.Matches: heavy subject-predicate and predicate-object
+// pairs, per-predicate totals), so a BGP starts from its most selective
+// pattern. A pattern naming what is not stored is estimated at 0.
+//
 // # Internal facts
 //
 // Facts that mention a well-known entity (the KIDs below

@@ -7,6 +7,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/query/engine"
+	"github.com/akutan-dev/akutan/query/planner"
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
 	"github.com/akutan-dev/akutan/storage"
@@ -17,17 +18,54 @@ import (
 type Graph struct {
 	views engine.Views
 	index uint64
+	stats func() *planner.Stats // nil: estimates from defaults
 
 	mu    sync.Mutex
 	terms map[uint64]rdf.Term // entity KID -> its term
 	kids  map[rdf.Term]uint64 // IRI or blank node -> its KID; 0: none
 }
 
-var _ eval.Graph = (*Graph)(nil)
+var (
+	_ eval.Graph     = (*Graph)(nil)
+	_ eval.Estimator = (*Graph)(nil)
+)
+
+// Option configures a Graph.
+type Option func(*Graph)
+
+// WithStats gives the Graph the views' statistics (as the Akutan
+// language's planner has them), for its estimates; the function is called
+// once per estimate and may return nil.
+func WithStats(stats func() *planner.Stats) Option { return func(g *Graph) { g.stats = stats } }
 
 // New returns the graph views hold as of log index.
-func New(views engine.Views, index uint64) *Graph {
-	return &Graph{views: views, index: index, terms: map[uint64]rdf.Term{}, kids: map[rdf.Term]uint64{}}
+func New(views engine.Views, index uint64, opts ...Option) *Graph {
+	g := &Graph{views: views, index: index, terms: map[uint64]rdf.Term{}, kids: map[rdf.Term]uint64{}}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
+}
+
+// Estimate implements eval.Estimator from the views' statistics
+// (planner.Stats.Matches). A pattern naming something that is not stored
+// matches nothing; one whose names cannot be resolved now is estimated as
+// if they were all variables.
+func (g *Graph) Estimate(ctx context.Context, p eval.Pattern, bound eval.Bound) float64 {
+	var st *planner.Stats
+	if g.stats != nil {
+		st = g.stats()
+	}
+	b := planner.Bound{S: bound.S, P: bound.P, O: bound.O}
+	pts, err := g.resolve(ctx, []eval.Pattern{p})
+	if err != nil {
+		return st.Matches(0, 0, nil, b)
+	}
+	pt := pts[0]
+	if pt == nil {
+		return 0
+	}
+	return st.Matches(pt.s, pt.p, pt.o, b)
 }
 
 // pattern is an eval.Pattern in storage terms.
