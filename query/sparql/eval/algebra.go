@@ -16,9 +16,16 @@ import (
 var ErrNotSupported = errors.New("not supported")
 
 var (
-	errNamedGraphs = fmt.Errorf("named graphs are not supported: %w", ErrNotSupported)
-	errService     = fmt.Errorf("SERVICE is not supported: %w", ErrNotSupported)
+	errNamedGraphs error = notSupported("named graphs (FROM, FROM NAMED, GRAPH, WITH, USING and graph operations) are not supported: Akutan has only the default graph")
+	errService     error = notSupported("SERVICE is not supported")
 )
+
+// notSupported is an error that says what is not supported, and is
+// ErrNotSupported (without repeating "not supported").
+type notSupported string
+
+func (e notSupported) Error() string        { return string(e) }
+func (e notSupported) Is(target error) bool { return target == ErrNotSupported }
 
 // node is one operator of the SPARQL algebra (section 18.2). The
 // translation builds a tree of them from the syntax tree; evaluator.eval
