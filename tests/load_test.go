@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"github.com/akutan-dev/akutan/internal/testutil"
+
 	"bufio"
 	"compress/gzip"
 	"context"
@@ -15,24 +17,11 @@ import (
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 
-// lubmFile finds a LUBM data set in the shared data folder beside the
-// repository (../shared/data), or in $AKUTAN_DATA_DIR when it is set (for
-// checkouts elsewhere, such as git worktrees), skipping the test when it
-// is absent.
+// lubmFile finds a LUBM data set in the shared data folder (see
+// testutil.SharedData), skipping the test when it is absent.
 func lubmFile(t *testing.T, name string) string {
 	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(root, "..", "shared", "data", name)
-	if dir := os.Getenv("AKUTAN_DATA_DIR"); dir != "" {
-		path = filepath.Join(dir, name)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("%s not found beside the repository: %v", name, err)
-	}
-	return path
+	return testutil.SharedData(t, name)
 }
 
 // countLines counts the lines of a gzipped file that contain substr.

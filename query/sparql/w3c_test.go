@@ -1,6 +1,8 @@
 package sparql
 
 import (
+	"github.com/akutan-dev/akutan/internal/testutil"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,35 +33,11 @@ func evalCategories() []string {
 		"delete", "update-silent", "clear", "csv-tsv-res", "json-res"}
 }
 
-// suiteDir finds the sparql11 folder: beside the repository root, or at
-// the fixed path of the shared workspace.
+// suiteDir is the W3C SPARQL 1.1 test suite folder (see
+// testutil.SharedData).
 func suiteDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	candidates := []string{
-		filepath.Join(filepath.Dir(dir), "shared", "data", "w3c-rdf-tests", "sparql11"),
-		"/work/shared/data/w3c-rdf-tests/sparql11",
-	}
-	for _, c := range candidates {
-		if _, err := os.Stat(c); err == nil {
-			return c
-		}
-	}
-	t.Skipf("W3C SPARQL 1.1 tests not found in %v", candidates)
-	return ""
+	return testutil.SharedData(t, "w3c-rdf-tests/sparql11")
 }
 
 // w3cTest is one manifest entry: its type (local name) and the file it

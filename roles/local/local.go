@@ -81,9 +81,14 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	for i, l := range c.Logs {
 		logAddrs[i] = l.GRPCAddr()
 	}
+	lc, err := logclient.New(logAddrs)
+	if err != nil {
+		return err
+	}
+	defer lc.Close()
 	// Before any client can reach the API server, so that no write lands
 	// in the old format.
-	if err := upgradeFreshLog(ctx, logAddrs); err != nil {
+	if err := upgradeFreshLog(ctx, lc); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -99,7 +104,7 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	if c.Views, err = startViews(ctx, cfg, logAddrs, c.API, reg); err != nil {
 		return err
 	}
-	return c.waitReady(ctx, logAddrs)
+	return c.waitReady(ctx, lc)
 }
 
 // loadLayout reads the directory's layout, choosing Raft ports on first use.
@@ -218,12 +223,7 @@ func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserv
 }
 
 // waitReady waits until the log has a leader and the API sees every view.
-func (c *Cluster) waitReady(ctx context.Context, logAddrs []string) error {
-	lc, err := logclient.New(logAddrs)
-	if err != nil {
-		return err
-	}
-	defer lc.Close()
+func (c *Cluster) waitReady(ctx context.Context, lc *logclient.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
@@ -245,12 +245,7 @@ func (c *Cluster) waitReady(ctx context.Context, logAddrs []string) error {
 // Every server of a local cluster is this binary, so all support it. A log
 // that already holds entries is left in its version: `akutan ctl log
 // upgrade` switches it. It waits for the log to elect a leader.
-func upgradeFreshLog(ctx context.Context, logAddrs []string) error {
-	lc, err := logclient.New(logAddrs)
-	if err != nil {
-		return err
-	}
-	defer lc.Close()
+func upgradeFreshLog(ctx context.Context, lc *logclient.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	last, err := lc.LastIndex(ctx)

@@ -1,6 +1,8 @@
 package results
 
 import (
+	"github.com/akutan-dev/akutan/internal/testutil"
+
 	"bytes"
 	"os"
 	"path/filepath"
@@ -33,9 +35,9 @@ func fuzzReader(f *testing.F, format Format, ext string, seeds ...string) {
 // addW3CSeeds seeds the corpus with the W3C files of one extension, when
 // they are present.
 func addW3CSeeds(f *testing.F, ext string) {
-	dir := "/work/shared/data/w3c-rdf-tests/sparql11"
-	if root, ok := repoRoot(); ok {
-		dir = filepath.Join(filepath.Dir(root), "shared", "data", "w3c-rdf-tests", "sparql11")
+	dir, _ := testutil.FindSharedData("w3c-rdf-tests/sparql11")
+	if dir == "" {
+		return
 	}
 	matches, _ := filepath.Glob(filepath.Join(dir, "*", "*"+ext))
 	for i, path := range matches {

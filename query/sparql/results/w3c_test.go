@@ -1,6 +1,8 @@
 package results
 
 import (
+	"github.com/akutan-dev/akutan/internal/testutil"
+
 	"bytes"
 	"os"
 	"path/filepath"
@@ -8,40 +10,10 @@ import (
 	"testing"
 )
 
-// w3cDir finds the W3C SPARQL 1.1 tests beside the repository, as
-// ../shared/data/w3c-rdf-tests/sparql11 from the directory with go.mod,
-// or at /work/shared/...; the test skips when neither exists.
+// w3cDir is the W3C SPARQL 1.1 test suite folder (see testutil.SharedData).
 func w3cDir(t *testing.T) string {
 	t.Helper()
-	var candidates []string
-	if root, ok := repoRoot(); ok {
-		candidates = append(candidates, filepath.Join(filepath.Dir(root), "shared", "data", "w3c-rdf-tests", "sparql11"))
-	}
-	candidates = append(candidates, "/work/shared/data/w3c-rdf-tests/sparql11")
-	for _, dir := range candidates {
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-	}
-	t.Skipf("W3C SPARQL 1.1 tests not found at %s; fetch w3c/rdf-tests there to run this test", strings.Join(candidates, " or "))
-	return ""
-}
-
-func repoRoot() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
+	return testutil.SharedData(t, "w3c-rdf-tests/sparql11")
 }
 
 func readFile(t *testing.T, path string) *Results {

@@ -1,6 +1,8 @@
 package evaltest
 
 import (
+	"github.com/akutan-dev/akutan/internal/testutil"
+
 	"bytes"
 	"context"
 	"errors"
@@ -36,37 +38,11 @@ func Categories() []string {
 		"syntax-update-1", "syntax-update-2"}
 }
 
-// DataDir returns the W3C test folder (w3c-rdf-tests, holding
-// rdf-n-triples, rdf-turtle and sparql11), found in shared/data beside the
-// repository's root (the folder holding go.mod) or at
-// /work/shared/data. It skips the test when neither exists.
+// DataDir is the folder of the W3C test suites (rdf-n-triples, rdf-turtle,
+// sparql11; see testutil.SharedData), skipping the test when it is absent.
 func DataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	candidates := []string{
-		filepath.Join(filepath.Dir(dir), "shared", "data", "w3c-rdf-tests"),
-		"/work/shared/data/w3c-rdf-tests",
-	}
-	for _, c := range candidates {
-		if _, err := os.Stat(filepath.Join(c, "sparql11")); err == nil {
-			return c
-		}
-	}
-	t.Skipf("W3C test suites not found in %v", candidates)
-	return ""
+	return filepath.Dir(testutil.SharedData(t, "w3c-rdf-tests/sparql11"))
 }
 
 // manifest is a manifest's triples by subject and predicate.
