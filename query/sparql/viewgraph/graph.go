@@ -3,6 +3,7 @@ package viewgraph
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/akutan-dev/akutan/cluster/viewclient"
@@ -11,6 +12,7 @@ import (
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
 	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/wire"
 )
 
 // Graph is the stored graph as of one log index. It is safe for
@@ -73,6 +75,10 @@ type pattern struct {
 	s, p    uint64          // 0: unbound
 	o       *storage.Object // nil: unbound
 	literal bool            // o is a literal: keep only facts with exactly that term
+	// numbers, with only p bound, is the range of numbers the pattern's
+	// ObjectFilter allows: the lookup is then range scans (rangeScans)
+	// instead of the whole predicate.
+	numbers *numRange
 }
 
 // accepts reports whether f matches the pattern: the lookups find facts
@@ -176,6 +182,11 @@ func (g *Graph) resolve(ctx context.Context, patterns []eval.Pattern) ([]*patter
 		if ok && p.O != nil {
 			pt.o, pt.literal, ok = object(p.O, entity)
 		}
+		if ok && p.O == nil && len(p.ObjectFilter) > 0 {
+			if r, isNum := numericRange(p.ObjectFilter); isNum {
+				pt.numbers = &r
+			}
+		}
 		if ok {
 			out[i] = &pt
 		}
@@ -224,6 +235,10 @@ type batch struct {
 	pOwner [][]int
 	pAt    map[uint64]int
 
+	cmp      []*wire.POCmp
+	cmpOwner [][]int
+	cmpAt    map[string]int
+
 	scanAll      []int            // patterns with nothing bound
 	scanByObject map[string][]int // patterns with only the object bound
 }
@@ -261,6 +276,13 @@ func (b *batch) add(i int, pt pattern) {
 		share(&b.poAt, &b.poOwner, key, i, func() { b.po = append(b.po, l) })
 	case pt.s != 0:
 		share(&b.sAt, &b.sOwner, pt.s, i, func() { b.s = append(b.s, pt.s) })
+	case pt.p != 0 && pt.s == 0 && pt.o == nil && pt.numbers != nil:
+		// The scans of one pattern find disjoint kinds of objects, so no
+		// fact is found twice.
+		for k, c := range rangeScans(pt.p, *pt.numbers) {
+			key := fmt.Sprintf("%d %x %x %d", pt.p, math.Float64bits(pt.numbers.lo), math.Float64bits(pt.numbers.hi), k)
+			share(&b.cmpAt, &b.cmpOwner, key, i, func() { b.cmp = append(b.cmp, c) })
+		}
 	case pt.p != 0:
 		share(&b.pAt, &b.pOwner, pt.p, i, func() { b.p = append(b.p, pt.p) })
 	case pt.o != nil:
@@ -323,6 +345,11 @@ func (b *batch) run(ctx context.Context, views engine.Views, index uint64, pts [
 	if len(b.p) > 0 {
 		calls = append(calls, func(out *[]hit) error {
 			return wrap("LookupP", len(b.p), views.LookupP(ctx, index, b.p, collect(b.pOwner, out)))
+		})
+	}
+	if len(b.cmp) > 0 {
+		calls = append(calls, func(out *[]hit) error {
+			return wrap("LookupPOCmp", len(b.cmp), views.LookupPOCmp(ctx, index, b.cmp, collect(b.cmpOwner, out)))
 		})
 	}
 	if len(b.scanAll) > 0 || len(b.scanByObject) > 0 {
