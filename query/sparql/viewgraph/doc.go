@@ -37,11 +37,14 @@
 // absolutely by 1e-30, and with no bound beyond float32's range) so that
 // the roundings of SPARQL's numeric comparisons (an xsd:float compares at
 // float32 precision, an integer with a double as doubles) never lose an
-// answer; evaluation applies the FILTER exactly. Comparisons with other
-// literals (strings, dates) are ignored. Like every lookup by value, a
-// range scan finds only numbers without a unit: a number with one (only
-// the Akutan language writes them; a Graph shows it without the unit) is
-// not found.
+// answer; evaluation applies the FILTER exactly. Without numeric
+// comparisons, comparisons with simple (xsd:string) literals become one
+// range scan of the plain strings: only an xsd:string orders against one,
+// by code point, which is the order of the storage encoding. Comparisons
+// with other literals (language strings, dates) are ignored. Like every
+// lookup by value, a range scan finds only numbers without a unit: a
+// number with one (only the Akutan language writes them; a Graph shows it
+// without the unit) is not found.
 //
 // # Terms
 //

@@ -3,7 +3,6 @@ package viewgraph
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 
 	"github.com/akutan-dev/akutan/cluster/viewclient"
@@ -75,10 +74,11 @@ type pattern struct {
 	s, p    uint64          // 0: unbound
 	o       *storage.Object // nil: unbound
 	literal bool            // o is a literal: keep only facts with exactly that term
-	// numbers, with only p bound, is the range of numbers the pattern's
-	// ObjectFilter allows: the lookup is then range scans (rangeScans)
-	// instead of the whole predicate.
-	numbers *numRange
+	// scans, with only p bound, are the range scans that find every fact
+	// whose object can pass the pattern's ObjectFilter (objectScans);
+	// ranged: the lookup is them, not the whole predicate.
+	scans  []*wire.POCmp
+	ranged bool
 }
 
 // accepts reports whether f matches the pattern: the lookups find facts
@@ -182,10 +182,8 @@ func (g *Graph) resolve(ctx context.Context, patterns []eval.Pattern) ([]*patter
 		if ok && p.O != nil {
 			pt.o, pt.literal, ok = object(p.O, entity)
 		}
-		if ok && p.O == nil && len(p.ObjectFilter) > 0 {
-			if r, isNum := numericRange(p.ObjectFilter); isNum {
-				pt.numbers = &r
-			}
+		if ok && pt.s == 0 && pt.p != 0 && p.O == nil && len(p.ObjectFilter) > 0 {
+			pt.scans, pt.ranged = objectScans(pt.p, p.ObjectFilter)
 		}
 		if ok {
 			out[i] = &pt
@@ -261,6 +259,18 @@ func share[K comparable](at *map[K]int, owners *[][]int, key K, i int, add func(
 
 func objectKey(o storage.Object) string { return string(storage.AppendObject(nil, o)) }
 
+// scanKey identifies a range scan of objectScans, whose objects convert.
+func scanKey(c *wire.POCmp) string {
+	key := func(o *wire.Object) string {
+		if o == nil {
+			return ""
+		}
+		x, _ := wire.ToObject(o)
+		return objectKey(x)
+	}
+	return fmt.Sprintf("%d %d %q %q", c.Predicate, c.Op, key(c.Value), key(c.End))
+}
+
 func (b *batch) add(i int, pt pattern) {
 	switch {
 	case pt.s != 0 && pt.p != 0 && pt.o != nil:
@@ -276,12 +286,11 @@ func (b *batch) add(i int, pt pattern) {
 		share(&b.poAt, &b.poOwner, key, i, func() { b.po = append(b.po, l) })
 	case pt.s != 0:
 		share(&b.sAt, &b.sOwner, pt.s, i, func() { b.s = append(b.s, pt.s) })
-	case pt.p != 0 && pt.s == 0 && pt.o == nil && pt.numbers != nil:
-		// The scans of one pattern find disjoint kinds of objects, so no
-		// fact is found twice.
-		for k, c := range rangeScans(pt.p, *pt.numbers) {
-			key := fmt.Sprintf("%d %x %x %d", pt.p, math.Float64bits(pt.numbers.lo), math.Float64bits(pt.numbers.hi), k)
-			share(&b.cmpAt, &b.cmpOwner, key, i, func() { b.cmp = append(b.cmp, c) })
+	case pt.p != 0 && pt.s == 0 && pt.o == nil && pt.ranged:
+		// The scans of one pattern do not overlap, so no fact is found
+		// twice; none means nothing can pass.
+		for _, c := range pt.scans {
+			share(&b.cmpAt, &b.cmpOwner, scanKey(c), i, func() { b.cmp = append(b.cmp, c) })
 		}
 	case pt.p != 0:
 		share(&b.pAt, &b.pOwner, pt.p, i, func() { b.p = append(b.p, pt.p) })

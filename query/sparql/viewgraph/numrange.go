@@ -144,15 +144,31 @@ func numericValue(t rdf.Term) (v float64, ok bool) {
 	return 0, false
 }
 
-// rangeScans are the comparisons that find every fact of predicate p
+// objectScans are the range scans that find every fact of predicate p
+// whose object can pass the comparisons of an ObjectFilter: those of
+// numericScans if it compares with a number it understands, else those of
+// stringScans if it compares with a string; ok is false when it does
+// neither. Each comparison is a condition every answer meets, so using
+// some of them and not others only finds more.
+func objectScans(p uint64, cmps []eval.Comparison) (scans []*wire.POCmp, ok bool) {
+	if r, isNum := numericRange(cmps); isNum {
+		return numericScans(p, r), true
+	}
+	if r, isStr := stringRange(cmps); isStr {
+		return stringScans(p, r), true
+	}
+	return nil, false
+}
+
+// numericScans are the comparisons that find every fact of predicate p
 // whose object could be a number in r: the int64 and float64 objects in r
 // (of no unit: RDF numbers have none), and every plain string, whose
 // datatype may be a numeric one that storage could not hold natively (an
 // integer beyond int64, a decimal beyond a float64's precision) or an
 // ill-typed one; a string cannot be range-scanned by its numeric value.
 // Nothing else (booleans, timestamps, language strings, entities) ever
-// compares as a number.
-func rangeScans(p uint64, r numRange) []*wire.POCmp {
+// compares as a number. The three find disjoint kinds of objects.
+func numericScans(p uint64, r numRange) []*wire.POCmp {
 	out := []*wire.POCmp{{Predicate: p, Op: wire.CmpOp_CMP_GTE, Value: wire.FromObject(storage.AString("", ""))}}
 	if c := intScan(p, r); c != nil {
 		out = append(out, c)
@@ -161,6 +177,67 @@ func rangeScans(p uint64, r numRange) []*wire.POCmp {
 		out = append(out, c)
 	}
 	return out
+}
+
+// strRange is the range of strings lo <= s < end (end nil: no end) that
+// comparisons with simple or xsd:string literals allow.
+type strRange struct {
+	lo  string
+	end *string
+}
+
+// stringRange returns the range the comparisons of an ObjectFilter with
+// xsd:string literals (simple literals) allow; ok is false when there are
+// none. SPARQL orders such strings by code point, which is the byte order
+// of their UTF-8, the order of the storage encoding; s+"\x00" is the
+// first string after s.
+func stringRange(cmps []eval.Comparison) (r strRange, ok bool) {
+	for _, c := range cmps {
+		if c.Value.Kind != rdf.Literal || c.Value.Lang != "" || c.Value.Datatype != rdf.XSDString {
+			continue
+		}
+		v := c.Value.Value
+		lo, end := "", (*string)(nil)
+		switch c.Op {
+		case ">":
+			lo = v + "\x00"
+		case ">=":
+			lo = v
+		case "<":
+			end = &v
+		case "<=":
+			next := v + "\x00"
+			end = &next
+		case "=":
+			next := v + "\x00"
+			lo, end = v, &next
+		default:
+			continue
+		}
+		if lo > r.lo {
+			r.lo = lo
+		}
+		if end != nil && (r.end == nil || *end < *r.end) {
+			r.end = end
+		}
+		ok = true
+	}
+	return r, ok
+}
+
+// stringScans are the comparisons that find every fact of predicate p
+// whose object is a plain string (no language tag) in r: only an
+// xsd:string compares with one (a plain string with another datatype is
+// found too, and left to the FILTER). None when r is empty.
+func stringScans(p uint64, r strRange) []*wire.POCmp {
+	lo := wire.FromObject(storage.AString(r.lo, ""))
+	switch {
+	case r.end == nil:
+		return []*wire.POCmp{{Predicate: p, Op: wire.CmpOp_CMP_GTE, Value: lo}}
+	case r.lo >= *r.end:
+		return nil
+	}
+	return []*wire.POCmp{{Predicate: p, Op: wire.CmpOp_CMP_RANGE, Value: lo, End: wire.FromObject(storage.AString(*r.end, ""))}}
 }
 
 // two63 is 2^63, exactly.
