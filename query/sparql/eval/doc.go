@@ -53,9 +53,10 @@
 // objectFilters) to the lookups: a pattern with a constant predicate whose
 // object is that variable, still unbound, carries them as
 // Pattern.ObjectFilter. They are only a hint: a Graph may use them to
-// narrow its lookups (the views turn numeric and string ones into range
-// scans) or ignore them (MemGraph does), and the FILTER is evaluated on
-// every solution as always, so the hint narrows work, never the answer.
+// narrow its lookups (the views turn numeric, dateTime and string ones
+// into range scans) or ignore them (MemGraph does), and the FILTER is
+// evaluated on every solution as always, so the hint narrows work, never
+// the answer.
 // Explain shows the hints as "[object filter ...]" after the pattern.
 //
 // Graph.Match's emit may call Match again: an upstream batch's matches

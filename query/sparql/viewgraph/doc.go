@@ -12,7 +12,7 @@
 //	S - O  LookupS, then O      every HashSP range
 //	S - -  LookupS              every HashSP range
 //	- P -  LookupP              every HashPO range
-//	- P -  LookupPOCmp          with a numeric ObjectFilter: range scans
+//	- P -  LookupPOCmp          with an ObjectFilter it can use: range scans
 //	- - O  Scan, then O         every HashSP range: the whole graph
 //	- - -  Scan                 every HashSP range: the whole graph
 //
@@ -25,7 +25,7 @@
 // # Range scans
 //
 // A pattern with only its predicate known whose eval.Pattern.ObjectFilter
-// compares the object with numeric literals (see numrange.go) asks, in the
+// compares the object with numeric literals (see ranges.go) asks, in the
 // Match's one LookupPOCmp batch, for: the int64 objects and the float64
 // objects of the predicate in the range the comparisons allow, and every
 // plain string object of the predicate (no language tag), which may be a
@@ -38,10 +38,13 @@
 // the roundings of SPARQL's numeric comparisons (an xsd:float compares at
 // float32 precision, an integer with a double as doubles) never lose an
 // answer; evaluation applies the FILTER exactly. Without numeric
-// comparisons, comparisons with simple (xsd:string) literals become one
-// range scan of the plain strings: only an xsd:string orders against one,
-// by code point, which is the order of the storage encoding. Comparisons
-// with other literals (language strings, dates) are ignored. Like every
+// comparisons, comparisons with xsd:dateTime literals become a range scan
+// of the timestamps, widened by 15 hours, and one of every plain string
+// (a dateTime storage could not hold as a timestamp). Without either,
+// comparisons with simple (xsd:string) literals become one range scan of
+// the plain strings: only an xsd:string orders against one, by code
+// point, which is the order of the storage encoding. Comparisons with
+// other literals (language strings, xsd:date) are ignored. Like every
 // lookup by value, a range scan finds only numbers without a unit: a
 // number with one (only the Akutan language writes them; a Graph shows it
 // without the unit) is not found.

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
@@ -147,12 +148,16 @@ func numericValue(t rdf.Term) (v float64, ok bool) {
 // objectScans are the range scans that find every fact of predicate p
 // whose object can pass the comparisons of an ObjectFilter: those of
 // numericScans if it compares with a number it understands, else those of
+// dateTimeScans if it compares with an xsd:dateTime, else those of
 // stringScans if it compares with a string; ok is false when it does
-// neither. Each comparison is a condition every answer meets, so using
+// none of these. Each comparison is a condition every answer meets, so using
 // some of them and not others only finds more.
 func objectScans(p uint64, cmps []eval.Comparison) (scans []*wire.POCmp, ok bool) {
 	if r, isNum := numericRange(cmps); isNum {
 		return numericScans(p, r), true
+	}
+	if r, isTime := dateTimeRange(cmps); isTime {
+		return dateTimeScans(p, r), true
 	}
 	if r, isStr := stringRange(cmps); isStr {
 		return stringScans(p, r), true
@@ -291,4 +296,70 @@ func floatScan(p uint64, r numRange) *wire.POCmp {
 	c := cmp(wire.CmpOp_CMP_RANGE, r.lo)
 	c.End = wire.FromObject(storage.AFloat64(math.Nextafter(r.hi, math.Inf(1)), 0))
 	return c
+}
+
+// timeRange is the range of instants lo <= t <= hi (a zero time: no
+// bound) that comparisons with xsd:dateTime literals allow.
+type timeRange struct{ lo, hi time.Time }
+
+// timeMargin widens a dateTime bound. Storage and package fn both read a
+// dateTime without a time zone as UTC, and fn orders one without a zone
+// against one with a zone only when they are more than 14 hours apart
+// (stricter than their instants), so the margin is for safety: against
+// the order of precisions among equal instants in the encoding, and any
+// difference between how the two read a lexical form.
+const timeMargin = 15 * time.Hour
+
+// dateTimeRange returns the range the comparisons of an ObjectFilter with
+// xsd:dateTime literals allow; ok is false when there are none that
+// storage can read as a timestamp (rdf.LiteralObject).
+func dateTimeRange(cmps []eval.Comparison) (r timeRange, ok bool) {
+	for _, c := range cmps {
+		if c.Value.Kind != rdf.Literal || c.Value.Datatype != rdf.XSDNS+"dateTime" {
+			continue
+		}
+		o := rdf.LiteralObject(c.Value)
+		if o.Kind != storage.KindTimestamp {
+			continue
+		}
+		lo, hi := o.Time.Add(-timeMargin), o.Time.Add(timeMargin)
+		switch c.Op {
+		case ">", ">=":
+			hi = time.Time{}
+		case "<", "<=":
+			lo = time.Time{}
+		case "=":
+		default:
+			continue
+		}
+		if !lo.IsZero() && (r.lo.IsZero() || lo.After(r.lo)) {
+			r.lo = lo
+		}
+		if !hi.IsZero() && (r.hi.IsZero() || hi.Before(r.hi)) {
+			r.hi = hi
+		}
+		ok = true
+	}
+	return r, ok
+}
+
+// dateTimeScans are the comparisons that find every fact of predicate p
+// whose object could be an xsd:dateTime in r: the timestamps in r, and
+// every plain string, whose datatype may be xsd:dateTime with a value
+// storage could not hold as a timestamp. Timestamps of other datatypes
+// (xsd:date, xsd:gYear) are found too and left to the FILTER.
+func dateTimeScans(p uint64, r timeRange) []*wire.POCmp {
+	out := []*wire.POCmp{{Predicate: p, Op: wire.CmpOp_CMP_GTE, Value: wire.FromObject(storage.AString("", ""))}}
+	at := func(t time.Time) *wire.Object {
+		return wire.FromObject(storage.ATimestamp(t, storage.PrecisionNanosecond))
+	}
+	switch {
+	case r.hi.IsZero():
+		return append(out, &wire.POCmp{Predicate: p, Op: wire.CmpOp_CMP_GTE, Value: at(r.lo)})
+	case r.lo.IsZero():
+		return append(out, &wire.POCmp{Predicate: p, Op: wire.CmpOp_CMP_LTE, Value: at(r.hi)})
+	case r.lo.After(r.hi):
+		return out
+	}
+	return append(out, &wire.POCmp{Predicate: p, Op: wire.CmpOp_CMP_RANGE, Value: at(r.lo), End: at(r.hi.Add(time.Nanosecond))})
 }
