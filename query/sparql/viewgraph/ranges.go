@@ -150,8 +150,8 @@ func numericValue(t rdf.Term) (v float64, ok bool) {
 // numericScans if it compares with a number it understands, else those of
 // dateTimeScans if it compares with an xsd:dateTime, else those of
 // stringScans if it compares with a string; ok is false when it does
-// none of these. Each comparison is a condition every answer meets, so using
-// some of them and not others only finds more.
+// none of these. Each comparison is a condition every answer meets, so
+// using some of them and not others only finds more.
 func objectScans(p uint64, cmps []eval.Comparison) (scans []*wire.POCmp, ok bool) {
 	if r, isNum := numericRange(cmps); isNum {
 		return numericScans(p, r), true
