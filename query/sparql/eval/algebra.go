@@ -386,10 +386,7 @@ func explainNode(b *strings.Builder, n node, depth int) {
 	case unit:
 		line("table unit")
 	case *bgp:
-		line("bgp")
-		for _, t := range orderTriples(n.triples, nil, nil) {
-			fmt.Fprintf(b, "%s  %s\n", indent, formatTriplePattern(t))
-		}
+		explainBGP(b, n, depth, nil)
 	case *join:
 		line("join")
 		explainNode(b, n.left, depth+1)
@@ -412,7 +409,11 @@ func explainNode(b *strings.Builder, n node, depth int) {
 		explainNode(b, n.right, depth+1)
 	case *filter:
 		line("filter %s", formatExprs(n.exprs))
-		explainNode(b, n.inner, depth+1)
+		if inner, ok := n.inner.(*bgp); ok {
+			explainBGP(b, inner, depth+1, objectFilters(n.exprs))
+		} else {
+			explainNode(b, n.inner, depth+1)
+		}
 	case *extend:
 		line("extend ?%s := %s", n.v, formatExpr(n.expr))
 		explainNode(b, n.inner, depth+1)
@@ -462,6 +463,16 @@ func explainNode(b *strings.Builder, n node, depth int) {
 			line("slice offset %d", n.offset)
 		}
 		explainNode(b, n.inner, depth+1)
+	}
+}
+
+// explainBGP shows a BGP in heuristic order, each pattern with the
+// FILTER comparisons its lookups are given as hints.
+func explainBGP(b *strings.Builder, n *bgp, depth int, filters map[string][]pushedCmp) {
+	indent := strings.Repeat("  ", depth)
+	fmt.Fprintf(b, "%sbgp\n", indent)
+	for _, t := range orderTriples(n.triples, nil, nil) {
+		fmt.Fprintf(b, "%s  %s%s\n", indent, formatTriplePattern(t), formatObjectFilter(t, filters))
 	}
 }
 

@@ -24,6 +24,9 @@ type chain struct {
 	steps []sparql.TriplePattern
 	bufs  [][]tagged
 	out   func(tag int, b binding) error
+	// filters are the FILTER conjuncts over the BGP that its lookups may
+	// use as hints (Pattern.ObjectFilter), by variable; nil: none.
+	filters map[string][]pushedCmp
 }
 
 // newChain orders triples for evaluation given the variables bound in
@@ -77,11 +80,15 @@ func (c *chain) flush(ctx context.Context, k int) error {
 		return c.e.pathStep(ctx, step, buf, func(t tagged) error { return c.push(ctx, k+1, t) })
 	}
 	patterns := make([]Pattern, len(buf))
+	hint := objectFilter(step, c.filters)
 	for i, in := range buf {
 		patterns[i] = Pattern{
 			S: substitute(step.Subject, in.b),
 			P: substitute(step.Predicate, in.b),
 			O: substitute(step.Object, in.b),
+		}
+		if patterns[i].O == nil {
+			patterns[i].ObjectFilter = hint
 		}
 	}
 	return c.e.g.Match(ctx, patterns, func(i int, t rdf.Triple) error {

@@ -48,6 +48,17 @@
 // way. Property paths (path.go) walk many start nodes per Match call;
 // ?, * and + visit each node once per start, so they end on cycles.
 //
+// A FILTER directly over a BGP hands its comparisons of a variable with
+// a literal ("?o > 5", "3 <= ?o", "?o = 7", conjuncts of &&; see
+// objectFilters) to the lookups: a pattern with a constant predicate whose
+// object is that variable, still unbound, carries them as
+// Pattern.ObjectFilter. They are only a hint: a Graph may use them to
+// narrow its lookups (the views turn numeric, dateTime and string ones
+// into range scans) or ignore them (MemGraph does), and the FILTER is
+// evaluated on every solution as always, so the hint narrows work, never
+// the answer.
+// Explain shows the hints as "[object filter ...]" after the pattern.
+//
 // Graph.Match's emit may call Match again: an upstream batch's matches
 // feed the next pattern's batch, whose lookups run inside the callback.
 //

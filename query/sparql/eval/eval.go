@@ -188,6 +188,17 @@ func (e *evaluator) collect(ctx context.Context, n node, seed binding) ([]bindin
 	return out, err
 }
 
+// evalBGP pushes the solutions of n to emit; filters are hints for its
+// lookups from a FILTER over it (see chain).
+func (e *evaluator) evalBGP(ctx context.Context, n *bgp, seed binding, filters map[string][]pushedCmp, emit emitFn) error {
+	c := e.newChain(ctx, n.triples, seed, nil, func(_ int, b binding) error { return emit(b) })
+	c.filters = filters
+	if err := c.push(ctx, 0, tagged{b: clone(seed)}); err != nil {
+		return err
+	}
+	return c.close(ctx)
+}
+
 // eval pushes the solutions of n to emit. seed is a solution every leaf
 // starts from (nil at the top; the current solution inside EXISTS, which
 // is the substitution of the specification's errata).
@@ -199,11 +210,7 @@ func (e *evaluator) eval(ctx context.Context, n node, seed binding, emit emitFn)
 	case unit:
 		return emit(clone(seed))
 	case *bgp:
-		c := e.newChain(ctx, n.triples, seed, nil, func(_ int, b binding) error { return emit(b) })
-		if err := c.push(ctx, 0, tagged{b: clone(seed)}); err != nil {
-			return err
-		}
-		return c.close(ctx)
+		return e.evalBGP(ctx, n, seed, nil, emit)
 	case *join:
 		return e.evalJoin(ctx, n, seed, emit)
 	case *leftJoin:
@@ -216,13 +223,19 @@ func (e *evaluator) eval(ctx context.Context, n node, seed binding, emit emitFn)
 		}
 		return e.eval(ctx, n.right, seed, emit)
 	case *filter:
-		return e.eval(ctx, n.inner, seed, func(b binding) error {
+		keep := func(b binding) error {
 			ok, err := e.test(ctx, n.exprs, b)
 			if err != nil || !ok {
 				return err
 			}
 			return emit(b)
-		})
+		}
+		if inner, ok := n.inner.(*bgp); ok {
+			// The lookups may narrow what they find by the FILTER's
+			// comparisons; the FILTER still decides.
+			return e.evalBGP(ctx, inner, seed, objectFilters(n.exprs), keep)
+		}
+		return e.eval(ctx, n.inner, seed, keep)
 	case *extend:
 		return e.eval(ctx, n.inner, seed, func(b binding) error {
 			if _, bound := b[n.v]; bound {

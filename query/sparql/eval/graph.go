@@ -8,8 +8,24 @@ import (
 
 // Pattern is a triple pattern with its variables left out: a nil term
 // matches any term.
+//
+// ObjectFilter is a hint, set only when O is nil: the comparisons a FILTER
+// over the pattern's BGP makes of the object's variable with a constant.
+// Evaluation keeps a match only if its object satisfies every one of them
+// (and always applies the FILTER itself), so a Graph may return just the
+// triples whose object can, or ignore the hint, or use only the
+// comparisons it understands; it must never leave out a triple whose
+// object satisfies them all under SPARQL's operators (package fn).
 type Pattern struct {
-	S, P, O *rdf.Term
+	S, P, O      *rdf.Term
+	ObjectFilter []Comparison
+}
+
+// Comparison is one conjunct of a FILTER, "object Op Value": Op is "<",
+// "<=", ">", ">=" or "=", and Value is a literal.
+type Comparison struct {
+	Op    string
+	Value rdf.Term
 }
 
 // Estimator is what a Graph may also offer: roughly how many triples a

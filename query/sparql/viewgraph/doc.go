@@ -12,6 +12,7 @@
 //	S - O  LookupS, then O      every HashSP range
 //	S - -  LookupS              every HashSP range
 //	- P -  LookupP              every HashPO range
+//	- P -  LookupPOCmp          with an ObjectFilter it can use: range scans
 //	- - O  Scan, then O         every HashSP range: the whole graph
 //	- - -  Scan                 every HashSP range: the whole graph
 //
@@ -20,6 +21,33 @@
 // its lookups found until their names are resolved (in one batch), so a
 // pattern with no subject and no predicate holds the whole graph: the
 // evaluator should bind what it can first.
+//
+// # Range scans
+//
+// A pattern with only its predicate known whose eval.Pattern.ObjectFilter
+// compares the object with numeric literals (see ranges.go) asks, in the
+// Match's one LookupPOCmp batch, for: the int64 objects and the float64
+// objects of the predicate in the range the comparisons allow, and every
+// plain string object of the predicate (no language tag), which may be a
+// numeric literal stored as a string with its datatype (an integer beyond
+// int64, a decimal beyond a float64's precision, an ill-typed literal).
+// The three find disjoint kinds of objects. Nothing else can compare as a
+// number: booleans, timestamps, language strings and entities are left
+// out. The range is widened beyond the comparisons (relatively by 2^-20,
+// absolutely by 1e-30, and with no bound beyond float32's range) so that
+// the roundings of SPARQL's numeric comparisons (an xsd:float compares at
+// float32 precision, an integer with a double as doubles) never lose an
+// answer; evaluation applies the FILTER exactly. Without numeric
+// comparisons, comparisons with xsd:dateTime literals become a range scan
+// of the timestamps, widened by 15 hours, and one of every plain string
+// (a dateTime storage could not hold as a timestamp). Without either,
+// comparisons with simple (xsd:string) literals become one range scan of
+// the plain strings: only an xsd:string orders against one, by code
+// point, which is the order of the storage encoding. Comparisons with
+// other literals (language strings, xsd:date) are ignored. Like every
+// lookup by value, a range scan finds only numbers without a unit: a
+// number with one (only the Akutan language writes them; a Graph shows it
+// without the unit) is not found.
 //
 // # Terms
 //
@@ -61,5 +89,8 @@
 // suites run over a Graph (TestW3C, through evaltest.RunW3C) and every
 // positive W3C N-Triples file is loaded and read back (TestNTriplesRoundTrip),
 // both over in-memory views written through update.Inserter and a log, as
-// the API server writes; see docs/sparql.md.
+// the API server writes; see docs/sparql.md. TestRangePushdown checks the
+// range scans: random FILTERs over random mixes of numbers, numeric
+// literals stored as strings, and other literals answer exactly as over an
+// eval.MemGraph, which pushes nothing down.
 package viewgraph

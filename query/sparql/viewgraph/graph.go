@@ -11,6 +11,7 @@ import (
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
 	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/wire"
 )
 
 // Graph is the stored graph as of one log index. It is safe for
@@ -73,6 +74,11 @@ type pattern struct {
 	s, p    uint64          // 0: unbound
 	o       *storage.Object // nil: unbound
 	literal bool            // o is a literal: keep only facts with exactly that term
+	// scans, with only p bound, are the range scans that find every fact
+	// whose object can pass the pattern's ObjectFilter (objectScans);
+	// ranged: the lookup is them, not the whole predicate.
+	scans  []*wire.POCmp
+	ranged bool
 }
 
 // accepts reports whether f matches the pattern: the lookups find facts
@@ -176,6 +182,9 @@ func (g *Graph) resolve(ctx context.Context, patterns []eval.Pattern) ([]*patter
 		if ok && p.O != nil {
 			pt.o, pt.literal, ok = object(p.O, entity)
 		}
+		if ok && pt.s == 0 && pt.p != 0 && p.O == nil && len(p.ObjectFilter) > 0 {
+			pt.scans, pt.ranged = objectScans(pt.p, p.ObjectFilter)
+		}
 		if ok {
 			out[i] = &pt
 		}
@@ -224,6 +233,10 @@ type batch struct {
 	pOwner [][]int
 	pAt    map[uint64]int
 
+	cmp      []*wire.POCmp
+	cmpOwner [][]int
+	cmpAt    map[string]int
+
 	scanAll      []int            // patterns with nothing bound
 	scanByObject map[string][]int // patterns with only the object bound
 }
@@ -246,6 +259,18 @@ func share[K comparable](at *map[K]int, owners *[][]int, key K, i int, add func(
 
 func objectKey(o storage.Object) string { return string(storage.AppendObject(nil, o)) }
 
+// scanKey identifies a range scan of objectScans, whose objects convert.
+func scanKey(c *wire.POCmp) string {
+	key := func(o *wire.Object) string {
+		if o == nil {
+			return ""
+		}
+		x, _ := wire.ToObject(o)
+		return objectKey(x)
+	}
+	return fmt.Sprintf("%d %d %q %q", c.Predicate, c.Op, key(c.Value), key(c.End))
+}
+
 func (b *batch) add(i int, pt pattern) {
 	switch {
 	case pt.s != 0 && pt.p != 0 && pt.o != nil:
@@ -261,6 +286,12 @@ func (b *batch) add(i int, pt pattern) {
 		share(&b.poAt, &b.poOwner, key, i, func() { b.po = append(b.po, l) })
 	case pt.s != 0:
 		share(&b.sAt, &b.sOwner, pt.s, i, func() { b.s = append(b.s, pt.s) })
+	case pt.p != 0 && pt.s == 0 && pt.o == nil && pt.ranged:
+		// The scans of one pattern do not overlap, so no fact is found
+		// twice; none means nothing can pass.
+		for _, c := range pt.scans {
+			share(&b.cmpAt, &b.cmpOwner, scanKey(c), i, func() { b.cmp = append(b.cmp, c) })
+		}
 	case pt.p != 0:
 		share(&b.pAt, &b.pOwner, pt.p, i, func() { b.p = append(b.p, pt.p) })
 	case pt.o != nil:
@@ -323,6 +354,11 @@ func (b *batch) run(ctx context.Context, views engine.Views, index uint64, pts [
 	if len(b.p) > 0 {
 		calls = append(calls, func(out *[]hit) error {
 			return wrap("LookupP", len(b.p), views.LookupP(ctx, index, b.p, collect(b.pOwner, out)))
+		})
+	}
+	if len(b.cmp) > 0 {
+		calls = append(calls, func(out *[]hit) error {
+			return wrap("LookupPOCmp", len(b.cmp), views.LookupPOCmp(ctx, index, b.cmp, collect(b.cmpOwner, out)))
 		})
 	}
 	if len(b.scanAll) > 0 || len(b.scanByObject) > 0 {
