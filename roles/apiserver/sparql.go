@@ -68,6 +68,7 @@ type sparqlRequest struct {
 	timeout       time.Duration
 	accept        string
 	format        string // the format= parameter, if any
+	explain       bool   // explain=true: answer the query's plan, do not run it
 }
 
 // ServeHTTP implements http.Handler.
@@ -223,6 +224,13 @@ func readExtensions(params url.Values, req *sparqlRequest) error {
 		return err
 	}
 	req.params.Consistency = cons
+	if v := params.Get("explain"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil || req.isUpdate {
+			return fmt.Errorf("%w: explain=%q: give explain=true with a query", ErrInvalid, v)
+		}
+		req.explain = b
+	}
 	req.timeout = DefaultQueryTimeout
 	if v := params.Get("timeout"); v != "" {
 		d, err := time.ParseDuration(v)

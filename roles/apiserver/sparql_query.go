@@ -41,6 +41,9 @@ func (e *sparqlEndpoint) runQuery(ctx context.Context, req *sparqlRequest, out *
 	if err != nil {
 		return fmt.Errorf("parsing the query: %w", err)
 	}
+	if req.explain {
+		return e.explainQuery(ctx, q, req, out)
+	}
 	output, finish, err := queryOutput(q, req, out)
 	if err != nil {
 		return err
@@ -60,6 +63,22 @@ func (e *sparqlEndpoint) runQuery(ctx context.Context, req *sparqlRequest, out *
 	}
 	out.start() // an answer with no bytes (an empty graph) is still a 200
 	return nil
+}
+
+// explainQuery answers the plan of q at the index the query would read at,
+// as text: the algebra, with each BGP in the order the views' statistics
+// give (eval.ExplainOver). The query is not run.
+func (e *sparqlEndpoint) explainQuery(ctx context.Context, q *sparql.Query, req *sparqlRequest, out *lazyResponse) error {
+	ctx, cancel := context.WithTimeout(ctx, req.timeout)
+	defer cancel()
+	index, err := e.readIndex(ctx, req.params)
+	if err != nil {
+		return err
+	}
+	plan := eval.ExplainOver(ctx, q, e.graph(e.views(), index))
+	out.index, out.contentType = index, "text/plain; charset=utf-8"
+	_, err = io.WriteString(out, plan)
+	return err
 }
 
 // queryOutput picks the answer's format for the query's form and returns

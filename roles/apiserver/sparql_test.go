@@ -464,3 +464,24 @@ func TestSPARQLUpdateEvaluatedAgainWhenStale(t *testing.T) {
 		t.Fatalf("applied %d transactions, the last of %d facts; want one of 2 (alice and the new dan)", len(reqs), len(reqs[len(reqs)-1].Insert.Facts))
 	}
 }
+
+// TestSPARQLExplain: explain=true answers the plan as text, with each
+// pattern's estimate, and runs nothing; it is refused with an update.
+func TestSPARQLExplain(t *testing.T) {
+	f := newFakeSPARQL(t, sparqlTestData)
+	q := "SELECT ?n WHERE { ?p <http://ex/name> ?n . ?p <http://ex/age> 42 }"
+	a := f.do(t, "GET", form("query", q)+"&explain=true", "", "", "")
+	if a.code != 200 || !strings.HasPrefix(a.head.Get("Content-Type"), "text/plain") {
+		t.Fatalf("explain: %d %s: %s", a.code, a.head.Get("Content-Type"), a.body)
+	}
+	if !strings.Contains(a.body, "bgp") || !strings.Contains(a.body, "~") || a.head.Get(LogIndexHeader) == "" {
+		t.Errorf("explain answered:\n%s\nwant a bgp with estimates and the log index header", a.body)
+	}
+	if strings.Contains(a.body, "Alice") {
+		t.Errorf("explain ran the query:\n%s", a.body)
+	}
+	bad := f.do(t, "POST", "explain=true", "application/sparql-update", `INSERT DATA { <http://ex/a> <http://ex/b> "c" }`, "")
+	if bad.code != 400 || len(f.requests()) != 0 {
+		t.Errorf("explain with an update: %d %q, %d transactions; want 400 and none", bad.code, bad.body, len(f.requests()))
+	}
+}

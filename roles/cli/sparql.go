@@ -17,7 +17,6 @@ import (
 
 	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/query/sparql"
-	"github.com/akutan-dev/akutan/query/sparql/eval"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -45,7 +44,7 @@ func sparqlCommand() *cli.Command {
 			str("format", "table", "output `FORMAT`: table, tsv, csv, json, xml (SELECT, ASK); table, ntriples, turtle (CONSTRUCT, DESCRIBE)"),
 			num("index", 0, "read the graph as of this log `INDEX` (default: chosen by --consistency)"),
 			str("consistency", "linearizable", "without --index, read at the log's last index (`linearizable`) or at the newest index every view has applied (recent)"),
-			&cli.BoolFlag{Name: "explain", Usage: "print the query's SPARQL algebra first"},
+			&cli.BoolFlag{Name: "explain", Usage: "print the query's plan first (its SPARQL algebra, each basic graph pattern in the order the views' statistics give, with estimates)"},
 			&cli.StringFlag{Name: "e", Usage: "the `QUERY` text itself"},
 		),
 		Action: runSPARQL,
@@ -77,13 +76,6 @@ func runSPARQL(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Bool("explain") {
-		notes := io.Writer(os.Stderr)
-		if format == "table" {
-			notes = os.Stdout
-		}
-		fmt.Fprintf(notes, "Algebra:\n%s\n", strings.TrimRight(eval.Explain(q), "\n"))
-	}
 	params := url.Values{}
 	if n := c.Uint64("index"); n != 0 {
 		params.Set("index", fmt.Sprint(n))
@@ -92,6 +84,11 @@ func runSPARQL(c *cli.Context) error {
 		params.Set("consistency", cons)
 	}
 	return withSPARQL(c, func(ctx context.Context, endpoint string) error {
+		if c.Bool("explain") {
+			if err := printSPARQLPlan(ctx, endpoint, params, text, format); err != nil {
+				return err
+			}
+		}
 		body, index, err := postSPARQL(ctx, endpoint, params, "application/sparql-query", text, sparqlFormats[format])
 		if err != nil {
 			return fmt.Errorf("query failed: %w", err)
@@ -102,6 +99,27 @@ func runSPARQL(c *cli.Context) error {
 		}
 		return printSPARQLTable(os.Stdout, q.Form, body, index)
 	})
+}
+
+// printSPARQLPlan asks the server for the query's plan (explain=true: the
+// algebra, each BGP in the order the views' statistics give) and prints it
+// before the answer: on standard output for a table, else on standard
+// error, so that a machine-readable answer stays alone on standard output.
+func printSPARQLPlan(ctx context.Context, endpoint string, params url.Values, text, format string) error {
+	explain := url.Values{"explain": {"true"}}
+	for k, v := range params {
+		explain[k] = v
+	}
+	plan, _, err := postSPARQL(ctx, endpoint, explain, "application/sparql-query", text, "text/plain")
+	if err != nil {
+		return fmt.Errorf("explaining the query: %w", err)
+	}
+	notes := io.Writer(os.Stderr)
+	if format == "table" {
+		notes = os.Stdout
+	}
+	_, err = fmt.Fprintf(notes, "Plan:\n%s\n", strings.TrimRight(string(plan), "\n"))
+	return err
 }
 
 // sparqlFormat checks --format against the query's form; table means

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -365,58 +366,78 @@ func inScope(n node) []string {
 
 // Explain returns the algebra of q as an indented tree, one operator a
 // line, for --explain. A query that cannot be translated explains why.
+// Each BGP's patterns are in the order of the known-positions heuristic;
+// ExplainOver gives the order evaluation over a graph takes.
 func Explain(q *sparql.Query) string {
+	return explain(q, nil)
+}
+
+// ExplainOver is Explain with each BGP's patterns in the order evaluation
+// over g takes: by g's estimates when g is an Estimator, each pattern
+// followed by its estimate (per solution of what comes before it).
+func ExplainOver(ctx context.Context, q *sparql.Query, g Graph) string {
+	return explain(q, (&evaluator{g: g}).estimate(ctx))
+}
+
+func explain(q *sparql.Query, cost costFn) string {
 	tr := &translator{aggs: map[*sparql.ExprAggregate]string{}}
 	n, err := tr.translateQuery(q)
 	if err != nil {
 		return "error: " + err.Error() + "\n"
 	}
-	var b strings.Builder
+	x := &explainer{cost: cost}
 	form := map[sparql.Form]string{sparql.Select: "select", sparql.Construct: "construct",
 		sparql.Ask: "ask", sparql.Describe: "describe"}[q.Form]
-	b.WriteString(form + "\n")
-	explainNode(&b, n, 1)
-	return b.String()
+	x.b.WriteString(form + "\n")
+	x.node(n, 1, nil)
+	return x.b.String()
 }
 
-func explainNode(b *strings.Builder, n node, depth int) {
+// explainer writes the tree of an algebra expression.
+type explainer struct {
+	b    strings.Builder
+	cost costFn // nil: the heuristic order, no estimates
+}
+
+func (x *explainer) node(n node, depth int, bound map[string]bool) {
+	b := &x.b
 	indent := strings.Repeat("  ", depth)
 	line := func(format string, args ...any) { fmt.Fprintf(b, indent+format+"\n", args...) }
 	switch n := n.(type) {
 	case unit:
 		line("table unit")
 	case *bgp:
-		explainBGP(b, n, depth, nil)
+		x.bgp(n, depth, bound, nil)
 	case *join:
 		line("join")
-		explainNode(b, n.left, depth+1)
-		explainNode(b, n.right, depth+1)
+		x.node(n.left, depth+1, bound)
+		x.node(n.right, depth+1, rightBound(n, bound))
 	case *leftJoin:
 		if len(n.filter) > 0 {
 			line("leftjoin filter %s", formatExprs(n.filter))
 		} else {
 			line("leftjoin")
 		}
-		explainNode(b, n.left, depth+1)
-		explainNode(b, n.right, depth+1)
+		x.node(n.left, depth+1, bound)
+		x.node(n.right, depth+1, rightBound(n, bound))
 	case *minus:
 		line("minus")
-		explainNode(b, n.left, depth+1)
-		explainNode(b, n.right, depth+1)
+		x.node(n.left, depth+1, bound)
+		x.node(n.right, depth+1, rightBound(n, bound))
 	case *union:
 		line("union")
-		explainNode(b, n.left, depth+1)
-		explainNode(b, n.right, depth+1)
+		x.node(n.left, depth+1, bound)
+		x.node(n.right, depth+1, rightBound(n, bound))
 	case *filter:
 		line("filter %s", formatExprs(n.exprs))
 		if inner, ok := n.inner.(*bgp); ok {
-			explainBGP(b, inner, depth+1, objectFilters(n.exprs))
+			x.bgp(inner, depth+1, bound, objectFilters(n.exprs))
 		} else {
-			explainNode(b, n.inner, depth+1)
+			x.node(n.inner, depth+1, bound)
 		}
 	case *extend:
 		line("extend ?%s := %s", n.v, formatExpr(n.expr))
-		explainNode(b, n.inner, depth+1)
+		x.node(n.inner, depth+1, bound)
 	case *values:
 		line("values (%s) %d rows", formatVars(n.data.Vars), len(n.data.Rows))
 	case *group:
@@ -432,7 +453,7 @@ func explainNode(b *strings.Builder, n node, depth int) {
 			aggs[i] = formatExpr(a)
 		}
 		line("group by [%s] aggregates [%s]", strings.Join(keys, " "), strings.Join(aggs, ", "))
-		explainNode(b, n.inner, depth+1)
+		x.node(n.inner, depth+1, bound)
 	case *orderBy:
 		conds := make([]string, len(n.conds))
 		for i, c := range n.conds {
@@ -446,34 +467,69 @@ func explainNode(b *strings.Builder, n node, depth int) {
 		} else {
 			line("order by %s", strings.Join(conds, " "))
 		}
-		explainNode(b, n.inner, depth+1)
+		x.node(n.inner, depth+1, bound)
 	case *project:
 		line("project (%s)", formatVars(n.vars))
-		explainNode(b, n.inner, depth+1)
+		x.node(n.inner, depth+1, bound)
 	case *distinct:
 		line("distinct")
-		explainNode(b, n.inner, depth+1)
+		x.node(n.inner, depth+1, bound)
 	case *reduced:
 		line("reduced")
-		explainNode(b, n.inner, depth+1)
+		x.node(n.inner, depth+1, bound)
 	case *slice:
 		if n.limit >= 0 {
 			line("slice offset %d limit %d", n.offset, n.limit)
 		} else {
 			line("slice offset %d", n.offset)
 		}
-		explainNode(b, n.inner, depth+1)
+		x.node(n.inner, depth+1, bound)
 	}
 }
 
-// explainBGP shows a BGP in heuristic order, each pattern with the
-// FILTER comparisons its lookups are given as hints.
-func explainBGP(b *strings.Builder, n *bgp, depth int, filters map[string][]pushedCmp) {
+// bgp shows a BGP in evaluation order (by estimates when x has them, each
+// pattern then followed by "~N", its estimate per solution of the patterns
+// before it), each pattern with the FILTER comparisons its lookups are
+// given as hints.
+func (x *explainer) bgp(n *bgp, depth int, bound map[string]bool, filters map[string][]pushedCmp) {
 	indent := strings.Repeat("  ", depth)
-	fmt.Fprintf(b, "%sbgp\n", indent)
-	for _, t := range orderTriples(n.triples, nil, nil) {
-		fmt.Fprintf(b, "%s  %s%s\n", indent, formatTriplePattern(t), formatObjectFilter(t, filters))
+	fmt.Fprintf(&x.b, "%sbgp\n", indent)
+	known := map[string]bool{}
+	for v := range bound {
+		known[v] = true
 	}
+	for _, t := range orderTriples(n.triples, bound, x.cost) {
+		est := ""
+		if x.cost != nil && t.Path == nil {
+			est = fmt.Sprintf("  ~%.0f", x.cost(t, known))
+		}
+		fmt.Fprintf(&x.b, "%s  %s%s%s\n", indent, formatTriplePattern(t), formatObjectFilter(t, filters), est)
+		for _, term := range []sparql.Term{t.Subject, t.Predicate, t.Object} {
+			if v, ok := patternVar(term); ok {
+				known[v] = true
+			}
+		}
+	}
+}
+
+// rightBound is what the right side of a join or left join is evaluated
+// with: the variables bound outside it, and for an index nested loop join
+// those its left side binds.
+func rightBound(n node, bound map[string]bool) map[string]bool {
+	var left node
+	switch n := n.(type) {
+	case *join:
+		left = n.left
+	case *leftJoin:
+		left = n.left
+	default:
+		return bound
+	}
+	out := varSet(inScopeAll(left))
+	for v := range bound {
+		out[v] = true
+	}
+	return out
 }
 
 func formatVars(vars []string) string {

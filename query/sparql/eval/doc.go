@@ -40,7 +40,8 @@
 // greedily: when the Graph is also an Estimator, the next pattern is the
 // one estimated to match the fewest triples given what earlier patterns
 // bind; otherwise (and on ties) a heuristic of known positions, then
-// written order. Explain, which has no graph, shows the heuristic order.
+// written order. Explain, which has no graph, shows the heuristic order;
+// ExplainOver shows the order over a graph, with its estimates.
 // Solutions
 // wait before each pattern until Options.Batch of them have come, and one
 // Graph.Match call then carries one pattern per solution. A BGP on the

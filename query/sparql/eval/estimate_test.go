@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/akutan-dev/akutan/query/rdf"
+	"github.com/akutan-dev/akutan/query/sparql"
 )
 
 // estimating is a MemGraph that estimates a pattern by counting its
@@ -67,5 +68,29 @@ func TestEstimatesOrderPatterns(t *testing.T) {
 	runQuery(t, noEst, "SELECT ?x WHERE { ?x a :Student . ?x :takes :course0 }")
 	if len(plain.first) == 0 || !strings.Contains(plain.first[0], "Student") {
 		t.Errorf("without estimates the first lookup was %v, want the written first pattern", plain.first)
+	}
+}
+
+// TestExplainOverShowsEstimatedOrder: ExplainOver lists a BGP's patterns in
+// the order the estimates give, each with its estimate; Explain keeps the
+// heuristic (here written) order.
+func TestExplainOverShowsEstimatedOrder(t *testing.T) {
+	var data strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&data, ":s%d a :Student .\n", i)
+	}
+	data.WriteString(":s7 :takes :course0 .\n")
+	g := &estimating{MemGraph: NewMemGraph(mustTurtle(t, data.String()))}
+	q, err := sparql.ParseQuery("PREFIX : <http://ex/> SELECT ?x WHERE { ?x a :Student . ?x :takes :course0 }", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := ExplainOver(context.Background(), q, g)
+	takes, student := strings.Index(over, "takes"), strings.Index(over, "Student")
+	if takes < 0 || student < 0 || takes > student || !strings.Contains(over, "<http://ex/course0>  ~1") {
+		t.Errorf("ExplainOver:\n%s\nwant the takes pattern (~1) first", over)
+	}
+	if plain := Explain(q); strings.Index(plain, "Student") > strings.Index(plain, "takes") || strings.Contains(plain, "~") {
+		t.Errorf("Explain:\n%s\nwant the written order and no estimates", plain)
 	}
 }
