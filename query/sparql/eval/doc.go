@@ -42,8 +42,7 @@
 // bind; otherwise (and on ties) a heuristic of known positions, then
 // written order. Explain, which has no graph, shows the heuristic order;
 // ExplainOver shows the order over a graph, with its estimates.
-// Solutions
-// wait before each pattern until Options.Batch of them have come, and one
+// Solutions wait before each pattern until Options.Batch of them have come, and one
 // Graph.Match call then carries one pattern per solution. A BGP on the
 // right of a join or an OPTIONAL is fed the left's solutions the same
 // way. Property paths (path.go) walk many start nodes per Match call;
