@@ -52,9 +52,9 @@ func WithFanoutConfig(cfg fanout.Config) Option {
 	return func(o *options) { o.fanout = cfg }
 }
 
-// WithStreamAfter sets how many matches a lookup that asks every range
-// holds back before it streams the rest of a view's reply (StreamAfter
-// by default; n below 1 means 1); tests lower it.
+// WithStreamAfter sets how many matches of a view's reply a lookup that
+// asks every range holds back: a longer reply is streamed (StreamAfter by
+// default; n below 1 means 1). Tests lower it.
 func WithStreamAfter(n int) Option {
 	return func(o *options) { o.streamAfter = max(n, 1) }
 }

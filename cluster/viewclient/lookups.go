@@ -238,9 +238,9 @@ func (c *Client) LookupPO(ctx context.Context, index uint64, lookups []PO, emit 
 // request.
 type coverRPC func(ctx context.Context, v wire.ViewClient) (chunkStream, error)
 
-// StreamAfter is how many matches a cover call (LookupS, LookupP,
-// LookupPOCmp, Scan) holds back before it streams the rest of its reply:
-// see coverCall. WithStreamAfter changes it.
+// StreamAfter is how many matches of a view's reply a cover call
+// (LookupS, LookupP, LookupPOCmp, Scan) holds back: a longer reply is
+// streamed (see coverCall). WithStreamAfter changes it.
 const StreamAfter = 64 << 10
 
 // cover runs n lookups that need every view range of sp: the fanout cuts
@@ -371,8 +371,8 @@ type found struct {
 // them is delivered whole, as a point lookup's is: a stream that breaks
 // before is discarded, and fanout asks another replica, or hedges a slow
 // call, transparently. A larger reply is not held whole: the call returns
-// once it holds streamAfter matches, and its Deliver emits them and then
-// the rest of the stream as it arrives. Such a reply is no longer
+// once it holds more than streamAfter matches (at most a chunk more), and
+// its Deliver emits them and then the rest of the stream as it arrives. Such a reply is no longer
 // retried if its stream breaks (its first facts were emitted already and
 // a retry would emit them again, or lose the ones in between); the
 // failure is recorded and the cover fails with it: a query over a broken
@@ -451,10 +451,11 @@ func (c *Client) coverCall(st *coverState, n int, sp space.Space, rpc coverRPC, 
 	}
 }
 
-// fill reads a reply's stream to its end, or until it holds at least
-// limit matches; more reports that the stream goes on.
+// fill reads a reply's stream to its end, or until it holds more than
+// limit matches (at most limit and the chunk that passed it); more
+// reports that the stream goes on.
 func fill(st chunkStream, n, limit int) (held []found, more bool, err error) {
-	for len(held) < limit {
+	for len(held) <= limit {
 		chunk, err := st.Recv()
 		if err != nil {
 			if isEOF(err) {

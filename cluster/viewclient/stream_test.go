@@ -40,7 +40,7 @@ func streamFact(i int) storage.Fact {
 // it sends only the first gateAfter facts (0: no gate), then waits, so
 // that a client that emits nothing before the whole reply arrived never
 // gets the rest. A view with breakAfter > 0 fails its stream (Unavailable)
-// once it has sent that many facts. delay holds its first chunk back.
+// once it has sent that many facts (all of them: at the end). delay holds its first chunk back.
 type streamingView struct {
 	wire.UnimplementedViewServer
 	gateAfter  int
@@ -84,6 +84,9 @@ func (v *streamingView) stream(ctx context.Context, send func(*wire.LookupChunk)
 			v.cancelled.Add(1)
 			return err
 		}
+	}
+	if v.breakAfter >= streamFacts {
+		return status.Error(codes.Unavailable, "view going away at the end of its reply")
 	}
 	return nil
 }
@@ -191,18 +194,26 @@ func TestCoverStreamsLargeReply(t *testing.T) {
 	}
 }
 
-// TestCoverSmallReplyUnchanged: a reply within the threshold is read
-// whole before anything is emitted, as before streaming existed: with a
-// gate the client never opens, the lookup fails rather than emitting.
-func TestCoverSmallReplyUnchanged(t *testing.T) {
-	v := &streamingView{}
-	vc := streamClient(t, serveStreaming(t, v, "here", space.Full()), viewclient.WithStreamAfter(streamFacts))
+// TestCoverReplyAtThreshold: a reply of exactly the threshold is held
+// whole, as before streaming existed: a view that fails at its end is
+// discarded and its lookups asked again of the other replica, each fact
+// emitted once.
+func TestCoverReplyAtThreshold(t *testing.T) {
 	for _, l := range coverLookups {
-		got := map[uint64]int{}
-		if err := l.run(timeout(t, 20*time.Second), vc, func(_ int, f storage.Fact) { got[f.ID]++ }); err != nil {
-			t.Fatalf("%s: %v", l.name, err)
-		}
-		checkEachOnce(t, l.name, got)
+		t.Run(l.name, func(t *testing.T) {
+			breaking := &streamingView{breakAfter: streamFacts}
+			good := &streamingView{}
+			members := append(serveStreaming(t, breaking, "here", space.Full()), serveStreaming(t, good, "there", space.Full())...)
+			vc := streamClient(t, members, viewclient.WithLocalDC("here"), viewclient.WithHedging(false), viewclient.WithStreamAfter(streamFacts))
+			got := map[uint64]int{}
+			if err := l.run(timeout(t, 20*time.Second), vc, func(_ int, f storage.Fact) { got[f.ID]++ }); err != nil {
+				t.Fatalf("%s: %v", l.name, err)
+			}
+			checkEachOnce(t, l.name, got)
+			if breaking.calls.Load() != 1 || good.calls.Load() != 1 {
+				t.Fatalf("calls: breaking %d, good %d; want one each", breaking.calls.Load(), good.calls.Load())
+			}
+		})
 	}
 }
 
