@@ -49,6 +49,7 @@ type streamingView struct {
 	delay      time.Duration
 
 	calls     atomic.Int64
+	gated     atomic.Int64 // streams waiting at the gate
 	cancelled atomic.Int64 // streams the client closed before the end
 }
 
@@ -64,6 +65,7 @@ func (v *streamingView) stream(ctx context.Context, send func(*wire.LookupChunk)
 	}
 	for i := 0; i < streamFacts; i += streamChunk {
 		if v.gateAfter > 0 && i == v.gateAfter {
+			v.gated.Add(1)
 			select {
 			case <-v.release:
 			case <-ctx.Done():
@@ -332,5 +334,57 @@ func TestStreamAbandonedClosed(t *testing.T) {
 			t.Fatal("the view's stream was not closed")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestLosingStreamClosed: two replicas of one half both stream (one is a
+// hedge) and return while the fanout delivers the other half; the one
+// delivered first wins, and the other's stream is closed as soon as the
+// winner is delivered, not when the lookup ends. Every fact comes out
+// once.
+func TestLosingStreamClosed(t *testing.T) {
+	release := make(chan struct{})
+	full := space.Full()
+	mid := full.End / 2
+	lo := &streamingView{delay: 100 * time.Millisecond}
+	a := &streamingView{delay: 300 * time.Millisecond, gateAfter: 100, release: release}
+	b := &streamingView{delay: 300 * time.Millisecond, gateAfter: 100, release: release}
+	members := serveStreaming(t, lo, "here", space.Range{Start: 0, End: mid})
+	members = append(members, serveStreaming(t, a, "here", space.Range{Start: mid + 1, End: full.End})...)
+	members = append(members, serveStreaming(t, b, "there", space.Range{Start: mid + 1, End: full.End})...)
+	cfg := fanout.Config{HedgeInitial: 10 * time.Millisecond, HedgeFloor: time.Millisecond, HedgeCap: 10 * time.Millisecond}
+	vc := streamClient(t, members, viewclient.WithFanoutConfig(cfg), viewclient.WithLocalDC("here"), viewclient.WithStreamAfter(20))
+	waitFor := func(what string, cond func() bool) {
+		deadline := time.Now().Add(5 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Errorf("timed out waiting until %s", what)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	got := map[uint64]int{}
+	var upper bool
+	err := vc.Scan(timeout(t, 20*time.Second), 1, func(_ int, f storage.Fact) {
+		got[f.ID]++
+		if len(got) == 1 {
+			// The lower half is being delivered: let both replicas of the
+			// upper half return their streaming calls meanwhile.
+			waitFor("both upper replicas stream", func() bool { return a.gated.Load() == 1 && b.gated.Load() == 1 })
+			time.Sleep(200 * time.Millisecond)
+		}
+		if !upper && space.HashSP.Hash(f) > mid {
+			upper = true
+			waitFor("the losing stream is closed", func() bool { return a.cancelled.Load()+b.cancelled.Load() == 1 })
+			close(release)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEachOnce(t, "Scan", got)
+	if a.calls.Load() != 1 || b.calls.Load() != 1 || lo.calls.Load() != 1 {
+		t.Fatalf("calls: %d, %d and %d, want one each", lo.calls.Load(), a.calls.Load(), b.calls.Load())
 	}
 }
