@@ -35,7 +35,10 @@ type Deliver func(units []Unit)
 
 // Call asks target about units under ctx (cancelled when the request ends
 // or another call answered the same units first). It must hold its results
-// back and return a Deliver for them, or an error.
+// back and return a Deliver for them, or an error. (A Deliver may also go
+// on reading a reply too large to hold, as the view client's does for
+// lookups that ask every range; fanout then cannot retry what it fails to
+// read, and the caller must fail the request itself.)
 type Call func(ctx context.Context, target Target, units []Unit) (Deliver, error)
 
 // Request is one logical request.

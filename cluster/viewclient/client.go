@@ -23,34 +23,47 @@ import (
 type Members func() []gossip.Member
 
 // Option configures a Client.
-type Option func(*fanout.Config)
+type Option func(*options)
+
+type options struct {
+	fanout      fanout.Config
+	streamAfter int
+}
 
 // WithLocalDC names the datacenter the client runs in: views there are
 // preferred over equally fresh views elsewhere.
 func WithLocalDC(dc string) Option {
-	return func(c *fanout.Config) { c.LocalDC = dc }
+	return func(o *options) { o.fanout.LocalDC = dc }
 }
 
 // WithHedging turns hedging of slow view calls on (the default) or off.
 func WithHedging(on bool) Option {
-	return func(c *fanout.Config) { c.DisableHedging = !on }
+	return func(o *options) { o.fanout.DisableHedging = !on }
 }
 
 // WithRegisterer exports the fanout metrics to reg.
 func WithRegisterer(reg prometheus.Registerer) Option {
-	return func(c *fanout.Config) { c.Registerer = reg }
+	return func(o *options) { o.fanout.Registerer = reg }
 }
 
 // WithFanoutConfig replaces the whole fanout configuration (options given
 // after it still apply on top); tests use it to tune hedge delays.
 func WithFanoutConfig(cfg fanout.Config) Option {
-	return func(c *fanout.Config) { *c = cfg }
+	return func(o *options) { o.fanout = cfg }
+}
+
+// WithStreamAfter sets how many matches of a view's reply a lookup that
+// asks every range holds back: a longer reply is streamed (StreamAfter by
+// default; n below 1 means 1). Tests lower it.
+func WithStreamAfter(n int) Option {
+	return func(o *options) { o.streamAfter = max(n, 1) }
 }
 
 // Client sends lookups to views. It is safe for concurrent use.
 type Client struct {
-	members Members
-	fanout  *fanout.Fanout
+	members     Members
+	fanout      *fanout.Fanout
+	streamAfter int
 
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
@@ -58,15 +71,15 @@ type Client struct {
 
 // New returns a client that finds views through members.
 func New(members Members, opts ...Option) (*Client, error) {
-	var cfg fanout.Config
-	for _, o := range opts {
-		o(&cfg)
+	o := options{streamAfter: StreamAfter}
+	for _, opt := range opts {
+		opt(&o)
 	}
-	f, err := fanout.New(cfg)
+	f, err := fanout.New(o.fanout)
 	if err != nil {
 		return nil, fmt.Errorf("view client: %w", err)
 	}
-	return &Client{members: members, fanout: f, conns: map[string]*grpc.ClientConn{}}, nil
+	return &Client{members: members, fanout: f, streamAfter: o.streamAfter, conns: map[string]*grpc.ClientConn{}}, nil
 }
 
 // Close closes all connections.

@@ -158,9 +158,11 @@ func (v *Views) points(ctx context.Context, index uint64, sp space.Space, points
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var (
+		out      []answer
+		firstErr error
+	)
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	var firstErr error
 	for i, h := range points {
 		if err := v.failure(sp, h); err != nil {
 			firstErr = cmpOr(firstErr, err)
@@ -168,11 +170,29 @@ func (v *Views) points(ctx context.Context, index uint64, sp space.Space, points
 		}
 		for _, f := range v.facts {
 			if v.visible(f, index) && match(i, f) {
-				emit(i, f)
+				out = append(out, answer{i, f})
 			}
 		}
 	}
+	v.mu.Unlock()
+	emitAll(out, emit)
 	return firstErr
+}
+
+// answer is a fact found for lookup number i.
+type answer struct {
+	i int
+	f storage.Fact
+}
+
+// emitAll emits the answers found. They are emitted after the lock is
+// released, as a view client emits them with nothing held: emit may block
+// (a SPARQL Match hands matches over to the goroutine that evaluates
+// them) until lookups it runs meanwhile are answered.
+func emitAll(out []answer, emit viewclient.Emit) {
+	for _, a := range out {
+		emit(a.i, a.f)
+	}
 }
 
 // cover answers n lookups that need every range of sp.
@@ -181,16 +201,19 @@ func (v *Views) cover(ctx context.Context, index uint64, sp space.Space, n int,
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var out []answer
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	for i := range n {
 		for _, f := range v.facts {
 			if v.visible(f, index) && v.failure(sp, sp.Hash(f)) == nil && match(i, f) {
-				emit(i, f)
+				out = append(out, answer{i, f})
 			}
 		}
 	}
-	return v.coverFailure(sp)
+	err := v.coverFailure(sp)
+	v.mu.Unlock()
+	emitAll(out, emit)
+	return err
 }
 
 func cmpOr(a, b error) error {

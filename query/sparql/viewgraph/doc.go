@@ -17,10 +17,23 @@
 //	- - -  Scan                 every HashSP range: the whole graph
 //
 // Equal lookups of one batch are asked once, all patterns that need a scan
-// share one Scan, and the kinds run in parallel. A Match holds the facts
-// its lookups found until their names are resolved (in one batch), so a
-// pattern with no subject and no predicate holds the whole graph: the
-// evaluator should bind what it can first.
+// share one Scan, and the kinds run in parallel, each in a goroutine of
+// its own. Their matches stream: each lookup hands its matches over in
+// chunks of 1024, through a channel that holds one chunk per lookup, to
+// the goroutine that called Match, which resolves the names of a chunk's
+// entities (in one batch, through the Graph's cache) and emits it. A
+// lookup whose chunk the channel cannot take waits, and with it the view
+// client's reading of the views' replies (which holds at most
+// viewclient.StreamAfter matches per range besides), so a Match holds a
+// bounded number of facts however many it finds: a pattern with no
+// subject and no predicate streams the whole graph rather than holding
+// it. emit is called from the calling goroutine only, and may call Match
+// again: a lookup waiting to hand over a chunk holds nothing else. The
+// first error (a lookup's, naming's, or emit's, such as a LIMIT's stop)
+// cancels the other lookups and is returned once all of them have
+// returned, so no goroutine outlives a Match. Matches from different
+// lookups interleave, in no particular order; a Match that fails may have
+// emitted some of its matches.
 //
 // # Range scans
 //

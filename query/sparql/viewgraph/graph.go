@@ -97,7 +97,16 @@ func (pt pattern) accepts(f storage.Fact) bool {
 	return f.Object.Kind == storage.KindEntity && f.Object.Entity == pt.o.Entity
 }
 
-// Match implements eval.Graph.
+// matchChunk is how many matches Match names (in one batch) and emits at
+// a time; the lookups hand their matches over in chunks of this size.
+const matchChunk = 1024
+
+// Match implements eval.Graph. The lookups run in their own goroutines
+// and hand their matches over in chunks, through a channel of bounded
+// size, to the goroutine that called Match, which names the entities of
+// each chunk and emits it: a Match holds a few chunks at a time, however
+// many facts it finds. emit may call Match again: a lookup waiting to
+// hand over a chunk holds nothing a nested Match needs.
 func (g *Graph) Match(ctx context.Context, patterns []eval.Pattern, emit func(i int, t rdf.Triple) error) error {
 	pts, err := g.resolve(ctx, patterns)
 	if err != nil {
@@ -109,10 +118,27 @@ func (g *Graph) Match(ctx context.Context, patterns []eval.Pattern, emit func(i 
 			b.add(i, *pt)
 		}
 	}
-	hits, err := b.run(ctx, g.views, g.index, pts)
-	if err != nil {
-		return err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st := &matchState{cancel: cancel}
+	chunks := b.start(ctx, st, g.views, g.index, pts)
+	// Every chunk is taken, even after a failure, until the channel
+	// closes: it closes once every lookup has returned, so none is left
+	// running when Match returns.
+	for hits := range chunks {
+		if st.failed() {
+			continue
+		}
+		if err := g.emitHits(ctx, hits, emit); err != nil {
+			st.fail(err)
+		}
 	}
+	return st.failure()
+}
+
+// emitHits names the entities of hits (the ones the cache lacks, in one
+// batch) and emits them.
+func (g *Graph) emitHits(ctx context.Context, hits []hit, emit func(i int, t rdf.Triple) error) error {
 	kids := map[uint64]bool{}
 	for _, h := range hits {
 		kids[h.f.Subject], kids[h.f.Predicate] = true, true
@@ -135,6 +161,31 @@ func (g *Graph) Match(ctx context.Context, patterns []eval.Pattern, emit func(i 
 		}
 	}
 	return nil
+}
+
+// matchState is the outcome of one Match: the first error (of a lookup,
+// of naming entities, or of emit) stops it.
+type matchState struct {
+	cancel context.CancelFunc // stops the lookups
+	mu     sync.Mutex
+	err    error // the cause: the lookups it cancels fail after it
+}
+
+func (m *matchState) fail(err error) {
+	m.mu.Lock()
+	if m.err == nil {
+		m.err = err
+	}
+	m.mu.Unlock()
+	m.cancel()
+}
+
+func (m *matchState) failed() bool { return m.failure() != nil }
+
+func (m *matchState) failure() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
 }
 
 // resolve converts the patterns to storage terms; a pattern with a term
@@ -311,102 +362,131 @@ func visible(f storage.Fact) bool {
 		(f.Object.Kind != storage.KindEntity || !internal(f.Object.Entity))
 }
 
-// run asks every lookup of the batch, each kind in parallel, and returns
-// the visible facts that match their patterns.
-func (b *batch) run(ctx context.Context, views engine.Views, index uint64, pts []*pattern) ([]hit, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// sink gathers one lookup's matches into chunks and hands each full one
+// over; once the Match is cancelled it drops them. Its add is called as
+// the lookup's Emit, one call at a time.
+type sink struct {
+	ctx     context.Context
+	out     chan<- []hit
+	buf     []hit
+	dropped bool // some chunk was dropped: the Match must not succeed
+}
+
+func (s *sink) add(h hit) {
+	if s.buf == nil {
+		s.buf = make([]hit, 0, matchChunk)
+	}
+	s.buf = append(s.buf, h)
+	if len(s.buf) >= matchChunk {
+		s.flush()
+	}
+}
+
+func (s *sink) flush() {
+	if len(s.buf) == 0 {
+		return
+	}
+	select {
+	case s.out <- s.buf:
+	case <-s.ctx.Done():
+		s.dropped = true
+	}
+	s.buf = nil
+}
+
+// start asks every lookup of the batch, each kind in its own goroutine,
+// and returns the channel their visible facts that match their patterns
+// come through, in chunks. The channel closes once every lookup has
+// returned; a lookup that fails records its error in st, which cancels
+// ctx and so the others.
+func (b *batch) start(ctx context.Context, st *matchState, views engine.Views, index uint64, pts []*pattern) <-chan []hit {
 	// collect returns an Emit that keeps the facts of lookup j that match
-	// its owners' patterns, in out.
-	collect := func(owners [][]int, out *[]hit) viewclient.Emit {
+	// its owners' patterns.
+	collect := func(owners [][]int, out *sink) viewclient.Emit {
 		return func(j int, f storage.Fact) {
 			if j < 0 || j >= len(owners) || !visible(f) {
 				return
 			}
 			for _, i := range owners[j] {
 				if pts[i].accepts(f) {
-					*out = append(*out, hit{i, f})
+					out.add(hit{i, f})
 				}
 			}
 		}
 	}
-	var calls []func(*[]hit) error
+	var calls []func(*sink) error
 	if len(b.spo) > 0 {
-		calls = append(calls, func(out *[]hit) error {
+		calls = append(calls, func(out *sink) error {
 			return wrap("LookupSPO", len(b.spo), views.LookupSPO(ctx, index, b.spo, collect(b.spoOwner, out)))
 		})
 	}
 	if len(b.sp) > 0 {
-		calls = append(calls, func(out *[]hit) error {
+		calls = append(calls, func(out *sink) error {
 			return wrap("LookupSP", len(b.sp), views.LookupSP(ctx, index, b.sp, collect(b.spOwner, out)))
 		})
 	}
 	if len(b.po) > 0 {
-		calls = append(calls, func(out *[]hit) error {
+		calls = append(calls, func(out *sink) error {
 			return wrap("LookupPO", len(b.po), views.LookupPO(ctx, index, b.po, collect(b.poOwner, out)))
 		})
 	}
 	if len(b.s) > 0 {
-		calls = append(calls, func(out *[]hit) error {
+		calls = append(calls, func(out *sink) error {
 			return wrap("LookupS", len(b.s), views.LookupS(ctx, index, b.s, collect(b.sOwner, out)))
 		})
 	}
 	if len(b.p) > 0 {
-		calls = append(calls, func(out *[]hit) error {
+		calls = append(calls, func(out *sink) error {
 			return wrap("LookupP", len(b.p), views.LookupP(ctx, index, b.p, collect(b.pOwner, out)))
 		})
 	}
 	if len(b.cmp) > 0 {
-		calls = append(calls, func(out *[]hit) error {
+		calls = append(calls, func(out *sink) error {
 			return wrap("LookupPOCmp", len(b.cmp), views.LookupPOCmp(ctx, index, b.cmp, collect(b.cmpOwner, out)))
 		})
 	}
 	if len(b.scanAll) > 0 || len(b.scanByObject) > 0 {
-		calls = append(calls, func(out *[]hit) error {
+		calls = append(calls, func(out *sink) error {
 			return wrap("Scan", 1, views.Scan(ctx, index, func(_ int, f storage.Fact) {
 				if !visible(f) {
 					return
 				}
 				for _, i := range b.scanAll {
-					*out = append(*out, hit{i, f})
+					out.add(hit{i, f})
 				}
 				for _, i := range b.scanByObject[objectKey(f.Object)] {
 					if pts[i].accepts(f) {
-						*out = append(*out, hit{i, f})
+						out.add(hit{i, f})
 					}
 				}
 			}))
 		})
 	}
-	results := make([][]hit, len(calls))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error // the cause: the calls it cancels fail after it
-	)
-	for k, call := range calls {
+	chunks := make(chan []hit, len(calls))
+	var wg sync.WaitGroup
+	for _, call := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := call(&results[k]); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-				cancel() // the Match fails: the other lookups are wasted
+			out := &sink{ctx: ctx, out: chunks}
+			if err := call(out); err != nil {
+				st.fail(err) // the Match fails: the other lookups are wasted
+				return
+			}
+			out.flush()
+			if out.dropped {
+				// Cancelled after all (by the caller: a failure of the
+				// Match is recorded already): the matches dropped must
+				// not make a short answer.
+				st.fail(fmt.Errorf("matches dropped: %w", context.Cause(ctx)))
 			}
 		}()
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	var all []hit
-	for _, r := range results {
-		all = append(all, r...)
-	}
-	return all, nil
+	go func() {
+		wg.Wait()
+		close(chunks)
+	}()
+	return chunks
 }
 
 func wrap(kind string, n int, err error) error {
