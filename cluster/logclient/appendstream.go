@@ -108,10 +108,14 @@ func (c *Client) appendStream(ctx context.Context, i int) (*appendStream, error)
 	}
 	c.streamMu.Lock()
 	defer c.streamMu.Unlock()
-	if slot.st == nil {
+	if slot.st != nil {
+		return slot.st, nil
+	}
+	if slot.openErr != nil {
 		return nil, slot.openErr
 	}
-	return slot.st, nil
+	// Opened, then broken (and cleared) before this call got to use it.
+	return nil, status.Error(codes.Unavailable, "the append stream ended as soon as it opened")
 }
 
 // openStream opens replica i's stream with ctx, which outlives any one
@@ -134,7 +138,7 @@ func (c *Client) openStream(ctx context.Context, cancel context.CancelFunc, i in
 	}
 	st := &appendStream{stream: stream, cancel: cancel, sending: make(chan struct{}, 1),
 		broken: make(chan struct{}), waiting: make(map[appendKey]chan *wire.AppendStreamReply)}
-	slot.st = st
+	slot.st, slot.openErr = st, nil
 	c.wg.Add(1)
 	go c.receiveReplies(i, st)
 }
