@@ -42,10 +42,15 @@ func FindSharedData(name string) (path string, tried []string) {
 // repoRoot is the nearest folder at or above the working directory that
 // holds go.mod.
 func repoRoot() (string, bool) {
-	dir, err := os.Getwd()
+	wd, err := os.Getwd()
 	if err != nil {
 		return "", false
 	}
+	return FindGoMod(wd)
+}
+
+// FindGoMod walks up from dir to the first folder holding a go.mod.
+func FindGoMod(dir string) (string, bool) {
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			return dir, true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,25 +29,11 @@ func RepoRoot() (string, error) {
 		starts = append(starts, wd)
 	}
 	for _, dir := range starts {
-		if root, ok := findGoMod(dir); ok {
+		if root, ok := testutil.FindGoMod(dir); ok {
 			return root, nil
 		}
 	}
 	return "", errors.New("harness: cannot find the repository root (no go.mod above the harness source or working directory)")
-}
-
-// findGoMod walks up from dir to the first directory with a go.mod.
-func findGoMod(dir string) (string, bool) {
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }
 
 // Build compiles the repository's root package into dir/akutan and returns
