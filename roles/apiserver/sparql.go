@@ -94,6 +94,10 @@ func (e *sparqlEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on /sparql: use GET or POST", r.Method))
 		return
 	}
+	if isServiceDescriptionRequest(r) {
+		serveServiceDescription(w, r)
+		return
+	}
 	req, err := readSPARQLRequest(w, r)
 	if err != nil {
 		writeSPARQLError(w, err)

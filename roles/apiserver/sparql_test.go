@@ -204,7 +204,7 @@ func TestSPARQLErrors(t *testing.T) {
 		wantText                   string
 	}{
 		{"syntax", "GET", form("query", "SELECT * WHERE { ?s ?p }"), "", "", "", 400, "line 1, column 24"},
-		{"no query", "GET", "", "", "", "", 400, "no query"},
+		{"no query", "POST", "", "application/x-www-form-urlencoded", "timeout=5s", "", 400, "no query"},
 		{"two queries", "GET", "query=ASK{}&query=ASK{}", "", "", "", 400, "exactly one"},
 		{"update by GET", "GET", form("update", "CLEAR ALL"), "", "", "", 405, "POST"},
 		{"PUT", "PUT", "", "", "", "", 405, "PUT"},
@@ -483,5 +483,31 @@ func TestSPARQLExplain(t *testing.T) {
 	bad := f.do(t, "POST", "explain=true", "application/sparql-update", `INSERT DATA { <http://ex/a> <http://ex/b> "c" }`, "")
 	if bad.code != 400 || len(f.requests()) != 0 {
 		t.Errorf("explain with an update: %d %q, %d transactions; want 400 and none", bad.code, bad.body, len(f.requests()))
+	}
+}
+
+// TestSPARQLServiceDescription: GET /sparql without a query answers a
+// SPARQL 1.1 Service Description in Turtle that names the endpoint.
+func TestSPARQLServiceDescription(t *testing.T) {
+	f := newFakeSPARQL(t, sparqlTestData)
+	a := f.do(t, "GET", "", "", "", "")
+	if a.code != 200 || !strings.HasPrefix(a.head.Get("Content-Type"), "text/turtle") {
+		t.Fatalf("GET /sparql: %d %s: %s", a.code, a.head.Get("Content-Type"), a.body)
+	}
+	triples, err := rdf.ReadAll(rdf.NewTurtleReader(strings.NewReader(a.body), f.srv.URL+"/sparql"))
+	if err != nil {
+		t.Fatalf("the service description is not Turtle: %v\n%s", err, a.body)
+	}
+	found := false
+	for _, tr := range triples {
+		if tr.P.Value == "http://www.w3.org/ns/sparql-service-description#endpoint" && tr.O.Value == f.srv.URL+"/sparql" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no sd:endpoint <%s/sparql> in:\n%s", f.srv.URL, a.body)
+	}
+	if got := serviceDescription("/x"); strings.Contains(got, "Federated") {
+		t.Errorf("the description claims SERVICE, which is not supported:\n%s", got)
 	}
 }
