@@ -14,8 +14,11 @@
 //     by query/sparql/eval over query/sparql/viewgraph at one log index
 //     and streamed in the negotiated format (a failure after the answer
 //     started aborts the response), and updates by POST, whose net change
-//     is applied as one transaction like any update. Its errors are plain
-//     text (400 syntax and unsupported features, 405, 406, 413, 415, 503).
+//     is applied as one transaction like any update; explain=true answers
+//     a query's plan (BGPs ordered by the views' statistics) instead, and
+//     a GET without a query the Service Description
+//     (sparql_service.go). Its errors are plain text (400 syntax and
+//     unsupported features, 405, 406, 413, 415, 503).
 //
 // Its listeners, gossip node and shutdown are set up through package
 // rolekit. A request over wire.MaxRequestBytes is refused at once (HTTP
