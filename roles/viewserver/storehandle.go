@@ -17,17 +17,25 @@ var errNoStore = errors.New("the view's store is being replaced")
 
 // storeHandle is the view's current store. The supervisor replaces it
 // (after moving a damaged store aside, or discarding a stale or partial
-// one) while everything else reads through it: readers hold the read lock
-// for the duration of their use, so a store is never closed under them.
+// one) while everything else reads through it. A replacement first takes
+// the store away, so that new readers fail at once with errNoStore (a
+// lookup is then asked of another replica) instead of queueing behind it,
+// then waits for the readers still using the old store before closing it:
+// a store is never closed under a reader, and a reader held up by a slow
+// client (a lookup's reply streamed to it) delays only the replacement.
 type storeHandle struct {
 	dir  string
 	cfg  viewstore.Config
 	wrap viewstore.Wrap // nil: the files as they are
 	log  zerolog.Logger
 
-	mu  sync.RWMutex
-	st  *viewstore.Store // nil between a failed replacement and the next open
-	gen uint64           // bumped by every replacement
+	// swapping serializes the supervisor's replacements and close.
+	swapping sync.Mutex
+
+	mu      sync.Mutex
+	st      *viewstore.Store // nil while replaced, and between a failed replacement and the next open
+	gen     uint64           // bumped by every replacement
+	readers *sync.WaitGroup  // the readers of st
 
 	// movedAside counts corrupt stores found by reopen (the metrics do not
 	// exist yet when the view first opens its store).
@@ -50,8 +58,9 @@ func openStore(ctx context.Context, dir string, cfg viewstore.Config, wrap views
 	return h, nil
 }
 
-// reopen opens the directory, repairing it as openStore describes. The
-// write lock must be held, or the handle not yet shared.
+// reopen opens the directory, repairing it as openStore describes, and
+// installs the store. No store may be installed: swapping must be held,
+// or the handle not yet shared.
 func (h *storeHandle) reopen() error {
 	st, err := viewstore.OpenWrapped(h.dir, h.cfg, h.wrap)
 	if errors.Is(err, viewstore.ErrCorrupt) {
@@ -67,8 +76,33 @@ func (h *storeHandle) reopen() error {
 	if err != nil {
 		return fmt.Errorf("opening the view's store: %w", err)
 	}
-	h.st = st
+	h.install(st)
+	return nil
+}
+
+// install makes st the current store, a new generation.
+func (h *storeHandle) install(st *viewstore.Store) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.st, h.readers = st, &sync.WaitGroup{}
 	h.gen++
+}
+
+// detach takes the current store away from new readers, waits for those
+// still using it, and closes it. swapping must be held.
+func (h *storeHandle) detach(why string) error {
+	h.mu.Lock()
+	old, readers := h.st, h.readers
+	h.st = nil
+	h.mu.Unlock()
+	if old == nil {
+		return nil
+	}
+	readers.Wait()
+	if err := old.Close(); err != nil {
+		h.log.Warn().Err(err).Msg("closing the store to " + why)
+		return err
+	}
 	return nil
 }
 
@@ -88,48 +122,38 @@ func (h *storeHandle) fresh(aside bool) (*viewstore.Store, error) {
 }
 
 // replace closes the store, moves it aside (aside) or removes it, and
-// opens an empty one. It waits for readers to finish.
+// opens an empty one. New readers fail meanwhile; it waits for the
+// current ones to finish.
 func (h *storeHandle) replace(aside bool) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.st != nil {
-		if err := h.st.Close(); err != nil {
-			h.log.Warn().Err(err).Msg("closing the store to replace it")
-		}
-		h.st = nil
-	}
+	h.swapping.Lock()
+	defer h.swapping.Unlock()
+	_ = h.detach("replace it")
 	st, err := h.fresh(aside)
 	if err != nil {
 		return fmt.Errorf("replacing the view's store: %w", err)
 	}
-	h.st = st
-	h.gen++
+	h.install(st)
 	return nil
 }
 
 // restart closes the store and opens it again, repairing it as openStore
 // describes. After a failed write goleveldb fails every later write (its
 // journal writer keeps the error), so only a reopen, which replays the
-// journal, lets the view write again. It waits for readers to finish; if
-// opening fails (e.g. the disk is still full), no store is open until
-// ensure succeeds.
+// journal, lets the view write again. New readers fail meanwhile; it waits
+// for the current ones to finish. If opening fails (e.g. the disk is
+// still full), no store is open until ensure succeeds.
 func (h *storeHandle) restart() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.st != nil {
-		if err := h.st.Close(); err != nil {
-			h.log.Warn().Err(err).Msg("closing the store to reopen it")
-		}
-		h.st = nil
-	}
+	h.swapping.Lock()
+	defer h.swapping.Unlock()
+	_ = h.detach("reopen it")
 	return h.reopen()
 }
 
 // ensure reopens the store after a failed replacement.
 func (h *storeHandle) ensure() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.st != nil {
+	h.swapping.Lock()
+	defer h.swapping.Unlock()
+	if h.current() != nil {
 		return nil
 	}
 	return h.reopen()
@@ -137,39 +161,38 @@ func (h *storeHandle) ensure() error {
 
 // use runs fn with the current store and its generation, holding it open.
 func (h *storeHandle) use(fn func(st *viewstore.Store, gen uint64) error) error {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.st == nil {
+	h.mu.Lock()
+	st, gen, readers := h.st, h.gen, h.readers
+	if st == nil {
+		h.mu.Unlock()
 		return errNoStore
 	}
-	return fn(h.st, h.gen)
+	readers.Add(1)
+	h.mu.Unlock()
+	defer readers.Done()
+	return fn(st, gen)
 }
 
 // current returns the store for its owner, the supervisor, which alone
 // replaces it; nil if none is open.
 func (h *storeHandle) current() *viewstore.Store {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	return h.st
 }
 
 // generation identifies the current store.
 func (h *storeHandle) generation() uint64 {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	return h.gen
 }
 
-// close closes the store for good.
+// close closes the store for good, once its readers are done.
 func (h *storeHandle) close() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.st == nil {
-		return nil
-	}
-	err := h.st.Close()
-	h.st = nil
-	return err
+	h.swapping.Lock()
+	defer h.swapping.Unlock()
+	return h.detach("close it")
 }
 
 // Config is what the store holds.
