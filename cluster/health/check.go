@@ -213,9 +213,20 @@ func markSilent(l *Log, replicas []logclient.ReplicaInfo, seen map[string]SeenRe
 		}
 		unmatched = append(unmatched, rep)
 	}
+	unnamed := 0 // silent addresses not matched to a replica yet
+	for _, s := range l.Silent {
+		if s.ID == 0 {
+			unnamed++
+		}
+	}
 	for _, rep := range unmatched {
 		rep.Unreachable = "did not answer Info"
-		if len(unmatched) == 1 && len(l.Silent) == 1 {
+		if unnamed == 0 {
+			// Every address asked answered or was matched: this replica's
+			// address is not among those this server asks (its --log).
+			rep.Unreachable = "not asked: no address this server knows answered as this replica"
+		}
+		if len(unmatched) == 1 && len(l.Silent) == 1 && l.Silent[0].ID == 0 {
 			l.Silent[0].ID = rep.ID
 			rep.Unreachable = fmt.Sprintf("%s did not answer Info: %s", l.Silent[0].GRPCAddr, l.Silent[0].Error)
 		}

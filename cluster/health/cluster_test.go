@@ -187,3 +187,15 @@ func TestWriteTextPerCluster(t *testing.T) {
 		}
 	}
 }
+
+// A replica whose address this server does not know (not in its --log) is
+// not asked: it is not up as far as this check knows, and says why.
+func TestReplicaNotAsked(t *testing.T) {
+	in := datacenters(1, 3, 3).input()
+	in.Replicas = replicaAnswers()[:2]
+	r := Compute(in)
+	rep := r.Log.Replicas[2]
+	if rep.Up || !strings.HasPrefix(rep.Unreachable, "not asked: ") || !r.Log.Replicas[0].Up {
+		t.Fatalf("replicas %+v", r.Log.Replicas)
+	}
+}
