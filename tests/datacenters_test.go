@@ -77,7 +77,7 @@ func TestStatusPerDatacenter(t *testing.T) {
 	// Text: the log, then one block for the cluster; --cluster narrows it,
 	// and names the clusters this API server can judge when asked for another.
 	out := akutan(t, "status", "--api", apis[0], "--cluster", "dc1")
-	for _, want := range []string{"replica 3  raft ", "  dc dc3", "== cluster dc1  dc dc1 ==", "verdict: fully available, not healthy"} {
+	for _, want := range []string{"replica 3  raft ", "  dc dc3", "== cluster dc1 ==", "verdict: fully available, not healthy"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status --cluster dc1 lacks %q:\n%s", want, out)
 		}

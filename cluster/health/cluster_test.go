@@ -177,14 +177,17 @@ func TestWriteTextPerCluster(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"replica 2  raft a:2  leader  dc dc2  NOT ANSWERING: g:2 did not answer Info: connection refused\n",
-		"== cluster dc1  dc dc1 ==\n",
-		"== cluster dc2  dc dc2 ==\n",
+		"== cluster dc1 ==\n",
+		"== cluster dc2 ==\n",
 		"== database (the log and 2 clusters) ==\ndatabase verdict: fully available, not healthy\n",
 		"  - cluster dc2: log replica 2 in dc dc2 (g:2) is down",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "no answer from grpc") {
+		t.Errorf("the silent replica, named on its line, is listed again:\n%s", out)
 	}
 }
 

@@ -28,7 +28,11 @@ func WriteText(w io.Writer, r Report) error {
 		writeVerdict(&b, "verdict", r.FullyAvailable, r.Healthy, r.Reasons)
 	}
 	for _, c := range r.Clusters {
-		fmt.Fprintf(&b, "== cluster %s%s ==\n", c.Name, dc(c.DC))
+		where := ""
+		if c.DC != "" && c.DC != c.Name {
+			where = " (dc " + c.DC + ")"
+		}
+		fmt.Fprintf(&b, "== cluster %s%s ==\n", c.Name, where)
 		writeSpaces(&b, c.Spaces)
 		writeViews(&b, c.Views)
 		writeAPIs(&b, c.APIs)
@@ -65,6 +69,9 @@ func writeLog(b *strings.Builder, l Log) {
 		fmt.Fprintf(b, "  replica %d  raft %s%s%s%s\n", rep.ID, rep.RaftAddr, leader, dc(rep.DC), silent)
 	}
 	for _, s := range l.Silent {
+		if s.ID != 0 {
+			continue // shown on its replica's line
+		}
 		fmt.Fprintf(b, "  no answer from grpc %s: %s\n", s.GRPCAddr, s.Error)
 	}
 	for _, s := range l.Servers {
