@@ -211,13 +211,13 @@ func TestFrozenLogReplicaDoesNotStopWrites(t *testing.T) {
 // available (a majority answers).
 func checkStatusNamesSilent(t *testing.T, api, grpcAddr string) {
 	t.Helper()
-	reason := "log replica " + grpcAddr + " does not answer: "
+	reason := "(" + grpcAddr + ") is down: it does not answer: "
 	testutil.Eventually(t, 15*time.Second, 100*time.Millisecond, func() error {
 		rep, err := tryStatusJSON(t, api)
 		switch {
 		case err != nil:
 			return err
-		case !slices.ContainsFunc(rep.Reasons, func(r string) bool { return strings.HasPrefix(r, reason) }):
+		case !slices.ContainsFunc(rep.Reasons, func(r string) bool { return strings.HasPrefix(r, "log replica ") && strings.Contains(r, reason) }):
 			return fmt.Errorf("status does not name the frozen replica: %q", rep.Reasons)
 		case rep.Healthy || !rep.FullyAvailable:
 			return fmt.Errorf("status with one log replica frozen: healthy %v, fully available %v (%q)", rep.Healthy, rep.FullyAvailable, rep.Reasons)

@@ -26,6 +26,10 @@ type Options struct {
 	MaxLag uint64
 	// ReportedBy names the server computing the report.
 	ReportedBy string
+	// Memory, if set, remembers which log replica (ID and datacenter)
+	// answered at which gRPC address, so that a replica that stops
+	// answering is still named by ID and datacenter. Check updates it.
+	Memory *ReplicaMemory
 }
 
 // Input is everything a report is computed from.
@@ -42,6 +46,9 @@ type Input struct {
 	// Unreachable maps the names of view members that could not be
 	// connected to, to why; those views do not count as available.
 	Unreachable map[string]string
+	// Seen maps log replicas' gRPC addresses to the ID and datacenter
+	// they last answered with (see ReplicaMemory); may be nil.
+	Seen map[string]SeenReplica
 	// Now stamps the report.
 	Now time.Time
 }
@@ -76,20 +83,37 @@ func Check(ctx context.Context, log LogInfo, members func() []gossip.Member, opt
 	in.Log, in.LogErr = log.Info(ctx, true)
 	in.Unreachable = <-probed
 	in.Replicas = <-replicas
+	if opts.Memory != nil {
+		opts.Memory.Remember(in.Replicas)
+		in.Seen = opts.Memory.Snapshot()
+	}
 	in.Now = time.Now()
 	return Compute(in)
 }
 
-// Compute decides coverage, availability and health from in.
+// Compute decides coverage, availability and health from in: for every
+// Akutan cluster among the members (see ClusterOf) and for the database
+// as a whole.
 func Compute(in Input) Report {
+	r := computeFor(in, in.Members)
+	r.Clusters = []Cluster{}
+	for _, name := range clusterNames(in.Members) {
+		r.Clusters = append(r.Clusters, clusterReport(name, computeFor(in, clusterMembers(in.Members, name))))
+	}
+	r.judgeDatabase()
+	return r
+}
+
+// computeFor judges members (views and API servers) with the log of in.
+func computeFor(in Input, members []gossip.Member) Report {
 	r := Report{
 		CheckedAt:  in.Now.UTC(),
 		ReportedBy: in.ReportedBy,
 		MaxLag:     in.MaxLag,
-		Log:        logState(in.Log, in.LogErr, in.Replicas),
+		Log:        logState(in.Log, in.LogErr, in.Replicas, in.Seen),
 	}
-	r.ReferenceIndex = referenceIndex(r.Log, in.Members)
-	views, placed := classify(&r, in.Members, in.Unreachable)
+	r.ReferenceIndex = referenceIndex(r.Log, members)
+	views, placed := classify(&r, members, in.Unreachable)
 	r.Views = views
 	spaces, pieces := coverSpaces(placed)
 	r.Spaces = spaces
@@ -98,10 +122,30 @@ func Compute(in Input) Report {
 }
 
 // logState summarizes the log's Info and the replicas' own answers.
-func logState(info *wire.InfoReply, err error, replicas []logclient.ReplicaInfo) Log {
+func logState(info *wire.InfoReply, err error, replicas []logclient.ReplicaInfo, seen map[string]SeenReplica) Log {
 	l := raftState(info, err)
-	markSilent(&l, replicas)
+	if len(l.Replicas) == 0 {
+		l.Replicas = membersFromAnswers(replicas)
+	}
+	markSilent(&l, replicas, seen)
 	return l
+}
+
+// membersFromAnswers lists the log's members as the replicas that answered
+// their own Info know them: when the log has no leader, its membership
+// still says which replicas there are.
+func membersFromAnswers(replicas []logclient.ReplicaInfo) []LogReplica {
+	out := []LogReplica{}
+	for _, r := range replicas {
+		if r.Err != nil || len(r.Info.Members) == 0 {
+			continue
+		}
+		for _, m := range r.Info.Members {
+			out = append(out, LogReplica{ID: m.Id, RaftAddr: m.RaftAddr})
+		}
+		return out
+	}
+	return out
 }
 
 // raftState summarizes the log's linearizable Info.
@@ -127,29 +171,63 @@ func raftState(info *wire.InfoReply, err error) Log {
 }
 
 // markSilent records the replicas that did not answer their own Info: by
-// gRPC address, and on each member whose ID no answer carried (naming the
-// error when only one replica is silent, so there is no doubt whose it is).
-func markSilent(l *Log, replicas []logclient.ReplicaInfo) {
+// gRPC address, and on each member whose ID no answer carried. A silent
+// address is matched to its member by what that address answered before
+// (seen); failing that, when only one replica is silent, there is no doubt
+// whose it is. Every replica gets its datacenter, from its answer or from
+// seen.
+func markSilent(l *Log, replicas []logclient.ReplicaInfo, seen map[string]SeenReplica) {
 	if replicas == nil {
 		return
 	}
 	answered := make(map[uint64]bool)
+	dcs := make(map[uint64]string)
+	for _, s := range seen {
+		dcs[s.ID] = s.DC
+	}
+	silentOf := make(map[uint64]SilentReplica)
 	for _, r := range replicas {
 		if r.Err != nil {
-			l.Silent = append(l.Silent, SilentReplica{GRPCAddr: r.Addr, Error: r.Err.Error()})
+			s := SilentReplica{GRPCAddr: r.Addr, Error: r.Err.Error()}
+			if known, ok := seen[r.Addr]; ok {
+				s.ID = known.ID
+				silentOf[known.ID] = s
+			}
+			l.Silent = append(l.Silent, s)
 		} else {
 			answered[r.Info.ReplicaId] = true
+			dcs[r.Info.ReplicaId] = r.Info.Dc
 		}
 	}
 	var unmatched []*LogReplica
 	for i := range l.Replicas {
-		if !answered[l.Replicas[i].ID] {
-			unmatched = append(unmatched, &l.Replicas[i])
+		rep := &l.Replicas[i]
+		rep.DC = dcs[rep.ID]
+		if answered[rep.ID] {
+			rep.Up = true
+			continue
+		}
+		if s, ok := silentOf[rep.ID]; ok {
+			rep.Unreachable = fmt.Sprintf("%s did not answer Info: %s", s.GRPCAddr, s.Error)
+			continue
+		}
+		unmatched = append(unmatched, rep)
+	}
+	unnamed := 0 // silent addresses not matched to a replica yet
+	for _, s := range l.Silent {
+		if s.ID == 0 {
+			unnamed++
 		}
 	}
 	for _, rep := range unmatched {
 		rep.Unreachable = "did not answer Info"
-		if len(unmatched) == 1 && len(l.Silent) == 1 {
+		if unnamed == 0 {
+			// Every address asked answered or was matched: this replica's
+			// address is not among those this server asks (its --log).
+			rep.Unreachable = "not asked: no address this server knows answered as this replica"
+		}
+		if len(unmatched) == 1 && len(l.Silent) == 1 && l.Silent[0].ID == 0 {
+			l.Silent[0].ID = rep.ID
 			rep.Unreachable = fmt.Sprintf("%s did not answer Info: %s", l.Silent[0].GRPCAddr, l.Silent[0].Error)
 		}
 	}

@@ -1,6 +1,6 @@
-// Package health decides whether an Akutan cluster is fully available and
+// Package health decides whether each Akutan cluster is fully available and
 // whether it is healthy, as Akutan's control plane requirements define them
-// (docs: control_plane.md):
+// (docs: control_plane.md), and from those, the database as a whole:
 //
 // Fully available: every point of every space (hashsp, hashpo) is served by
 // at least one up-to-date view; the log can append and serve non-stale
@@ -26,6 +26,23 @@
 // (about 20,000 entries/s) a smaller bound would make healthy views flap,
 // while a view replaying a real backlog (a restart, a boot from scratch)
 // is well beyond it.
+//
+// Per cluster: an Akutan cluster is the views and API servers with the
+// same --cluster (ClusterOf: or the same --dc without one). Each cluster
+// is judged on its own views and API servers plus the log every cluster
+// shares (Report.Clusters); views of another cluster never cover for it.
+// A report can only judge the clusters among the members it is given: an
+// API server's gossip pool is its own cluster, so it reports that one
+// and the log. The top-level verdict is the database's: with one cluster
+// that cluster's, with several healthy (fully available) only when every
+// cluster is, with each cluster's reasons prefixed by its name.
+//
+// Log replicas: every replica is asked for its own Info on each check; one
+// that answers is up (LogReplica.Up). One that does not is down, and since
+// a killed replica cannot say who it was, ReplicaMemory remembers which ID
+// and datacenter answered at each address, so the reason names it ("log
+// replica 3 in dc dc3 (addr) is down: ..."). A down replica makes every
+// cluster not healthy; fewer than a majority up makes them unavailable.
 //
 // Coverage is computed per sub-range: the ranges of all views of a space
 // are cut with space.Split at every boundary, so that views of different

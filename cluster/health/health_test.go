@@ -379,7 +379,7 @@ func TestSilentLogReplica(t *testing.T) {
 	in.Replicas = answers(2)
 	r := Compute(in)
 	wantVerdict(t, r, true, false)
-	if want := []string{"log replica g:2 does not answer: context deadline exceeded"}; !reflect.DeepEqual(r.Reasons, want) {
+	if want := []string{"log replica 2 (g:2) is down: it does not answer: context deadline exceeded"}; !reflect.DeepEqual(r.Reasons, want) {
 		t.Fatalf("reasons %q, want %q", r.Reasons, want)
 	}
 	if got := r.Log.Replicas[1].Unreachable; got != "g:2 did not answer Info: context deadline exceeded" || r.Log.Replicas[0].Unreachable != "" {

@@ -25,7 +25,7 @@ func (r *Report) judge(pieces []piece) {
 		unavailable = append(unavailable, fmt.Sprintf("only %d of %d log replicas answer; the log needs a majority", r.Log.answering(), n))
 	}
 	for _, s := range r.Log.Silent {
-		unhealthy = append(unhealthy, fmt.Sprintf("log replica %s does not answer: %s", s.GRPCAddr, s.Error))
+		unhealthy = append(unhealthy, r.Log.silentReason(s))
 	}
 	switch apis := r.servingAPIs(); {
 	case apis == 0:
@@ -88,4 +88,18 @@ func plural(n int, thing string) string {
 		return "1 " + thing
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// silentReason names a silent replica: by ID and datacenter when known.
+func (l Log) silentReason(s SilentReplica) string {
+	if s.ID == 0 {
+		return fmt.Sprintf("log replica %s does not answer: %s", s.GRPCAddr, s.Error)
+	}
+	where := ""
+	for _, rep := range l.Replicas {
+		if rep.ID == s.ID && rep.DC != "" {
+			where = " in dc " + rep.DC
+		}
+	}
+	return fmt.Sprintf("log replica %d%s (%s) is down: it does not answer: %s", s.ID, where, s.GRPCAddr, s.Error)
 }

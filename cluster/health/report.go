@@ -20,9 +20,11 @@ const (
 	ViewInvalid     = "invalid"     // unknown space or empty range
 )
 
-// Report is the status of a cluster as one server sees it. Its JSON
-// encoding is the status document; hash ranges appear as
-// "0xSTART-0xEND" (inclusive, as space.Range.String writes them).
+// Report is the status of the database as one server sees it: the log,
+// every Akutan cluster it can judge (Clusters), and the top-level verdict
+// for the database as a whole. Its JSON encoding is the status document;
+// hash ranges appear as "0xSTART-0xEND" (inclusive, as space.Range.String
+// writes them).
 type Report struct {
 	Healthy        bool   `json:"healthy"`
 	FullyAvailable bool   `json:"fully_available"`
@@ -48,6 +50,29 @@ type Report struct {
 	Spaces []Space `json:"spaces"`
 	Views  []View  `json:"views"`
 	APIs   []Node  `json:"apis"`
+
+	// Clusters judges each Akutan cluster among the members separately,
+	// as control_plane.md defines healthy and fully available: its own
+	// views and API servers, and the log every cluster shares.
+	Clusters []Cluster `json:"clusters"`
+}
+
+// Cluster is the verdict on one Akutan cluster: the views and API servers
+// whose --cluster (or, without one, --dc) is Name, and the shared log.
+type Cluster struct {
+	Name string `json:"name"`
+	// DC is the datacenter of the cluster's servers (several, comma-separated,
+	// if they disagree).
+	DC              string       `json:"dc"`
+	Healthy         bool         `json:"healthy"`
+	FullyAvailable  bool         `json:"fully_available"`
+	Verdict         string       `json:"verdict"`
+	Reasons         []string     `json:"reasons"`
+	Uncovered       []RangeRef   `json:"uncovered"`
+	UnderReplicated []RangeCount `json:"under_replicated"`
+	Spaces          []Space      `json:"spaces"`
+	Views           []View       `json:"views"`
+	APIs            []Node       `json:"apis"`
 }
 
 // RangeRef names a hash range of a space.
@@ -81,6 +106,9 @@ type Log struct {
 
 // SilentReplica is a log replica that did not answer Info.
 type SilentReplica struct {
+	// ID is the replica's ID when known (from an earlier answer at this
+	// address, or because it is the only silent one); 0 otherwise.
+	ID       uint64 `json:"id,omitempty"`
 	GRPCAddr string `json:"grpc_addr"`
 	Error    string `json:"error"`
 }
@@ -88,8 +116,12 @@ type SilentReplica struct {
 // LogReplica is one member of the log's Raft group.
 type LogReplica struct {
 	ID       uint64 `json:"id"`
+	DC       string `json:"dc"`
 	RaftAddr string `json:"raft_addr"`
 	Leader   bool   `json:"leader"`
+	// Up is true when the replica answered its own Info in this check; a
+	// crashed, frozen or partitioned replica is down.
+	Up bool `json:"up"`
 	// Unreachable says why the replica did not answer its own Info, if it
 	// did not (a frozen or partitioned replica, which Raft may not notice).
 	Unreachable string `json:"unreachable,omitempty"`

@@ -14,16 +14,34 @@ const (
 	barCells = 1 << (64 - barShift)
 )
 
-// WriteText writes r for people: the log, each space as a bar and its
-// ranges, the views that are not up to date, the API servers, and the
-// verdict with its reasons.
+// WriteText writes r for people: the log and its replicas, then one block
+// per cluster (each space as a bar and its ranges, the views that are not
+// up to date, the API servers, and the cluster's verdict with its
+// reasons), then, with several clusters, the database's verdict.
 func WriteText(w io.Writer, r Report) error {
 	var b strings.Builder
 	writeLog(&b, r.Log)
-	writeSpaces(&b, r.Spaces)
-	writeViews(&b, r.Views)
-	writeAPIs(&b, r.APIs)
-	writeVerdict(&b, r)
+	if len(r.Clusters) == 0 {
+		writeSpaces(&b, r.Spaces)
+		writeViews(&b, r.Views)
+		writeAPIs(&b, r.APIs)
+		writeVerdict(&b, "verdict", r.FullyAvailable, r.Healthy, r.Reasons)
+	}
+	for _, c := range r.Clusters {
+		where := ""
+		if c.DC != "" && c.DC != c.Name {
+			where = " (dc " + c.DC + ")"
+		}
+		fmt.Fprintf(&b, "== cluster %s%s ==\n", c.Name, where)
+		writeSpaces(&b, c.Spaces)
+		writeViews(&b, c.Views)
+		writeAPIs(&b, c.APIs)
+		writeVerdict(&b, "verdict", c.FullyAvailable, c.Healthy, c.Reasons)
+	}
+	if len(r.Clusters) > 1 {
+		fmt.Fprintf(&b, "== database (the log and %d clusters) ==\n", len(r.Clusters))
+		writeVerdict(&b, "database verdict", r.FullyAvailable, r.Healthy, r.Reasons)
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing status: %w", err)
 	}
@@ -48,9 +66,12 @@ func writeLog(b *strings.Builder, l Log) {
 		if rep.Unreachable != "" {
 			silent = "  NOT ANSWERING: " + rep.Unreachable
 		}
-		fmt.Fprintf(b, "  replica %d  raft %s%s%s\n", rep.ID, rep.RaftAddr, leader, silent)
+		fmt.Fprintf(b, "  replica %d  raft %s%s%s%s\n", rep.ID, rep.RaftAddr, leader, dc(rep.DC), silent)
 	}
 	for _, s := range l.Silent {
+		if s.ID != 0 {
+			continue // shown on its replica's line
+		}
 		fmt.Fprintf(b, "  no answer from grpc %s: %s\n", s.GRPCAddr, s.Error)
 	}
 	for _, s := range l.Servers {
@@ -133,16 +154,16 @@ func writeAPIs(b *strings.Builder, apis []Node) {
 	}
 }
 
-func writeVerdict(b *strings.Builder, r Report) {
+func writeVerdict(b *strings.Builder, label string, available, healthy bool, reasons []string) {
 	switch {
-	case r.Healthy:
-		b.WriteString("verdict: healthy\n")
-	case r.FullyAvailable:
-		b.WriteString("verdict: fully available, not healthy\n")
+	case healthy:
+		fmt.Fprintf(b, "%s: healthy\n", label)
+	case available:
+		fmt.Fprintf(b, "%s: fully available, not healthy\n", label)
 	default:
-		b.WriteString("verdict: UNAVAILABLE\n")
+		fmt.Fprintf(b, "%s: UNAVAILABLE\n", label)
 	}
-	for _, reason := range r.Reasons {
+	for _, reason := range reasons {
 		fmt.Fprintf(b, "  - %s\n", reason)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 
+	"github.com/akutan-dev/akutan/cluster/health"
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/gossip"
@@ -81,6 +82,9 @@ type Server struct {
 	// inserter keeps concurrent inserts from creating a name twice.
 	inserter *update.Inserter
 	metrics  *metrics
+	// replicas remembers which log replica answered at which address, so
+	// that status names a replica that went down by ID and datacenter.
+	replicas health.ReplicaMemory
 
 	kit *rolekit.Server // gRPC, HTTP and gossip
 

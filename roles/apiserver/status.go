@@ -19,12 +19,15 @@ import (
 // report on a cluster whose log is down arrives (saying so) in seconds.
 const statusLogTimeout = 3 * time.Second
 
-// Status reports the cluster's coverage and health as this server sees it:
-// its gossip members and the log's linearizable Info.
+// Status reports coverage and health as this server sees it: the log (its
+// linearizable Info and every replica's own Info), and the clusters of its
+// gossip members. Servers of other Akutan clusters gossip in their own
+// pools, so an API server judges its own cluster (and any other that
+// shares its pool) and the log, which every cluster reaches.
 func (s *Server) Status(ctx context.Context, maxLag uint64) health.Report {
 	ctx, cancel := context.WithTimeout(ctx, statusLogTimeout)
 	defer cancel()
-	return health.Check(ctx, s.logc, s.gossip.Members, health.Options{MaxLag: maxLag, ReportedBy: s.gossip.Name()})
+	return health.Check(ctx, s.logc, s.gossip.Members, health.Options{MaxLag: maxLag, ReportedBy: s.gossip.Name(), Memory: &s.replicas})
 }
 
 // statusService is the Status gRPC service.

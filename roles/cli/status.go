@@ -33,14 +33,18 @@ const (
 func statusCommand() *cli.Command {
 	return withConfig(&cli.Command{
 		Name:  "status",
-		Usage: "show the cluster's coverage and health",
-		Description: "Prints the log, each space's hash ranges with how many up-to-date views serve them,\n" +
-			"the views that are lagging or booting, the API servers and the verdict with its reasons.\n" +
+		Usage: "show the log's and each Akutan cluster's coverage and health",
+		Description: "Prints the log and its replicas (up or down), then one block per Akutan cluster the API\n" +
+			"server can judge (its own gossip pool): each space's hash ranges with how many up-to-date\n" +
+			"views serve them, the views that are lagging or booting, the API servers and the cluster's\n" +
+			"verdict with its reasons; with several clusters, the database's verdict (every cluster's).\n" +
+			"--cluster NAME shows, judges and waits for that cluster only.\n" +
 			"Exits 0 whenever it got a status; with --wait, exits non-zero unless the verdict holds\n" +
 			"within --timeout (for rolling restarts: restart one server, then `akutan status --wait healthy`).",
 		Flags: append(clientFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print the status document as JSON (the same as GET /v1/status)"},
 			str("wait", "", "poll until the cluster is `VERDICT`: healthy, or available (fully available); fail after --timeout"),
+			str("cluster", "", "only the Akutan cluster `NAME` (its --cluster, or its --dc without one): its block, its verdict, and what --wait waits for"),
 			num("max-lag", health.DefaultMaxLag, "a serving view more than `N` entries behind the log's last index is lagging, not up to date"),
 		),
 		Action: runStatus,
@@ -60,14 +64,48 @@ func runStatus(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
 	req := &wire.StatusRequest{MaxLag: proto.Uint64(c.Uint64("max-lag"))}
-	if holds == nil {
+	get := func(ctx context.Context) ([]byte, health.Report, error) {
 		raw, rep, err := fetchStatus(ctx, client, req)
+		if err != nil {
+			return nil, rep, err
+		}
+		return selectCluster(c.String("cluster"), raw, rep)
+	}
+	if holds == nil {
+		raw, rep, err := get(ctx)
 		if err != nil {
 			return hintAPI(c.String("api"), err)
 		}
 		return printStatus(c.Bool("json"), raw, rep)
 	}
-	return hintAPI(c.String("api"), waitStatus(ctx, client, req, c.String("wait"), holds, c.Bool("json")))
+	want := c.String("wait")
+	if name := c.String("cluster"); name != "" {
+		want = fmt.Sprintf("%s (cluster %s)", want, name)
+	}
+	return hintAPI(c.String("api"), waitStatus(ctx, get, want, holds, c.Bool("json")))
+}
+
+// selectCluster narrows the document to the cluster name (all of it when
+// name is empty). It fails when the API server judged no such cluster.
+func selectCluster(name string, raw []byte, rep health.Report) ([]byte, health.Report, error) {
+	if name == "" {
+		return raw, rep, nil
+	}
+	one, ok := rep.Cluster(name)
+	if !ok {
+		var seen []string
+		for _, c := range rep.Clusters {
+			seen = append(seen, c.Name)
+		}
+		return nil, rep, fmt.Errorf("the API server sees no server of cluster %q (it judges: %s); "+
+			"an API server judges only the clusters of its own gossip pool: ask one in cluster %q",
+			name, strings.Join(seen, ", "), name)
+	}
+	b, err := json.Marshal(one)
+	if err != nil {
+		return nil, rep, fmt.Errorf("encoding the status of cluster %q: %w", name, err)
+	}
+	return b, one, nil
 }
 
 // statusWaitCondition turns --wait into the verdict to wait for; nil for none.
@@ -126,7 +164,7 @@ func printStatus(asJSON bool, raw []byte, rep health.Report) error {
 // ends first it prints the last report it got and fails with its reasons.
 // Errors reaching the API do not stop the wait: during a rolling restart
 // the API server itself may be the one restarting.
-func waitStatus(ctx context.Context, client wire.StatusClient, req *wire.StatusRequest,
+func waitStatus(ctx context.Context, get func(context.Context) ([]byte, health.Report, error),
 	want string, holds func(health.Report) bool, asJSON bool) error {
 	var raw []byte
 	var rep health.Report
@@ -134,7 +172,7 @@ func waitStatus(ctx context.Context, client wire.StatusClient, req *wire.StatusR
 	var said []string
 	for {
 		actx, cancel := context.WithTimeout(ctx, statusAttemptTimeout)
-		r, got, err := fetchStatus(actx, client, req)
+		r, got, err := get(actx)
 		cancel()
 		if err == nil {
 			raw, rep, last = r, got, nil

@@ -1,0 +1,311 @@
+package drills
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/akutan-dev/akutan/cluster/health"
+	"github.com/akutan-dev/akutan/internal/testutil"
+	"github.com/akutan-dev/akutan/tests/harness"
+	"github.com/akutan-dev/akutan/wire"
+)
+
+// bin is the akutan binary, built once for the drills.
+var bin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() { // every drill skips: see harness.SkipIfShort
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "akutan-drills-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin, err = harness.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// datacenters is the number of datacenters (and Akutan clusters) of a
+// deployment.
+const datacenters = 3
+
+// deployment is 3 log replicas, one per datacenter, and per datacenter an
+// Akutan cluster of one API server and one view per space.
+type deployment struct {
+	dir      string
+	logs     []*harness.Process
+	logGRPC  []string
+	apiAddrs []string // gRPC, by datacenter
+	apis     []wire.APIClient
+}
+
+func dcName(d int) string { return fmt.Sprintf("dc%d", d+1) }
+
+// startDeployment starts the log replicas and every datacenter's servers
+// at once (control_plane.md: any start order), and waits until every
+// cluster answers a query.
+func startDeployment(t *testing.T) *deployment {
+	t.Helper()
+	dp := &deployment{dir: t.TempDir()}
+	addrs := harness.FreeAddrs(t, 2*datacenters)
+	raft := addrs[:datacenters]
+	dp.logGRPC = addrs[datacenters:]
+	var members []string
+	for i, a := range raft {
+		members = append(members, fmt.Sprintf("%d=%s", i+1, a))
+	}
+	for i := range datacenters {
+		dp.logs = append(dp.logs, harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), "log",
+			"--id", fmt.Sprint(i+1), "--dc", dcName(i), "--dir", filepath.Join(dp.dir, fmt.Sprintf("log-%d", i+1)),
+			"--raft-addr", raft[i], "--grpc-addr", dp.logGRPC[i], "--initial-members", strings.Join(members, ",")))
+	}
+	logList := strings.Join(dp.logGRPC, ",")
+	for d := range datacenters {
+		dc := dcName(d)
+		a := harness.FreeAddrs(t, 6)
+		dp.apiAddrs = append(dp.apiAddrs, a[0])
+		harness.Start(t, bin, "api-"+dc, "api", "--dc", dc, "--cluster", dc, "--grpc-addr", a[0],
+			"--log", logList, "--gossip-addr", a[1])
+		for i, sp := range []string{"hashsp", "hashpo"} {
+			harness.Start(t, bin, "view-"+dc+"-"+sp, "view", "--dc", dc, "--cluster", dc, "--space", sp,
+				"--partition", "1/1", "--dir", filepath.Join(dp.dir, dc+"-"+sp), "--grpc-addr", a[2+2*i],
+				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", a[1])
+		}
+		conn, err := grpc.NewClient(a[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		dp.apis = append(dp.apis, wire.NewAPIClient(conn))
+	}
+	for d := range datacenters {
+		testutil.Eventually(t, 90*time.Second, 250*time.Millisecond, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := rows(ctx, dp.apis[d], "SELECT ?o WHERE { ?s <drillNothing> ?o }")
+			return err
+		})
+	}
+	return dp
+}
+
+// status runs `akutan status --json` against datacenter d's API server.
+func (dp *deployment) status(t *testing.T, d int) (health.Report, error) {
+	var rep health.Report
+	out, errOut, err := harness.Run(t, bin, "status", "--api", dp.apiAddrs[d], "--json", "--timeout", "10s")
+	if err != nil {
+		return rep, fmt.Errorf("akutan status: %v: %s", err, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		return rep, fmt.Errorf("status is not JSON: %v: %s", err, out)
+	}
+	return rep, nil
+}
+
+// rows runs a query and returns its rows as text.
+func rows(ctx context.Context, api wire.APIClient, query string) ([][]string, error) {
+	st, err := api.Query(ctx, &wire.QueryRequest{Query: query})
+	if err != nil {
+		return nil, err
+	}
+	var out [][]string
+	for {
+		chunk, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range chunk.Rows {
+			var cells []string
+			for _, v := range r.Values {
+				cells = append(cells, v.Text)
+			}
+			out = append(out, cells)
+		}
+	}
+}
+
+// load is a constant write and query load: one writer and one reader per
+// datacenter, each through its own cluster's API server.
+type load struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu            sync.Mutex
+	acked         map[int]bool
+	failedWrites  int
+	queries       int
+	failedQueries []error
+}
+
+const (
+	loadWriteTimeout = 20 * time.Second
+	loadQueryTimeout = 20 * time.Second
+)
+
+func startLoad(t *testing.T, dp *deployment) *load {
+	t.Helper()
+	// The writers' subjects exist first, so that their inserts only add facts.
+	var names strings.Builder
+	for d := range datacenters {
+		fmt.Fprintf(&names, "<drill-writer-%d> <drillWrote> -1\n", d)
+	}
+	if _, err := dp.apis[0].Insert(context.Background(), &wire.InsertRequest{Format: "tsv", Data: names.String()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &load{acked: make(map[int]bool), cancel: cancel}
+	for d := range datacenters {
+		l.wg.Add(2)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				l.write(ctx, dp.apis[d], d, d*1_000_000+i)
+			}
+		}()
+		go func() {
+			defer l.wg.Done()
+			for ctx.Err() == nil {
+				l.query(ctx, dp.apis[d], d)
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	t.Cleanup(l.stop)
+	return l
+}
+
+func (l *load) write(ctx context.Context, api wire.APIClient, d, value int) {
+	wctx, cancel := context.WithTimeout(ctx, loadWriteTimeout)
+	defer cancel()
+	_, err := api.Insert(wctx, &wire.InsertRequest{Format: "tsv", Data: fmt.Sprintf("<drill-writer-%d> <drillWrote> %d\n", d, value)})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case err == nil:
+		l.acked[value] = true
+	case ctx.Err() == nil:
+		l.failedWrites++
+	}
+}
+
+func (l *load) query(ctx context.Context, api wire.APIClient, d int) {
+	qctx, cancel := context.WithTimeout(ctx, loadQueryTimeout)
+	defer cancel()
+	_, err := rows(qctx, api, fmt.Sprintf("SELECT ?n WHERE { <drill-writer-%d> <drillWrote> ?n } LIMIT 5", d))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
+	l.queries++
+	if err != nil {
+		l.failedQueries = append(l.failedQueries, fmt.Errorf("dc%d: %w", d+1, err))
+	}
+}
+
+func (l *load) stop() {
+	l.cancel()
+	l.wg.Wait()
+}
+
+func (l *load) ackedCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.acked)
+}
+
+// waitMore waits until n more writes than now have been acknowledged.
+func (l *load) waitMore(t *testing.T, n int) {
+	t.Helper()
+	want := l.ackedCount() + n
+	testutil.Eventually(t, 60*time.Second, 20*time.Millisecond, func() error {
+		if got := l.ackedCount(); got < want {
+			return fmt.Errorf("%d of %d writes acknowledged", got, want)
+		}
+		return nil
+	})
+}
+
+// lost returns, per datacenter's cluster, how many acknowledged writes a
+// query through its API server does not find (after giving the views
+// time to catch up).
+func (l *load) lost(t *testing.T, dp *deployment) []int {
+	t.Helper()
+	l.mu.Lock()
+	acked := make(map[int]bool, len(l.acked))
+	for v := range l.acked {
+		acked[v] = true
+	}
+	l.mu.Unlock()
+	out := make([]int, datacenters)
+	for d := range datacenters {
+		var missing int
+		testutil.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			got, err := rows(ctx, dp.apis[d], "SELECT ?n WHERE { ?w <drillWrote> ?n }")
+			if err != nil {
+				return err
+			}
+			present := make(map[string]bool, len(got))
+			for _, r := range got {
+				present[r[0]] = true
+			}
+			missing = 0
+			for v := range acked {
+				if !present[fmt.Sprint(v)] {
+					missing++
+				}
+			}
+			if missing > 0 {
+				return fmt.Errorf("cluster %s misses %d of %d acknowledged writes", dcName(d), missing, len(acked))
+			}
+			return nil
+		})
+		out[d] = missing
+	}
+	return out
+}
+
+// report logs the drill's figures.
+func (l *load) report(t *testing.T, name string, lost []int, recovered time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	total := 0
+	for _, n := range lost {
+		total += n
+	}
+	t.Logf("drill %s: %d writes acknowledged, %d lost, %d failed (not acknowledged); %d queries, %d failed; recovered in %v",
+		name, len(l.acked), total, l.failedWrites, l.queries, len(l.failedQueries), recovered.Round(100*time.Millisecond))
+	for i, err := range l.failedQueries {
+		if i == 5 {
+			t.Logf("  ... and %d more", len(l.failedQueries)-5)
+			break
+		}
+		t.Logf("  failed query: %v", err)
+	}
+}
