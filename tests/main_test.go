@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,25 +18,7 @@ import (
 // bin is the akutan binary built once for this package's tests.
 var bin string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() { // every test here skips: see harness.SkipIfShort
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "akutan-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin, err = harness.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(harness.RunWithBinary(m, &bin)) }
 
 func testdata(name string) string { return filepath.Join("testdata", name) }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,27 +34,7 @@ func apiClient(t *testing.T, addr string) wire.APIClient {
 
 // rows runs a query through gRPC and returns its rows as text.
 func rows(ctx context.Context, api wire.APIClient, query string) ([][]string, error) {
-	st, err := api.Query(ctx, &wire.QueryRequest{Query: query})
-	if err != nil {
-		return nil, err
-	}
-	var out [][]string
-	for {
-		chunk, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range chunk.Rows {
-			var cells []string
-			for _, v := range r.Values {
-				cells = append(cells, v.Text)
-			}
-			out = append(out, cells)
-		}
-	}
+	return harness.QueryRows(ctx, api, query)
 }
 
 func writeFile(t *testing.T, name, data string) string {

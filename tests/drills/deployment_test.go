@@ -3,10 +3,7 @@ package drills
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,25 +23,7 @@ import (
 // bin is the akutan binary, built once for the drills.
 var bin string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() { // every drill skips: see harness.SkipIfShort
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "akutan-drills-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin, err = harness.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(harness.RunWithBinary(m, &bin)) }
 
 // datacenters is the number of datacenters (and Akutan clusters) of a
 // deployment.
@@ -123,29 +102,9 @@ func (dp *deployment) status(t *testing.T, d int) (health.Report, error) {
 	return rep, nil
 }
 
-// rows runs a query and returns its rows as text.
+// rows runs a query through gRPC and returns its rows as text.
 func rows(ctx context.Context, api wire.APIClient, query string) ([][]string, error) {
-	st, err := api.Query(ctx, &wire.QueryRequest{Query: query})
-	if err != nil {
-		return nil, err
-	}
-	var out [][]string
-	for {
-		chunk, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range chunk.Rows {
-			var cells []string
-			for _, v := range r.Values {
-				cells = append(cells, v.Text)
-			}
-			out = append(out, cells)
-		}
-	}
+	return harness.QueryRows(ctx, api, query)
 }
 
 // load is a constant write and query load: one writer and one reader per
