@@ -68,12 +68,7 @@ func clusterReport(name string, r Report) Cluster {
 	}
 	slices.Sort(dcs)
 	dcs = slices.DeleteFunc(slices.Compact(dcs), func(s string) bool { return s == "" })
-	return Cluster{
-		Name: name, DC: strings.Join(dcs, ","),
-		Healthy: r.Healthy, FullyAvailable: r.FullyAvailable, Verdict: r.Verdict, Reasons: r.Reasons,
-		Uncovered: r.Uncovered, UnderReplicated: r.UnderReplicated,
-		Spaces: r.Spaces, Views: r.Views, APIs: r.APIs,
-	}
+	return Cluster{Name: name, DC: strings.Join(dcs, ","), Judgement: r.Judgement}
 }
 
 // judgeDatabase sets the top-level verdict when there are several
@@ -107,9 +102,7 @@ func (r Report) Cluster(name string) (Report, bool) {
 	}
 	c := r.Clusters[i]
 	out := r
-	out.Healthy, out.FullyAvailable, out.Verdict, out.Reasons = c.Healthy, c.FullyAvailable, c.Verdict, c.Reasons
-	out.Uncovered, out.UnderReplicated = c.Uncovered, c.UnderReplicated
-	out.Spaces, out.Views, out.APIs = c.Spaces, c.Views, c.APIs
+	out.Judgement = c.Judgement
 	out.Clusters = []Cluster{c}
 	return out, true
 }

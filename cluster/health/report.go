@@ -26,17 +26,8 @@ const (
 // hash ranges appear as "0xSTART-0xEND" (inclusive, as space.Range.String
 // writes them).
 type Report struct {
-	Healthy        bool   `json:"healthy"`
-	FullyAvailable bool   `json:"fully_available"`
-	Verdict        string `json:"verdict"`
-	// Reasons lists every condition that fails: first those that make the
-	// cluster unavailable, then those that only make it unhealthy.
-	Reasons []string `json:"reasons"`
-	// Uncovered lists the hash ranges that no up-to-date view serves.
-	Uncovered []RangeRef `json:"uncovered"`
-	// UnderReplicated lists the hash ranges served by fewer than
-	// HealthyCopies up-to-date views (the uncovered ones included).
-	UnderReplicated []RangeCount `json:"under_replicated"`
+	// Judgement is the verdict on the database as a whole.
+	Judgement
 
 	CheckedAt  time.Time `json:"checked_at"`
 	ReportedBy string    `json:"reported_by"`
@@ -46,10 +37,7 @@ type Report struct {
 	// any server advertises.
 	ReferenceIndex uint64 `json:"reference_index"`
 
-	Log    Log     `json:"log"`
-	Spaces []Space `json:"spaces"`
-	Views  []View  `json:"views"`
-	APIs   []Node  `json:"apis"`
+	Log Log `json:"log"`
 
 	// Clusters judges each Akutan cluster among the members separately,
 	// as control_plane.md defines healthy and fully available: its own
@@ -63,16 +51,29 @@ type Cluster struct {
 	Name string `json:"name"`
 	// DC is the datacenter of the cluster's servers (several, comma-separated,
 	// if they disagree).
-	DC              string       `json:"dc"`
-	Healthy         bool         `json:"healthy"`
-	FullyAvailable  bool         `json:"fully_available"`
-	Verdict         string       `json:"verdict"`
-	Reasons         []string     `json:"reasons"`
-	Uncovered       []RangeRef   `json:"uncovered"`
+	DC string `json:"dc"`
+	Judgement
+}
+
+// Judgement is a verdict on a set of views and API servers with the log:
+// the top level of a Report for the database, and a Cluster for one
+// cluster.
+type Judgement struct {
+	Healthy        bool   `json:"healthy"`
+	FullyAvailable bool   `json:"fully_available"`
+	Verdict        string `json:"verdict"`
+	// Reasons lists every condition that fails: first those that make the
+	// cluster unavailable, then those that only make it unhealthy.
+	Reasons []string `json:"reasons"`
+	// Uncovered lists the hash ranges that no up-to-date view serves.
+	Uncovered []RangeRef `json:"uncovered"`
+	// UnderReplicated lists the hash ranges served by fewer than
+	// HealthyCopies up-to-date views (the uncovered ones included).
 	UnderReplicated []RangeCount `json:"under_replicated"`
-	Spaces          []Space      `json:"spaces"`
-	Views           []View       `json:"views"`
-	APIs            []Node       `json:"apis"`
+
+	Spaces []Space `json:"spaces"`
+	Views  []View  `json:"views"`
+	APIs   []Node  `json:"apis"`
 }
 
 // RangeRef names a hash range of a space.
