@@ -132,7 +132,7 @@ func (p *parser) atCall() bool {
 	tok := p.peek()
 	if tok.kind == tKeyword {
 		name := strings.ToUpper(tok.text)
-		_, _, builtin := builtinArity(name)
+		_, _, builtin := BuiltinArity(name)
 		return builtin || isAggregate(name) || name == "EXISTS" ||
 			name == "NOT" && isKeyword(p.peekN(1), "EXISTS")
 	}
@@ -214,7 +214,7 @@ func (p *parser) expressionList(aggregates bool) ([]Expr, error) {
 
 // builtinCall reads the arguments of a built-in and checks their number.
 func (p *parser) builtinCall(at token, name string, aggregates bool) (Expr, error) {
-	minArgs, maxArgs, _ := builtinArity(name)
+	minArgs, maxArgs, _ := BuiltinArity(name)
 	if name == "BOUND" {
 		return p.boundCall()
 	}
@@ -253,9 +253,9 @@ func arityText(minArgs, maxArgs int) string {
 	return strconv.Itoa(minArgs) + " to " + strconv.Itoa(maxArgs) + " arguments"
 }
 
-// builtinArity gives the number of arguments of each built-in of section
+// BuiltinArity gives the number of arguments of each built-in of section
 // 17 (max -1: any number); ok is false for other names.
-func builtinArity(name string) (minArgs, maxArgs int, ok bool) {
+func BuiltinArity(name string) (minArgs, maxArgs int, ok bool) {
 	switch name {
 	case "RAND", "NOW", "UUID", "STRUUID":
 		return 0, 0, true

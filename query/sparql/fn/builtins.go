@@ -40,31 +40,16 @@ func (ev *evaluator) builtin(e *sparql.ExprCall) (rdf.Term, error) {
 }
 
 // arity gives the number of arguments each strict built-in takes (max -1
-// for any); the parser checks this already, and this keeps a tree built
-// by hand from indexing past its arguments.
+// for any), as the parser knows them (sparql.BuiltinArity); the parser
+// checks this already, and this keeps a tree built by hand from indexing
+// past its arguments. BOUND, IF and COALESCE are special forms, evaluated
+// before arguments are, never here.
 func arity(name string) (lo, hi int, known bool) {
 	switch name {
-	case "RAND", "NOW", "UUID", "STRUUID":
-		return 0, 0, true
-	case "BNODE":
-		return 0, 1, true
-	case "STR", "LANG", "DATATYPE", "IRI", "URI", "ABS", "CEIL", "FLOOR",
-		"ROUND", "STRLEN", "UCASE", "LCASE", "ENCODE_FOR_URI", "YEAR", "MONTH",
-		"DAY", "HOURS", "MINUTES", "SECONDS", "TIMEZONE", "TZ", "MD5", "SHA1",
-		"SHA256", "SHA384", "SHA512", "ISIRI", "ISURI", "ISBLANK", "ISLITERAL",
-		"ISNUMERIC":
-		return 1, 1, true
-	case "LANGMATCHES", "CONTAINS", "STRSTARTS", "STRENDS", "STRBEFORE",
-		"STRAFTER", "STRLANG", "STRDT", "SAMETERM":
-		return 2, 2, true
-	case "SUBSTR", "REGEX":
-		return 2, 3, true
-	case "REPLACE":
-		return 3, 4, true
-	case "CONCAT":
-		return 0, -1, true
+	case "BOUND", "IF", "COALESCE":
+		return 0, 0, false
 	}
-	return 0, 0, false
+	return sparql.BuiltinArity(name)
 }
 
 // apply computes a strict built-in from its evaluated arguments.
