@@ -111,6 +111,7 @@ func (r Report) Cluster(name string) (Report, bool) {
 	out.Uncovered, out.UnderReplicated = c.Uncovered, c.UnderReplicated
 	out.Spaces, out.Views, out.APIs = c.Spaces, c.Views, c.APIs
 	out.Clusters = []Cluster{c}
+	out.Lost = c.Lost
 	return out, true
 }
 

@@ -55,6 +55,11 @@ type Report struct {
 	// as control_plane.md defines healthy and fully available: its own
 	// views and API servers, and the log every cluster shares.
 	Clusters []Cluster `json:"clusters"`
+	// Lost lists every view and API server that left gossip without a
+	// graceful stop and was neither replaced nor forgotten since (each
+	// cluster's are also in its Lost). Information only: it does not
+	// change a verdict.
+	Lost []Lost `json:"lost"`
 }
 
 // Cluster is the verdict on one Akutan cluster: the views and API servers
@@ -73,6 +78,9 @@ type Cluster struct {
 	Spaces          []Space      `json:"spaces"`
 	Views           []View       `json:"views"`
 	APIs            []Node       `json:"apis"`
+	// Lost lists the cluster's views and API servers that left gossip
+	// without a graceful stop (see Report.Lost).
+	Lost []Lost `json:"lost"`
 }
 
 // RangeRef names a hash range of a space.

@@ -9,6 +9,6 @@ func ctlCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "ctl",
 		Usage:       "operate a cluster: manage the log, verify views",
-		Subcommands: []*cli.Command{ctlLogCommand(), ctlVerifyCommand()},
+		Subcommands: []*cli.Command{ctlLogCommand(), ctlVerifyCommand(), ctlForgetLostCommand()},
 	}
 }

@@ -223,6 +223,9 @@ func (s *Server) Stop() {
 	s.once.Do(func() {
 		s.cancel()
 		if s.gossip != nil {
+			// Say the stop is graceful before going, so that API
+			// servers do not list this server as lost.
+			s.gossip.MarkLeaving(time.Second)
 			s.gossip.Leave(time.Second)
 			s.gossip.Stop()
 		}
