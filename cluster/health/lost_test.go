@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,5 +104,28 @@ func TestComputeListsLostPerCluster(t *testing.T) {
 	one, _ := r.Cluster("c1")
 	if len(one.Lost) != 1 || one.Lost[0].Name != "v1" {
 		t.Errorf("narrowed to c1, lost %+v", one.Lost)
+	}
+}
+
+func TestWriteTextLost(t *testing.T) {
+	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	in := Input{Members: []gossip.Member{{Name: "a1", Meta: gossip.Meta{Role: "api", Cluster: "c1", Serving: true}}},
+		LostServers: []Lost{
+			{Name: "view-h:1", Role: "view", Cluster: "c1", DC: "dc1", Addr: "h:1", Space: "hashsp",
+				Range: "0x0000000000000000-0xffffffffffffffff", Since: since},
+			{Name: "api-h:2", Role: "api", Cluster: "c1", Addr: "h:2", Since: since},
+		}}
+	var b strings.Builder
+	if err := WriteText(&b, Compute(in)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"lost (left without a graceful stop; not counted in the verdict): 2\n",
+		"  lost        view-h:1  view hashsp 0x0000000000000000-0xffffffffffffffff grpc h:1",
+		"  lost        api-h:2  api grpc h:2  since 2026-01-02T03:04:05Z\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
 	}
 }
