@@ -314,3 +314,49 @@ func TestLogWriter(t *testing.T) {
 		t.Errorf("refusals must warn once per interval: %s", got)
 	}
 }
+
+// TestOnDepart checks that a member's departure is reported as graceful
+// after MarkLeaving and Leave, and as not graceful after a crash.
+func TestOnDepart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for gossip to notice a crash (about 5 s)")
+	}
+	first := start(t, Config{Name: "n0"}, Meta{Role: "api"})
+	var mu sync.Mutex
+	departed := map[string]bool{}
+	first.OnDepart(func(m Member, graceful bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		departed[m.Name] = graceful
+	})
+	var nodes []*Node
+	for i := 1; i <= 2; i++ {
+		nodes = append(nodes, start(t, Config{Name: fmt.Sprintf("n%d", i), Join: []string{first.Addr()}}, Meta{Role: "view"}))
+	}
+	testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		if got := len(first.Members()); got != 3 {
+			return fmt.Errorf("n0 sees %d members, want 3", got)
+		}
+		return nil
+	})
+	began := time.Now()
+	nodes[0].MarkLeaving(time.Second)
+	if d := time.Since(began); d > 1100*time.Millisecond {
+		t.Errorf("MarkLeaving took %v, more than its timeout", d)
+	}
+	saw := func(want map[string]bool) func() error {
+		return func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if fmt.Sprint(departed) != fmt.Sprint(want) {
+				return fmt.Errorf("departed %v, want %v", departed, want)
+			}
+			return nil
+		}
+	}
+	_ = nodes[0].Leave(time.Second)
+	_ = nodes[0].Stop()
+	testutil.Eventually(t, 3*time.Second, 50*time.Millisecond, saw(map[string]bool{"n1": true}))
+	_ = nodes[1].Stop() // a crash
+	testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, saw(map[string]bool{"n1": true, "n2": false}))
+}

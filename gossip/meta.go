@@ -34,7 +34,8 @@ type Meta struct {
 	Serving bool `json:"serving,omitempty"`
 	// State says what a view is doing when it is not serving: "booting"
 	// (loading from peers or catching up), "failed" (stopped for good, with
-	// the reason in its log); empty when serving.
+	// the reason in its log), StateLeaving (any role, stopping gracefully:
+	// see Node.MarkLeaving); empty when serving.
 	State string `json:"state,omitempty"`
 	// PendingTxs are the oldest undecided transactions a view holds (log
 	// indexes, at most a few): API servers abort those left undecided too

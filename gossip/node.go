@@ -40,7 +40,8 @@ type Node struct {
 	metaVersion uint64            // bumped by every SetMeta
 	advertised  []byte            // this node's meta as memberlist holds it
 	members     map[string]Member // other live members, from events
-	changed     chan struct{}     // closed at the next membership change
+	onDepart    func(m Member, graceful bool)
+	changed     chan struct{} // closed at the next membership change
 
 	joined   chan struct{} // closed once joined to at least one peer
 	pushNow  chan struct{} // capacity 1: asks pushLoop to advertise meta
@@ -272,12 +273,61 @@ func (n *Node) putMember(node *memberlist.Node) {
 	n.members[node.Name] = Member{Name: node.Name, Addr: node.Address(), Meta: meta}
 }
 
-// dropMember forgets a member that left or failed.
+// dropMember forgets a member that left or failed, and tells the OnDepart
+// callback. memberlist's events do not say whether a departure was a leave
+// (the node passed to NotifyLeave keeps its old State), so a departure is
+// graceful only if the member advertised StateLeaving first.
 func (n *Node) dropMember(name string) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	m, known := n.members[name]
 	delete(n.members, name)
+	fn := n.onDepart
+	n.mu.Unlock()
+	if known && fn != nil {
+		fn(m, m.Meta.State == StateLeaving)
+	}
 }
+
+// StateLeaving is the Meta.State a server advertises while it stops
+// gracefully (see MarkLeaving).
+const StateLeaving = "leaving"
+
+// OnDepart sets fn to be called with the last known record of every member
+// that drops out of the pool, and whether it left gracefully: it
+// advertised StateLeaving (see MarkLeaving) before going. A
+// member that crashed or was killed departs with graceful false once
+// failure detection gives up on it. fn is called with memberlist's lock
+// held: it must return quickly and not call the Node.
+func (n *Node) OnDepart(fn func(m Member, graceful bool)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.onDepart = fn
+}
+
+// MarkLeaving advertises State StateLeaving (and not serving), so that the
+// other members know the coming departure is graceful even if the leave
+// message itself is lost, and waits up to timeout for memberlist to take
+// the new meta plus a short while for it to spread. Call it before Leave.
+func (n *Node) MarkLeaving(timeout time.Duration) {
+	m := n.Meta()
+	m.State, m.Serving = StateLeaving, false
+	if err := n.SetMeta(m); err != nil {
+		return
+	}
+	b, _ := n.localMeta()
+	deadline := time.Now().Add(timeout)
+	for !n.advertises(b) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// One gossip round or two, for the update to reach the others.
+	if rest := time.Until(deadline); rest > 0 {
+		time.Sleep(min(rest, leavingSpread))
+	}
+}
+
+// leavingSpread is how long MarkLeaving lets the leaving meta spread once
+// memberlist holds it.
+const leavingSpread = 300 * time.Millisecond
 
 // halt stops the background goroutines and waits for them.
 func (n *Node) halt() {

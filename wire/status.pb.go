@@ -24,6 +24,96 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ForgetLostRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lost server's gossip name, as status lists it.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetLostRequest) Reset() {
+	*x = ForgetLostRequest{}
+	mi := &file_status_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetLostRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetLostRequest) ProtoMessage() {}
+
+func (x *ForgetLostRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_status_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetLostRequest.ProtoReflect.Descriptor instead.
+func (*ForgetLostRequest) Descriptor() ([]byte, []int) {
+	return file_status_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ForgetLostRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ForgetLostReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// False if no lost server had that name.
+	Forgotten     bool `protobuf:"varint,1,opt,name=forgotten,proto3" json:"forgotten,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetLostReply) Reset() {
+	*x = ForgetLostReply{}
+	mi := &file_status_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetLostReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetLostReply) ProtoMessage() {}
+
+func (x *ForgetLostReply) ProtoReflect() protoreflect.Message {
+	mi := &file_status_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetLostReply.ProtoReflect.Descriptor instead.
+func (*ForgetLostReply) Descriptor() ([]byte, []int) {
+	return file_status_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ForgetLostReply) GetForgotten() bool {
+	if x != nil {
+		return x.Forgotten
+	}
+	return false
+}
+
 type GossipMembersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -32,7 +122,7 @@ type GossipMembersRequest struct {
 
 func (x *GossipMembersRequest) Reset() {
 	*x = GossipMembersRequest{}
-	mi := &file_status_proto_msgTypes[0]
+	mi := &file_status_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -44,7 +134,7 @@ func (x *GossipMembersRequest) String() string {
 func (*GossipMembersRequest) ProtoMessage() {}
 
 func (x *GossipMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_status_proto_msgTypes[0]
+	mi := &file_status_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -57,7 +147,7 @@ func (x *GossipMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipMembersRequest.ProtoReflect.Descriptor instead.
 func (*GossipMembersRequest) Descriptor() ([]byte, []int) {
-	return file_status_proto_rawDescGZIP(), []int{0}
+	return file_status_proto_rawDescGZIP(), []int{2}
 }
 
 type GossipMembersReply struct {
@@ -69,7 +159,7 @@ type GossipMembersReply struct {
 
 func (x *GossipMembersReply) Reset() {
 	*x = GossipMembersReply{}
-	mi := &file_status_proto_msgTypes[1]
+	mi := &file_status_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -81,7 +171,7 @@ func (x *GossipMembersReply) String() string {
 func (*GossipMembersReply) ProtoMessage() {}
 
 func (x *GossipMembersReply) ProtoReflect() protoreflect.Message {
-	mi := &file_status_proto_msgTypes[1]
+	mi := &file_status_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -94,7 +184,7 @@ func (x *GossipMembersReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GossipMembersReply.ProtoReflect.Descriptor instead.
 func (*GossipMembersReply) Descriptor() ([]byte, []int) {
-	return file_status_proto_rawDescGZIP(), []int{1}
+	return file_status_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GossipMembersReply) GetJson() []byte {
@@ -116,7 +206,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_status_proto_msgTypes[2]
+	mi := &file_status_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -128,7 +218,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_status_proto_msgTypes[2]
+	mi := &file_status_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -141,7 +231,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_status_proto_rawDescGZIP(), []int{2}
+	return file_status_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StatusRequest) GetMaxLag() uint64 {
@@ -163,7 +253,7 @@ type StatusReply struct {
 
 func (x *StatusReply) Reset() {
 	*x = StatusReply{}
-	mi := &file_status_proto_msgTypes[3]
+	mi := &file_status_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -175,7 +265,7 @@ func (x *StatusReply) String() string {
 func (*StatusReply) ProtoMessage() {}
 
 func (x *StatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_status_proto_msgTypes[3]
+	mi := &file_status_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -188,7 +278,7 @@ func (x *StatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusReply.ProtoReflect.Descriptor instead.
 func (*StatusReply) Descriptor() ([]byte, []int) {
-	return file_status_proto_rawDescGZIP(), []int{3}
+	return file_status_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StatusReply) GetJson() []byte {
@@ -202,7 +292,11 @@ var File_status_proto protoreflect.FileDescriptor
 
 const file_status_proto_rawDesc = "" +
 	"\n" +
-	"\fstatus.proto\x12\vakutan.wire\"\x16\n" +
+	"\fstatus.proto\x12\vakutan.wire\"'\n" +
+	"\x11ForgetLostRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"/\n" +
+	"\x0fForgetLostReply\x12\x1c\n" +
+	"\tforgotten\x18\x01 \x01(\bR\tforgotten\"\x16\n" +
 	"\x14GossipMembersRequest\"(\n" +
 	"\x12GossipMembersReply\x12\x12\n" +
 	"\x04json\x18\x01 \x01(\fR\x04json\"9\n" +
@@ -211,10 +305,12 @@ const file_status_proto_rawDesc = "" +
 	"\n" +
 	"\b_max_lag\"!\n" +
 	"\vStatusReply\x12\x12\n" +
-	"\x04json\x18\x01 \x01(\fR\x04json2\x9d\x01\n" +
+	"\x04json\x18\x01 \x01(\fR\x04json2\xe9\x01\n" +
 	"\x06Status\x12>\n" +
 	"\x06Status\x12\x1a.akutan.wire.StatusRequest\x1a\x18.akutan.wire.StatusReply\x12S\n" +
-	"\rGossipMembers\x12!.akutan.wire.GossipMembersRequest\x1a\x1f.akutan.wire.GossipMembersReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
+	"\rGossipMembers\x12!.akutan.wire.GossipMembersRequest\x1a\x1f.akutan.wire.GossipMembersReply\x12J\n" +
+	"\n" +
+	"ForgetLost\x12\x1e.akutan.wire.ForgetLostRequest\x1a\x1c.akutan.wire.ForgetLostReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
 
 var (
 	file_status_proto_rawDescOnce sync.Once
@@ -228,20 +324,24 @@ func file_status_proto_rawDescGZIP() []byte {
 	return file_status_proto_rawDescData
 }
 
-var file_status_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_status_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_status_proto_goTypes = []any{
-	(*GossipMembersRequest)(nil), // 0: akutan.wire.GossipMembersRequest
-	(*GossipMembersReply)(nil),   // 1: akutan.wire.GossipMembersReply
-	(*StatusRequest)(nil),        // 2: akutan.wire.StatusRequest
-	(*StatusReply)(nil),          // 3: akutan.wire.StatusReply
+	(*ForgetLostRequest)(nil),    // 0: akutan.wire.ForgetLostRequest
+	(*ForgetLostReply)(nil),      // 1: akutan.wire.ForgetLostReply
+	(*GossipMembersRequest)(nil), // 2: akutan.wire.GossipMembersRequest
+	(*GossipMembersReply)(nil),   // 3: akutan.wire.GossipMembersReply
+	(*StatusRequest)(nil),        // 4: akutan.wire.StatusRequest
+	(*StatusReply)(nil),          // 5: akutan.wire.StatusReply
 }
 var file_status_proto_depIdxs = []int32{
-	2, // 0: akutan.wire.Status.Status:input_type -> akutan.wire.StatusRequest
-	0, // 1: akutan.wire.Status.GossipMembers:input_type -> akutan.wire.GossipMembersRequest
-	3, // 2: akutan.wire.Status.Status:output_type -> akutan.wire.StatusReply
-	1, // 3: akutan.wire.Status.GossipMembers:output_type -> akutan.wire.GossipMembersReply
-	2, // [2:4] is the sub-list for method output_type
-	0, // [0:2] is the sub-list for method input_type
+	4, // 0: akutan.wire.Status.Status:input_type -> akutan.wire.StatusRequest
+	2, // 1: akutan.wire.Status.GossipMembers:input_type -> akutan.wire.GossipMembersRequest
+	0, // 2: akutan.wire.Status.ForgetLost:input_type -> akutan.wire.ForgetLostRequest
+	5, // 3: akutan.wire.Status.Status:output_type -> akutan.wire.StatusReply
+	3, // 4: akutan.wire.Status.GossipMembers:output_type -> akutan.wire.GossipMembersReply
+	1, // 5: akutan.wire.Status.ForgetLost:output_type -> akutan.wire.ForgetLostReply
+	3, // [3:6] is the sub-list for method output_type
+	0, // [0:3] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -252,14 +352,14 @@ func file_status_proto_init() {
 	if File_status_proto != nil {
 		return
 	}
-	file_status_proto_msgTypes[2].OneofWrappers = []any{}
+	file_status_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_status_proto_rawDesc), len(file_status_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Status_Status_FullMethodName        = "/akutan.wire.Status/Status"
 	Status_GossipMembers_FullMethodName = "/akutan.wire.Status/GossipMembers"
+	Status_ForgetLost_FullMethodName    = "/akutan.wire.Status/ForgetLost"
 )
 
 // StatusClient is the client API for Status service.
@@ -36,6 +37,9 @@ type StatusClient interface {
 	// Members lists the gossip members the API server knows, as the JSON
 	// that GET /v1/members returns (apiserver.MembersResponse).
 	GossipMembers(ctx context.Context, in *GossipMembersRequest, opts ...grpc.CallOption) (*GossipMembersReply, error)
+	// ForgetLost drops a server from the API server's list of views and API
+	// servers lost without a graceful stop (the status document's "lost").
+	ForgetLost(ctx context.Context, in *ForgetLostRequest, opts ...grpc.CallOption) (*ForgetLostReply, error)
 }
 
 type statusClient struct {
@@ -66,6 +70,16 @@ func (c *statusClient) GossipMembers(ctx context.Context, in *GossipMembersReque
 	return out, nil
 }
 
+func (c *statusClient) ForgetLost(ctx context.Context, in *ForgetLostRequest, opts ...grpc.CallOption) (*ForgetLostReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ForgetLostReply)
+	err := c.cc.Invoke(ctx, Status_ForgetLost_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StatusServer is the server API for Status service.
 // All implementations must embed UnimplementedStatusServer
 // for forward compatibility.
@@ -76,6 +90,9 @@ type StatusServer interface {
 	// Members lists the gossip members the API server knows, as the JSON
 	// that GET /v1/members returns (apiserver.MembersResponse).
 	GossipMembers(context.Context, *GossipMembersRequest) (*GossipMembersReply, error)
+	// ForgetLost drops a server from the API server's list of views and API
+	// servers lost without a graceful stop (the status document's "lost").
+	ForgetLost(context.Context, *ForgetLostRequest) (*ForgetLostReply, error)
 	mustEmbedUnimplementedStatusServer()
 }
 
@@ -91,6 +108,9 @@ func (UnimplementedStatusServer) Status(context.Context, *StatusRequest) (*Statu
 }
 func (UnimplementedStatusServer) GossipMembers(context.Context, *GossipMembersRequest) (*GossipMembersReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method GossipMembers not implemented")
+}
+func (UnimplementedStatusServer) ForgetLost(context.Context, *ForgetLostRequest) (*ForgetLostReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method ForgetLost not implemented")
 }
 func (UnimplementedStatusServer) mustEmbedUnimplementedStatusServer() {}
 func (UnimplementedStatusServer) testEmbeddedByValue()                {}
@@ -149,6 +169,24 @@ func _Status_GossipMembers_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Status_ForgetLost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ForgetLostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServer).ForgetLost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Status_ForgetLost_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServer).ForgetLost(ctx, req.(*ForgetLostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Status_ServiceDesc is the grpc.ServiceDesc for Status service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -163,6 +201,10 @@ var Status_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GossipMembers",
 			Handler:    _Status_GossipMembers_Handler,
+		},
+		{
+			MethodName: "ForgetLost",
+			Handler:    _Status_ForgetLost_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

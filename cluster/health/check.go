@@ -30,6 +30,9 @@ type Options struct {
 	// answered at which gRPC address, so that a replica that stops
 	// answering is still named by ID and datacenter. Check updates it.
 	Memory *ReplicaMemory
+	// Lost, if set, lists the views and API servers that left gossip
+	// without a graceful stop; Check prunes those replaced first.
+	Lost *LostMemory
 }
 
 // Input is everything a report is computed from.
@@ -51,6 +54,10 @@ type Input struct {
 	Seen map[string]SeenReplica
 	// Now stamps the report.
 	Now time.Time
+	// LostServers are the views and API servers lost (see LostMemory).
+	// They are listed in the report, for information: control_plane.md
+	// defines healthy by coverage, the log and live API servers only.
+	LostServers []Lost
 }
 
 // replicaInfoTimeout bounds each log replica's own Info in a check. It
@@ -72,6 +79,10 @@ type LogInfo interface {
 // every view looking unreachable).
 func Check(ctx context.Context, log LogInfo, members func() []gossip.Member, opts Options) Report {
 	in := Input{Options: opts, Members: members()}
+	if opts.Lost != nil {
+		opts.Lost.Prune(in.Members)
+		in.LostServers = opts.Lost.List()
+	}
 	probed := make(chan map[string]string, 1)
 	go func() { probed <- probeViews(ctx, in.Members) }()
 	replicas := make(chan []logclient.ReplicaInfo, 1)
@@ -98,8 +109,16 @@ func Compute(in Input) Report {
 	r := computeFor(in, in.Members)
 	r.Clusters = []Cluster{}
 	for _, name := range clusterNames(in.Members) {
-		r.Clusters = append(r.Clusters, clusterReport(name, computeFor(in, clusterMembers(in.Members, name))))
+		c := clusterReport(name, computeFor(in, clusterMembers(in.Members, name)))
+		c.Lost = []Lost{}
+		for _, x := range in.LostServers {
+			if x.Cluster == name {
+				c.Lost = append(c.Lost, x)
+			}
+		}
+		r.Clusters = append(r.Clusters, c)
 	}
+	r.Lost = append([]Lost{}, in.LostServers...)
 	r.judgeDatabase()
 	return r
 }

@@ -104,6 +104,7 @@ func (r Report) Cluster(name string) (Report, bool) {
 	out := r
 	out.Judgement = c.Judgement
 	out.Clusters = []Cluster{c}
+	out.Lost = c.Lost
 	return out, true
 }
 

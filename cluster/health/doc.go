@@ -44,6 +44,15 @@
 // replica 3 in dc dc3 (addr) is down: ..."). A down replica makes every
 // cluster not healthy; fewer than a majority up makes them unavailable.
 //
+// Lost servers: views and API servers that dropped out of gossip without
+// advertising the state "leaving" first (as every graceful stop does: see
+// gossip.Node.MarkLeaving) are remembered by LostMemory, kept by each API
+// server, until a member of the same gossip name (role and gRPC address)
+// joins again or an operator forgets them; at most MaxLost, the oldest
+// dropped. Reports list them (Report.Lost, Cluster.Lost) for information
+// only: control_plane.md defines the verdicts by what serves now, so a
+// lost server adds no reason and changes no verdict.
+//
 // Coverage is computed per sub-range: the ranges of all views of a space
 // are cut with space.Split at every boundary, so that views of different
 // partitionings (a space mid-reshard: say 2-way and 3-way at once) are

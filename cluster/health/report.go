@@ -43,6 +43,11 @@ type Report struct {
 	// as control_plane.md defines healthy and fully available: its own
 	// views and API servers, and the log every cluster shares.
 	Clusters []Cluster `json:"clusters"`
+	// Lost lists every view and API server that left gossip without a
+	// graceful stop and was neither replaced nor forgotten since (each
+	// cluster's are also in its Lost). Information only: it does not
+	// change a verdict.
+	Lost []Lost `json:"lost"`
 }
 
 // Cluster is the verdict on one Akutan cluster: the views and API servers
@@ -53,6 +58,9 @@ type Cluster struct {
 	// if they disagree).
 	DC string `json:"dc"`
 	Judgement
+	// Lost lists the cluster's views and API servers that left gossip
+	// without a graceful stop (see Report.Lost).
+	Lost []Lost `json:"lost"`
 }
 
 // Judgement is a verdict on a set of views and API servers with the log:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/akutan-dev/akutan/cluster/space"
 )
@@ -36,6 +37,7 @@ func WriteText(w io.Writer, r Report) error {
 		writeSpaces(&b, c.Spaces)
 		writeViews(&b, c.Views)
 		writeAPIs(&b, c.APIs)
+		writeLost(&b, c.Lost)
 		writeVerdict(&b, "verdict", c.FullyAvailable, c.Healthy, c.Reasons)
 	}
 	if len(r.Clusters) > 1 {
@@ -151,6 +153,21 @@ func writeAPIs(b *strings.Builder, apis []Node) {
 			state = "  not serving"
 		}
 		fmt.Fprintf(b, "  %s  grpc %s  http %s%s%s\n", a.Name, a.GRPCAddr, orNone(a.HTTPAddr), dc(a.DC), state)
+	}
+}
+
+// writeLost lists the servers lost without a graceful stop, if any.
+func writeLost(b *strings.Builder, lost []Lost) {
+	if len(lost) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "lost (left without a graceful stop; not counted in the verdict): %d\n", len(lost))
+	for _, x := range lost {
+		what := x.Role + " grpc " + x.Addr
+		if x.Role == "view" {
+			what = fmt.Sprintf("view %s %s grpc %s", x.Space, x.Range, x.Addr)
+		}
+		fmt.Fprintf(b, "  lost        %s  %s%s  since %s\n", x.Name, what, dc(x.DC), x.Since.Format(time.RFC3339))
 	}
 }
 

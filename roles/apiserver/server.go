@@ -85,6 +85,9 @@ type Server struct {
 	// replicas remembers which log replica answered at which address, so
 	// that status names a replica that went down by ID and datacenter.
 	replicas health.ReplicaMemory
+	// lost remembers the views and API servers that left gossip without
+	// a graceful stop, for status.
+	lost health.LostMemory
 
 	kit *rolekit.Server // gRPC, HTTP and gossip
 
@@ -116,6 +119,7 @@ func (s *Server) start(ctx context.Context) error {
 		return err
 	}
 	s.gossip = s.kit.Gossip()
+	s.gossip.OnDepart(s.lost.Depart)
 	s.views, err = viewclient.New(s.gossip.Members, viewclient.WithLocalDC(s.cfg.DC),
 		viewclient.WithHedging(!s.cfg.DisableHedging), viewclient.WithRegisterer(s.cfg.Registry))
 	if err != nil {

@@ -27,7 +27,7 @@ const statusLogTimeout = 3 * time.Second
 func (s *Server) Status(ctx context.Context, maxLag uint64) health.Report {
 	ctx, cancel := context.WithTimeout(ctx, statusLogTimeout)
 	defer cancel()
-	return health.Check(ctx, s.logc, s.gossip.Members, health.Options{MaxLag: maxLag, ReportedBy: s.gossip.Name(), Memory: &s.replicas})
+	return health.Check(ctx, s.logc, s.gossip.Members, health.Options{MaxLag: maxLag, ReportedBy: s.gossip.Name(), Memory: &s.replicas, Lost: &s.lost})
 }
 
 // statusService is the Status gRPC service.
@@ -62,4 +62,13 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		maxLag = n
 	}
 	writeJSON(w, http.StatusOK, s.Status(r.Context(), maxLag))
+}
+
+// ForgetLost implements wire.StatusServer: it drops a server from this API
+// server's list of lost servers (see health.LostMemory).
+func (st *statusService) ForgetLost(_ context.Context, req *wire.ForgetLostRequest) (*wire.ForgetLostReply, error) {
+	if req.GetName() == "" {
+		return nil, status.Error(codes.InvalidArgument, "forget lost: no name")
+	}
+	return &wire.ForgetLostReply{Forgotten: st.s.lost.Forget(req.GetName())}, nil
 }

@@ -4,11 +4,12 @@ import "github.com/urfave/cli/v2"
 
 // ctlCommand groups the operator commands: `akutan ctl log ...` manages
 // the central log (ctl_log.go), `akutan ctl verify` compares view digests
-// (ctl_verify.go).
+// (ctl_verify.go), `akutan ctl forget-lost` drops a lost server from
+// status (ctl_lost.go).
 func ctlCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "ctl",
-		Usage:       "operate a cluster: manage the log, verify views",
-		Subcommands: []*cli.Command{ctlLogCommand(), ctlVerifyCommand()},
+		Usage:       "operate a cluster: manage the log, verify views, forget lost servers",
+		Subcommands: []*cli.Command{ctlLogCommand(), ctlVerifyCommand(), ctlForgetLostCommand()},
 	}
 }

@@ -76,6 +76,10 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
+	// advMu orders Advertise with Stop: once leaving is set, the meta
+	// stays the "leaving" one MarkLeaving advertised.
+	advMu   sync.Mutex
+	leaving bool
 }
 
 // Listen binds the gRPC and HTTP listeners and joins gossip, advertising
@@ -186,6 +190,11 @@ func (s *Server) Advertise() error {
 	if s.gossip == nil {
 		return nil
 	}
+	s.advMu.Lock()
+	defer s.advMu.Unlock()
+	if s.leaving {
+		return nil
+	}
 	return s.gossip.SetMeta(s.meta(s.ctx))
 }
 
@@ -216,13 +225,22 @@ func (s *Server) HTTPAddr() string {
 // Gossip is the server's gossip node, or nil without gossip.
 func (s *Server) Gossip() *gossip.Node { return s.gossip }
 
-// Stop stops advertising, leaves gossip, shuts HTTP down, stops gRPC (see
+// Stop stops advertising, advertises the gossip state "leaving" (waiting
+// up to 1 s, usually about 0.3 s, for it to spread: see
+// gossip.Node.MarkLeaving) so that API servers do not count this stop as
+// a loss, leaves gossip, shuts HTTP down, stops gRPC (see
 // Config.GracePeriod) and waits for every goroutine Serve started. It is
 // safe to call more than once, and before Serve.
 func (s *Server) Stop() {
 	s.once.Do(func() {
 		s.cancel()
 		if s.gossip != nil {
+			// Say the stop is graceful before going, so that API
+			// servers do not list this server as lost.
+			s.advMu.Lock()
+			s.leaving = true
+			s.advMu.Unlock()
+			s.gossip.MarkLeaving(time.Second)
 			s.gossip.Leave(time.Second)
 			s.gossip.Stop()
 		}
