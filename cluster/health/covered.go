@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/gossip"
 )
 
 // Partitioning is what `akutan status --wait covered` waits for: space
@@ -41,7 +42,7 @@ func (p Partitioning) String() string {
 // partition that falls short; none when p is covered. A view counts for
 // partition i/N only when its range is exactly that partition and its
 // status is ViewUpToDate (serving, reachable and within MaxLag, as for
-// health). Views of wider ranges do not count: the point of waiting is to
+// health) and it is not draining. Views of wider ranges do not count: the point of waiting is to
 // know that the new partitioning stands on its own, so that the views of
 // the old one can be stopped.
 func Missing(r Report, p Partitioning) ([]string, error) {
@@ -63,9 +64,12 @@ func Missing(r Report, p Partitioning) ([]string, error) {
 			if v.Space != p.Space || v.Range != want {
 				continue
 			}
-			if v.Status == ViewUpToDate {
+			switch {
+			case v.Status == ViewUpToDate && v.State == gossip.StateDraining:
+				others = append(others, v.Name+" draining")
+			case v.Status == ViewUpToDate:
 				upToDate++
-			} else {
+			default:
 				others = append(others, fmt.Sprintf("%s %s", v.Name, v.Status))
 			}
 		}

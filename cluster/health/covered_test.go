@@ -97,3 +97,35 @@ func TestCoveredRejectsBadRequests(t *testing.T) {
 		}
 	}
 }
+
+// A draining view still serves (the cluster stays fully available) but is
+// not a copy for health, nor for --wait covered.
+func TestDrainingViewIsNotAHealthyCopy(t *testing.T) {
+	tp := newTopology(1000).partitions(space.HashPO, 1, 3).apis(3)
+	tp.view(space.HashSP, space.Full(), gossip.Meta{AppliedIndex: 1000, Serving: true})
+	tp.view(space.HashSP, space.Full(), gossip.Meta{AppliedIndex: 1000, Serving: true})
+	tp.view(space.HashSP, space.Full(), gossip.Meta{AppliedIndex: 1000, Serving: true})
+	r := Compute(tp.input())
+	wantVerdict(t, r, true, true)
+	tp.members[len(tp.members)-1].Meta.State = gossip.StateDraining
+	r = Compute(tp.input())
+	wantVerdict(t, r, true, false)
+	want := "hashsp " + space.Full().String() + " has 3 up-to-date views, 1 of them draining; healthy needs 3 not draining"
+	if len(r.Reasons) != 1 || r.Reasons[0] != want {
+		t.Errorf("reasons %q, want %q", r.Reasons, want)
+	}
+	if len(r.UnderReplicated) != 1 || r.UnderReplicated[0].UpToDate != 2 || r.Spaces[0].Ranges[0].Draining != 1 {
+		t.Errorf("under-replicated %+v, ranges %+v", r.UnderReplicated, r.Spaces[0].Ranges)
+	}
+	m := missing(t, r, Partitioning{"hashsp", 1, 3})
+	if len(m) != 1 || !strings.Contains(m[0], "2 of 3 up-to-date views (also view-8 draining)") {
+		t.Errorf("missing %q", m)
+	}
+	var b strings.Builder
+	if err := WriteText(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "(1 draining)") || !strings.Contains(b.String(), "  draining    view-8") {
+		t.Errorf("text lacks the draining view:\n%s", b.String())
+	}
+}
