@@ -4,11 +4,12 @@ import "github.com/urfave/cli/v2"
 
 // ctlCommand groups the operator commands: `akutan ctl log ...` manages
 // the central log (ctl_log.go), `akutan ctl verify` compares view digests
-// (ctl_verify.go).
+// (ctl_verify.go), `akutan ctl drain` marks a view about to be stopped
+// (ctl_drain.go).
 func ctlCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "ctl",
-		Usage:       "operate a cluster: manage the log, verify views",
-		Subcommands: []*cli.Command{ctlLogCommand(), ctlVerifyCommand()},
+		Usage:       "operate a cluster: manage the log, verify and drain views",
+		Subcommands: []*cli.Command{ctlLogCommand(), ctlVerifyCommand(), ctlDrainCommand()},
 	}
 }

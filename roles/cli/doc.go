@@ -25,7 +25,10 @@
 //   - Operator tools: ctl log (info, truncate, floor, floors, members, add,
 //     remove, upgrade) talks to the log replicas (--log; upgrade also
 //     listens to gossip, to check that every server reads the new format);
-//     ctl verify compares view digests per range.
+//     ctl verify compares view digests per range; ctl drain marks a view
+//     as about to be stopped (the view's Drain RPC) and waits until every
+//     API server's gossip shows it draining, so that they stop sending it
+//     lookups first.
 //
 // Every flag of a subcommand that takes --config may also come from that
 // TOML file, under the same key; flags win over the file.
