@@ -35,7 +35,7 @@ type Meta struct {
 	// State says what a view is doing when it is not serving: "booting"
 	// (loading from peers or catching up), "failed" (stopped for good, with
 	// the reason in its log), StateLeaving (any role, stopping gracefully:
-	// see Node.MarkLeaving); empty when serving.
+	// see Node.MarkLeaving); empty when serving, or StateDraining.
 	State string `json:"state,omitempty"`
 	// PendingTxs are the oldest undecided transactions a view holds (log
 	// indexes, at most a few): API servers abort those left undecided too
@@ -46,6 +46,11 @@ type Meta struct {
 	// HTTPAddr is where the server serves HTTP (metrics, debug), if anywhere.
 	HTTPAddr string `json:"http_addr,omitempty"`
 }
+
+// StateDraining is the State of a serving view that is about to be
+// stopped: API servers send it lookups only when no other up-to-date view
+// covers the range.
+const StateDraining = "draining"
 
 // Range returns the hash range of a view as a space.Range.
 func (m Meta) Range() space.Range {

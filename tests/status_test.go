@@ -213,9 +213,46 @@ func TestStatusMultiProcess(t *testing.T) {
 	if rep.Spaces[0].MinUpToDate != 1 || rep.Spaces[1].MinUpToDate != 2 {
 		t.Fatalf("spaces %+v: want hashsp covered once, hashpo twice", rep.Spaces)
 	}
+	t.Run("WaitCovered", func(t *testing.T) { testWaitCovered(t, c) })
 	t.Run("LogAdvertisesAppliedIndex", func(t *testing.T) { testLogAdvertises(t, c) })
 	t.Run("GossipPools", func(t *testing.T) { testGossipPools(t, c) })
 	t.Run("KilledPartition", func(t *testing.T) { testKilledPartition(t, c) })
+}
+
+// testWaitCovered waits for the partitionings the cluster has (hashsp
+// 2 x 1, hashpo 2 x 2) and for one it lacks (hashsp 2 x 3), which must time
+// out naming both partitions.
+func testWaitCovered(t *testing.T, c *statusClusterProcs) {
+	for _, want := range [][]string{
+		{"--space", "hashsp", "--partitions", "2", "--replicas", "1"},
+		{"--cluster", statusCluster, "--space", "hashpo", "--partitions", "2", "--replicas", "2"},
+	} {
+		args := append([]string{"status", "--api", c.apiAddr, "--wait", "covered", "--timeout", "20s"}, want...)
+		if out := akutan(t, args...); !strings.Contains(out, "verdict:") {
+			t.Errorf("akutan %s printed no status:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	began := time.Now()
+	_, errOut, err := harness.Run(t, bin, "status", "--api", c.apiAddr, "--wait", "covered",
+		"--space", "hashsp", "--partitions", "2", "--replicas", "3", "--timeout", "2s")
+	if err == nil || !strings.Contains(errOut, "timed out waiting for the cluster to be covered by hashsp in 2 partitions x 3 replicas") ||
+		!strings.Contains(errOut, "hashsp partition 1/2 (0x0000000000000000-0x7fffffffffffffff): 1 of 3 up-to-date views") ||
+		!strings.Contains(errOut, "hashsp partition 2/2 ("+upperHalf+"): 1 of 3 up-to-date views") {
+		t.Errorf("--wait covered --replicas 3: err %v\nstderr: %s", err, errOut)
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("--timeout 2s took %v", took)
+	}
+	// A 4-way partitioning is not covered by 2-way views.
+	_, errOut, err = harness.Run(t, bin, "status", "--api", c.apiAddr, "--wait", "covered",
+		"--space", "hashsp", "--partitions", "4", "--timeout", "1s")
+	if err == nil || !strings.Contains(errOut, "hashsp partition 4/4") {
+		t.Errorf("--wait covered --partitions 4: err %v\nstderr: %s", err, errOut)
+	}
+	_, errOut, err = harness.Run(t, bin, "status", "--api", c.apiAddr, "--wait", "covered", "--partitions", "2")
+	if err == nil || !strings.Contains(errOut, "--wait covered needs --space and --partitions") {
+		t.Errorf("--wait covered without --space: err %v\nstderr: %s", err, errOut)
+	}
 }
 
 // testLogAdvertises inserts, then expects every log server's advertised

@@ -1738,6 +1738,113 @@ func (x *InfoReply) GetDc() string {
 	return ""
 }
 
+type DrainRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Undo          bool                   `protobuf:"varint,1,opt,name=undo,proto3" json:"undo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainRequest) Reset() {
+	*x = DrainRequest{}
+	mi := &file_akutan_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainRequest) ProtoMessage() {}
+
+func (x *DrainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
+func (*DrainRequest) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *DrainRequest) GetUndo() bool {
+	if x != nil {
+		return x.Undo
+	}
+	return false
+}
+
+type DrainReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// draining is the view's new setting.
+	Draining bool `protobuf:"varint,1,opt,name=draining,proto3" json:"draining,omitempty"`
+	// gossip_name is the view's name among the gossip members ("" without
+	// gossip), for finding it in the members other servers see.
+	GossipName    string `protobuf:"bytes,2,opt,name=gossip_name,json=gossipName,proto3" json:"gossip_name,omitempty"`
+	Serving       bool   `protobuf:"varint,3,opt,name=serving,proto3" json:"serving,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DrainReply) Reset() {
+	*x = DrainReply{}
+	mi := &file_akutan_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DrainReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DrainReply) ProtoMessage() {}
+
+func (x *DrainReply) ProtoReflect() protoreflect.Message {
+	mi := &file_akutan_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DrainReply.ProtoReflect.Descriptor instead.
+func (*DrainReply) Descriptor() ([]byte, []int) {
+	return file_akutan_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *DrainReply) GetDraining() bool {
+	if x != nil {
+		return x.Draining
+	}
+	return false
+}
+
+func (x *DrainReply) GetGossipName() string {
+	if x != nil {
+		return x.GossipName
+	}
+	return ""
+}
+
+func (x *DrainReply) GetServing() bool {
+	if x != nil {
+		return x.Serving
+	}
+	return false
+}
+
 type LookupSRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Index         uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
@@ -1748,7 +1855,7 @@ type LookupSRequest struct {
 
 func (x *LookupSRequest) Reset() {
 	*x = LookupSRequest{}
-	mi := &file_akutan_proto_msgTypes[21]
+	mi := &file_akutan_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1760,7 +1867,7 @@ func (x *LookupSRequest) String() string {
 func (*LookupSRequest) ProtoMessage() {}
 
 func (x *LookupSRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[21]
+	mi := &file_akutan_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +1880,7 @@ func (x *LookupSRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSRequest.ProtoReflect.Descriptor instead.
 func (*LookupSRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{21}
+	return file_akutan_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LookupSRequest) GetIndex() uint64 {
@@ -1800,7 +1907,7 @@ type SP struct {
 
 func (x *SP) Reset() {
 	*x = SP{}
-	mi := &file_akutan_proto_msgTypes[22]
+	mi := &file_akutan_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1812,7 +1919,7 @@ func (x *SP) String() string {
 func (*SP) ProtoMessage() {}
 
 func (x *SP) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[22]
+	mi := &file_akutan_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1825,7 +1932,7 @@ func (x *SP) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SP.ProtoReflect.Descriptor instead.
 func (*SP) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{22}
+	return file_akutan_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SP) GetSubject() uint64 {
@@ -1852,7 +1959,7 @@ type LookupSPRequest struct {
 
 func (x *LookupSPRequest) Reset() {
 	*x = LookupSPRequest{}
-	mi := &file_akutan_proto_msgTypes[23]
+	mi := &file_akutan_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +1971,7 @@ func (x *LookupSPRequest) String() string {
 func (*LookupSPRequest) ProtoMessage() {}
 
 func (x *LookupSPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[23]
+	mi := &file_akutan_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +1984,7 @@ func (x *LookupSPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSPRequest.ProtoReflect.Descriptor instead.
 func (*LookupSPRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{23}
+	return file_akutan_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *LookupSPRequest) GetIndex() uint64 {
@@ -1905,7 +2012,7 @@ type SPO struct {
 
 func (x *SPO) Reset() {
 	*x = SPO{}
-	mi := &file_akutan_proto_msgTypes[24]
+	mi := &file_akutan_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1917,7 +2024,7 @@ func (x *SPO) String() string {
 func (*SPO) ProtoMessage() {}
 
 func (x *SPO) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[24]
+	mi := &file_akutan_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1930,7 +2037,7 @@ func (x *SPO) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SPO.ProtoReflect.Descriptor instead.
 func (*SPO) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{24}
+	return file_akutan_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SPO) GetSubject() uint64 {
@@ -1964,7 +2071,7 @@ type LookupSPORequest struct {
 
 func (x *LookupSPORequest) Reset() {
 	*x = LookupSPORequest{}
-	mi := &file_akutan_proto_msgTypes[25]
+	mi := &file_akutan_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1976,7 +2083,7 @@ func (x *LookupSPORequest) String() string {
 func (*LookupSPORequest) ProtoMessage() {}
 
 func (x *LookupSPORequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[25]
+	mi := &file_akutan_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +2096,7 @@ func (x *LookupSPORequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupSPORequest.ProtoReflect.Descriptor instead.
 func (*LookupSPORequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{25}
+	return file_akutan_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *LookupSPORequest) GetIndex() uint64 {
@@ -2016,7 +2123,7 @@ type PO struct {
 
 func (x *PO) Reset() {
 	*x = PO{}
-	mi := &file_akutan_proto_msgTypes[26]
+	mi := &file_akutan_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2028,7 +2135,7 @@ func (x *PO) String() string {
 func (*PO) ProtoMessage() {}
 
 func (x *PO) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[26]
+	mi := &file_akutan_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2041,7 +2148,7 @@ func (x *PO) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PO.ProtoReflect.Descriptor instead.
 func (*PO) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{26}
+	return file_akutan_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PO) GetPredicate() uint64 {
@@ -2068,7 +2175,7 @@ type LookupPORequest struct {
 
 func (x *LookupPORequest) Reset() {
 	*x = LookupPORequest{}
-	mi := &file_akutan_proto_msgTypes[27]
+	mi := &file_akutan_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2080,7 +2187,7 @@ func (x *LookupPORequest) String() string {
 func (*LookupPORequest) ProtoMessage() {}
 
 func (x *LookupPORequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[27]
+	mi := &file_akutan_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2093,7 +2200,7 @@ func (x *LookupPORequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupPORequest.ProtoReflect.Descriptor instead.
 func (*LookupPORequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{27}
+	return file_akutan_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *LookupPORequest) GetIndex() uint64 {
@@ -2122,7 +2229,7 @@ type POCmp struct {
 
 func (x *POCmp) Reset() {
 	*x = POCmp{}
-	mi := &file_akutan_proto_msgTypes[28]
+	mi := &file_akutan_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +2241,7 @@ func (x *POCmp) String() string {
 func (*POCmp) ProtoMessage() {}
 
 func (x *POCmp) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[28]
+	mi := &file_akutan_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2147,7 +2254,7 @@ func (x *POCmp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use POCmp.ProtoReflect.Descriptor instead.
 func (*POCmp) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{28}
+	return file_akutan_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *POCmp) GetPredicate() uint64 {
@@ -2188,7 +2295,7 @@ type LookupPOCmpRequest struct {
 
 func (x *LookupPOCmpRequest) Reset() {
 	*x = LookupPOCmpRequest{}
-	mi := &file_akutan_proto_msgTypes[29]
+	mi := &file_akutan_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2200,7 +2307,7 @@ func (x *LookupPOCmpRequest) String() string {
 func (*LookupPOCmpRequest) ProtoMessage() {}
 
 func (x *LookupPOCmpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[29]
+	mi := &file_akutan_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2213,7 +2320,7 @@ func (x *LookupPOCmpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupPOCmpRequest.ProtoReflect.Descriptor instead.
 func (*LookupPOCmpRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{29}
+	return file_akutan_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LookupPOCmpRequest) GetIndex() uint64 {
@@ -2241,7 +2348,7 @@ type Match struct {
 
 func (x *Match) Reset() {
 	*x = Match{}
-	mi := &file_akutan_proto_msgTypes[30]
+	mi := &file_akutan_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2253,7 +2360,7 @@ func (x *Match) String() string {
 func (*Match) ProtoMessage() {}
 
 func (x *Match) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[30]
+	mi := &file_akutan_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2266,7 +2373,7 @@ func (x *Match) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Match.ProtoReflect.Descriptor instead.
 func (*Match) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{30}
+	return file_akutan_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Match) GetLookup() uint32 {
@@ -2292,7 +2399,7 @@ type LookupChunk struct {
 
 func (x *LookupChunk) Reset() {
 	*x = LookupChunk{}
-	mi := &file_akutan_proto_msgTypes[31]
+	mi := &file_akutan_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2304,7 +2411,7 @@ func (x *LookupChunk) String() string {
 func (*LookupChunk) ProtoMessage() {}
 
 func (x *LookupChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[31]
+	mi := &file_akutan_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2317,7 +2424,7 @@ func (x *LookupChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupChunk.ProtoReflect.Descriptor instead.
 func (*LookupChunk) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{31}
+	return file_akutan_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *LookupChunk) GetMatches() []*Match {
@@ -2335,7 +2442,7 @@ type ViewStatusRequest struct {
 
 func (x *ViewStatusRequest) Reset() {
 	*x = ViewStatusRequest{}
-	mi := &file_akutan_proto_msgTypes[32]
+	mi := &file_akutan_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +2454,7 @@ func (x *ViewStatusRequest) String() string {
 func (*ViewStatusRequest) ProtoMessage() {}
 
 func (x *ViewStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[32]
+	mi := &file_akutan_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +2467,7 @@ func (x *ViewStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewStatusRequest.ProtoReflect.Descriptor instead.
 func (*ViewStatusRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{32}
+	return file_akutan_proto_rawDescGZIP(), []int{34}
 }
 
 type ViewStatusReply struct {
@@ -2376,7 +2483,7 @@ type ViewStatusReply struct {
 
 func (x *ViewStatusReply) Reset() {
 	*x = ViewStatusReply{}
-	mi := &file_akutan_proto_msgTypes[33]
+	mi := &file_akutan_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2388,7 +2495,7 @@ func (x *ViewStatusReply) String() string {
 func (*ViewStatusReply) ProtoMessage() {}
 
 func (x *ViewStatusReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[33]
+	mi := &file_akutan_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2401,7 +2508,7 @@ func (x *ViewStatusReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewStatusReply.ProtoReflect.Descriptor instead.
 func (*ViewStatusReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{33}
+	return file_akutan_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ViewStatusReply) GetSpace() string {
@@ -2453,7 +2560,7 @@ type UpdateReply struct {
 
 func (x *UpdateReply) Reset() {
 	*x = UpdateReply{}
-	mi := &file_akutan_proto_msgTypes[34]
+	mi := &file_akutan_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2465,7 +2572,7 @@ func (x *UpdateReply) String() string {
 func (*UpdateReply) ProtoMessage() {}
 
 func (x *UpdateReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[34]
+	mi := &file_akutan_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2478,7 +2585,7 @@ func (x *UpdateReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateReply.ProtoReflect.Descriptor instead.
 func (*UpdateReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{34}
+	return file_akutan_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UpdateReply) GetIndex() uint64 {
@@ -2526,7 +2633,7 @@ type InsertRequest struct {
 
 func (x *InsertRequest) Reset() {
 	*x = InsertRequest{}
-	mi := &file_akutan_proto_msgTypes[35]
+	mi := &file_akutan_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2538,7 +2645,7 @@ func (x *InsertRequest) String() string {
 func (*InsertRequest) ProtoMessage() {}
 
 func (x *InsertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[35]
+	mi := &file_akutan_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2551,7 +2658,7 @@ func (x *InsertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsertRequest.ProtoReflect.Descriptor instead.
 func (*InsertRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{35}
+	return file_akutan_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *InsertRequest) GetFormat() string {
@@ -2579,7 +2686,7 @@ type InsertReply struct {
 
 func (x *InsertReply) Reset() {
 	*x = InsertReply{}
-	mi := &file_akutan_proto_msgTypes[36]
+	mi := &file_akutan_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2591,7 +2698,7 @@ func (x *InsertReply) String() string {
 func (*InsertReply) ProtoMessage() {}
 
 func (x *InsertReply) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[36]
+	mi := &file_akutan_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2604,7 +2711,7 @@ func (x *InsertReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InsertReply.ProtoReflect.Descriptor instead.
 func (*InsertReply) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{36}
+	return file_akutan_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *InsertReply) GetIndex() uint64 {
@@ -2642,7 +2749,7 @@ type QueryRequest struct {
 
 func (x *QueryRequest) Reset() {
 	*x = QueryRequest{}
-	mi := &file_akutan_proto_msgTypes[37]
+	mi := &file_akutan_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2654,7 +2761,7 @@ func (x *QueryRequest) String() string {
 func (*QueryRequest) ProtoMessage() {}
 
 func (x *QueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[37]
+	mi := &file_akutan_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2667,7 +2774,7 @@ func (x *QueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
 func (*QueryRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{37}
+	return file_akutan_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *QueryRequest) GetQuery() string {
@@ -2710,7 +2817,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_akutan_proto_msgTypes[38]
+	mi := &file_akutan_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +2829,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[38]
+	mi := &file_akutan_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +2842,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{38}
+	return file_akutan_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Value) GetUnbound() bool {
@@ -2768,7 +2875,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_akutan_proto_msgTypes[39]
+	mi := &file_akutan_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2780,7 +2887,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[39]
+	mi := &file_akutan_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2793,7 +2900,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{39}
+	return file_akutan_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Row) GetValues() []*Value {
@@ -2821,7 +2928,7 @@ type OperatorStats struct {
 
 func (x *OperatorStats) Reset() {
 	*x = OperatorStats{}
-	mi := &file_akutan_proto_msgTypes[40]
+	mi := &file_akutan_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2833,7 +2940,7 @@ func (x *OperatorStats) String() string {
 func (*OperatorStats) ProtoMessage() {}
 
 func (x *OperatorStats) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[40]
+	mi := &file_akutan_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2846,7 +2953,7 @@ func (x *OperatorStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperatorStats.ProtoReflect.Descriptor instead.
 func (*OperatorStats) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{40}
+	return file_akutan_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *OperatorStats) GetId() uint32 {
@@ -2929,7 +3036,7 @@ type QueryChunk struct {
 
 func (x *QueryChunk) Reset() {
 	*x = QueryChunk{}
-	mi := &file_akutan_proto_msgTypes[41]
+	mi := &file_akutan_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2941,7 +3048,7 @@ func (x *QueryChunk) String() string {
 func (*QueryChunk) ProtoMessage() {}
 
 func (x *QueryChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[41]
+	mi := &file_akutan_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2954,7 +3061,7 @@ func (x *QueryChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryChunk.ProtoReflect.Descriptor instead.
 func (*QueryChunk) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{41}
+	return file_akutan_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *QueryChunk) GetIndex() uint64 {
@@ -3009,7 +3116,7 @@ type LookupPRequest struct {
 
 func (x *LookupPRequest) Reset() {
 	*x = LookupPRequest{}
-	mi := &file_akutan_proto_msgTypes[42]
+	mi := &file_akutan_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3021,7 +3128,7 @@ func (x *LookupPRequest) String() string {
 func (*LookupPRequest) ProtoMessage() {}
 
 func (x *LookupPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[42]
+	mi := &file_akutan_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3034,7 +3141,7 @@ func (x *LookupPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupPRequest.ProtoReflect.Descriptor instead.
 func (*LookupPRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{42}
+	return file_akutan_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LookupPRequest) GetIndex() uint64 {
@@ -3062,7 +3169,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_akutan_proto_msgTypes[43]
+	mi := &file_akutan_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3074,7 +3181,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_akutan_proto_msgTypes[43]
+	mi := &file_akutan_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3087,7 +3194,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_akutan_proto_rawDescGZIP(), []int{43}
+	return file_akutan_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ScanRequest) GetIndex() uint64 {
@@ -3216,7 +3323,15 @@ const file_akutan_proto_rawDesc = "" +
 	"\n" +
 	"replica_id\x18\x05 \x01(\x04R\treplicaId\x12#\n" +
 	"\rapplied_index\x18\x06 \x01(\x04R\fappliedIndex\x12\x0e\n" +
-	"\x02dc\x18\a \x01(\tR\x02dc\"B\n" +
+	"\x02dc\x18\a \x01(\tR\x02dc\"\"\n" +
+	"\fDrainRequest\x12\x12\n" +
+	"\x04undo\x18\x01 \x01(\bR\x04undo\"c\n" +
+	"\n" +
+	"DrainReply\x12\x1a\n" +
+	"\bdraining\x18\x01 \x01(\bR\bdraining\x12\x1f\n" +
+	"\vgossip_name\x18\x02 \x01(\tR\n" +
+	"gossipName\x12\x18\n" +
+	"\aserving\x18\x03 \x01(\bR\aserving\"B\n" +
 	"\x0eLookupSRequest\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x1a\n" +
 	"\bsubjects\x18\x02 \x03(\x04R\bsubjects\"<\n" +
@@ -3332,7 +3447,7 @@ const file_akutan_proto_rawDesc = "" +
 	"\x06Append\x12\x1a.akutan.wire.AppendRequest\x1a\x18.akutan.wire.AppendReply\x12N\n" +
 	"\fAppendStream\x12\x1a.akutan.wire.AppendRequest\x1a\x1e.akutan.wire.AppendStreamReply(\x010\x01\x12:\n" +
 	"\x04Read\x12\x18.akutan.wire.ReadRequest\x1a\x16.akutan.wire.ReadReply0\x01\x128\n" +
-	"\x04Info\x12\x18.akutan.wire.InfoRequest\x1a\x16.akutan.wire.InfoReply2\xb4\x04\n" +
+	"\x04Info\x12\x18.akutan.wire.InfoRequest\x1a\x16.akutan.wire.InfoReply2\xf1\x04\n" +
 	"\x04View\x12B\n" +
 	"\aLookupS\x12\x1b.akutan.wire.LookupSRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12D\n" +
 	"\bLookupSP\x12\x1c.akutan.wire.LookupSPRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12F\n" +
@@ -3341,7 +3456,8 @@ const file_akutan_proto_rawDesc = "" +
 	"\vLookupPOCmp\x12\x1f.akutan.wire.LookupPOCmpRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12F\n" +
 	"\x06Status\x12\x1e.akutan.wire.ViewStatusRequest\x1a\x1c.akutan.wire.ViewStatusReply\x12B\n" +
 	"\aLookupP\x12\x1b.akutan.wire.LookupPRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12<\n" +
-	"\x04Scan\x12\x18.akutan.wire.ScanRequest\x1a\x18.akutan.wire.LookupChunk0\x012\x84\x02\n" +
+	"\x04Scan\x12\x18.akutan.wire.ScanRequest\x1a\x18.akutan.wire.LookupChunk0\x01\x12;\n" +
+	"\x05Drain\x12\x19.akutan.wire.DrainRequest\x1a\x17.akutan.wire.DrainReply2\x84\x02\n" +
 	"\x03API\x12>\n" +
 	"\x06Insert\x12\x1a.akutan.wire.InsertRequest\x1a\x18.akutan.wire.InsertReply\x12=\n" +
 	"\x05Query\x12\x19.akutan.wire.QueryRequest\x1a\x17.akutan.wire.QueryChunk0\x01\x12>\n" +
@@ -3361,7 +3477,7 @@ func file_akutan_proto_rawDescGZIP() []byte {
 }
 
 var file_akutan_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_akutan_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_akutan_proto_goTypes = []any{
 	(CmpOp)(0),                 // 0: akutan.wire.CmpOp
 	(Consistency)(0),           // 1: akutan.wire.Consistency
@@ -3386,29 +3502,31 @@ var file_akutan_proto_goTypes = []any{
 	(*InfoRequest)(nil),        // 20: akutan.wire.InfoRequest
 	(*Member)(nil),             // 21: akutan.wire.Member
 	(*InfoReply)(nil),          // 22: akutan.wire.InfoReply
-	(*LookupSRequest)(nil),     // 23: akutan.wire.LookupSRequest
-	(*SP)(nil),                 // 24: akutan.wire.SP
-	(*LookupSPRequest)(nil),    // 25: akutan.wire.LookupSPRequest
-	(*SPO)(nil),                // 26: akutan.wire.SPO
-	(*LookupSPORequest)(nil),   // 27: akutan.wire.LookupSPORequest
-	(*PO)(nil),                 // 28: akutan.wire.PO
-	(*LookupPORequest)(nil),    // 29: akutan.wire.LookupPORequest
-	(*POCmp)(nil),              // 30: akutan.wire.POCmp
-	(*LookupPOCmpRequest)(nil), // 31: akutan.wire.LookupPOCmpRequest
-	(*Match)(nil),              // 32: akutan.wire.Match
-	(*LookupChunk)(nil),        // 33: akutan.wire.LookupChunk
-	(*ViewStatusRequest)(nil),  // 34: akutan.wire.ViewStatusRequest
-	(*ViewStatusReply)(nil),    // 35: akutan.wire.ViewStatusReply
-	(*UpdateReply)(nil),        // 36: akutan.wire.UpdateReply
-	(*InsertRequest)(nil),      // 37: akutan.wire.InsertRequest
-	(*InsertReply)(nil),        // 38: akutan.wire.InsertReply
-	(*QueryRequest)(nil),       // 39: akutan.wire.QueryRequest
-	(*Value)(nil),              // 40: akutan.wire.Value
-	(*Row)(nil),                // 41: akutan.wire.Row
-	(*OperatorStats)(nil),      // 42: akutan.wire.OperatorStats
-	(*QueryChunk)(nil),         // 43: akutan.wire.QueryChunk
-	(*LookupPRequest)(nil),     // 44: akutan.wire.LookupPRequest
-	(*ScanRequest)(nil),        // 45: akutan.wire.ScanRequest
+	(*DrainRequest)(nil),       // 23: akutan.wire.DrainRequest
+	(*DrainReply)(nil),         // 24: akutan.wire.DrainReply
+	(*LookupSRequest)(nil),     // 25: akutan.wire.LookupSRequest
+	(*SP)(nil),                 // 26: akutan.wire.SP
+	(*LookupSPRequest)(nil),    // 27: akutan.wire.LookupSPRequest
+	(*SPO)(nil),                // 28: akutan.wire.SPO
+	(*LookupSPORequest)(nil),   // 29: akutan.wire.LookupSPORequest
+	(*PO)(nil),                 // 30: akutan.wire.PO
+	(*LookupPORequest)(nil),    // 31: akutan.wire.LookupPORequest
+	(*POCmp)(nil),              // 32: akutan.wire.POCmp
+	(*LookupPOCmpRequest)(nil), // 33: akutan.wire.LookupPOCmpRequest
+	(*Match)(nil),              // 34: akutan.wire.Match
+	(*LookupChunk)(nil),        // 35: akutan.wire.LookupChunk
+	(*ViewStatusRequest)(nil),  // 36: akutan.wire.ViewStatusRequest
+	(*ViewStatusReply)(nil),    // 37: akutan.wire.ViewStatusReply
+	(*UpdateReply)(nil),        // 38: akutan.wire.UpdateReply
+	(*InsertRequest)(nil),      // 39: akutan.wire.InsertRequest
+	(*InsertReply)(nil),        // 40: akutan.wire.InsertReply
+	(*QueryRequest)(nil),       // 41: akutan.wire.QueryRequest
+	(*Value)(nil),              // 42: akutan.wire.Value
+	(*Row)(nil),                // 43: akutan.wire.Row
+	(*OperatorStats)(nil),      // 44: akutan.wire.OperatorStats
+	(*QueryChunk)(nil),         // 45: akutan.wire.QueryChunk
+	(*LookupPRequest)(nil),     // 46: akutan.wire.LookupPRequest
+	(*ScanRequest)(nil),        // 47: akutan.wire.ScanRequest
 }
 var file_akutan_proto_depIdxs = []int32{
 	2,  // 0: akutan.wire.Object.timestamp:type_name -> akutan.wire.Timestamp
@@ -3429,56 +3547,58 @@ var file_akutan_proto_depIdxs = []int32{
 	12, // 15: akutan.wire.LogEntry.decide:type_name -> akutan.wire.Decide
 	18, // 16: akutan.wire.ReadReply.entries:type_name -> akutan.wire.Entry
 	21, // 17: akutan.wire.InfoReply.members:type_name -> akutan.wire.Member
-	24, // 18: akutan.wire.LookupSPRequest.lookups:type_name -> akutan.wire.SP
+	26, // 18: akutan.wire.LookupSPRequest.lookups:type_name -> akutan.wire.SP
 	3,  // 19: akutan.wire.SPO.object:type_name -> akutan.wire.Object
-	26, // 20: akutan.wire.LookupSPORequest.lookups:type_name -> akutan.wire.SPO
+	28, // 20: akutan.wire.LookupSPORequest.lookups:type_name -> akutan.wire.SPO
 	3,  // 21: akutan.wire.PO.object:type_name -> akutan.wire.Object
-	28, // 22: akutan.wire.LookupPORequest.lookups:type_name -> akutan.wire.PO
+	30, // 22: akutan.wire.LookupPORequest.lookups:type_name -> akutan.wire.PO
 	0,  // 23: akutan.wire.POCmp.op:type_name -> akutan.wire.CmpOp
 	3,  // 24: akutan.wire.POCmp.value:type_name -> akutan.wire.Object
 	3,  // 25: akutan.wire.POCmp.end:type_name -> akutan.wire.Object
-	30, // 26: akutan.wire.LookupPOCmpRequest.lookups:type_name -> akutan.wire.POCmp
+	32, // 26: akutan.wire.LookupPOCmpRequest.lookups:type_name -> akutan.wire.POCmp
 	4,  // 27: akutan.wire.Match.fact:type_name -> akutan.wire.Fact
-	32, // 28: akutan.wire.LookupChunk.matches:type_name -> akutan.wire.Match
+	34, // 28: akutan.wire.LookupChunk.matches:type_name -> akutan.wire.Match
 	1,  // 29: akutan.wire.QueryRequest.consistency:type_name -> akutan.wire.Consistency
 	3,  // 30: akutan.wire.Value.object:type_name -> akutan.wire.Object
-	40, // 31: akutan.wire.Row.values:type_name -> akutan.wire.Value
-	41, // 32: akutan.wire.QueryChunk.rows:type_name -> akutan.wire.Row
-	42, // 33: akutan.wire.QueryChunk.operators:type_name -> akutan.wire.OperatorStats
+	42, // 31: akutan.wire.Row.values:type_name -> akutan.wire.Value
+	43, // 32: akutan.wire.QueryChunk.rows:type_name -> akutan.wire.Row
+	44, // 33: akutan.wire.QueryChunk.operators:type_name -> akutan.wire.OperatorStats
 	14, // 34: akutan.wire.Log.Append:input_type -> akutan.wire.AppendRequest
 	14, // 35: akutan.wire.Log.AppendStream:input_type -> akutan.wire.AppendRequest
 	17, // 36: akutan.wire.Log.Read:input_type -> akutan.wire.ReadRequest
 	20, // 37: akutan.wire.Log.Info:input_type -> akutan.wire.InfoRequest
-	23, // 38: akutan.wire.View.LookupS:input_type -> akutan.wire.LookupSRequest
-	25, // 39: akutan.wire.View.LookupSP:input_type -> akutan.wire.LookupSPRequest
-	27, // 40: akutan.wire.View.LookupSPO:input_type -> akutan.wire.LookupSPORequest
-	29, // 41: akutan.wire.View.LookupPO:input_type -> akutan.wire.LookupPORequest
-	31, // 42: akutan.wire.View.LookupPOCmp:input_type -> akutan.wire.LookupPOCmpRequest
-	34, // 43: akutan.wire.View.Status:input_type -> akutan.wire.ViewStatusRequest
-	44, // 44: akutan.wire.View.LookupP:input_type -> akutan.wire.LookupPRequest
-	45, // 45: akutan.wire.View.Scan:input_type -> akutan.wire.ScanRequest
-	37, // 46: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
-	39, // 47: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
-	37, // 48: akutan.wire.API.Delete:input_type -> akutan.wire.InsertRequest
-	37, // 49: akutan.wire.API.Update:input_type -> akutan.wire.InsertRequest
-	15, // 50: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
-	16, // 51: akutan.wire.Log.AppendStream:output_type -> akutan.wire.AppendStreamReply
-	19, // 52: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
-	22, // 53: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
-	33, // 54: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
-	33, // 55: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
-	33, // 56: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
-	33, // 57: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
-	33, // 58: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
-	35, // 59: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
-	33, // 60: akutan.wire.View.LookupP:output_type -> akutan.wire.LookupChunk
-	33, // 61: akutan.wire.View.Scan:output_type -> akutan.wire.LookupChunk
-	38, // 62: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
-	43, // 63: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
-	36, // 64: akutan.wire.API.Delete:output_type -> akutan.wire.UpdateReply
-	36, // 65: akutan.wire.API.Update:output_type -> akutan.wire.UpdateReply
-	50, // [50:66] is the sub-list for method output_type
-	34, // [34:50] is the sub-list for method input_type
+	25, // 38: akutan.wire.View.LookupS:input_type -> akutan.wire.LookupSRequest
+	27, // 39: akutan.wire.View.LookupSP:input_type -> akutan.wire.LookupSPRequest
+	29, // 40: akutan.wire.View.LookupSPO:input_type -> akutan.wire.LookupSPORequest
+	31, // 41: akutan.wire.View.LookupPO:input_type -> akutan.wire.LookupPORequest
+	33, // 42: akutan.wire.View.LookupPOCmp:input_type -> akutan.wire.LookupPOCmpRequest
+	36, // 43: akutan.wire.View.Status:input_type -> akutan.wire.ViewStatusRequest
+	46, // 44: akutan.wire.View.LookupP:input_type -> akutan.wire.LookupPRequest
+	47, // 45: akutan.wire.View.Scan:input_type -> akutan.wire.ScanRequest
+	23, // 46: akutan.wire.View.Drain:input_type -> akutan.wire.DrainRequest
+	39, // 47: akutan.wire.API.Insert:input_type -> akutan.wire.InsertRequest
+	41, // 48: akutan.wire.API.Query:input_type -> akutan.wire.QueryRequest
+	39, // 49: akutan.wire.API.Delete:input_type -> akutan.wire.InsertRequest
+	39, // 50: akutan.wire.API.Update:input_type -> akutan.wire.InsertRequest
+	15, // 51: akutan.wire.Log.Append:output_type -> akutan.wire.AppendReply
+	16, // 52: akutan.wire.Log.AppendStream:output_type -> akutan.wire.AppendStreamReply
+	19, // 53: akutan.wire.Log.Read:output_type -> akutan.wire.ReadReply
+	22, // 54: akutan.wire.Log.Info:output_type -> akutan.wire.InfoReply
+	35, // 55: akutan.wire.View.LookupS:output_type -> akutan.wire.LookupChunk
+	35, // 56: akutan.wire.View.LookupSP:output_type -> akutan.wire.LookupChunk
+	35, // 57: akutan.wire.View.LookupSPO:output_type -> akutan.wire.LookupChunk
+	35, // 58: akutan.wire.View.LookupPO:output_type -> akutan.wire.LookupChunk
+	35, // 59: akutan.wire.View.LookupPOCmp:output_type -> akutan.wire.LookupChunk
+	37, // 60: akutan.wire.View.Status:output_type -> akutan.wire.ViewStatusReply
+	35, // 61: akutan.wire.View.LookupP:output_type -> akutan.wire.LookupChunk
+	35, // 62: akutan.wire.View.Scan:output_type -> akutan.wire.LookupChunk
+	24, // 63: akutan.wire.View.Drain:output_type -> akutan.wire.DrainReply
+	40, // 64: akutan.wire.API.Insert:output_type -> akutan.wire.InsertReply
+	45, // 65: akutan.wire.API.Query:output_type -> akutan.wire.QueryChunk
+	38, // 66: akutan.wire.API.Delete:output_type -> akutan.wire.UpdateReply
+	38, // 67: akutan.wire.API.Update:output_type -> akutan.wire.UpdateReply
+	51, // [51:68] is the sub-list for method output_type
+	34, // [34:51] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -3521,7 +3641,7 @@ func file_akutan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_akutan_proto_rawDesc), len(file_akutan_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   44,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

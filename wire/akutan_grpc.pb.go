@@ -267,6 +267,7 @@ const (
 	View_Status_FullMethodName      = "/akutan.wire.View/Status"
 	View_LookupP_FullMethodName     = "/akutan.wire.View/LookupP"
 	View_Scan_FullMethodName        = "/akutan.wire.View/Scan"
+	View_Drain_FullMethodName       = "/akutan.wire.View/Drain"
 )
 
 // ViewClient is the client API for View service.
@@ -286,6 +287,11 @@ type ViewClient interface {
 	// Scan streams every fact of the view's HashSP range (all its SP keys);
 	// a client asks one replica of every range for the whole graph.
 	Scan(ctx context.Context, in *ScanRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LookupChunk], error)
+	// Drain tells the view it is about to be stopped: it keeps serving, but
+	// advertises State "draining" in gossip, so that API servers send it
+	// lookups only when no other up-to-date view covers its range. undo
+	// clears it; so does a restart.
+	Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainReply, error)
 }
 
 type viewClient struct {
@@ -439,6 +445,16 @@ func (c *viewClient) Scan(ctx context.Context, in *ScanRequest, opts ...grpc.Cal
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type View_ScanClient = grpc.ServerStreamingClient[LookupChunk]
 
+func (c *viewClient) Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DrainReply)
+	err := c.cc.Invoke(ctx, View_Drain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ViewServer is the server API for View service.
 // All implementations must embed UnimplementedViewServer
 // for forward compatibility.
@@ -456,6 +472,11 @@ type ViewServer interface {
 	// Scan streams every fact of the view's HashSP range (all its SP keys);
 	// a client asks one replica of every range for the whole graph.
 	Scan(*ScanRequest, grpc.ServerStreamingServer[LookupChunk]) error
+	// Drain tells the view it is about to be stopped: it keeps serving, but
+	// advertises State "draining" in gossip, so that API servers send it
+	// lookups only when no other up-to-date view covers its range. undo
+	// clears it; so does a restart.
+	Drain(context.Context, *DrainRequest) (*DrainReply, error)
 	mustEmbedUnimplementedViewServer()
 }
 
@@ -489,6 +510,9 @@ func (UnimplementedViewServer) LookupP(*LookupPRequest, grpc.ServerStreamingServ
 }
 func (UnimplementedViewServer) Scan(*ScanRequest, grpc.ServerStreamingServer[LookupChunk]) error {
 	return status.Error(codes.Unimplemented, "method Scan not implemented")
+}
+func (UnimplementedViewServer) Drain(context.Context, *DrainRequest) (*DrainReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Drain not implemented")
 }
 func (UnimplementedViewServer) mustEmbedUnimplementedViewServer() {}
 func (UnimplementedViewServer) testEmbeddedByValue()              {}
@@ -606,6 +630,24 @@ func _View_Scan_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type View_ScanServer = grpc.ServerStreamingServer[LookupChunk]
 
+func _View_Drain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DrainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ViewServer).Drain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: View_Drain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ViewServer).Drain(ctx, req.(*DrainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // View_ServiceDesc is the grpc.ServiceDesc for View service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -616,6 +658,10 @@ var View_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Status",
 			Handler:    _View_Status_Handler,
+		},
+		{
+			MethodName: "Drain",
+			Handler:    _View_Drain_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

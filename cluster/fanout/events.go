@@ -102,7 +102,7 @@ func (r *run) fireHedges(now time.Time) {
 		return
 	}
 	// Units with no other replica simply keep waiting for their call.
-	groups, _ := r.assign(slow)
+	groups, _ := r.assign(slow, hedge)
 	for _, g := range groups {
 		r.launch(g, hedge)
 	}

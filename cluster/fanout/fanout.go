@@ -17,6 +17,11 @@ type Target struct {
 	// Applied is the last log index the view said it applied: views far
 	// behind the newest are avoided while others exist.
 	Applied uint64
+	// Draining is true when the view was told it is about to be stopped
+	// (gossip.Meta.State "draining"): it is used only when no other view
+	// that is up to date and has not failed recently covers the range, so
+	// that stopping it costs no call a retry.
+	Draining bool
 }
 
 // Unit is one piece of work: the hashes Range of item number Item. Units

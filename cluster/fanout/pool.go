@@ -30,15 +30,19 @@ func newPool(targets []Target, cfg Config, penalized map[string]bool) pool {
 
 // tier ranks a target, lower being better: views whose calls failed
 // recently last (they are most likely dead, or restarting), up-to-date
-// views first, then within those the local datacenter. A lagging view
-// would make the call wait for it to catch up, which costs more than a
-// remote round trip.
+// views first, then views that are draining (about to be stopped: a last
+// resort among the live ones), then within those the local datacenter. A
+// lagging view would make the call wait for it to catch up, which costs
+// more than a remote round trip or a draining view.
 func (p pool) tier(t Target) int {
 	tier := 0
 	if p.penalized[t.Addr] {
-		tier += 4
+		tier += 8
 	}
 	if p.newest-t.Applied > p.maxLag {
+		tier += 4
+	}
+	if t.Draining {
 		tier += 2
 	}
 	if p.localDC != "" && t.DC != p.localDC {

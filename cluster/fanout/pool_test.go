@@ -154,3 +154,30 @@ func TestUncovered(t *testing.T) {
 		t.Fatalf("with no targets, uncovered = %v, want the whole space", got)
 	}
 }
+
+// A draining view is skipped while another up-to-date view, local or
+// remote, covers the range, preferred to a lagging or recently failed one,
+// and used as a last resort.
+func TestPickSkipsDrainingViews(t *testing.T) {
+	full := space.Full()
+	p := newPool([]Target{
+		{Addr: "draining-local", Range: full, DC: "here", Applied: 50000, Draining: true},
+		{Addr: "failed-local", Range: full, DC: "here", Applied: 50000},
+		{Addr: "stale-local", Range: full, DC: "here", Applied: 10},
+		{Addr: "fresh-remote", Range: full, DC: "there", Applied: 50000},
+	}, Config{LocalDC: "here", MaxLag: 100}, map[string]bool{"failed-local": true})
+	u := &unit{Unit: Unit{Range: full}}
+	for _, want := range []string{"fresh-remote", "draining-local", "stale-local", "failed-local"} {
+		for range 20 { // the choice within a tier is random: it must not vary
+			if i, ok := p.pick(u, -1); !ok || p.targets[i].Addr != want {
+				t.Fatalf("after trying %v, picked %v (ok %v), want %s", u.tried.inline, p.targets[i].Addr, ok, want)
+			}
+		}
+		u.tried.add(want)
+	}
+	// Sticky does not override the tiers: a draining view is not kept.
+	p = newPool([]Target{{Addr: "d", Range: full, Draining: true}, {Addr: "e", Range: full}}, Config{}, nil)
+	if i, _ := p.pick(&unit{Unit: Unit{Range: full}}, 0); p.targets[i].Addr != "e" {
+		t.Fatalf("sticky draining view was kept")
+	}
+}

@@ -163,7 +163,7 @@ func (r *run) wake() <-chan time.Time {
 // target can take go through a backoff, or fail the request when out of
 // rounds.
 func (r *run) dispatch(units []*unit, kind callKind) error {
-	groups, orphans := r.assign(r.cutAll(units))
+	groups, orphans := r.assign(r.cutAll(units), kind)
 	for _, g := range groups {
 		r.launch(g, kind)
 	}
@@ -194,8 +194,10 @@ func (r *run) cutAll(units []*unit) []*unit {
 
 // assign groups units by the target picked for each, in hash order so
 // that consecutive units stick to one replica; it also returns the units
-// for which no target is left.
-func (r *run) assign(units []*unit) (groups []group, orphans []*unit) {
+// for which no target is left. A hedge never goes to a draining view: the
+// call it races is still running, so it is no last resort, and the view
+// may be stopped at any moment.
+func (r *run) assign(units []*unit, kind callKind) (groups []group, orphans []*unit) {
 	slices.SortFunc(units, func(a, b *unit) int {
 		return compare(a.Range.Start, b.Range.Start)
 	})
@@ -203,7 +205,7 @@ func (r *run) assign(units []*unit) (groups []group, orphans []*unit) {
 	sticky := -1
 	for _, u := range units {
 		i, ok := r.pool.pick(u, sticky)
-		if !ok {
+		if !ok || (kind == hedge && r.pool.targets[i].Draining) {
 			orphans = append(orphans, u)
 			continue
 		}

@@ -216,3 +216,63 @@ func TestRunRejectsBadItems(t *testing.T) {
 		t.Fatal("Run accepted a request without Targets and Call")
 	}
 }
+
+// drainingRemote lists a local replica and a remote one that is draining.
+func drainingRemote() []fanout.Target {
+	return []fanout.Target{
+		{Addr: "local", Range: space.Full(), DC: "here"},
+		{Addr: "remote", Range: space.Full(), DC: "there", Draining: true},
+	}
+}
+
+// TestDrainingViewIsNotHedgedTo: a slow call is not hedged to a draining
+// view, which may be stopped at any moment; its answer is waited for.
+func TestDrainingViewIsNotHedgedTo(t *testing.T) {
+	views := newFakeViews(t)
+	views.arrivals = make(chan string, 4)
+	release := views.hold("local")
+	clock := newFakeClock()
+	f := newFanout(t, fanout.Config{LocalDC: "here", Clock: clock})
+	ctx := testContext(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- f.Run(ctx, fanout.Request{Class: "Lookup", Items: points(3), Targets: drainingRemote, Call: views.call})
+	}()
+	views.waitArrival(t, "local", "first try")
+	clock.Advance(10 * f.HedgeDelay("Lookup"))
+	select {
+	case addr := <-views.arrivals:
+		t.Fatalf("a call went to %s after the hedge delay", addr)
+	case <-time.After(100 * time.Millisecond):
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	views.checkOnce(t, 3, "local")
+	if st := f.Stats(); st.RPCs != 1 || st.Hedges != 0 {
+		t.Fatalf("stats %+v: want the one call, unhedged", st)
+	}
+}
+
+// TestDrainingViewIsTheLastResort: the first try avoids a draining view
+// even when it is local, but a retry uses it when no other view is left.
+func TestDrainingViewIsTheLastResort(t *testing.T) {
+	views := newFakeViews(t)
+	views.breakCalls("remote", 1)
+	f := newFanout(t, fanout.Config{LocalDC: "here", DisableHedging: true, Clock: newFakeClock()})
+	targets := func() []fanout.Target {
+		return []fanout.Target{
+			{Addr: "local", Range: space.Full(), DC: "here", Draining: true},
+			{Addr: "remote", Range: space.Full(), DC: "there"},
+		}
+	}
+	const n = 10
+	if err := f.Run(context.Background(), fanout.Request{Class: "Lookup", Items: points(n), Targets: targets, Call: views.call}); err != nil {
+		t.Fatal(err)
+	}
+	views.checkOnce(t, n, "local")
+	if st := f.Stats(); st.RPCs != 2 || st.Failures != 1 || st.Retries != 1 {
+		t.Fatalf("stats %+v: want the remote call broken, retried on the draining view", st)
+	}
+}

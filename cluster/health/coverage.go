@@ -13,6 +13,7 @@ type placed struct {
 	space    space.Space
 	rg       space.Range
 	upToDate bool
+	draining bool // up to date, but about to be stopped (gossip.StateDraining)
 }
 
 // classify sorts the members into r's log servers and API servers, and
@@ -31,7 +32,8 @@ func classify(r *Report, members []gossip.Member, unreachable map[string]string)
 			v := r.view(m, unreachable[m.Name])
 			views = append(views, v)
 			if v.Status != ViewInvalid {
-				places = append(places, placed{space.Space(v.Space), m.Meta.Range(), v.Status == ViewUpToDate})
+				places = append(places, placed{space.Space(v.Space), m.Meta.Range(), v.Status == ViewUpToDate,
+					v.Status == ViewUpToDate && m.Meta.State == gossip.StateDraining})
 			}
 		}
 	}
@@ -75,12 +77,18 @@ func viewStatus(meta gossip.Meta, unreachable bool, lag, maxLag uint64) string {
 	return ViewUpToDate
 }
 
-// piece is a sub-range of a space and its count of up-to-date views.
+// piece is a sub-range of a space and its count of up-to-date views, and
+// of those, the draining ones.
 type piece struct {
 	space    space.Space
 	rg       space.Range
 	upToDate int
+	draining int
 }
+
+// copies is how many of the piece's views count for health: up to date
+// and not draining.
+func (p piece) copies() int { return p.upToDate - p.draining }
 
 // coverSpaces computes the coverage of every known space, and returns it
 // also as pieces, in order, for judge.
@@ -115,7 +123,7 @@ func cover(sp space.Space, places []placed) (Space, []piece) {
 	counted := make([]piece, len(pieces))
 	for i, rg := range pieces {
 		s.Ranges[i] = count(rg, places)
-		counted[i] = piece{space: sp, rg: rg, upToDate: s.Ranges[i].UpToDate}
+		counted[i] = piece{space: sp, rg: rg, upToDate: s.Ranges[i].UpToDate, draining: s.Ranges[i].Draining}
 		if i == 0 || s.Ranges[i].UpToDate < s.MinUpToDate {
 			s.MinUpToDate = s.Ranges[i].UpToDate
 		}
@@ -132,6 +140,9 @@ func count(piece space.Range, places []placed) RangeCoverage {
 			rc.Views++
 			if p.upToDate {
 				rc.UpToDate++
+			}
+			if p.draining {
+				rc.Draining++
 			}
 		}
 	}

@@ -7,8 +7,12 @@
 // reads; at least one API server is up.
 //
 // Healthy: every point of every space is served by at least three
-// up-to-date views; the log can append and serve non-stale reads; at least
-// three API servers are up.
+// up-to-date views that are not draining (about to be stopped, after
+// `akutan ctl drain`: they still count for fully available); the log can
+// append and serve non-stale reads; at least three API servers are up.
+//
+// Missing says what keeps a space from being served in N equal partitions
+// by K up-to-date views each (`akutan status --wait covered`).
 //
 // The inputs are the gossip members one server sees, the log's Info read
 // linearizably (a successful linearizable Info with a known leader is what

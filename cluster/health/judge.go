@@ -9,10 +9,15 @@ func (r *Report) judge(pieces []piece) {
 	var unavailable, unhealthy []string
 	for _, p := range thin(pieces) {
 		ref := RangeRef{Space: string(p.space), Range: p.rg.String()}
-		r.UnderReplicated = append(r.UnderReplicated, RangeCount{ref.Space, ref.Range, p.upToDate})
+		r.UnderReplicated = append(r.UnderReplicated, RangeCount{ref.Space, ref.Range, p.copies()})
 		if p.upToDate == 0 {
 			r.Uncovered = append(r.Uncovered, ref)
 			unavailable = append(unavailable, fmt.Sprintf("%s %s has no up-to-date view", ref.Space, ref.Range))
+			continue
+		}
+		if p.draining > 0 {
+			unhealthy = append(unhealthy, fmt.Sprintf("%s %s has %s, %d of them draining; healthy needs %d not draining",
+				ref.Space, ref.Range, plural(p.upToDate, "up-to-date view"), p.draining, HealthyCopies))
 			continue
 		}
 		unhealthy = append(unhealthy, fmt.Sprintf("%s %s has %s; healthy needs %d",
@@ -40,15 +45,15 @@ func (r *Report) judge(pieces []piece) {
 }
 
 // thin returns the pieces served by fewer than HealthyCopies up-to-date
-// views, merging neighbours with the same count so that each gap or thin
+// views that are not draining, merging neighbours with the same count so that each gap or thin
 // stretch is named once, whatever view boundaries fall inside it.
 func thin(pieces []piece) []piece {
 	var out []piece
 	for _, p := range pieces {
-		if p.upToDate >= HealthyCopies {
+		if p.copies() >= HealthyCopies {
 			continue
 		}
-		if n := len(out); n > 0 && adjacent(out[n-1], p) && out[n-1].upToDate == p.upToDate {
+		if n := len(out); n > 0 && adjacent(out[n-1], p) && out[n-1].upToDate == p.upToDate && out[n-1].draining == p.draining {
 			out[n-1].rg.End = p.rg.End
 			continue
 		}

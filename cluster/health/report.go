@@ -9,7 +9,9 @@ const (
 	VerdictUnavailable = "unavailable"
 )
 
-// View statuses. Only ViewUpToDate views count towards coverage.
+// View statuses. Only ViewUpToDate views count towards coverage, and
+// towards health only those not draining (State gossip.StateDraining: told
+// by `akutan ctl drain` that they are about to be stopped).
 const (
 	ViewUpToDate    = "up-to-date"
 	ViewLagging     = "lagging"     // serving, but more than MaxLag behind
@@ -76,7 +78,8 @@ type Judgement struct {
 	// Uncovered lists the hash ranges that no up-to-date view serves.
 	Uncovered []RangeRef `json:"uncovered"`
 	// UnderReplicated lists the hash ranges served by fewer than
-	// HealthyCopies up-to-date views (the uncovered ones included).
+	// HealthyCopies up-to-date views that are not draining (the uncovered
+	// ones included); their UpToDate counts those views.
 	UnderReplicated []RangeCount `json:"under_replicated"`
 
 	Spaces []Space `json:"spaces"`
@@ -173,5 +176,8 @@ type Space struct {
 type RangeCoverage struct {
 	Range    string `json:"range"`
 	UpToDate int    `json:"up_to_date"`
-	Views    int    `json:"views"` // up to date or not
+	// Draining counts the up-to-date views that are draining: they serve,
+	// but do not count towards health.
+	Draining int `json:"draining,omitempty"`
+	Views    int `json:"views"` // up to date or not
 }

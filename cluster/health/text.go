@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/gossip"
 )
 
 // A space's bar has 64 cells, each 1/64 of the hash space (2^58 hashes).
@@ -90,6 +91,9 @@ func writeSpaces(b *strings.Builder, spaces []Space) {
 			if rc.UpToDate == 0 {
 				mark = "  UNCOVERED"
 			}
+			if rc.Draining > 0 {
+				mark += fmt.Sprintf("  (%d draining)", rc.Draining)
+			}
 			fmt.Fprintf(b, "    %s  %d up to date of %s%s\n", rc.Range, rc.UpToDate, plural(rc.Views, "view"), mark)
 		}
 	}
@@ -137,11 +141,14 @@ func writeViews(b *strings.Builder, views []View) {
 	}
 	fmt.Fprintf(b, "views: %d up to date of %d\n", upToDate, len(views))
 	for _, v := range views {
-		if v.Status == ViewUpToDate {
+		status := v.Status
+		if status == ViewUpToDate && v.State == gossip.StateDraining {
+			status = gossip.StateDraining
+		} else if status == ViewUpToDate {
 			continue
 		}
 		fmt.Fprintf(b, "  %-11s %s  %s %s%s  applied %d, %d behind\n",
-			v.Status, v.Name, v.Space, v.Range, dc(v.DC), v.AppliedIndex, v.Lag)
+			status, v.Name, v.Space, v.Range, dc(v.DC), v.AppliedIndex, v.Lag)
 	}
 }
 

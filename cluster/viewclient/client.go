@@ -147,7 +147,8 @@ func (c *Client) Targets(sp space.Space) []fanout.Target {
 		if m.Meta.Role != "view" || m.Meta.Space != string(sp) || !m.Meta.Serving || m.Meta.GRPCAddr == "" {
 			continue
 		}
-		out = append(out, fanout.Target{Addr: m.Meta.GRPCAddr, Range: m.Meta.Range(), DC: m.Meta.DC, Applied: m.Meta.AppliedIndex})
+		out = append(out, fanout.Target{Addr: m.Meta.GRPCAddr, Range: m.Meta.Range(), DC: m.Meta.DC,
+			Applied: m.Meta.AppliedIndex, Draining: m.Meta.State == gossip.StateDraining})
 	}
 	return out
 }

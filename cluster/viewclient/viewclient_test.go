@@ -11,6 +11,7 @@ import (
 	"github.com/akutan-dev/akutan/cluster/fanout"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/cluster/viewclient"
+	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/roles/viewserver/viewtest"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/wire"
@@ -262,5 +263,23 @@ func TestHungReplicaIsHedged(t *testing.T) {
 	// which the hung one never wins; hedges past the hung one must win.
 	if s := vc.Stats(); s.HedgesWon == 0 {
 		t.Fatalf("stats %+v: want hedges that won", s)
+	}
+}
+
+// Targets marks views whose gossip State is draining, for fanout to avoid.
+func TestTargetsMarkDrainingViews(t *testing.T) {
+	members := []gossip.Member{
+		{Name: "a", Meta: gossip.Meta{Role: "view", Space: "hashsp", GRPCAddr: "a:1", Serving: true, RangeEnd: 1<<64 - 1}},
+		{Name: "b", Meta: gossip.Meta{Role: "view", Space: "hashsp", GRPCAddr: "b:1", Serving: true, RangeEnd: 1<<64 - 1,
+			State: gossip.StateDraining}},
+	}
+	vc, err := viewclient.New(func() []gossip.Member { return members })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	got := vc.Targets(space.HashSP)
+	if len(got) != 2 || got[0].Draining || !got[1].Draining {
+		t.Fatalf("targets %+v: want a not draining, b draining", got)
 	}
 }

@@ -120,7 +120,10 @@ func groupViews(members []apiserver.Member) []*viewGroup {
 			groups = append(groups, g)
 		}
 		state := m.Meta.State
-		if !m.Meta.Serving && state == "" {
+		switch {
+		case m.Meta.Serving:
+			state = "" // compared, draining or not
+		case state == "":
 			state = "not serving"
 		}
 		g.replicas = append(g.replicas, &replica{name: m.Name, addr: m.Meta.GRPCAddr, state: state})

@@ -14,14 +14,21 @@
 //     to resume (--skip, --load-id) a load that stopped. A query's answer
 //     is printed only once the server has sent all of it, so a query that
 //     fails part-way prints its error and no rows, and exits non-zero.
-//     Failed calls are explained by wire.APIError. sparql and
+//     Failed calls are explained by wire.APIError. status --wait polls
+//     until the cluster is healthy, fully available, or (covered) serves
+//     a space in N partitions each with K up-to-date views of exactly that
+//     range (health.Missing), and fails after --timeout naming what is
+//     still missing. sparql and
 //     sparql-update speak SPARQL to the API server's /sparql over HTTP, at
 //     the address it advertises in gossip (asked through --api) or --http;
 //     they too print an answer only once it has all arrived.
 //   - Operator tools: ctl log (info, truncate, floor, floors, members, add,
 //     remove, upgrade) talks to the log replicas (--log; upgrade also
 //     listens to gossip, to check that every server reads the new format);
-//     ctl verify compares view digests per range.
+//     ctl verify compares view digests per range; ctl drain marks a view
+//     as about to be stopped (the view's Drain RPC) and waits until every
+//     API server's gossip shows it draining, so that they stop sending it
+//     lookups first.
 //
 // Every flag of a subcommand that takes --config may also come from that
 // TOML file, under the same key; flags win over the file.

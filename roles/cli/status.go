@@ -40,11 +40,19 @@ func statusCommand() *cli.Command {
 			"verdict with its reasons; with several clusters, the database's verdict (every cluster's).\n" +
 			"--cluster NAME shows, judges and waits for that cluster only.\n" +
 			"Exits 0 whenever it got a status; with --wait, exits non-zero unless the verdict holds\n" +
-			"within --timeout (for rolling restarts: restart one server, then `akutan status --wait healthy`).",
+			"within --timeout (for rolling restarts: restart one server, then `akutan status --wait healthy`).\n" +
+			"--wait covered --space S --partitions N --replicas K waits until space S is served in N\n" +
+			"partitions (the ranges of `view --partition i/N`), each by at least K up-to-date views whose\n" +
+			"range is exactly that partition (wider or narrower views do not count): start the views of\n" +
+			"a new partitioning, wait for it, then stop the old views. On timeout it names each\n" +
+			"partition still short and its views that are not up to date.",
 		Flags: append(clientFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print the status document as JSON (the same as GET /v1/status)"},
-			str("wait", "", "poll until the cluster is `VERDICT`: healthy, or available (fully available); fail after --timeout"),
+			str("wait", "", "poll until `COND` holds: healthy, available (fully available), or covered (see --space); fail after --timeout"),
 			str("cluster", "", "only the Akutan cluster `NAME` (its --cluster, or its --dc without one): its block, its verdict, and what --wait waits for"),
+			str("space", "", "with --wait covered: the `SPACE` (hashsp or hashpo)"),
+			&cli.IntFlag{Name: "partitions", Usage: "with --wait covered: the number `N` of equal partitions (as in view --partition i/N)"},
+			&cli.IntFlag{Name: "replicas", Value: 1, Usage: "with --wait covered: up-to-date views `K` each partition needs"},
 			num("max-lag", health.DefaultMaxLag, "a serving view more than `N` entries behind the log's last index is lagging, not up to date"),
 		),
 		Action: runStatus,
@@ -52,7 +60,7 @@ func statusCommand() *cli.Command {
 }
 
 func runStatus(c *cli.Context) error {
-	holds, err := statusWaitCondition(c.String("wait"))
+	holds, err := statusWaitCondition(c)
 	if err != nil {
 		return err
 	}
@@ -79,6 +87,9 @@ func runStatus(c *cli.Context) error {
 		return printStatus(c.Bool("json"), raw, rep)
 	}
 	want := c.String("wait")
+	if want == "covered" {
+		want = fmt.Sprintf("covered by %s", coveredWant(c))
+	}
 	if name := c.String("cluster"); name != "" {
 		want = fmt.Sprintf("%s (cluster %s)", want, name)
 	}
@@ -108,17 +119,43 @@ func selectCluster(name string, raw []byte, rep health.Report) ([]byte, health.R
 	return b, one, nil
 }
 
-// statusWaitCondition turns --wait into the verdict to wait for; nil for none.
-func statusWaitCondition(wait string) (func(health.Report) bool, error) {
+// waitCondition says whether a report satisfies --wait, and if not, what
+// is still missing.
+type waitCondition func(health.Report) (ok bool, missing []string)
+
+// statusWaitCondition turns --wait into the condition to wait for; nil for
+// none.
+func statusWaitCondition(c *cli.Context) (waitCondition, error) {
+	wait := c.String("wait")
+	if wait != "covered" && (c.IsSet("space") || c.IsSet("partitions") || c.IsSet("replicas")) {
+		return nil, fmt.Errorf("--space, --partitions and --replicas go with --wait covered")
+	}
 	switch wait {
 	case "":
 		return nil, nil
 	case "healthy":
-		return func(r health.Report) bool { return r.Healthy }, nil
+		return func(r health.Report) (bool, []string) { return r.Healthy, r.Reasons }, nil
 	case "available", "fully-available":
-		return func(r health.Report) bool { return r.FullyAvailable }, nil
+		return func(r health.Report) (bool, []string) { return r.FullyAvailable, r.Reasons }, nil
+	case "covered":
+		if !c.IsSet("space") || !c.IsSet("partitions") {
+			return nil, fmt.Errorf("--wait covered needs --space and --partitions (and --replicas, default 1)")
+		}
+		want := coveredWant(c)
+		if err := want.Validate(); err != nil {
+			return nil, fmt.Errorf("--wait covered: %w", err)
+		}
+		return func(r health.Report) (bool, []string) {
+			missing, _ := health.Missing(r, want) // want is valid
+			return len(missing) == 0, missing
+		}, nil
 	}
-	return nil, fmt.Errorf("--wait must be healthy or available, not %q", wait)
+	return nil, fmt.Errorf("--wait must be healthy, available or covered, not %q", wait)
+}
+
+// coveredWant is the partitioning --wait covered waits for.
+func coveredWant(c *cli.Context) health.Partitioning {
+	return health.Partitioning{Space: c.String("space"), Partitions: c.Int("partitions"), Replicas: c.Int("replicas")}
 }
 
 // dialStatus connects to the Status service of the API server at addr.
@@ -165,9 +202,10 @@ func printStatus(asJSON bool, raw []byte, rep health.Report) error {
 // Errors reaching the API do not stop the wait: during a rolling restart
 // the API server itself may be the one restarting.
 func waitStatus(ctx context.Context, get func(context.Context) ([]byte, health.Report, error),
-	want string, holds func(health.Report) bool, asJSON bool) error {
+	want string, holds waitCondition, asJSON bool) error {
 	var raw []byte
 	var rep health.Report
+	var missing []string
 	var last error
 	var said []string
 	for {
@@ -176,16 +214,17 @@ func waitStatus(ctx context.Context, get func(context.Context) ([]byte, health.R
 		cancel()
 		if err == nil {
 			raw, rep, last = r, got, nil
-			if holds(rep) {
+			var ok bool
+			if ok, missing = holds(rep); ok {
 				return printStatus(asJSON, raw, rep)
 			}
-			said = statusProgress(rep, said)
+			said = statusProgress(rep.Verdict, missing, said)
 		} else {
 			last = err
 		}
 		select {
 		case <-ctx.Done():
-			return statusWaitFailed(want, raw, rep, last, asJSON)
+			return statusWaitFailed(want, raw, rep, missing, last, asJSON)
 		case <-time.After(statusPollInterval):
 		}
 	}
@@ -193,11 +232,11 @@ func waitStatus(ctx context.Context, get func(context.Context) ([]byte, health.R
 
 // statusProgress tells the operator, on stderr, what the wait is waiting for,
 // whenever that changes.
-func statusProgress(rep health.Report, said []string) []string {
-	now := append([]string{rep.Verdict}, rep.Reasons...)
+func statusProgress(verdict string, missing, said []string) []string {
+	now := append([]string{verdict}, missing...)
 	if !slices.Equal(now, said) {
-		fmt.Fprintf(os.Stderr, "waiting: %s", rep.Verdict)
-		for _, r := range rep.Reasons {
+		fmt.Fprintf(os.Stderr, "waiting: %s", verdict)
+		for _, r := range missing {
 			fmt.Fprintf(os.Stderr, "; %s", r)
 		}
 		fmt.Fprintln(os.Stderr)
@@ -206,7 +245,8 @@ func statusProgress(rep health.Report, said []string) []string {
 }
 
 // statusWaitFailed prints the last report, if any, and explains the failure.
-func statusWaitFailed(want string, raw []byte, rep health.Report, last error, asJSON bool) error {
+// missing is what the last report still lacked.
+func statusWaitFailed(want string, raw []byte, rep health.Report, missing []string, last error, asJSON bool) error {
 	if raw == nil {
 		return fmt.Errorf("timed out waiting for the cluster to be %s: no status yet: %w", want, last)
 	}
@@ -216,5 +256,5 @@ func statusWaitFailed(want string, raw []byte, rep health.Report, last error, as
 	if last != nil {
 		return fmt.Errorf("timed out waiting for the cluster to be %s: last status %s, then: %w", want, rep.Verdict, last)
 	}
-	return fmt.Errorf("timed out waiting for the cluster to be %s: it is %s: %s", want, rep.Verdict, strings.Join(rep.Reasons, "; "))
+	return fmt.Errorf("timed out waiting for the cluster to be %s: it is %s: %s", want, rep.Verdict, strings.Join(missing, "; "))
 }

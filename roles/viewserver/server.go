@@ -69,7 +69,10 @@ type Server struct {
 	gossip   *gossip.Node    // the kit's; nil without gossip
 	metrics  *metrics
 
-	applied  atomic.Uint64
+	applied atomic.Uint64
+	// draining is set by the Drain RPC (ctl drain): the view is about to
+	// be stopped; a restart clears it.
+	draining atomic.Bool
 	mu       sync.Mutex
 	progress chan struct{} // closed and replaced whenever applied or state changes
 	state    viewState
@@ -183,6 +186,10 @@ func (s *Server) goRun(fn func()) {
 // meta is what the view advertises in gossip besides what rolekit adds.
 func (s *Server) meta(context.Context) gossip.Meta {
 	st, _ := s.currentState()
+	state := st.gossipState()
+	if st == stateServing && s.draining.Load() {
+		state = gossip.StateDraining
+	}
 	return gossip.Meta{
 		Space:         string(s.cfg.Space),
 		RangeStart:    s.cfg.Range.Start,
@@ -190,7 +197,7 @@ func (s *Server) meta(context.Context) gossip.Meta {
 		GRPCAddr:      s.cfg.AdvertiseAddr, // empty: the bound address
 		AppliedIndex:  s.applied.Load(),
 		Serving:       st == stateServing,
-		State:         st.gossipState(),
+		State:         state,
 		MaxLogVersion: s.maxLogVersion(),
 		PendingTxs:    s.pendingTxs(),
 	}

@@ -174,3 +174,39 @@ func TestRestartResumesFromTheStore(t *testing.T) {
 	s = startView(t, cfg)
 	waitUntil(t, fmt.Sprintf("applied %d", last), func() bool { return s.Serving() && s.Applied() == last })
 }
+
+// TestDrainMarksMetaUntilUndoOrRestart: the Drain RPC makes a serving view
+// advertise State "draining" (still serving); undo and a restart clear it.
+func TestDrainMarksMetaUntilUndoOrRestart(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	last := appendEntries(t, lc, 2)
+	cfg := Config{Space: space.HashSP, Range: space.Full(), Dir: t.TempDir(), LogAddrs: lc.Addrs()}
+	s := startView(t, cfg)
+	waitUntil(t, "serving", func() bool { return s.Serving() && s.Applied() == last })
+	drain := func(s *Server, undo bool) *wire.DrainReply {
+		conn, err := grpc.NewClient(s.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		reply, err := wire.NewViewClient(conn).Drain(context.Background(), &wire.DrainRequest{Undo: undo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reply
+	}
+	ctx := context.Background()
+	if r := drain(s, false); !r.Draining || !r.Serving || s.meta(ctx).State != "draining" || !s.meta(ctx).Serving {
+		t.Fatalf("after Drain: reply %v, meta %+v", r, s.meta(ctx))
+	}
+	if r := drain(s, true); r.Draining || s.meta(ctx).State != "" {
+		t.Fatalf("after Drain undo: reply %v, meta %+v", r, s.meta(ctx))
+	}
+	drain(s, false)
+	s.Stop()
+	s = startView(t, cfg)
+	waitUntil(t, "serving again", func() bool { return s.Serving() })
+	if st := s.meta(ctx).State; st != "" {
+		t.Fatalf("after a restart the view advertises state %q", st)
+	}
+}

@@ -235,6 +235,27 @@ func (v *service) Status(context.Context, *wire.ViewStatusRequest) (*wire.ViewSt
 	}, nil
 }
 
+// Drain sets or (undo) clears the draining mark and advertises it at once.
+func (v *service) Drain(_ context.Context, req *wire.DrainRequest) (*wire.DrainReply, error) {
+	if v.s.draining.Swap(!req.Undo) != !req.Undo {
+		if req.Undo {
+			v.s.log.Info().Msg("view is no longer draining")
+		} else {
+			v.s.log.Info().Msg("view is draining: API servers send it lookups only when no other up-to-date view covers its range")
+		}
+	}
+	reply := &wire.DrainReply{Draining: !req.Undo, Serving: v.s.serving()}
+	if v.s.kit != nil {
+		if err := v.s.kit.Advertise(); err != nil {
+			return nil, status.Errorf(codes.Unavailable, "advertising the draining mark in gossip: %v", err)
+		}
+		if g := v.s.kit.Gossip(); g != nil {
+			reply.GossipName = g.Name()
+		}
+	}
+	return reply, nil
+}
+
 // ToCmp converts a wire comparison lookup to the store's form.
 func ToCmp(w *wire.POCmp) (viewstore.Cmp, error) {
 	c := viewstore.Cmp{Predicate: w.Predicate}
