@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/akutan-dev/akutan/internal/ctxsleep"
 	"github.com/akutan-dev/akutan/query/update"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -53,7 +54,7 @@ func (l *Loader) send(ctx context.Context, data []byte, n int) (result, error) {
 		if status.Code(err) != codes.Unavailable || ctx.Err() != nil {
 			break
 		}
-		if !sleep(ctx, time.Duration(try)*l.cfg.RetryBackoff) {
+		if ctxsleep.Sleep(ctx, time.Duration(try)*l.cfg.RetryBackoff) != nil {
 			break
 		}
 	}
@@ -65,18 +66,6 @@ func (l *Loader) send(ctx context.Context, data []byte, n int) (result, error) {
 func tooLarge(err error) bool {
 	st, _ := status.FromError(err)
 	return st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), update.ErrTooLarge.Error())
-}
-
-// sleep waits for d unless ctx ends first; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func (l *Loader) insertOnce(ctx context.Context, data []byte) (*wire.InsertReply, error) {

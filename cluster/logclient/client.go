@@ -250,17 +250,6 @@ func (c *Client) learnDCs(ctx context.Context) {
 	c.discover(ctx, true)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // discover learns which address serves the leader and each replica's ID
 // and datacenter, asking every replica's Info concurrently: at most once a
 // second while the leader is unknown, every 10 s otherwise. It runs in the

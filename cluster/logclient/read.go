@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/ctxsleep"
 	"github.com/akutan-dev/akutan/wire"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -63,7 +64,7 @@ func (c *Client) Read(ctx context.Context, start uint64, fn func(index uint64, d
 			// replicas, which may be back.
 			backoff, order, attempt = minBackoff, c.order(false), -1
 		}
-		if err := sleep(ctx, backoff); err != nil {
+		if err := ctxsleep.Sleep(ctx, backoff); err != nil {
 			return fmt.Errorf("reading log at %d: %w", next, err)
 		}
 		backoff = min(2*backoff, maxBackoff)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/ctxsleep"
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql"
@@ -71,21 +72,9 @@ func (e *sparqlEndpoint) runUpdate(ctx context.Context, text string) (update.Res
 		if !errors.Is(err, update.ErrStale) || attempt == maxStale {
 			return res, err
 		}
-		if err := sleepCtx(ctx, rand.N(time.Duration(attempt)*staleBackoff)); err != nil {
+		if err := ctxsleep.Sleep(ctx, rand.N(time.Duration(attempt)*staleBackoff)); err != nil {
 			return res, fmt.Errorf("evaluating the update again: %w", err)
 		}
-	}
-}
-
-// sleepCtx waits d, or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
