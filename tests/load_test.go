@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"github.com/akutan-dev/akutan/internal/testutil"
-
 	"bufio"
 	"compress/gzip"
 	"context"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 

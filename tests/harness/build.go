@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/akutan-dev/akutan/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/akutan-dev/akutan/internal/testutil"
 )
 
 // buildTimeout bounds one go build of the akutan binary.

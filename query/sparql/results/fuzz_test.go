@@ -1,13 +1,13 @@
 package results
 
 import (
-	"github.com/akutan-dev/akutan/internal/testutil"
-
 	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/akutan-dev/akutan/internal/testutil"
 )
 
 // fuzzReader checks that a reader never panics and that whatever it

@@ -1,13 +1,13 @@
 package results
 
 import (
-	"github.com/akutan-dev/akutan/internal/testutil"
-
 	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/akutan-dev/akutan/internal/testutil"
 )
 
 // w3cDir is the W3C SPARQL 1.1 test suite folder (see testutil.SharedData).

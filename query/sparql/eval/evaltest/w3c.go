@@ -1,8 +1,6 @@
 package evaltest
 
 import (
-	"github.com/akutan-dev/akutan/internal/testutil"
-
 	"bytes"
 	"context"
 	"errors"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akutan-dev/akutan/internal/testutil"
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
