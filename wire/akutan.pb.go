@@ -1593,9 +1593,14 @@ func (x *InfoRequest) GetLinearizable() bool {
 }
 
 type Member struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	RaftAddr      string                 `protobuf:"bytes,2,opt,name=raft_addr,json=raftAddr,proto3" json:"raft_addr,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	RaftAddr string                 `protobuf:"bytes,2,opt,name=raft_addr,json=raftAddr,proto3" json:"raft_addr,omitempty"`
+	// grpc_addr and dc are where the replica serves gRPC and its datacenter,
+	// as recorded in the log's directory; empty while not recorded (a log
+	// created by an older release). Clients follow them: see logclient.
+	GrpcAddr      string `protobuf:"bytes,3,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
+	Dc            string `protobuf:"bytes,4,opt,name=dc,proto3" json:"dc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1640,6 +1645,20 @@ func (x *Member) GetId() uint64 {
 func (x *Member) GetRaftAddr() string {
 	if x != nil {
 		return x.RaftAddr
+	}
+	return ""
+}
+
+func (x *Member) GetGrpcAddr() string {
+	if x != nil {
+		return x.GrpcAddr
+	}
+	return ""
+}
+
+func (x *Member) GetDc() string {
+	if x != nil {
+		return x.Dc
 	}
 	return ""
 }
@@ -3309,10 +3328,12 @@ const file_akutan_proto_rawDesc = "" +
 	"\tReadReply\x12,\n" +
 	"\aentries\x18\x01 \x03(\v2\x12.akutan.wire.EntryR\aentries\"1\n" +
 	"\vInfoRequest\x12\"\n" +
-	"\flinearizable\x18\x01 \x01(\bR\flinearizable\"5\n" +
+	"\flinearizable\x18\x01 \x01(\bR\flinearizable\"b\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
-	"\traft_addr\x18\x02 \x01(\tR\braftAddr\"\xeb\x01\n" +
+	"\traft_addr\x18\x02 \x01(\tR\braftAddr\x12\x1b\n" +
+	"\tgrpc_addr\x18\x03 \x01(\tR\bgrpcAddr\x12\x0e\n" +
+	"\x02dc\x18\x04 \x01(\tR\x02dc\"\xeb\x01\n" +
 	"\tInfoReply\x12\x1f\n" +
 	"\vfirst_index\x18\x01 \x01(\x04R\n" +
 	"firstIndex\x12\x1d\n" +

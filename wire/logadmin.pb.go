@@ -524,9 +524,13 @@ func (x *MembersReply) GetLeaderId() uint64 {
 }
 
 type AddReplicaRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	RaftAddr      string                 `protobuf:"bytes,2,opt,name=raft_addr,json=raftAddr,proto3" json:"raft_addr,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	RaftAddr string                 `protobuf:"bytes,2,opt,name=raft_addr,json=raftAddr,proto3" json:"raft_addr,omitempty"`
+	// grpc_addr, when set, is recorded in the directory (with dc) before the
+	// replica is added, so that clients find it as soon as it serves.
+	GrpcAddr      string `protobuf:"bytes,3,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
+	Dc            string `protobuf:"bytes,4,opt,name=dc,proto3" json:"dc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -571,6 +575,20 @@ func (x *AddReplicaRequest) GetId() uint64 {
 func (x *AddReplicaRequest) GetRaftAddr() string {
 	if x != nil {
 		return x.RaftAddr
+	}
+	return ""
+}
+
+func (x *AddReplicaRequest) GetGrpcAddr() string {
+	if x != nil {
+		return x.GrpcAddr
+	}
+	return ""
+}
+
+func (x *AddReplicaRequest) GetDc() string {
+	if x != nil {
+		return x.Dc
 	}
 	return ""
 }
@@ -715,6 +733,415 @@ func (x *ChangeVersionReply) GetIndex() uint64 {
 	return 0
 }
 
+type DirectoryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DirectoryRequest) Reset() {
+	*x = DirectoryRequest{}
+	mi := &file_logadmin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DirectoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DirectoryRequest) ProtoMessage() {}
+
+func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DirectoryRequest.ProtoReflect.Descriptor instead.
+func (*DirectoryRequest) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{13}
+}
+
+type DirectoryReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Replicas      []*Member              `protobuf:"bytes,1,rep,name=replicas,proto3" json:"replicas,omitempty"` // recorded replica addresses, by ID
+	Servers       []*ServerRecord        `protobuf:"bytes,2,rep,name=servers,proto3" json:"servers,omitempty"`   // sorted by name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DirectoryReply) Reset() {
+	*x = DirectoryReply{}
+	mi := &file_logadmin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DirectoryReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DirectoryReply) ProtoMessage() {}
+
+func (x *DirectoryReply) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DirectoryReply.ProtoReflect.Descriptor instead.
+func (*DirectoryReply) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DirectoryReply) GetReplicas() []*Member {
+	if x != nil {
+		return x.Replicas
+	}
+	return nil
+}
+
+func (x *DirectoryReply) GetServers() []*ServerRecord {
+	if x != nil {
+		return x.Servers
+	}
+	return nil
+}
+
+type SetReplicaAddressRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	GrpcAddr      string                 `protobuf:"bytes,2,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
+	Dc            string                 `protobuf:"bytes,3,opt,name=dc,proto3" json:"dc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetReplicaAddressRequest) Reset() {
+	*x = SetReplicaAddressRequest{}
+	mi := &file_logadmin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetReplicaAddressRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetReplicaAddressRequest) ProtoMessage() {}
+
+func (x *SetReplicaAddressRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetReplicaAddressRequest.ProtoReflect.Descriptor instead.
+func (*SetReplicaAddressRequest) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetReplicaAddressRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *SetReplicaAddressRequest) GetGrpcAddr() string {
+	if x != nil {
+		return x.GrpcAddr
+	}
+	return ""
+}
+
+func (x *SetReplicaAddressRequest) GetDc() string {
+	if x != nil {
+		return x.Dc
+	}
+	return ""
+}
+
+type SetReplicaAddressReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetReplicaAddressReply) Reset() {
+	*x = SetReplicaAddressReply{}
+	mi := &file_logadmin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetReplicaAddressReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetReplicaAddressReply) ProtoMessage() {}
+
+func (x *SetReplicaAddressReply) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetReplicaAddressReply.ProtoReflect.Descriptor instead.
+func (*SetReplicaAddressReply) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{16}
+}
+
+// ServerRecord is a server the log remembers; its name is role/grpc_addr.
+type ServerRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          string                 `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"` // "log", "view" or "api"
+	GrpcAddr      string                 `protobuf:"bytes,2,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
+	Cluster       string                 `protobuf:"bytes,3,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	Dc            string                 `protobuf:"bytes,4,opt,name=dc,proto3" json:"dc,omitempty"`
+	MaxLogVersion uint32                 `protobuf:"varint,5,opt,name=max_log_version,json=maxLogVersion,proto3" json:"max_log_version,omitempty"`
+	Since         int64                  `protobuf:"varint,6,opt,name=since,proto3" json:"since,omitempty"` // Unix seconds, when first recorded with this version
+	Name          string                 `protobuf:"bytes,7,opt,name=name,proto3" json:"name,omitempty"`    // role/grpc_addr (in replies)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServerRecord) Reset() {
+	*x = ServerRecord{}
+	mi := &file_logadmin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServerRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServerRecord) ProtoMessage() {}
+
+func (x *ServerRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServerRecord.ProtoReflect.Descriptor instead.
+func (*ServerRecord) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ServerRecord) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *ServerRecord) GetGrpcAddr() string {
+	if x != nil {
+		return x.GrpcAddr
+	}
+	return ""
+}
+
+func (x *ServerRecord) GetCluster() string {
+	if x != nil {
+		return x.Cluster
+	}
+	return ""
+}
+
+func (x *ServerRecord) GetDc() string {
+	if x != nil {
+		return x.Dc
+	}
+	return ""
+}
+
+func (x *ServerRecord) GetMaxLogVersion() uint32 {
+	if x != nil {
+		return x.MaxLogVersion
+	}
+	return 0
+}
+
+func (x *ServerRecord) GetSince() int64 {
+	if x != nil {
+		return x.Since
+	}
+	return 0
+}
+
+func (x *ServerRecord) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type RecordServerReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Recorded      bool                   `protobuf:"varint,1,opt,name=recorded,proto3" json:"recorded,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordServerReply) Reset() {
+	*x = RecordServerReply{}
+	mi := &file_logadmin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordServerReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordServerReply) ProtoMessage() {}
+
+func (x *RecordServerReply) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordServerReply.ProtoReflect.Descriptor instead.
+func (*RecordServerReply) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RecordServerReply) GetRecorded() bool {
+	if x != nil {
+		return x.Recorded
+	}
+	return false
+}
+
+type ForgetServerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // role/grpc_addr, as listed by Directory
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetServerRequest) Reset() {
+	*x = ForgetServerRequest{}
+	mi := &file_logadmin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetServerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetServerRequest) ProtoMessage() {}
+
+func (x *ForgetServerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetServerRequest.ProtoReflect.Descriptor instead.
+func (*ForgetServerRequest) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ForgetServerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ForgetServerReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Forgotten     bool                   `protobuf:"varint,1,opt,name=forgotten,proto3" json:"forgotten,omitempty"` // false: there was no such record
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetServerReply) Reset() {
+	*x = ForgetServerReply{}
+	mi := &file_logadmin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetServerReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetServerReply) ProtoMessage() {}
+
+func (x *ForgetServerReply) ProtoReflect() protoreflect.Message {
+	mi := &file_logadmin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetServerReply.ProtoReflect.Descriptor instead.
+func (*ForgetServerReply) Descriptor() ([]byte, []int) {
+	return file_logadmin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ForgetServerReply) GetForgotten() bool {
+	if x != nil {
+		return x.Forgotten
+	}
+	return false
+}
+
 var File_logadmin_proto protoreflect.FileDescriptor
 
 const file_logadmin_proto_rawDesc = "" +
@@ -747,21 +1174,46 @@ const file_logadmin_proto_rawDesc = "" +
 	"\fMembersReply\x12-\n" +
 	"\amembers\x18\x01 \x03(\v2\x13.akutan.wire.MemberR\amembers\x12\x18\n" +
 	"\aremoved\x18\x02 \x03(\x04R\aremoved\x12\x1b\n" +
-	"\tleader_id\x18\x03 \x01(\x04R\bleaderId\"@\n" +
+	"\tleader_id\x18\x03 \x01(\x04R\bleaderId\"m\n" +
 	"\x11AddReplicaRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
-	"\traft_addr\x18\x02 \x01(\tR\braftAddr\"&\n" +
+	"\traft_addr\x18\x02 \x01(\tR\braftAddr\x12\x1b\n" +
+	"\tgrpc_addr\x18\x03 \x01(\tR\bgrpcAddr\x12\x0e\n" +
+	"\x02dc\x18\x04 \x01(\tR\x02dc\"&\n" +
 	"\x14RemoveReplicaRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\"0\n" +
 	"\x14ChangeVersionRequest\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\"D\n" +
 	"\x12ChangeVersionReply\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x14\n" +
-	"\x05index\x18\x02 \x01(\x04R\x05index*J\n" +
+	"\x05index\x18\x02 \x01(\x04R\x05index\"\x12\n" +
+	"\x10DirectoryRequest\"v\n" +
+	"\x0eDirectoryReply\x12/\n" +
+	"\breplicas\x18\x01 \x03(\v2\x13.akutan.wire.MemberR\breplicas\x123\n" +
+	"\aservers\x18\x02 \x03(\v2\x19.akutan.wire.ServerRecordR\aservers\"W\n" +
+	"\x18SetReplicaAddressRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
+	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x0e\n" +
+	"\x02dc\x18\x03 \x01(\tR\x02dc\"\x18\n" +
+	"\x16SetReplicaAddressReply\"\xbb\x01\n" +
+	"\fServerRecord\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x12\x1b\n" +
+	"\tgrpc_addr\x18\x02 \x01(\tR\bgrpcAddr\x12\x18\n" +
+	"\acluster\x18\x03 \x01(\tR\acluster\x12\x0e\n" +
+	"\x02dc\x18\x04 \x01(\tR\x02dc\x12&\n" +
+	"\x0fmax_log_version\x18\x05 \x01(\rR\rmaxLogVersion\x12\x14\n" +
+	"\x05since\x18\x06 \x01(\x03R\x05since\x12\x12\n" +
+	"\x04name\x18\a \x01(\tR\x04name\"/\n" +
+	"\x11RecordServerReply\x12\x1a\n" +
+	"\brecorded\x18\x01 \x01(\bR\brecorded\")\n" +
+	"\x13ForgetServerRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"1\n" +
+	"\x11ForgetServerReply\x12\x1c\n" +
+	"\tforgotten\x18\x01 \x01(\bR\tforgotten*J\n" +
 	"\fTruncateMode\x12\x13\n" +
 	"\x0fTRUNCATE_BEFORE\x10\x00\x12\x12\n" +
 	"\x0eTRUNCATE_FORCE\x10\x01\x12\x11\n" +
-	"\rTRUNCATE_AUTO\x10\x022\x86\x04\n" +
+	"\rTRUNCATE_AUTO\x10\x022\xcd\x06\n" +
 	"\bLogAdmin\x12D\n" +
 	"\bTruncate\x12\x1c.akutan.wire.TruncateRequest\x1a\x1a.akutan.wire.TruncateReply\x12D\n" +
 	"\bSetFloor\x12\x1c.akutan.wire.SetFloorRequest\x1a\x1a.akutan.wire.SetFloorReply\x12>\n" +
@@ -770,7 +1222,11 @@ const file_logadmin_proto_rawDesc = "" +
 	"\n" +
 	"AddReplica\x12\x1e.akutan.wire.AddReplicaRequest\x1a\x19.akutan.wire.MembersReply\x12M\n" +
 	"\rRemoveReplica\x12!.akutan.wire.RemoveReplicaRequest\x1a\x19.akutan.wire.MembersReply\x12S\n" +
-	"\rChangeVersion\x12!.akutan.wire.ChangeVersionRequest\x1a\x1f.akutan.wire.ChangeVersionReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
+	"\rChangeVersion\x12!.akutan.wire.ChangeVersionRequest\x1a\x1f.akutan.wire.ChangeVersionReply\x12G\n" +
+	"\tDirectory\x12\x1d.akutan.wire.DirectoryRequest\x1a\x1b.akutan.wire.DirectoryReply\x12_\n" +
+	"\x11SetReplicaAddress\x12%.akutan.wire.SetReplicaAddressRequest\x1a#.akutan.wire.SetReplicaAddressReply\x12I\n" +
+	"\fRecordServer\x12\x19.akutan.wire.ServerRecord\x1a\x1e.akutan.wire.RecordServerReply\x12P\n" +
+	"\fForgetServer\x12 .akutan.wire.ForgetServerRequest\x1a\x1e.akutan.wire.ForgetServerReplyB#Z!github.com/akutan-dev/akutan/wireb\x06proto3"
 
 var (
 	file_logadmin_proto_rawDescOnce sync.Once
@@ -785,47 +1241,65 @@ func file_logadmin_proto_rawDescGZIP() []byte {
 }
 
 var file_logadmin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_logadmin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_logadmin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_logadmin_proto_goTypes = []any{
-	(TruncateMode)(0),            // 0: akutan.wire.TruncateMode
-	(*TruncateRequest)(nil),      // 1: akutan.wire.TruncateRequest
-	(*TruncateReply)(nil),        // 2: akutan.wire.TruncateReply
-	(*SetFloorRequest)(nil),      // 3: akutan.wire.SetFloorRequest
-	(*SetFloorReply)(nil),        // 4: akutan.wire.SetFloorReply
-	(*Floor)(nil),                // 5: akutan.wire.Floor
-	(*FloorsRequest)(nil),        // 6: akutan.wire.FloorsRequest
-	(*FloorsReply)(nil),          // 7: akutan.wire.FloorsReply
-	(*MembersRequest)(nil),       // 8: akutan.wire.MembersRequest
-	(*MembersReply)(nil),         // 9: akutan.wire.MembersReply
-	(*AddReplicaRequest)(nil),    // 10: akutan.wire.AddReplicaRequest
-	(*RemoveReplicaRequest)(nil), // 11: akutan.wire.RemoveReplicaRequest
-	(*ChangeVersionRequest)(nil), // 12: akutan.wire.ChangeVersionRequest
-	(*ChangeVersionReply)(nil),   // 13: akutan.wire.ChangeVersionReply
-	(*Member)(nil),               // 14: akutan.wire.Member
+	(TruncateMode)(0),                // 0: akutan.wire.TruncateMode
+	(*TruncateRequest)(nil),          // 1: akutan.wire.TruncateRequest
+	(*TruncateReply)(nil),            // 2: akutan.wire.TruncateReply
+	(*SetFloorRequest)(nil),          // 3: akutan.wire.SetFloorRequest
+	(*SetFloorReply)(nil),            // 4: akutan.wire.SetFloorReply
+	(*Floor)(nil),                    // 5: akutan.wire.Floor
+	(*FloorsRequest)(nil),            // 6: akutan.wire.FloorsRequest
+	(*FloorsReply)(nil),              // 7: akutan.wire.FloorsReply
+	(*MembersRequest)(nil),           // 8: akutan.wire.MembersRequest
+	(*MembersReply)(nil),             // 9: akutan.wire.MembersReply
+	(*AddReplicaRequest)(nil),        // 10: akutan.wire.AddReplicaRequest
+	(*RemoveReplicaRequest)(nil),     // 11: akutan.wire.RemoveReplicaRequest
+	(*ChangeVersionRequest)(nil),     // 12: akutan.wire.ChangeVersionRequest
+	(*ChangeVersionReply)(nil),       // 13: akutan.wire.ChangeVersionReply
+	(*DirectoryRequest)(nil),         // 14: akutan.wire.DirectoryRequest
+	(*DirectoryReply)(nil),           // 15: akutan.wire.DirectoryReply
+	(*SetReplicaAddressRequest)(nil), // 16: akutan.wire.SetReplicaAddressRequest
+	(*SetReplicaAddressReply)(nil),   // 17: akutan.wire.SetReplicaAddressReply
+	(*ServerRecord)(nil),             // 18: akutan.wire.ServerRecord
+	(*RecordServerReply)(nil),        // 19: akutan.wire.RecordServerReply
+	(*ForgetServerRequest)(nil),      // 20: akutan.wire.ForgetServerRequest
+	(*ForgetServerReply)(nil),        // 21: akutan.wire.ForgetServerReply
+	(*Member)(nil),                   // 22: akutan.wire.Member
 }
 var file_logadmin_proto_depIdxs = []int32{
 	0,  // 0: akutan.wire.TruncateRequest.mode:type_name -> akutan.wire.TruncateMode
 	5,  // 1: akutan.wire.FloorsReply.floors:type_name -> akutan.wire.Floor
-	14, // 2: akutan.wire.MembersReply.members:type_name -> akutan.wire.Member
-	1,  // 3: akutan.wire.LogAdmin.Truncate:input_type -> akutan.wire.TruncateRequest
-	3,  // 4: akutan.wire.LogAdmin.SetFloor:input_type -> akutan.wire.SetFloorRequest
-	6,  // 5: akutan.wire.LogAdmin.Floors:input_type -> akutan.wire.FloorsRequest
-	8,  // 6: akutan.wire.LogAdmin.Members:input_type -> akutan.wire.MembersRequest
-	10, // 7: akutan.wire.LogAdmin.AddReplica:input_type -> akutan.wire.AddReplicaRequest
-	11, // 8: akutan.wire.LogAdmin.RemoveReplica:input_type -> akutan.wire.RemoveReplicaRequest
-	12, // 9: akutan.wire.LogAdmin.ChangeVersion:input_type -> akutan.wire.ChangeVersionRequest
-	2,  // 10: akutan.wire.LogAdmin.Truncate:output_type -> akutan.wire.TruncateReply
-	4,  // 11: akutan.wire.LogAdmin.SetFloor:output_type -> akutan.wire.SetFloorReply
-	7,  // 12: akutan.wire.LogAdmin.Floors:output_type -> akutan.wire.FloorsReply
-	9,  // 13: akutan.wire.LogAdmin.Members:output_type -> akutan.wire.MembersReply
-	9,  // 14: akutan.wire.LogAdmin.AddReplica:output_type -> akutan.wire.MembersReply
-	9,  // 15: akutan.wire.LogAdmin.RemoveReplica:output_type -> akutan.wire.MembersReply
-	13, // 16: akutan.wire.LogAdmin.ChangeVersion:output_type -> akutan.wire.ChangeVersionReply
-	10, // [10:17] is the sub-list for method output_type
-	3,  // [3:10] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	22, // 2: akutan.wire.MembersReply.members:type_name -> akutan.wire.Member
+	22, // 3: akutan.wire.DirectoryReply.replicas:type_name -> akutan.wire.Member
+	18, // 4: akutan.wire.DirectoryReply.servers:type_name -> akutan.wire.ServerRecord
+	1,  // 5: akutan.wire.LogAdmin.Truncate:input_type -> akutan.wire.TruncateRequest
+	3,  // 6: akutan.wire.LogAdmin.SetFloor:input_type -> akutan.wire.SetFloorRequest
+	6,  // 7: akutan.wire.LogAdmin.Floors:input_type -> akutan.wire.FloorsRequest
+	8,  // 8: akutan.wire.LogAdmin.Members:input_type -> akutan.wire.MembersRequest
+	10, // 9: akutan.wire.LogAdmin.AddReplica:input_type -> akutan.wire.AddReplicaRequest
+	11, // 10: akutan.wire.LogAdmin.RemoveReplica:input_type -> akutan.wire.RemoveReplicaRequest
+	12, // 11: akutan.wire.LogAdmin.ChangeVersion:input_type -> akutan.wire.ChangeVersionRequest
+	14, // 12: akutan.wire.LogAdmin.Directory:input_type -> akutan.wire.DirectoryRequest
+	16, // 13: akutan.wire.LogAdmin.SetReplicaAddress:input_type -> akutan.wire.SetReplicaAddressRequest
+	18, // 14: akutan.wire.LogAdmin.RecordServer:input_type -> akutan.wire.ServerRecord
+	20, // 15: akutan.wire.LogAdmin.ForgetServer:input_type -> akutan.wire.ForgetServerRequest
+	2,  // 16: akutan.wire.LogAdmin.Truncate:output_type -> akutan.wire.TruncateReply
+	4,  // 17: akutan.wire.LogAdmin.SetFloor:output_type -> akutan.wire.SetFloorReply
+	7,  // 18: akutan.wire.LogAdmin.Floors:output_type -> akutan.wire.FloorsReply
+	9,  // 19: akutan.wire.LogAdmin.Members:output_type -> akutan.wire.MembersReply
+	9,  // 20: akutan.wire.LogAdmin.AddReplica:output_type -> akutan.wire.MembersReply
+	9,  // 21: akutan.wire.LogAdmin.RemoveReplica:output_type -> akutan.wire.MembersReply
+	13, // 22: akutan.wire.LogAdmin.ChangeVersion:output_type -> akutan.wire.ChangeVersionReply
+	15, // 23: akutan.wire.LogAdmin.Directory:output_type -> akutan.wire.DirectoryReply
+	17, // 24: akutan.wire.LogAdmin.SetReplicaAddress:output_type -> akutan.wire.SetReplicaAddressReply
+	19, // 25: akutan.wire.LogAdmin.RecordServer:output_type -> akutan.wire.RecordServerReply
+	21, // 26: akutan.wire.LogAdmin.ForgetServer:output_type -> akutan.wire.ForgetServerReply
+	16, // [16:27] is the sub-list for method output_type
+	5,  // [5:16] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_logadmin_proto_init() }
@@ -840,7 +1314,7 @@ func file_logadmin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_logadmin_proto_rawDesc), len(file_logadmin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

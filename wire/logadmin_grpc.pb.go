@@ -23,13 +23,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LogAdmin_Truncate_FullMethodName      = "/akutan.wire.LogAdmin/Truncate"
-	LogAdmin_SetFloor_FullMethodName      = "/akutan.wire.LogAdmin/SetFloor"
-	LogAdmin_Floors_FullMethodName        = "/akutan.wire.LogAdmin/Floors"
-	LogAdmin_Members_FullMethodName       = "/akutan.wire.LogAdmin/Members"
-	LogAdmin_AddReplica_FullMethodName    = "/akutan.wire.LogAdmin/AddReplica"
-	LogAdmin_RemoveReplica_FullMethodName = "/akutan.wire.LogAdmin/RemoveReplica"
-	LogAdmin_ChangeVersion_FullMethodName = "/akutan.wire.LogAdmin/ChangeVersion"
+	LogAdmin_Truncate_FullMethodName          = "/akutan.wire.LogAdmin/Truncate"
+	LogAdmin_SetFloor_FullMethodName          = "/akutan.wire.LogAdmin/SetFloor"
+	LogAdmin_Floors_FullMethodName            = "/akutan.wire.LogAdmin/Floors"
+	LogAdmin_Members_FullMethodName           = "/akutan.wire.LogAdmin/Members"
+	LogAdmin_AddReplica_FullMethodName        = "/akutan.wire.LogAdmin/AddReplica"
+	LogAdmin_RemoveReplica_FullMethodName     = "/akutan.wire.LogAdmin/RemoveReplica"
+	LogAdmin_ChangeVersion_FullMethodName     = "/akutan.wire.LogAdmin/ChangeVersion"
+	LogAdmin_Directory_FullMethodName         = "/akutan.wire.LogAdmin/Directory"
+	LogAdmin_SetReplicaAddress_FullMethodName = "/akutan.wire.LogAdmin/SetReplicaAddress"
+	LogAdmin_RecordServer_FullMethodName      = "/akutan.wire.LogAdmin/RecordServer"
+	LogAdmin_ForgetServer_FullMethodName      = "/akutan.wire.LogAdmin/ForgetServer"
 )
 
 // LogAdminClient is the client API for LogAdmin service.
@@ -59,7 +63,21 @@ type LogAdminClient interface {
 	// does not know; FAILED_PRECONDITION when the log is in a newer version
 	// already. Asking for the version the log is in changes nothing and
 	// answers where it began, so a retry is safe.
+	// FAILED_PRECONDITION too while a server recorded in the directory
+	// supports only older versions (the message names them).
 	ChangeVersion(ctx context.Context, in *ChangeVersionRequest, opts ...grpc.CallOption) (*ChangeVersionReply, error)
+	// Directory lists the log's directory: where each replica serves gRPC,
+	// and every server recorded with the newest log version it supports.
+	Directory(ctx context.Context, in *DirectoryRequest, opts ...grpc.CallOption) (*DirectoryReply, error)
+	// SetReplicaAddress records where a replica serves gRPC (and starts the
+	// directory of a log created by an older release).
+	SetReplicaAddress(ctx context.Context, in *SetReplicaAddressRequest, opts ...grpc.CallOption) (*SetReplicaAddressReply, error)
+	// RecordServer records a server that connected to the log; views and
+	// API servers call it on start. recorded is false while the log keeps
+	// no directory yet.
+	RecordServer(ctx context.Context, in *ServerRecord, opts ...grpc.CallOption) (*RecordServerReply, error)
+	// ForgetServer retires a server record (a server gone for good).
+	ForgetServer(ctx context.Context, in *ForgetServerRequest, opts ...grpc.CallOption) (*ForgetServerReply, error)
 }
 
 type logAdminClient struct {
@@ -140,6 +158,46 @@ func (c *logAdminClient) ChangeVersion(ctx context.Context, in *ChangeVersionReq
 	return out, nil
 }
 
+func (c *logAdminClient) Directory(ctx context.Context, in *DirectoryRequest, opts ...grpc.CallOption) (*DirectoryReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DirectoryReply)
+	err := c.cc.Invoke(ctx, LogAdmin_Directory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *logAdminClient) SetReplicaAddress(ctx context.Context, in *SetReplicaAddressRequest, opts ...grpc.CallOption) (*SetReplicaAddressReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetReplicaAddressReply)
+	err := c.cc.Invoke(ctx, LogAdmin_SetReplicaAddress_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *logAdminClient) RecordServer(ctx context.Context, in *ServerRecord, opts ...grpc.CallOption) (*RecordServerReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordServerReply)
+	err := c.cc.Invoke(ctx, LogAdmin_RecordServer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *logAdminClient) ForgetServer(ctx context.Context, in *ForgetServerRequest, opts ...grpc.CallOption) (*ForgetServerReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ForgetServerReply)
+	err := c.cc.Invoke(ctx, LogAdmin_ForgetServer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LogAdminServer is the server API for LogAdmin service.
 // All implementations must embed UnimplementedLogAdminServer
 // for forward compatibility.
@@ -167,7 +225,21 @@ type LogAdminServer interface {
 	// does not know; FAILED_PRECONDITION when the log is in a newer version
 	// already. Asking for the version the log is in changes nothing and
 	// answers where it began, so a retry is safe.
+	// FAILED_PRECONDITION too while a server recorded in the directory
+	// supports only older versions (the message names them).
 	ChangeVersion(context.Context, *ChangeVersionRequest) (*ChangeVersionReply, error)
+	// Directory lists the log's directory: where each replica serves gRPC,
+	// and every server recorded with the newest log version it supports.
+	Directory(context.Context, *DirectoryRequest) (*DirectoryReply, error)
+	// SetReplicaAddress records where a replica serves gRPC (and starts the
+	// directory of a log created by an older release).
+	SetReplicaAddress(context.Context, *SetReplicaAddressRequest) (*SetReplicaAddressReply, error)
+	// RecordServer records a server that connected to the log; views and
+	// API servers call it on start. recorded is false while the log keeps
+	// no directory yet.
+	RecordServer(context.Context, *ServerRecord) (*RecordServerReply, error)
+	// ForgetServer retires a server record (a server gone for good).
+	ForgetServer(context.Context, *ForgetServerRequest) (*ForgetServerReply, error)
 	mustEmbedUnimplementedLogAdminServer()
 }
 
@@ -198,6 +270,18 @@ func (UnimplementedLogAdminServer) RemoveReplica(context.Context, *RemoveReplica
 }
 func (UnimplementedLogAdminServer) ChangeVersion(context.Context, *ChangeVersionRequest) (*ChangeVersionReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method ChangeVersion not implemented")
+}
+func (UnimplementedLogAdminServer) Directory(context.Context, *DirectoryRequest) (*DirectoryReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Directory not implemented")
+}
+func (UnimplementedLogAdminServer) SetReplicaAddress(context.Context, *SetReplicaAddressRequest) (*SetReplicaAddressReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetReplicaAddress not implemented")
+}
+func (UnimplementedLogAdminServer) RecordServer(context.Context, *ServerRecord) (*RecordServerReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordServer not implemented")
+}
+func (UnimplementedLogAdminServer) ForgetServer(context.Context, *ForgetServerRequest) (*ForgetServerReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method ForgetServer not implemented")
 }
 func (UnimplementedLogAdminServer) mustEmbedUnimplementedLogAdminServer() {}
 func (UnimplementedLogAdminServer) testEmbeddedByValue()                  {}
@@ -346,6 +430,78 @@ func _LogAdmin_ChangeVersion_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LogAdmin_Directory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DirectoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogAdminServer).Directory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogAdmin_Directory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogAdminServer).Directory(ctx, req.(*DirectoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LogAdmin_SetReplicaAddress_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetReplicaAddressRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogAdminServer).SetReplicaAddress(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogAdmin_SetReplicaAddress_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogAdminServer).SetReplicaAddress(ctx, req.(*SetReplicaAddressRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LogAdmin_RecordServer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ServerRecord)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogAdminServer).RecordServer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogAdmin_RecordServer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogAdminServer).RecordServer(ctx, req.(*ServerRecord))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LogAdmin_ForgetServer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ForgetServerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LogAdminServer).ForgetServer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LogAdmin_ForgetServer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LogAdminServer).ForgetServer(ctx, req.(*ForgetServerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LogAdmin_ServiceDesc is the grpc.ServiceDesc for LogAdmin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -380,6 +536,22 @@ var LogAdmin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ChangeVersion",
 			Handler:    _LogAdmin_ChangeVersion_Handler,
+		},
+		{
+			MethodName: "Directory",
+			Handler:    _LogAdmin_Directory_Handler,
+		},
+		{
+			MethodName: "SetReplicaAddress",
+			Handler:    _LogAdmin_SetReplicaAddress_Handler,
+		},
+		{
+			MethodName: "RecordServer",
+			Handler:    _LogAdmin_RecordServer_Handler,
+		},
+		{
+			MethodName: "ForgetServer",
+			Handler:    _LogAdmin_ForgetServer_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

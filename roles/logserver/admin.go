@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/lni/dragonboat/v3"
@@ -45,6 +46,9 @@ var (
 	// ErrNewerVersion refuses to switch to a version older than the log's:
 	// versions only go up.
 	ErrNewerVersion = errors.New("the log is in a newer format version already")
+	// ErrOlderServer refuses to switch to a version that a server recorded
+	// in the log's directory does not support, up or not.
+	ErrOlderServer = errors.New("a server recorded in the log supports only older log format versions")
 )
 
 // maxClusterName bounds a floor's cluster name (memberlist's limit too).
@@ -157,7 +161,27 @@ func (s *Server) ChangeVersion(ctx context.Context, to uint32) (VersionResult, e
 		return VersionResult{}, fmt.Errorf("switching to log format version %d: %w: version %d since index %d",
 			to, ErrNewerVersion, v.current(), v.index)
 	}
+	if v.current() < to {
+		// The state machine refused: some recorded server is older.
+		return VersionResult{}, s.olderServersError(ctx, to)
+	}
 	return VersionResult{Version: v.current(), Index: v.index}, nil
+}
+
+// olderServersError names the recorded servers that keep the log from
+// switching to version to.
+func (s *Server) olderServersError(ctx context.Context, to uint32) error {
+	v, err := s.readAdmin(ctx)
+	if err != nil {
+		return fmt.Errorf("switching to log format version %d: %w (reading which: %v)", to, ErrOlderServer, err)
+	}
+	var names []string
+	for _, r := range v.admin.olderServers(to) {
+		names = append(names, fmt.Sprintf("%s (cluster %q, dc %q) supports up to version %d, recorded %s",
+			r.Name(), r.Cluster, r.DC, r.MaxLogVersion, time.Unix(r.Since, 0).UTC().Format(time.RFC3339)))
+	}
+	return fmt.Errorf("switching to log format version %d: %w: %s; upgrade them (they need not be running), "+
+		"or retire one gone for good with `akutan ctl log forget-server NAME`", to, ErrOlderServer, strings.Join(names, "; "))
 }
 
 // readAdmin reads the admin state through Raft (ReadIndex).

@@ -23,7 +23,7 @@ type adminService struct {
 // not know InvalidArgument, the rest Unavailable.
 func adminStatus(ctx context.Context, err error) error {
 	for _, refusal := range []error{ErrNoFloors, ErrPastFloor, ErrFloorBeyondLast, ErrRemovedID, ErrMember,
-		ErrNotMember, ErrLastMember, ErrMembershipChanged, ErrNewerVersion} {
+		ErrNotMember, ErrLastMember, ErrMembershipChanged, ErrNewerVersion, ErrOlderServer, ErrDirectoryRefused} {
 		if errors.Is(err, refusal) {
 			return status.Error(codes.FailedPrecondition, err.Error())
 		}
@@ -77,12 +77,20 @@ func (a *adminService) members(ctx context.Context) (*wire.MembersReply, error) 
 	if err != nil {
 		return nil, adminStatus(ctx, err)
 	}
-	return &wire.MembersReply{Members: toMembers(m.Members), Removed: m.Removed, LeaderId: m.LeaderID}, nil
+	return &wire.MembersReply{Members: toMembers(m.Members, a.s.sm.adminState().replicaRecords()), Removed: m.Removed, LeaderId: m.LeaderID}, nil
 }
 
 func (a *adminService) AddReplica(ctx context.Context, req *wire.AddReplicaRequest) (*wire.MembersReply, error) {
 	if req.Id == 0 || req.RaftAddr == "" {
 		return nil, status.Error(codes.InvalidArgument, "adding a replica needs a positive ID and its Raft address")
+	}
+	if req.GrpcAddr != "" {
+		// Recorded first, so clients can find the replica as soon as it
+		// serves; a replica that never gets added leaves a record that its
+		// removal (or another record for its ID) replaces.
+		if err := a.s.SetReplicaAddress(ctx, req.Id, ReplicaRecord{GRPCAddr: req.GrpcAddr, DC: req.Dc}); err != nil {
+			return nil, adminStatus(ctx, err)
+		}
 	}
 	if err := a.s.AddReplica(ctx, req.Id, req.RaftAddr); err != nil {
 		return nil, adminStatus(ctx, err)
@@ -106,4 +114,58 @@ func (a *adminService) ChangeVersion(ctx context.Context, req *wire.ChangeVersio
 		return nil, adminStatus(ctx, err)
 	}
 	return &wire.ChangeVersionReply{Version: res.Version, Index: res.Index}, nil
+}
+
+func (a *adminService) Directory(ctx context.Context, _ *wire.DirectoryRequest) (*wire.DirectoryReply, error) {
+	replicas, servers, err := a.s.Directory(ctx)
+	if err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	reply := &wire.DirectoryReply{}
+	for id, r := range replicas {
+		reply.Replicas = append(reply.Replicas, &wire.Member{Id: id, GrpcAddr: r.GRPCAddr, Dc: r.DC})
+	}
+	sort.Slice(reply.Replicas, func(i, j int) bool { return reply.Replicas[i].Id < reply.Replicas[j].Id })
+	for _, r := range servers {
+		reply.Servers = append(reply.Servers, toWireServer(r))
+	}
+	return reply, nil
+}
+
+func toWireServer(r ServerRecord) *wire.ServerRecord {
+	return &wire.ServerRecord{Role: r.Role, GrpcAddr: r.GRPCAddr, Cluster: r.Cluster, Dc: r.DC,
+		MaxLogVersion: r.MaxLogVersion, Since: r.Since, Name: r.Name()}
+}
+
+func (a *adminService) SetReplicaAddress(ctx context.Context, req *wire.SetReplicaAddressRequest) (*wire.SetReplicaAddressReply, error) {
+	if req.Id == 0 || req.GrpcAddr == "" {
+		return nil, status.Error(codes.InvalidArgument, "recording a replica's address needs its positive ID and gRPC address")
+	}
+	if err := a.s.SetReplicaAddress(ctx, req.Id, ReplicaRecord{GRPCAddr: req.GrpcAddr, DC: req.Dc}); err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return &wire.SetReplicaAddressReply{}, nil
+}
+
+func (a *adminService) RecordServer(ctx context.Context, req *wire.ServerRecord) (*wire.RecordServerReply, error) {
+	if req.Role == "" || req.GrpcAddr == "" || req.MaxLogVersion == 0 {
+		return nil, status.Error(codes.InvalidArgument, "recording a server needs its role, gRPC address and newest log version")
+	}
+	ok, err := a.s.RecordServer(ctx, ServerRecord{Role: req.Role, GRPCAddr: req.GrpcAddr, Cluster: req.Cluster,
+		DC: req.Dc, MaxLogVersion: req.MaxLogVersion})
+	if err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return &wire.RecordServerReply{Recorded: ok}, nil
+}
+
+func (a *adminService) ForgetServer(ctx context.Context, req *wire.ForgetServerRequest) (*wire.ForgetServerReply, error) {
+	if req.Name == "" {
+		return nil, status.Error(codes.InvalidArgument, "forgetting a server needs its name (role/grpc_addr)")
+	}
+	ok, err := a.s.ForgetServer(ctx, req.Name)
+	if err != nil {
+		return nil, adminStatus(ctx, err)
+	}
+	return &wire.ForgetServerReply{Forgotten: ok}, nil
 }

@@ -20,6 +20,8 @@ import (
 //	               uvarint len, cluster name
 //	mark removed:  kindMarkRemoved, uvarint replica ID
 //	version:       kindVersionChange, uvarint format version to switch to
+//	directory:     kindDirectory, uvarint remove (0 or 1), uvarint len, key,
+//	               uvarint len, value (see directory.go)
 const (
 	kindAppend       byte = 1
 	kindTruncate     byte = 2
@@ -30,11 +32,13 @@ const (
 	// one was an ordinary append. A replica older than it stops at the
 	// first `ctl log upgrade`.
 	kindVersionChange byte = 6
+	// kindDirectory sets or deletes a directory record (directory.go).
+	kindDirectory byte = 7
 	// maxKind is the newest kind this binary applies. A kind added later
 	// stops older replicas (see applier.apply): add one only with a
 	// release whose notes say to upgrade every log replica before using
 	// what proposes it.
-	maxKind = kindVersionChange
+	maxKind = kindDirectory
 )
 
 // truncateMode is how a truncation picks the first index it keeps; the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -143,6 +144,10 @@ type Server struct {
 	session *client.Session
 	kit     *rolekit.Server // gRPC, metrics and gossip
 
+	// founder is true when this replica started a new log (an initial
+	// member on an empty directory): see directoryEnabled.
+	founder bool
+
 	reqc chan *appendReq
 	// stopc is closed by Stop; every RPC and goroutine watches it.
 	stopc    chan struct{}
@@ -174,6 +179,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("starting log replica: registering metrics: %w", err)
 	}
 	s.metrics, s.leaders = m, newLeaderListener(cfg.ReplicaID, m, s.logger)
+	s.founder = !cfg.Join && !s.hasRaftState()
 	if err := s.startRaft(ctx); err != nil {
 		m.unregister(cfg.Registry)
 		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
@@ -183,10 +189,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		m.unregister(cfg.Registry)
 		return nil, fmt.Errorf("starting log replica %d: %w", cfg.ReplicaID, err)
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() {
 		defer s.wg.Done()
 		s.runBatcher()
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.runRecordSelf()
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -329,7 +339,7 @@ func (s *Server) startServing(ctx context.Context) error {
 // whether it answers (status tools compare views with it).
 func (s *Server) meta(ctx context.Context) gossip.Meta {
 	info, err := s.Info(ctx, &wire.InfoRequest{}) // local, not through Raft
-	m := gossip.Meta{Serving: err == nil, MaxLogVersion: cmp.Or(s.cfg.MaxLogVersion, logentry.MaxSupportedVersion)}
+	m := gossip.Meta{Serving: err == nil, MaxLogVersion: s.maxLogVersion()}
 	if err == nil {
 		m.AppliedIndex = info.AppliedIndex
 	}
@@ -376,6 +386,23 @@ func (s *Server) Stop() {
 		s.metrics.unregister(s.cfg.Registry)
 		s.logger.Info().Msg("log replica stopped")
 	})
+}
+
+// maxLogVersion is the newest log format the replica claims to read.
+func (s *Server) maxLogVersion() uint32 {
+	return cmp.Or(s.cfg.MaxLogVersion, logentry.MaxSupportedVersion)
+}
+
+// hasRaftState reports whether the data directory holds a Raft node
+// already (a restart, not the creation of a log).
+func (s *Server) hasRaftState() bool {
+	dir := filepath.Join(s.cfg.Dir, "raft")
+	if s.cfg.FS != nil {
+		_, err := s.cfg.FS.Stat(dir)
+		return err == nil
+	}
+	_, err := os.Stat(dir)
+	return err == nil
 }
 
 // withDefaultTimeout gives ctx a deadline if it has none: Dragonboat's

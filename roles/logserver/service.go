@@ -257,7 +257,7 @@ func (s *Server) Info(ctx context.Context, req *wire.InfoRequest) (*wire.InfoRep
 	}
 	reply.FirstIndex, reply.LastIndex = ext.first, ext.last
 	reply.AppliedIndex = s.sm.extent().last
-	reply.Members = toMembers(members)
+	reply.Members = toMembers(members, s.sm.adminState().replicaRecords())
 	return reply, nil
 }
 
@@ -298,10 +298,13 @@ func (s *Server) localMembers() map[uint64]string {
 	return nil
 }
 
-func toMembers(nodes map[uint64]string) []*wire.Member {
+// toMembers lists the members with their recorded gRPC addresses and
+// datacenters (empty when not recorded).
+func toMembers(nodes map[uint64]string, records map[uint64]ReplicaRecord) []*wire.Member {
 	out := make([]*wire.Member, 0, len(nodes))
 	for id, addr := range nodes {
-		out = append(out, &wire.Member{Id: id, RaftAddr: addr})
+		rec := records[id]
+		out = append(out, &wire.Member{Id: id, RaftAddr: addr, GrpcAddr: rec.GRPCAddr, Dc: rec.DC})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Id < out[j].Id })
 	return out

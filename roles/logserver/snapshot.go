@@ -16,8 +16,8 @@ import (
 
 // A snapshot is snapshotMagic followed by records (uvarint key length, key,
 // uvarint value length, value) and a terminating zero key length. It holds
-// the meta keys, the dedup table, the floors, the removed replica IDs and
-// the retained entries (snapshots from before floors simply have none).
+// the meta keys, the dedup table, the floors, the removed replica IDs, the
+// directory and the retained entries (snapshots from before floors simply have none).
 var snapshotMagic = []byte("AKUTANLOG1\n")
 
 const recoverBatchBytes = 4 << 20
@@ -54,6 +54,7 @@ func (s *logSM) SaveSnapshot(ctx interface{}, w io.Writer, stopc <-chan struct{}
 			util.BytesPrefix(prefixClient),
 			util.BytesPrefix(prefixFloor),
 			util.BytesPrefix(prefixRemoved),
+			util.BytesPrefix(prefixDirectory),
 			{Start: entryKey(st.first), Limit: util.BytesPrefix(prefixEntry).Limit},
 			util.BytesPrefix(prefixMeta),
 		}
@@ -146,11 +147,12 @@ func (s *logSM) RecoverFromSnapshot(r io.Reader, stopc <-chan struct{}) error {
 	return nil
 }
 
-// dropLocalState deletes the local dedup table, floors and removed IDs;
+// dropLocalState deletes the local dedup table, floors, removed IDs and
+// directory;
 // the snapshot's replace them.
 func (s *logSM) dropLocalState() error {
 	b := new(leveldb.Batch)
-	for _, prefix := range [][]byte{prefixClient, prefixFloor, prefixRemoved} {
+	for _, prefix := range [][]byte{prefixClient, prefixFloor, prefixRemoved, prefixDirectory} {
 		it := s.db.NewIterator(util.BytesPrefix(prefix), nil)
 		for it.Next() {
 			b.Delete(append([]byte(nil), it.Key()...))
@@ -207,7 +209,8 @@ func classifyRecord(key, val []byte, meta map[string][]byte, b *leveldb.Batch, c
 	switch {
 	case bytes.HasPrefix(key, prefixMeta):
 		meta[string(key)] = val
-	case bytes.HasPrefix(key, prefixEntry), bytes.HasPrefix(key, prefixFloor), bytes.HasPrefix(key, prefixRemoved):
+	case bytes.HasPrefix(key, prefixEntry), bytes.HasPrefix(key, prefixFloor), bytes.HasPrefix(key, prefixRemoved),
+		bytes.HasPrefix(key, prefixDirectory):
 		b.Put(key, val)
 	case bytes.HasPrefix(key, prefixClient):
 		id, err := suffixU64(key, prefixClient)

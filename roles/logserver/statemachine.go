@@ -43,6 +43,8 @@ type adminState struct {
 	floors  map[string]uint64
 	removed map[uint64]bool
 	version logVersion
+	// directory holds the directory records by key (directory.go).
+	directory map[string]string
 }
 
 // logVersion is the log format version the log is in, and the index of
@@ -58,7 +60,10 @@ func (v logVersion) current() uint32 { return max(v.number, logentry.FirstVersio
 
 func (a adminState) clone() adminState {
 	c := adminState{floors: make(map[string]uint64, len(a.floors)), removed: make(map[uint64]bool, len(a.removed)),
-		version: a.version}
+		version: a.version, directory: make(map[string]string, len(a.directory))}
+	for k, v := range a.directory {
+		c.directory[k] = v
+	}
 	for k, v := range a.floors {
 		c.floors[k] = v
 	}
@@ -372,6 +377,8 @@ func (a *applier) apply(cmd []byte, raftIndex uint64) (sm.Result, error) {
 		res, err = a.markRemoved(cmd[1:])
 	case kindVersionChange:
 		res, err = a.changeVersion(cmd[1:])
+	case kindDirectory:
+		res, err = a.directory(cmd[1:])
 	default:
 		return sm.Result{}, fmt.Errorf("Raft index %d holds a command of kind %d, but this log binary knows kinds 1 to %d: "+
 			"a newer version proposed it; start a version that knows it on the same directory", raftIndex, cmd[0], maxKind)
@@ -427,7 +434,10 @@ func (a *applier) changeVersion(body []byte) (sm.Result, error) {
 	if err != nil {
 		return sm.Result{}, err
 	}
-	if to > a.admin.version.current() {
+	// A server recorded in the directory that supports less than the new
+	// version would stop at the change when it comes back: refused (the
+	// version stays; the proposer names the servers).
+	if to > a.admin.version.current() && len(a.admin.olderServers(to)) == 0 {
 		entry, err := logentry.EncodeVersionChange(to)
 		if err != nil {
 			return sm.Result{}, err
@@ -492,6 +502,10 @@ func (a *applier) markRemoved(body []byte) (sm.Result, error) {
 	a.ownAdmin()
 	a.admin.removed[id] = true
 	a.b.Put(removedKey(id), nil)
+	if k := replicaDirKey(id); a.admin.directory[k] != "" {
+		delete(a.admin.directory, k)
+		a.b.Delete(directoryKey(k))
+	}
 	return sm.Result{Value: 1}, nil
 }
 

@@ -20,6 +20,7 @@ import (
 //	e/<index>        entry data
 //	f/<cluster name> the highest index that cluster can tolerate losing
 //	r/<replica_id>   (empty) a replica ID removed from the log for good
+//	d/<key>          a directory record (directory.go)
 var (
 	keyApplied = []byte("m/applied")
 	keyFirst   = []byte("m/first")
@@ -32,8 +33,13 @@ var (
 	prefixClient  = []byte("c/")
 	prefixEntry   = []byte("e/")
 	prefixFloor   = []byte("f/")
-	prefixRemoved = []byte("r/")
+	prefixRemoved   = []byte("r/")
+	prefixDirectory = []byte("d/")
 )
+
+func directoryKey(key string) []byte {
+	return append(append([]byte(nil), prefixDirectory...), key...)
+}
 
 // clientRec remembers the last applied Append of one client, so a retry of
 // it returns the same indexes instead of appending again.
@@ -130,7 +136,7 @@ func loadClients(db *leveldb.DB) (map[uint64]clientRec, error) {
 
 // loadAdmin reads the floors, the log version and the removed replica IDs.
 func loadAdmin(db *leveldb.DB) (adminState, error) {
-	st := adminState{floors: make(map[string]uint64), removed: make(map[uint64]bool)}
+	st := adminState{floors: make(map[string]uint64), removed: make(map[uint64]bool), directory: make(map[string]string)}
 	it := db.NewIterator(util.BytesPrefix(prefixFloor), nil)
 	for it.Next() {
 		if len(it.Value()) != 8 {
@@ -158,6 +164,14 @@ func loadAdmin(db *leveldb.DB) (adminState, error) {
 	}
 	if err := it.Error(); err != nil {
 		return st, fmt.Errorf("loading removed replicas: %w", err)
+	}
+	dit := db.NewIterator(util.BytesPrefix(prefixDirectory), nil)
+	defer dit.Release()
+	for dit.Next() {
+		st.directory[string(dit.Key()[len(prefixDirectory):])] = string(dit.Value())
+	}
+	if err := dit.Error(); err != nil {
+		return st, fmt.Errorf("loading the directory: %w", err)
 	}
 	return st, nil
 }
