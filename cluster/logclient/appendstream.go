@@ -48,21 +48,21 @@ type streamSlot struct {
 	unary bool
 }
 
-// appendOnStream appends req on replica i's stream, or with an Append call
+// appendOnStream appends req on replica r's stream, or with an Append call
 // if the replica has no AppendStream.
-func (c *Client) appendOnStream(ctx context.Context, i int, req *wire.AppendRequest) (*wire.AppendReply, error) {
+func (c *Client) appendOnStream(ctx context.Context, r *replica, req *wire.AppendRequest) (*wire.AppendReply, error) {
 	c.streamMu.Lock()
-	unary := c.streams[i].unary
+	unary := r.stream.unary
 	c.streamMu.Unlock()
 	if unary {
-		return c.logs[i].Append(ctx, req)
+		return r.log.Append(ctx, req)
 	}
 	if n := proto.Size(req); n > wire.MaxMessageBytes {
 		// gRPC would refuse it by ending the stream, failing every append
 		// on it; refuse it alone.
 		return nil, status.Errorf(codes.InvalidArgument, "append of %d bytes exceeds the %d-byte message limit", n, wire.MaxMessageBytes)
 	}
-	st, err := c.appendStream(ctx, i)
+	st, err := c.appendStream(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -73,17 +73,17 @@ func (c *Client) appendOnStream(ctx context.Context, i int, req *wire.AppendRequ
 	reply, err := st.append(ctx, req)
 	if status.Code(err) == codes.Unimplemented {
 		c.streamMu.Lock()
-		c.streams[i].unary = true
+		r.stream.unary = true
 		c.streamMu.Unlock()
-		return c.logs[i].Append(ctx, req)
+		return r.log.Append(ctx, req)
 	}
 	return reply, err
 }
 
-// appendStream returns replica i's open stream, opening it if needed.
-func (c *Client) appendStream(ctx context.Context, i int) (*appendStream, error) {
+// appendStream returns replica r's open stream, opening it if needed.
+func (c *Client) appendStream(ctx context.Context, r *replica) (*appendStream, error) {
 	c.streamMu.Lock()
-	slot := &c.streams[i]
+	slot := &r.stream
 	if slot.st != nil {
 		st := slot.st
 		c.streamMu.Unlock()
@@ -97,7 +97,7 @@ func (c *Client) appendStream(ctx context.Context, i int) (*appendStream, error)
 		ctx, cancel := context.WithCancel(context.Background())
 		slot.opening, slot.cancelOpen = make(chan struct{}), cancel
 		c.wg.Add(1)
-		go c.openStream(ctx, cancel, i, slot.opening)
+		go c.openStream(ctx, cancel, r, slot.opening)
 	}
 	opening := slot.opening
 	c.streamMu.Unlock()
@@ -118,15 +118,15 @@ func (c *Client) appendStream(ctx context.Context, i int) (*appendStream, error)
 	return nil, status.Error(codes.Unavailable, "the append stream ended as soon as it opened")
 }
 
-// openStream opens replica i's stream with ctx, which outlives any one
+// openStream opens replica r's stream with ctx, which outlives any one
 // call as the stream does (cancel ends it), then signals opening.
-func (c *Client) openStream(ctx context.Context, cancel context.CancelFunc, i int, opening chan struct{}) {
+func (c *Client) openStream(ctx context.Context, cancel context.CancelFunc, r *replica, opening chan struct{}) {
 	defer c.wg.Done()
 	defer close(opening)
-	stream, err := c.logs[i].AppendStream(ctx)
+	stream, err := r.log.AppendStream(ctx)
 	c.streamMu.Lock()
 	defer c.streamMu.Unlock()
-	slot := &c.streams[i]
+	slot := &r.stream
 	slot.opening, slot.cancelOpen = nil, nil
 	if err == nil && c.closed {
 		err = status.Error(codes.Canceled, "log client is closed")
@@ -140,20 +140,20 @@ func (c *Client) openStream(ctx context.Context, cancel context.CancelFunc, i in
 		broken: make(chan struct{}), waiting: make(map[appendKey]chan *wire.AppendStreamReply)}
 	slot.st, slot.openErr = st, nil
 	c.wg.Add(1)
-	go c.receiveReplies(i, st)
+	go c.receiveReplies(r, st)
 }
 
 // receiveReplies hands each answer on st to its waiting append until the
 // stream fails, then fails the rest and forgets st.
-func (c *Client) receiveReplies(i int, st *appendStream) {
+func (c *Client) receiveReplies(r *replica, st *appendStream) {
 	defer c.wg.Done()
 	for {
 		reply, err := st.stream.Recv()
 		if err != nil {
 			st.fail(err)
 			c.streamMu.Lock()
-			if c.streams[i].st == st {
-				c.streams[i].st = nil
+			if r.stream.st == st {
+				r.stream.st = nil
 			}
 			c.streamMu.Unlock()
 			return
@@ -240,17 +240,26 @@ func (st *appendStream) send(ctx context.Context, req *wire.AppendRequest) error
 	return nil
 }
 
+// stop ends the slot's stream and any attempt to open one; the caller
+// holds Client.streamMu.
+func (slot *streamSlot) stop() {
+	if slot.st != nil {
+		slot.st.cancel()
+	}
+	if slot.cancelOpen != nil {
+		slot.cancelOpen()
+	}
+}
+
 // closeStreams ends every stream and waits for their goroutines.
 func (c *Client) closeStreams() {
 	c.streamMu.Lock()
 	c.closed = true
-	for i := range c.streams {
-		if st := c.streams[i].st; st != nil {
-			st.cancel()
-		}
-		if cancel := c.streams[i].cancelOpen; cancel != nil {
-			cancel()
-		}
+	for _, r := range c.replicas() {
+		r.stream.stop()
+	}
+	for _, r := range c.retired {
+		r.stream.stop()
 	}
 	c.streamMu.Unlock()
 	c.wg.Wait()

@@ -80,22 +80,38 @@ func WithPreferredDC(dc string) Option {
 	return func(o *options) { o.preferredDC = dc }
 }
 
+// replica is one log replica the client talks to. A Client's set of
+// replicas changes as the log's membership does (see follow); a replica
+// that leaves the set keeps its connection for a while, so that calls
+// under way on it end normally.
+type replica struct {
+	addr string
+	conn *grpc.ClientConn
+	log  wire.LogClient
+
+	id atomic.Uint64          // its replica ID, 0 until it answers Info
+	dc atomic.Pointer[string] // its datacenter, nil until it answers Info
+	// suspectUntil is until when (UnixNano) it is tried after the others,
+	// having failed or been overtaken by another; 0 if it is not suspect.
+	// Past that time it is checked (rechecking).
+	suspectUntil atomic.Int64
+	rechecking   atomic.Bool
+	// stream is its AppendStream; guarded by Client.streamMu.
+	stream streamSlot
+	// seed is true for the addresses the client was created with.
+	seed bool
+}
+
 // Client talks to the log replicas. It is safe for concurrent use.
 type Client struct {
-	opts  options
-	addrs []string
-	conns []*grpc.ClientConn
-	logs  []wire.LogClient
+	opts     options
+	dialOpts []grpc.DialOption
 
-	cur    atomic.Int64 // index of the replica calls start with
-	leader atomic.Int64 // index of the leader's replica, -1 if unknown
-	ids    []atomic.Uint64
-	dcs    []atomic.Pointer[string] // each replica's datacenter, nil until it answers Info
-	// suspectUntil is, by replica, until when (UnixNano) it is tried
-	// after the others, having failed or been overtaken by another; 0 if
-	// it is not suspect. Past that time it is checked (rechecking).
-	suspectUntil []atomic.Int64
-	rechecking   []atomic.Bool
+	// set is the current replicas; a new slice replaces it when the
+	// membership changes (follow), so a call works on one snapshot.
+	set    atomic.Pointer[[]*replica]
+	cur    atomic.Pointer[replica] // the replica calls start with
+	leader atomic.Pointer[replica] // the leader's replica, nil if unknown
 	// lastDiscover is when discovery last ran (UnixNano).
 	lastDiscover atomic.Int64
 	// life ends when the client closes; background work runs under it.
@@ -105,14 +121,16 @@ type Client struct {
 	sessions sessionPool
 	close    sync.Once
 
-	streamMu sync.Mutex
-	streams  []streamSlot // by replica
+	streamMu sync.Mutex // guards each replica's stream, closed and retired
 	closed   bool
-	wg       sync.WaitGroup // stream and discovery goroutines
+	retired  []*replica     // left the set; closed by retireAfter or Close
+	wg       sync.WaitGroup // stream, discovery and retirement goroutines
 }
 
-// New returns a client for the replicas at addrs (gRPC host:port). It does
-// not connect yet.
+// New returns a client for the replicas at addrs (gRPC host:port): the
+// seeds. It does not connect yet. Once a replica answers, the client
+// follows the log's membership: replicas added later are used, removed
+// ones dropped (see follow).
 func New(addrs []string, opts ...Option) (*Client, error) {
 	if len(addrs) == 0 {
 		return nil, errors.New("creating log client: no replica addresses")
@@ -121,29 +139,52 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	n := len(addrs)
-	c := &Client{opts: o, addrs: append([]string(nil), addrs...), ids: make([]atomic.Uint64, n),
-		dcs: make([]atomic.Pointer[string], n), suspectUntil: make([]atomic.Int64, n), rechecking: make([]atomic.Bool, n), streams: make([]streamSlot, n)}
+	c := &Client{opts: o}
 	c.life, c.endLife = context.WithCancel(context.Background())
-	dialOpts := append([]grpc.DialOption{
+	c.dialOpts = append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		wire.CallOptions(),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.WithInitialWindowSize(streamWindow),
 		grpc.WithInitialConnWindowSize(connWindow),
 	}, o.dialOpts...)
-	for _, addr := range c.addrs {
-		conn, err := grpc.NewClient(addr, dialOpts...)
+	set := make([]*replica, 0, len(addrs))
+	for _, addr := range addrs {
+		r, err := c.dial(addr)
 		if err != nil {
-			c.Close()
-			return nil, fmt.Errorf("creating log client for %s: %w", addr, err)
+			for _, r := range set {
+				_ = r.conn.Close()
+			}
+			return nil, err
 		}
-		c.conns = append(c.conns, conn)
-		c.logs = append(c.logs, wire.NewLogClient(conn))
+		r.seed = true
+		set = append(set, r)
 	}
-	c.cur.Store(int64(rand.IntN(len(addrs))))
-	c.leader.Store(-1)
+	c.set.Store(&set)
+	c.cur.Store(set[rand.IntN(len(set))])
 	return c, nil
+}
+
+// dial creates a replica for addr; gRPC connects on first use.
+func (c *Client) dial(addr string) (*replica, error) {
+	conn, err := grpc.NewClient(addr, c.dialOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating log client for %s: %w", addr, err)
+	}
+	return &replica{addr: addr, conn: conn, log: wire.NewLogClient(conn)}, nil
+}
+
+// replicas returns the current set of replicas (do not modify it).
+func (c *Client) replicas() []*replica { return *c.set.Load() }
+
+// Addrs returns the gRPC addresses of the replicas the client uses now.
+func (c *Client) Addrs() []string {
+	set := c.replicas()
+	out := make([]string, len(set))
+	for i, r := range set {
+		out[i] = r.addr
+	}
+	return out
 }
 
 // Close closes the connections. Calls in progress fail.
@@ -151,8 +192,11 @@ func (c *Client) Close() {
 	c.close.Do(func() {
 		c.endLife()
 		c.closeStreams()
-		for _, conn := range c.conns {
-			_ = conn.Close()
+		c.streamMu.Lock()
+		all := append(append([]*replica(nil), c.replicas()...), c.retired...)
+		c.streamMu.Unlock()
+		for _, r := range all {
+			_ = r.conn.Close()
 		}
 	})
 }
@@ -168,11 +212,11 @@ func (c *Client) Append(ctx context.Context, entries [][]byte) (first, last uint
 	defer c.sessions.put(s)
 	s.seq++
 	c.discover(ctx, false)
-	reply, err := retry(ctx, c, policy{toLeader: true, hedge: true}, func(ctx context.Context, i int) (*wire.AppendReply, error) {
+	reply, err := retry(ctx, c, policy{toLeader: true, hedge: true}, func(ctx context.Context, r *replica) (*wire.AppendReply, error) {
 		// Each attempt has its own request: attempts run concurrently,
 		// and each tells its replica its own deadline.
 		req := &wire.AppendRequest{Entries: entries, ClientId: s.id, Seq: s.seq}
-		return c.appendOnStream(ctx, i, req)
+		return c.appendOnStream(ctx, r, req)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("appending %d entries to log: %w", len(entries), err)
@@ -184,8 +228,8 @@ func (c *Client) Append(ctx context.Context, entries [][]byte) (first, last uint
 // LastIndex is confirmed through Raft.
 func (c *Client) Info(ctx context.Context, linearizable bool) (*wire.InfoReply, error) {
 	c.learnDCs(ctx)
-	reply, err := retry(ctx, c, policy{hedge: true}, func(ctx context.Context, i int) (*wire.InfoReply, error) {
-		return c.logs[i].Info(ctx, &wire.InfoRequest{Linearizable: linearizable})
+	reply, err := retry(ctx, c, policy{hedge: true}, func(ctx context.Context, r *replica) (*wire.InfoReply, error) {
+		return r.log.Info(ctx, &wire.InfoRequest{Linearizable: linearizable})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("getting log info: %w", err)
@@ -206,33 +250,40 @@ func (c *Client) LastIndex(ctx context.Context) (uint64, error) {
 // toLeader and it is known; otherwise from the last replica that answered,
 // those in the preferred datacenter before the others; suspect replicas
 // after all others.
-func (c *Client) order(toLeader bool) []int {
-	start := int(c.cur.Load())
-	if l := c.leader.Load(); toLeader && l >= 0 {
-		start = int(l)
+func (c *Client) order(toLeader bool) []*replica {
+	set := c.replicas()
+	startAt := c.cur.Load()
+	if l := c.leader.Load(); toLeader && l != nil {
+		startAt = l
 	}
-	n := len(c.addrs)
+	start := 0
+	for i, r := range set {
+		if r == startAt {
+			start = i
+		}
+	}
+	n := len(set)
 	now := time.Now()
-	out := make([]int, 0, n)
-	var far, suspect []int
+	out := make([]*replica, 0, n)
+	var far, suspect []*replica
 	for k := 0; k < n; k++ {
-		i := (start + k) % n
+		r := set[(start+k)%n]
 		switch {
-		case c.suspect(i, now):
-			suspect = append(suspect, i)
-		case toLeader && k == 0 || c.inPreferredDC(i):
-			out = append(out, i)
+		case c.suspect(r, now):
+			suspect = append(suspect, r)
+		case toLeader && k == 0 || c.inPreferredDC(r):
+			out = append(out, r)
 		default:
-			far = append(far, i)
+			far = append(far, r)
 		}
 	}
 	return append(append(out, far...), suspect...)
 }
 
-// inPreferredDC reports whether replica i is known to be in the preferred
+// inPreferredDC reports whether replica r is known to be in the preferred
 // datacenter.
-func (c *Client) inPreferredDC(i int) bool {
-	dc := c.dcs[i].Load()
+func (c *Client) inPreferredDC(r *replica) bool {
+	dc := r.dc.Load()
 	return c.opts.preferredDC != "" && dc != nil && *dc == c.opts.preferredDC
 }
 
@@ -242,21 +293,22 @@ func (c *Client) learnDCs(ctx context.Context) {
 	if c.opts.preferredDC == "" {
 		return
 	}
-	for i := range c.dcs {
-		if c.dcs[i].Load() != nil {
+	for _, r := range c.replicas() {
+		if r.dc.Load() != nil {
 			return
 		}
 	}
 	c.discover(ctx, true)
 }
 
-// discover learns which address serves the leader and each replica's ID
-// and datacenter, asking every replica's Info concurrently: at most once a
-// second while the leader is unknown, every 10 s otherwise. It runs in the
-// background, so that a replica that does not answer delays no call; with
-// wait, the caller waits for it (no longer than ctx allows).
+// discover learns which address serves the leader, each replica's ID and
+// datacenter, and the log's membership, asking every replica's Info
+// concurrently: at most once a second while the leader is unknown, every
+// 10 s otherwise. It runs in the background, so that a replica that does
+// not answer delays no call; with wait, the caller waits for it (no
+// longer than ctx allows).
 func (c *Client) discover(ctx context.Context, wait bool) {
-	if len(c.addrs) == 1 && c.opts.preferredDC == "" || !c.discoveryDue() {
+	if !c.discoveryDue() {
 		return
 	}
 	done := make(chan struct{})
@@ -278,7 +330,7 @@ func (c *Client) discover(ctx context.Context, wait bool) {
 // that it does.
 func (c *Client) discoveryDue() bool {
 	every := rediscoverEvery
-	if c.leader.Load() >= 0 {
+	if c.leader.Load() != nil {
 		every = refreshLeaderEvery
 	}
 	now := time.Now().UnixNano()
@@ -305,46 +357,157 @@ func (c *Client) goBackground(fn func()) bool {
 // askAll asks every replica's Info (not through Raft) and records each
 // replica's ID and datacenter, and as the leader a replica that answered
 // itself and that an answer names: one that does not answer is no leader
-// to send appends to, whatever the others still believe. Failures leave
-// what they would have told unknown.
+// to send appends to, whatever the others still believe. The membership
+// the leader reports is then followed (see follow). Failures leave what
+// they would have told unknown.
 func (c *Client) askAll() {
 	ctx, cancel := context.WithTimeout(c.life, discoverTimeout)
 	defer cancel()
+	set := c.replicas()
 	var mu sync.Mutex
-	answered := make([]bool, len(c.addrs))
-	named := make(map[uint64]bool) // leader IDs in the answers so far
+	answered := make([]bool, len(set))
+	named := make(map[uint64]bool)          // leader IDs in the answers so far
+	var fromLeader, fromAny *wire.InfoReply // a leader's answer, any answer
 	var wg sync.WaitGroup
-	for i := range c.addrs {
+	for i, r := range set {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			info, err := c.logs[i].Info(ctx, &wire.InfoRequest{})
+			info, err := r.log.Info(ctx, &wire.InfoRequest{})
 			if err != nil {
 				return
 			}
-			c.ids[i].Store(info.ReplicaId)
+			r.id.Store(info.ReplicaId)
 			dc := info.Dc
-			c.dcs[i].Store(&dc)
+			r.dc.Store(&dc)
 			mu.Lock()
 			defer mu.Unlock()
 			answered[i] = true
 			if info.LeaderId != 0 {
 				named[info.LeaderId] = true
 			}
-			c.learnLeader(answered, named)
+			if info.LeaderId != 0 && info.LeaderId == info.ReplicaId {
+				fromLeader = info
+			}
+			fromAny = info
+			c.learnLeader(set, answered, named)
 		}()
 	}
 	wg.Wait()
+	switch {
+	case fromLeader != nil:
+		c.follow(fromLeader.Members, true)
+	case fromAny != nil:
+		// A follower may be behind, or removed and not know it: its
+		// members are only added, so that a client that knows no leader
+		// (say, one seed that is a follower) finds one.
+		c.follow(fromAny.Members, false)
+	}
 }
 
 // learnLeader records as the leader the first replica that answered and
 // is named leader.
-func (c *Client) learnLeader(answered []bool, named map[uint64]bool) {
+func (c *Client) learnLeader(set []*replica, answered []bool, named map[uint64]bool) {
 	for i, ok := range answered {
-		if ok && named[c.ids[i].Load()] {
-			c.leader.Store(int64(i))
+		if ok && named[set[i].id.Load()] {
+			c.leader.Store(set[i])
 			return
 		}
+	}
+}
+
+// retireGrace is how long a replica that left the set keeps its
+// connection, for the calls under way on it.
+const retireGrace = 30 * time.Second
+
+// follow makes the set of replicas the log's membership, as a replica
+// reported it: the replicas the client knows that are members, or have
+// not answered yet (a seed that was down), and the recorded gRPC address
+// of every other member. When the report is a leader's (authoritative),
+// a replica that answered as a non-member has been removed and is
+// dropped; otherwise members are only added. A log of an older release
+// records no addresses; then the set is left as it is.
+func (c *Client) follow(members []*wire.Member, authoritative bool) {
+	recorded := make(map[uint64]string, len(members))
+	isMember := make(map[uint64]bool, len(members))
+	for _, m := range members {
+		isMember[m.Id] = true
+		if m.GrpcAddr != "" {
+			recorded[m.Id] = m.GrpcAddr
+		}
+	}
+	if len(recorded) == 0 {
+		return
+	}
+	c.streamMu.Lock()
+	defer c.streamMu.Unlock()
+	if c.closed {
+		return
+	}
+	old := c.replicas()
+	next := make([]*replica, 0, len(members)+len(old))
+	have := make(map[string]bool, len(old))    // addresses in next
+	present := make(map[uint64]bool, len(old)) // member IDs in next
+	var gone []*replica
+	for _, r := range old {
+		id := r.id.Load()
+		if authoritative && id != 0 && !isMember[id] {
+			gone = append(gone, r)
+			continue
+		}
+		next = append(next, r)
+		have[r.addr], present[id] = true, true
+	}
+	for _, m := range members {
+		addr := recorded[m.Id]
+		if addr == "" || present[m.Id] || have[addr] {
+			continue
+		}
+		r, err := c.dial(addr)
+		if err != nil {
+			continue
+		}
+		next = append(next, r)
+		have[addr] = true
+	}
+	if len(next) == 0 || len(gone) == 0 && len(next) == len(old) {
+		return
+	}
+	c.set.Store(&next)
+	for _, r := range gone {
+		c.leader.CompareAndSwap(r, nil)
+	}
+	if len(gone) > 0 {
+		c.retired = append(c.retired, gone...)
+		c.wg.Add(1)
+		go c.retireAfter(gone)
+	}
+}
+
+// retireAfter closes the streams and connections of replicas that left
+// the set, after retireGrace or when the client closes.
+func (c *Client) retireAfter(gone []*replica) {
+	defer c.wg.Done()
+	t := time.NewTimer(retireGrace)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.life.Done():
+		return // Close closes them
+	}
+	c.streamMu.Lock()
+	for _, r := range gone {
+		r.stream.stop()
+		for i, q := range c.retired {
+			if q == r {
+				c.retired = append(c.retired[:i], c.retired[i+1:]...)
+				break
+			}
+		}
+	}
+	c.streamMu.Unlock()
+	for _, r := range gone {
+		_ = r.conn.Close()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -247,7 +248,7 @@ func TestReadResumesOnAnotherReplica(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		appendOK(t, c, fmt.Sprint(i))
 	}
-	c.cur.Store(1) // read from replica index 1, then stop it
+	c.cur.Store(c.replicas()[1]) // read from replica index 1, then stop it
 	r := startReader(t, c, 3)
 	r.waitFor(t, 8)
 	lc.StopReplica(1)
@@ -454,4 +455,49 @@ func TestCloseWhileConnecting(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close waited for the stream being opened")
 	}
+}
+
+// TestClientFollowsMembership checks that a client given one replica's
+// address finds the others from the log's directory, and that after the
+// replicas it started with are removed and replaced it still appends and
+// reads, with no new client.
+func TestClientFollowsMembership(t *testing.T) {
+	if testing.Short() {
+		t.Skip("changes the membership of an in-process Raft cluster (seconds)")
+	}
+	lc := logtest.Start(t, 3)
+	lc.WaitLeader(t)
+	c := newClient(t, lc.Addrs()[:1])
+	appendOK(t, c, "a")
+	testutil.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
+		c.lastDiscover.Store(0)
+		c.discover(context.Background(), true)
+		if got := len(c.Addrs()); got != 3 {
+			return fmt.Errorf("the client uses %v, want the 3 replicas", c.Addrs())
+		}
+		return nil
+	})
+	r := startReader(t, c, 1)
+	added := lc.Join(t)
+	ctx := timeout(t, 20*time.Second)
+	for _, id := range []uint64{1, 2} {
+		if _, err := c.RemoveReplica(ctx, id); err != nil {
+			t.Fatalf("removing replica %d: %v", id, err)
+		}
+		lc.StopReplica(int(id - 1))
+	}
+	want := lc.Addrs()[added]
+	testutil.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
+		c.lastDiscover.Store(0)
+		c.discover(context.Background(), true)
+		addrs := fmt.Sprint(c.Addrs())
+		if strings.Contains(addrs, want) && !strings.Contains(addrs, lc.Addrs()[0]) {
+			return nil
+		}
+		return fmt.Errorf("the client uses %s, want %s in and replica 1 out", addrs, want)
+	})
+	for i := 0; i < 5; i++ {
+		appendOK(t, c, fmt.Sprint("after", i))
+	}
+	r.waitFor(t, 6)
 }

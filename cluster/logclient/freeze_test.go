@@ -148,8 +148,8 @@ func (f *freezable) Members(ctx context.Context, req *wire.MembersRequest) (*wir
 func clientBehind(t *testing.T, lc *logtest.Cluster, front string, opts ...Option) *Client {
 	t.Helper()
 	c := newClient(t, []string{front, lc.Addrs()[1], lc.Addrs()[2]}, opts...)
-	c.cur.Store(0)
-	c.leader.Store(0)
+	c.cur.Store(c.replicas()[0])
+	c.leader.Store(c.replicas()[0])
 	c.lastDiscover.Store(time.Now().UnixNano()) // no discovery: it would find the real leader
 	return c
 }
@@ -171,8 +171,8 @@ func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 	}
 	front.freeze()
 	// However the first append went, the next starts with the frozen one.
-	c.suspectUntil[0].Store(0)
-	c.leader.Store(0)
+	c.replicas()[0].suspectUntil.Store(0)
+	c.leader.Store(c.replicas()[0])
 	before := front.appends.Load()
 	for i := uint64(2); i <= 6; i++ {
 		if f, l := appendOK(t, c, fmt.Sprint(i)); f != i || l != i {
@@ -183,7 +183,7 @@ func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 		t.Fatalf("the frozen replica received %d appends, want 1 (then it is suspect)", got)
 	}
 	// Past its time as a suspect, it gets no call until it answers a check.
-	c.suspectUntil[0].Store(1)
+	c.replicas()[0].suspectUntil.Store(1)
 	for i := uint64(7); i <= 9; i++ {
 		appendOK(t, c, fmt.Sprint(i))
 	}
@@ -192,7 +192,7 @@ func TestAppendHedgesPastFrozenReplica(t *testing.T) {
 	}
 	front.thaw()
 	testutil.Eventually(t, 15*time.Second, 10*time.Millisecond, func() error {
-		if c.suspectUntil[0].Load() == 0 {
+		if c.replicas()[0].suspectUntil.Load() == 0 {
 			return nil
 		}
 		appendOK(t, c, "x") // order() notices the suspicion has expired

@@ -44,9 +44,9 @@ func (c *Client) Read(ctx context.Context, start uint64, fn func(index uint64, d
 	backoff := minBackoff
 	order := c.order(false)
 	for attempt := 0; ; attempt++ {
-		i := order[attempt%len(order)]
+		r := order[attempt%len(order)]
 		before := next
-		err := c.readFrom(ctx, i, &next, fn)
+		err := c.readFrom(ctx, r, &next, fn)
 		var cbErr callbackError
 		switch {
 		case errors.As(err, &cbErr):
@@ -54,11 +54,11 @@ func (c *Client) Read(ctx context.Context, start uint64, fn func(index uint64, d
 		case ctx.Err() != nil:
 			return fmt.Errorf("reading log at %d: %w", next, ctx.Err())
 		case status.Code(err) == codes.OutOfRange:
-			return fmt.Errorf("reading log at %d from %s: %w: %v", next, c.addrs[i], ErrTruncated, err)
+			return fmt.Errorf("reading log at %d from %s: %w: %v", next, r.addr, ErrTruncated, err)
 		case !retryable(err):
-			return fmt.Errorf("reading log at %d from %s: %w", next, c.addrs[i], err)
+			return fmt.Errorf("reading log at %d from %s: %w", next, r.addr, err)
 		}
-		c.failed(i)
+		c.failed(r)
 		if next != before {
 			// The stream had worked: start over from the preferred
 			// replicas, which may be back.
@@ -71,17 +71,17 @@ func (c *Client) Read(ctx context.Context, start uint64, fn func(index uint64, d
 	}
 }
 
-// readFrom streams from replica i, delivering entries and advancing *next.
+// readFrom streams from replica r, delivering entries and advancing *next.
 // A replica that stops without closing the stream (a frozen process) would
 // leave it waiting for ever, so a watch abandons the stream when it has
 // delivered nothing, not even a heartbeat, for the read silence and the
 // replica does not answer an Info either.
-func (c *Client) readFrom(ctx context.Context, i int, next *uint64, fn func(uint64, []byte) error) error {
+func (c *Client) readFrom(ctx context.Context, r *replica, next *uint64, fn func(uint64, []byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := c.watchSilence(ctx, cancel, i)
+	w := c.watchSilence(ctx, cancel, r)
 	defer w.stop()
-	stream, err := c.logs[i].Read(ctx, &wire.ReadRequest{StartIndex: *next})
+	stream, err := r.log.Read(ctx, &wire.ReadRequest{StartIndex: *next})
 	if err != nil {
 		return w.explain(err)
 	}
@@ -113,15 +113,15 @@ type silenceWatch struct {
 	err      error         // why it ended the stream; read after done
 }
 
-// watchSilence watches replica i's stream, calling end when the replica
+// watchSilence watches replica r's stream, calling end when the replica
 // has gone silent.
-func (c *Client) watchSilence(ctx context.Context, end context.CancelFunc, i int) *silenceWatch {
+func (c *Client) watchSilence(ctx context.Context, end context.CancelFunc, r *replica) *silenceWatch {
 	w := &silenceWatch{progress: make(chan struct{}, 1), stopc: make(chan struct{}), done: make(chan struct{})}
-	go w.run(ctx, c, end, i)
+	go w.run(ctx, c, end, r)
 	return w
 }
 
-func (w *silenceWatch) run(ctx context.Context, c *Client, end context.CancelFunc, i int) {
+func (w *silenceWatch) run(ctx context.Context, c *Client, end context.CancelFunc, r *replica) {
 	defer close(w.done)
 	silence := c.opts.readSilence
 	t := time.NewTimer(silence)
@@ -135,8 +135,8 @@ func (w *silenceWatch) run(ctx context.Context, c *Client, end context.CancelFun
 		case <-w.progress:
 			t.Reset(silence)
 		case <-t.C:
-			if err := c.probe(ctx, i, max(silence/2, minProbeTimeout)); err != nil && ctx.Err() == nil {
-				w.err = status.Errorf(codes.Unavailable, "read stream from %s: nothing for %v, and Info failed: %v", c.addrs[i], silence, err)
+			if err := c.probe(ctx, r, max(silence/2, minProbeTimeout)); err != nil && ctx.Err() == nil {
+				w.err = status.Errorf(codes.Unavailable, "read stream from %s: nothing for %v, and Info failed: %v", r.addr, silence, err)
 				end()
 				return
 			}
@@ -169,10 +169,10 @@ func (w *silenceWatch) explain(err error) error {
 	return err
 }
 
-// probe checks that replica i answers an Info within timeout.
-func (c *Client) probe(ctx context.Context, i int, timeout time.Duration) error {
+// probe checks that replica r answers an Info within timeout.
+func (c *Client) probe(ctx context.Context, r *replica, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	_, err := c.logs[i].Info(ctx, &wire.InfoRequest{})
+	_, err := r.log.Info(ctx, &wire.InfoRequest{})
 	return err
 }

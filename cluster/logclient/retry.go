@@ -49,7 +49,7 @@ type policy struct {
 
 // outcome is one attempt's result.
 type outcome[T any] struct {
-	replica int
+	replica *replica
 	value   T
 	err     error
 }
@@ -59,10 +59,10 @@ type outcome[T any] struct {
 type attempts[T any] struct {
 	c     *Client
 	ctx   context.Context
-	call  func(ctx context.Context, replica int) (T, error)
-	order []int
-	next  int    // position in order of the next replica to try
-	busy  []bool // by replica: an attempt is in flight
+	call  func(ctx context.Context, r *replica) (T, error)
+	order []*replica
+	next  int               // position in order of the next replica to try
+	busy  map[*replica]bool // an attempt is in flight
 	// inflight counts the attempts in flight; done has room for one
 	// outcome per replica, so an attempt never blocks reporting.
 	inflight int
@@ -74,10 +74,11 @@ type attempts[T any] struct {
 // with a permanent error, or ctx ends; with p.hedge, a replica that has
 // not answered within the hedge delay is joined by the next. It returns
 // once every attempt has ended.
-func retry[T any](ctx context.Context, c *Client, p policy, call func(ctx context.Context, replica int) (T, error)) (T, error) {
+func retry[T any](ctx context.Context, c *Client, p policy, call func(ctx context.Context, r *replica) (T, error)) (T, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	a := &attempts[T]{c: c, ctx: ctx, call: call, order: c.order(p.toLeader),
-		busy: make([]bool, len(c.addrs)), done: make(chan outcome[T], len(c.addrs))}
+	order := c.order(p.toLeader)
+	a := &attempts[T]{c: c, ctx: ctx, call: call, order: order,
+		busy: make(map[*replica]bool, len(order)), done: make(chan outcome[T], len(order))}
 	defer a.wg.Wait()
 	defer cancel()
 	return a.run(p.hedge)
@@ -109,7 +110,7 @@ func (a *attempts[T]) run(hedge bool) (T, error) {
 			if err := a.c.settles(a.ctx, o.replica, o.err); err != nil {
 				return zero, err
 			}
-			lastErr = fmt.Errorf("%s: %w", a.c.addrs[o.replica], o.err)
+			lastErr = fmt.Errorf("%s: %w", o.replica.addr, o.err)
 			a.c.failed(o.replica)
 			// Once every replica has failed, wait before the next round.
 			delay := time.Duration(0)
@@ -131,33 +132,33 @@ func (a *attempts[T]) run(hedge bool) (T, error) {
 func (a *attempts[T]) start() {
 	n := len(a.order)
 	for k := 0; k < n; k++ {
-		i := a.order[(a.next+k)%n]
-		if a.busy[i] {
+		r := a.order[(a.next+k)%n]
+		if a.busy[r] {
 			continue
 		}
 		a.next += k + 1
-		a.busy[i] = true
+		a.busy[r] = true
 		a.inflight++
 		a.wg.Add(1)
-		go a.attempt(i)
+		go a.attempt(r)
 		return
 	}
 }
 
-// attempt runs the call on replica i and reports its outcome.
-func (a *attempts[T]) attempt(i int) {
+// attempt runs the call on replica r and reports its outcome.
+func (a *attempts[T]) attempt(r *replica) {
 	defer a.wg.Done()
 	ctx, cancel := context.WithTimeout(a.ctx, a.c.attemptTimeout(a.ctx))
 	defer cancel()
-	v, err := a.call(ctx, i)
-	a.done <- outcome[T]{replica: i, value: v, err: err}
+	v, err := a.call(ctx, r)
+	a.done <- outcome[T]{replica: r, value: v, err: err}
 }
 
 // succeeded records that replica i answered first: calls start with it,
 // and the replicas still working on the call are suspect (they are slower
 // than i, maybe stopped).
-func (a *attempts[T]) succeeded(i int) {
-	a.c.cur.Store(int64(i))
+func (a *attempts[T]) succeeded(i *replica) {
+	a.c.cur.Store(i)
 	for r, busy := range a.busy {
 		if busy {
 			a.c.failed(r)
@@ -166,13 +167,13 @@ func (a *attempts[T]) succeeded(i int) {
 }
 
 // settles returns the error that ends a call after an attempt on replica
-// i failed with err, or nil if another attempt may succeed.
-func (c *Client) settles(ctx context.Context, i int, err error) error {
+// r failed with err, or nil if another attempt may succeed.
+func (c *Client) settles(ctx context.Context, r *replica, err error) error {
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("%w (last error from %s: %v)", ctx.Err(), c.addrs[i], err)
+		return fmt.Errorf("%w (last error from %s: %v)", ctx.Err(), r.addr, err)
 	case !retryable(err):
-		return fmt.Errorf("replica %s: %w", c.addrs[i], err)
+		return fmt.Errorf("replica %s: %w", r.addr, err)
 	}
 	return nil
 }
@@ -194,48 +195,48 @@ func (c *Client) attemptTimeout(ctx context.Context) time.Duration {
 func (c *Client) hedgeDelay(ctx context.Context) time.Duration {
 	d := c.opts.hedgeDelay
 	if deadline, ok := ctx.Deadline(); ok {
-		d = min(d, time.Until(deadline)/time.Duration(len(c.addrs)+1))
+		d = min(d, time.Until(deadline)/time.Duration(len(c.replicas())+1))
 	}
 	return d
 }
 
-// failed records that replica i failed a call or was overtaken by another
+// failed records that replica r failed a call or was overtaken by another
 // replica: it is suspect for a while, and no longer taken for the leader.
-func (c *Client) failed(i int) {
-	c.suspectUntil[i].Store(time.Now().Add(suspectFor).UnixNano())
-	c.leader.CompareAndSwap(int64(i), -1)
+func (c *Client) failed(r *replica) {
+	r.suspectUntil.Store(time.Now().Add(suspectFor).UnixNano())
+	c.leader.CompareAndSwap(r, nil)
 }
 
-// suspect reports whether replica i failed or was overtaken recently, or
+// suspect reports whether replica r failed or was overtaken recently, or
 // has not answered a check since.
-func (c *Client) suspect(i int, now time.Time) bool {
-	until := c.suspectUntil[i].Load()
+func (c *Client) suspect(r *replica, now time.Time) bool {
+	until := r.suspectUntil.Load()
 	if until == 0 {
 		return false
 	}
 	if now.UnixNano() >= until {
-		c.recheck(i, until)
+		c.recheck(r, until)
 	}
 	return true
 }
 
-// recheck asks suspect replica i for Info in the background, unless a
+// recheck asks suspect replica r for Info in the background, unless a
 // check is under way, and clears the suspicion (set until until) if it
 // answers; if not, the next check is due in recheckEvery.
-func (c *Client) recheck(i int, until int64) {
-	if !c.rechecking[i].CompareAndSwap(false, true) {
+func (c *Client) recheck(r *replica, until int64) {
+	if !r.rechecking.CompareAndSwap(false, true) {
 		return
 	}
 	started := c.goBackground(func() {
-		defer c.rechecking[i].Store(false)
-		if c.probe(c.life, i, recheckTimeout) == nil {
-			c.suspectUntil[i].CompareAndSwap(until, 0)
+		defer r.rechecking.Store(false)
+		if c.probe(c.life, r, recheckTimeout) == nil {
+			r.suspectUntil.CompareAndSwap(until, 0)
 		} else {
-			c.suspectUntil[i].CompareAndSwap(until, time.Now().Add(recheckEvery).UnixNano())
+			r.suspectUntil.CompareAndSwap(until, time.Now().Add(recheckEvery).UnixNano())
 		}
 	})
 	if !started {
-		c.rechecking[i].Store(false)
+		r.rechecking.Store(false)
 	}
 }
 

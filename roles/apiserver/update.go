@@ -1,14 +1,17 @@
 package apiserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/query/update"
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -71,7 +74,8 @@ func (s *Server) applyTx(ctx context.Context, req update.Request) (update.Result
 	return res, err
 }
 
-// startTimer runs the transaction timer until the server stops.
+// startTimer runs the transaction timer, and records the server in the
+// log's directory, until the server stops.
 func (s *Server) startTimer() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopTimer = cancel
@@ -81,6 +85,15 @@ func (s *Server) startTimer() {
 	}
 	t := &update.Timer{Log: s.logc, Timeout: timeout, Pending: s.pendingTxs, Logger: s.log}
 	s.goRun(func() { t.Run(ctx) })
+	// Recorded in the log so that `ctl log upgrade` knows which log
+	// versions this server reads, even while it is down.
+	s.goRun(func() {
+		s.logc.KeepServerRecorded(ctx, &wire.ServerRecord{Role: "api", GrpcAddr: logclient.ServerName(s.GRPCAddr()),
+			Cluster: s.cfg.Cluster, Dc: s.cfg.DC, MaxLogVersion: cmp.Or(s.cfg.MaxLogVersion, logentry.MaxSupportedVersion)},
+			func(err error) {
+				s.log.Warn().Err(err).Msg("could not record this API server in the log's directory; retrying")
+			})
+	})
 }
 
 func updateReply(res update.Result) *wire.UpdateReply {

@@ -33,6 +33,7 @@ func ctlLogCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			ctlLogInfoCommand(), ctlLogTruncateCommand(), ctlLogFloorCommand(), ctlLogFloorsCommand(),
 			ctlLogMembersCommand(), ctlLogAddCommand(), ctlLogRemoveCommand(), ctlLogUpgradeCommand(),
+			ctlLogSetAddressCommand(), ctlLogServersCommand(), ctlLogForgetServerCommand(),
 		},
 	}
 }
@@ -186,13 +187,13 @@ func ctlLogMembersCommand() *cli.Command {
 
 func printMembers(w io.Writer, m *wire.MembersReply) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRAFT ADDR\tROLE")
+	fmt.Fprintln(tw, "ID\tRAFT ADDR\tGRPC ADDR\tDC\tROLE")
 	for _, mem := range m.Members {
 		role := "follower"
 		if mem.Id == m.LeaderId {
 			role = "leader"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", mem.Id, mem.RaftAddr, role)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", mem.Id, mem.RaftAddr, orDash(mem.GrpcAddr), orDash(mem.Dc), role)
 	}
 	tw.Flush()
 	if len(m.Removed) > 0 {
@@ -210,14 +211,18 @@ func ctlLogAddCommand() *cli.Command {
 		Usage: "add a replica to the log; then start it with `akutan log --join`",
 		Description: "Adds a voting member with a new ID (never one that was removed) at its Raft address.\n" +
 			"Then start `akutan log --id ID --raft-addr ADDR --grpc-addr ... --dir EMPTY_DIR --join`:\n" +
-			"it catches up from a snapshot and the Raft log. One membership change at a time.",
+			"it catches up from a snapshot and the Raft log. One membership change at a time.\n" +
+			"With --grpc-addr the log records where the replica will serve first, so that views and\n" +
+			"API servers use it as soon as it runs (the replica also records itself once it runs).",
 		Flags: ctlLogFlags(
 			&cli.Uint64Flag{Name: "id", Required: true, Usage: "the new replica's `ID`"},
 			&cli.StringFlag{Name: "raft-addr", Required: true, Usage: "the new replica's Raft `HOST:PORT`"},
+			&cli.StringFlag{Name: "grpc-addr", Usage: "the new replica's gRPC `HOST:PORT` (recorded in the log)"},
+			&cli.StringFlag{Name: "dc", Usage: "the new replica's datacenter `NAME` (with --grpc-addr)"},
 		),
 		Action: func(c *cli.Context) error {
 			return withLogClient(c, func(ctx context.Context, lc *logclient.Client) error {
-				reply, err := lc.AddReplica(ctx, c.Uint64("id"), c.String("raft-addr"))
+				reply, err := lc.AddReplica(ctx, c.Uint64("id"), c.String("raft-addr"), c.String("grpc-addr"), c.String("dc"))
 				if err != nil {
 					return logError("add", err)
 				}
@@ -395,15 +400,18 @@ func ctlLogUpgradeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "upgrade",
 		Usage: "switch the log to a newer entry format version (cannot be undone)",
-		Description: "Joins the gossip pool for a few seconds as role \"ctl\" and refuses unless every server\n" +
-			"seen (log, view, api) advertises a maximum log version of at least --to, naming those\n" +
-			"that do not. Then has the log append the entry that switches every reader to version\n" +
-			"--to (the only way one gets in: the log refuses it as a plain append).\n" +
+		Description: "The log refuses unless every server recorded in its directory (every log replica,\n" +
+			"view and API server that has connected, up or not; see `ctl log servers`) supports --to,\n" +
+			"naming those that do not; retire one gone for good with `ctl log forget-server`.\n" +
+			"With --gossip-join it also joins that gossip pool for a few seconds as role \"ctl\" and\n" +
+			"refuses unless every server seen there advertises at least --to (a log of an older\n" +
+			"release keeps no directory). Then the log appends the entry that switches every reader\n" +
+			"to version --to (the only way one gets in: the log refuses it as a plain append).\n" +
 			"Roll out binaries that support --to everywhere first: a server that reads the entry\n" +
 			"without supporting it stops with an error.",
 		Flags: ctlLogFlags(
 			&cli.UintFlag{Name: "to", Required: true, Usage: "the log format `VERSION` to switch to"},
-			&cli.StringFlag{Name: "gossip-join", Required: true, Usage: "gossip peers to join, `HOST:PORT,...`"},
+			&cli.StringFlag{Name: "gossip-join", Usage: "also check the servers of this gossip pool, `HOST:PORT,...`"},
 			&cli.StringFlag{Name: "gossip-addr", Value: "127.0.0.1:0", Usage: "`HOST:PORT` to gossip from (port 0: any)"},
 			&cli.StringFlag{Name: "cluster", Usage: "the gossip pool's cluster `NAME`"},
 			&cli.StringFlag{Name: "gossip-key", Usage: "base64 AES key of the gossip pool"},
@@ -419,12 +427,15 @@ func runLogUpgrade(c *cli.Context) error {
 		return fmt.Errorf("--to %d: this akutan knows log versions %d to %d; the first can not be upgraded to",
 			to, logentry.FirstVersion, logentry.MaxSupportedVersion)
 	}
-	members, err := gossipMembers(c)
-	if err != nil {
-		return err
-	}
-	if err := checkLogVersions(members, to); err != nil {
-		return err
+	var members []gossip.Member
+	if c.String("gossip-join") != "" {
+		var err error
+		if members, err = gossipMembers(c); err != nil {
+			return err
+		}
+		if err := checkLogVersions(members, to); err != nil {
+			return err
+		}
 	}
 	return withLogClient(c, func(ctx context.Context, lc *logclient.Client) error {
 		reply, err := lc.ChangeVersion(ctx, to)
@@ -435,8 +446,12 @@ func runLogUpgrade(c *cli.Context) error {
 		if err != nil {
 			return logError("appending the version change", err)
 		}
-		fmt.Fprintf(c.App.Writer, "all %d servers support log version %d; the log switches to it at index %d\n",
-			len(members), reply.Version, reply.Index)
+		recorded := 0
+		if dir, err := lc.Directory(ctx); err == nil {
+			recorded = len(dir.Servers)
+		}
+		fmt.Fprintf(c.App.Writer, "all %d servers recorded in the log and %d seen in gossip support log version %d; "+
+			"the log switches to it at index %d\n", recorded, len(members), reply.Version, reply.Index)
 		return nil
 	})
 }
@@ -508,4 +523,82 @@ func checkLogVersions(servers []gossip.Member, to uint32) error {
 			to, len(old), len(servers), strings.Join(old, "\n  "))
 	}
 	return nil
+}
+
+func ctlLogSetAddressCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "set-address",
+		Usage: "record in the log where a replica serves gRPC (starts the directory of an older log)",
+		Description: "Views and API servers follow the log's membership using the gRPC addresses it records.\n" +
+			"A log created by this release records them itself. For a log created by an older release,\n" +
+			"upgrade every log replica first, then run this once for any replica: the replicas then\n" +
+			"record themselves, and every view and API server records the log versions it supports.",
+		Flags: ctlLogFlags(
+			&cli.Uint64Flag{Name: "id", Required: true, Usage: "the replica's `ID`"},
+			&cli.StringFlag{Name: "grpc-addr", Required: true, Usage: "its gRPC `HOST:PORT`"},
+			&cli.StringFlag{Name: "dc", Usage: "its datacenter `NAME`"},
+		),
+		Action: func(c *cli.Context) error {
+			return withLogClient(c, func(ctx context.Context, lc *logclient.Client) error {
+				if err := lc.SetReplicaAddress(ctx, c.Uint64("id"), c.String("grpc-addr"), c.String("dc")); err != nil {
+					return logError("set-address", err)
+				}
+				fmt.Fprintf(c.App.Writer, "recorded replica %d at %s\n", c.Uint64("id"), c.String("grpc-addr"))
+				return nil
+			})
+		},
+	}
+}
+
+func ctlLogServersCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "servers",
+		Usage: "list the servers recorded in the log, with the newest log version each supports",
+		Flags: ctlLogFlags(&cli.BoolFlag{Name: "json", Usage: "print a JSON object instead of a table"}),
+		Action: func(c *cli.Context) error {
+			return withLogClient(c, func(ctx context.Context, lc *logclient.Client) error {
+				dir, err := lc.Directory(ctx)
+				if err != nil {
+					return logError("servers", err)
+				}
+				if c.Bool("json") {
+					enc := json.NewEncoder(c.App.Writer)
+					enc.SetIndent("", "  ")
+					return enc.Encode(dir)
+				}
+				tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tCLUSTER\tDC\tMAX LOG VERSION\tRECORDED")
+				for _, s := range dir.Servers {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", s.Name, orDash(s.Cluster), orDash(s.Dc), s.MaxLogVersion,
+						time.Unix(s.Since, 0).UTC().Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func ctlLogForgetServerCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "forget-server",
+		Usage:     "retire a server recorded in the log (gone for good), so upgrades no longer wait for it",
+		ArgsUsage: "NAME",
+		Flags:     ctlLogFlags(),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return errors.New("forget-server takes one NAME, as `akutan ctl log servers` lists it (role/grpc_addr)")
+			}
+			return withLogClient(c, func(ctx context.Context, lc *logclient.Client) error {
+				ok, err := lc.ForgetServer(ctx, c.Args().First())
+				if err != nil {
+					return logError("forget-server", err)
+				}
+				if !ok {
+					return fmt.Errorf("the log records no server named %q; see `akutan ctl log servers`", c.Args().First())
+				}
+				fmt.Fprintf(c.App.Writer, "forgot %s\n", c.Args().First())
+				return nil
+			})
+		},
+	}
 }

@@ -65,4 +65,3 @@ func TestDirectoryOnReplicas(t *testing.T) {
 		t.Fatalf("upgrading after forgetting the view: %v, %v", reply, err)
 	}
 }
-

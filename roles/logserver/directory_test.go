@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	sm "github.com/lni/dragonboat/v3/statemachine"
-
 )
 
 func dirSet(t *testing.T, key string, v any) []byte {

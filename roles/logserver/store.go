@@ -29,10 +29,10 @@ var (
 	// so that a log that never did is read by older binaries as before.
 	keyVersion = []byte("m/version")
 
-	prefixMeta    = []byte("m/")
-	prefixClient  = []byte("c/")
-	prefixEntry   = []byte("e/")
-	prefixFloor   = []byte("f/")
+	prefixMeta      = []byte("m/")
+	prefixClient    = []byte("c/")
+	prefixEntry     = []byte("e/")
+	prefixFloor     = []byte("f/")
 	prefixRemoved   = []byte("r/")
 	prefixDirectory = []byte("d/")
 )

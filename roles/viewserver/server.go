@@ -171,6 +171,12 @@ func (s *Server) startNetwork(ctx context.Context) error {
 	s.gossip = s.kit.Gossip()
 	s.kit.Serve()
 	s.goRun(func() { s.run(runCtx) })
+	s.goRun(func() {
+		s.logc.KeepServerRecorded(runCtx, &wire.ServerRecord{Role: "view", GrpcAddr: logclient.ServerName(cmp.Or(s.cfg.AdvertiseAddr, s.GRPCAddr())),
+			Cluster: s.cfg.Cluster, Dc: s.cfg.DC, MaxLogVersion: s.maxLogVersion()}, func(err error) {
+			s.log.Warn().Err(err).Msg("could not record this view in the log's directory; retrying")
+		})
+	})
 	s.log.Info().Str("grpc", s.GRPCAddr()).Uint64("applied", s.applied.Load()).Msg("view started; booting")
 	return nil
 }
