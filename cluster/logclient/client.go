@@ -162,7 +162,27 @@ func New(addrs []string, opts ...Option) (*Client, error) {
 	}
 	c.set.Store(&set)
 	c.cur.Store(set[rand.IntN(len(set))])
+	c.goBackground(c.runDiscovery)
 	return c, nil
+}
+
+// runDiscovery runs discovery on its schedule (see discover) until the
+// client closes, so that an idle client follows the membership too: once
+// every replica it knows has been replaced, it could not learn of the new
+// ones.
+func (c *Client) runDiscovery() {
+	t := time.NewTicker(rediscoverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.life.Done():
+			return
+		case <-t.C:
+			if c.discoveryDue() {
+				c.askAll()
+			}
+		}
+	}
 }
 
 // dial creates a replica for addr; gRPC connects on first use.

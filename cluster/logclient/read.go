@@ -42,9 +42,15 @@ func (c *Client) Read(ctx context.Context, start uint64, fn func(index uint64, d
 	c.learnDCs(ctx)
 	next := start
 	backoff := minBackoff
-	order := c.order(false)
-	for attempt := 0; ; attempt++ {
-		r := order[attempt%len(order)]
+	order, pos := c.order(false), 0
+	for {
+		if pos == len(order) {
+			// Every replica of the order failed: take the current set,
+			// which may have changed (see follow).
+			order, pos = c.order(false), 0
+		}
+		r := order[pos]
+		pos++
 		before := next
 		err := c.readFrom(ctx, r, &next, fn)
 		var cbErr callbackError
@@ -62,7 +68,7 @@ func (c *Client) Read(ctx context.Context, start uint64, fn func(index uint64, d
 		if next != before {
 			// The stream had worked: start over from the preferred
 			// replicas, which may be back.
-			backoff, order, attempt = minBackoff, c.order(false), -1
+			backoff, order, pos = minBackoff, c.order(false), 0
 		}
 		if err := ctxsleep.Sleep(ctx, backoff); err != nil {
 			return fmt.Errorf("reading log at %d: %w", next, err)
