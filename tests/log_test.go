@@ -500,8 +500,19 @@ func TestLogVersionUpgrade(t *testing.T) {
 	if err := api.Stop(); err != nil { // it leaves gossip
 		t.Fatal(err)
 	}
+	// Stopped, it is still recorded in the log: refused, naming it,
+	// without any gossip at all.
+	_, errOut, err = harness.Run(t, bin, upgrade...)
+	name := "api/" + viewAddrs[1]
+	if err == nil || !strings.Contains(errOut, name) || !strings.Contains(errOut, "supports up to version 1") {
+		t.Fatalf("upgrade with the old API server stopped: %v, stderr %q; want it refused naming %s", err, errOut, name)
+	}
+	if out := akutan(t, "ctl", "log", "servers", "--log", lp.list()); !strings.Contains(out, name) {
+		t.Fatalf("ctl log servers printed %q; want %s listed", out, name)
+	}
+	akutan(t, "ctl", "log", "forget-server", "--log", lp.list(), name)
 	out := akutan(t, append(upgrade, "--gossip-join", seed)...)
-	if !strings.Contains(out, "all 4 servers support log version 2") {
+	if !strings.Contains(out, "all 4 servers recorded in the log and 4 seen in gossip support log version 2") {
 		t.Fatalf("upgrade printed %q; want the 3 log replicas and the view counted", out)
 	}
 	m := regexp.MustCompile(`switches to it at index (\d+)`).FindStringSubmatch(out)

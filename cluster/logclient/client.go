@@ -31,7 +31,10 @@ const (
 	maxBackoff         = time.Second
 	discoverTimeout    = time.Second
 	rediscoverEvery    = time.Second      // while the leader is unknown
-	refreshLeaderEvery = 10 * time.Second // while it is known
+	// refreshLeaderEvery is also how soon a client hears of a new replica
+	// or a removed one: an operator replacing replicas one after another
+	// must leave clients that long between steps (docs/operations.md).
+	refreshLeaderEvery = 2 * time.Second // while it is known
 )
 
 // Option configures a Client.

@@ -1,7 +1,16 @@
 // Package logclient is the client every Akutan role uses to talk to the
 // central log (the wire.Log service of roles/logserver).
 //
-// A Client knows the gRPC addresses of all log replicas. Calls go to one
+// A Client starts from some log replicas' gRPC addresses (the seeds, from
+// --log) and follows the log's membership: every replica records its gRPC
+// address and datacenter in the log's directory (roles/logserver), and
+// Info lists them with the members. Every 2 s (every second while no
+// leader is known) the client asks each replica it knows for Info, uses
+// the members a leader reports, adds the ones a follower reports, and
+// drops replicas a leader no longer counts as members; so views and API
+// servers keep working while every replica is replaced, as long as each
+// step leaves them a couple of seconds. A log of an older release records
+// no addresses: then the client keeps its seeds. Calls go to one
 // replica and fail over to the next on transport errors, timeouts and
 // unavailability, bounded by the caller's context. A replica that stops
 // without closing its connections (a frozen process) fails nothing, so
