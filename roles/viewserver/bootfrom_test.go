@@ -112,3 +112,29 @@ func TestPeersInKeepsServingViewsOfTheCluster(t *testing.T) {
 		t.Fatalf("peer %+v", p)
 	}
 }
+
+// TestBootPrefersOwnCluster: a view given BootFromCluster still loads from
+// the views of its own cluster when they cover its range; here the other
+// cluster's only view is unreachable, so loading from it could not finish.
+func TestBootPrefersOwnCluster(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	last := appendFacts(t, lc, 1, 2, 3)
+	own := startView(t, Config{Space: space.HashPO, Range: space.Full(), Dir: t.TempDir(), LogAddrs: lc.Addrs(),
+		Cluster: "new", GossipAddr: "127.0.0.1:0"})
+	waitUntil(t, "the own cluster's view serves", func() bool { return own.Serving() && own.Applied() == last })
+	if _, err := lc.Servers[0].Truncate(context.Background(), wire.TruncateMode_TRUNCATE_FORCE, last); err != nil {
+		t.Fatal(err)
+	}
+	seed := startSeed(t, &fakeSeed{members: []members.Member{{Name: "unreachable", Meta: gossip.Meta{
+		Role: "view", Cluster: "old", Space: string(space.HashPO), RangeEnd: space.Full().End,
+		GRPCAddr: "127.0.0.1:1", AppliedIndex: last, Serving: true,
+	}}}})
+	reg := prometheus.NewRegistry()
+	s := startView(t, Config{Space: space.HashPO, Range: space.Full(), Dir: t.TempDir(), LogAddrs: lc.Addrs(),
+		Cluster: "new", GossipAddr: "127.0.0.1:0", GossipJoin: []string{own.gossip.Addr()},
+		BootFromCluster: "old", BootSeeds: []string{seed}, Registry: reg})
+	waitUntil(t, "the new view serves", func() bool { return s.Serving() && s.Applied() == last })
+	if n := metric(t, reg, "akutan_view_boots_total"); n != 1 {
+		t.Fatalf("the view booted %v times from peers, want 1", n)
+	}
+}
