@@ -5,26 +5,22 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/akutan-dev/akutan/gossip"
-	"github.com/akutan-dev/akutan/wire"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/akutan-dev/akutan/cluster/members"
+	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/wire"
 )
 
 // MembersResponse is the body of GET /v1/members: every live gossip member
 // this API server knows, itself included, with what it advertises. Tools
 // that cannot join gossip themselves (such as `akutan ctl verify`) find
-// the views through it.
-type MembersResponse struct {
-	Members []Member `json:"members"`
-}
+// the views through it, with package members.
+type MembersResponse = members.Response
 
 // Member is one gossip member.
-type Member struct {
-	Name string      `json:"name"`
-	Addr string      `json:"addr"` // gossip host:port
-	Meta gossip.Meta `json:"meta"`
-}
+type Member = members.Member
 
 func (s *Server) handleMembers(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.membersResponse())

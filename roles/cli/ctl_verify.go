@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/akutan-dev/akutan/cluster/members"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/wire"
@@ -70,20 +70,7 @@ func runVerify(c *cli.Context) error {
 
 // fetchMembers asks the API server for the gossip members it knows.
 func fetchMembers(ctx context.Context, addr string) ([]apiserver.Member, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.APICallOptions())
-	if err != nil {
-		return nil, fmt.Errorf("connecting to API %s: %w", addr, err)
-	}
-	defer conn.Close()
-	reply, err := wire.NewStatusClient(conn).GossipMembers(ctx, &wire.GossipMembersRequest{})
-	if err != nil {
-		return nil, wire.APIError("asking "+addr+" for the cluster's members", err)
-	}
-	var out apiserver.MembersResponse
-	if err := json.Unmarshal(reply.Json, &out); err != nil {
-		return nil, fmt.Errorf("decoding the members from %s: %w", addr, err)
-	}
-	return out.Members, nil
+	return members.Fetch(ctx, addr)
 }
 
 // replica is one view of a group and what verify learned about it.

@@ -13,7 +13,9 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
+	"github.com/akutan-dev/akutan/cluster/health"
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
@@ -166,6 +168,9 @@ func viewCommand() *cli.Command {
 			str("grpc-addr", "", "`HOST:PORT` serving the View gRPC service"),
 			str("advertise-addr", "", "`HOST:PORT` API servers should use for the View service (default: --grpc-addr)"),
 			str("log", "", "log replicas' gRPC addresses, `HOST:PORT,...`"),
+			str("boot-from-cluster", "", "load from the views of cluster `NAME` when the view must load from peers (empty store, log "+
+				"not starting at index 1) and its own cluster's views cannot serve it; ignored while the store holds data"),
+			str("boot-seed", "", "gRPC addresses of API servers of --boot-from-cluster, `HOST:PORT,...`, asked for its views"),
 		}, gossipFlags()...),
 		Action: runView,
 	})
@@ -216,17 +221,37 @@ func runView(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	bootSeeds := list(c.String("boot-seed"))
+	own := health.ClusterOf(gossip.Meta{Cluster: c.String("cluster"), DC: c.String("dc")})
+	if err := checkBootFrom(c.String("boot-from-cluster"), bootSeeds, own); err != nil {
+		return err
+	}
 	srv, err := viewserver.Start(c.Context, viewserver.Config{
 		Space: sp, Range: rg, Dir: c.String("dir"), GRPCAddr: c.String("grpc-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: c.String("cluster"), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: prometheus.NewRegistry(),
 		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version, MetricsAddr: c.String("metrics-addr"),
+		BootFromCluster: c.String("boot-from-cluster"), BootSeeds: bootSeeds,
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("view %s %s serving gRPC on %s\n", sp, rg, srv.GRPCAddr())
 	return runUntilSignalOrFailure(log, srv.Failed(), srv.Stop)
+}
+
+// checkBootFrom refuses --boot-from-cluster and --boot-seed unless they
+// come together and name another cluster than own, the view's.
+func checkBootFrom(from string, seeds []string, own string) error {
+	switch {
+	case from == "" && len(seeds) > 0:
+		return fmt.Errorf("--boot-seed needs --boot-from-cluster: the name of the cluster whose API servers the seeds are")
+	case from != "" && len(seeds) == 0:
+		return fmt.Errorf("--boot-from-cluster %s needs --boot-seed: the gRPC address of one of its API servers, to find its views", from)
+	case from == own:
+		return fmt.Errorf("--boot-from-cluster %s names the view's own cluster, whose views it boots from anyway: name another cluster", from)
+	}
+	return nil
 }
 
 func apiCommand() *cli.Command {

@@ -10,6 +10,15 @@
 // request serves batched lookups as of a log index, waiting until the
 // store has applied that index.
 //
+// Its peers are the serving views of its own gossip pool, its Akutan
+// cluster, and are always preferred. A view that must load (its store is
+// empty or was discarded, and the log no longer starts at index 1) and
+// finds no peers covering its range loads from the views of the cluster
+// named by Config.BootFromCluster, found by asking API servers of that
+// cluster (Config.BootSeeds; package cluster/members): how a new cluster
+// is provisioned for an existing database. A view with a usable store
+// never looks there.
+//
 // The view serves (answers lookups, loads for booting peers and digests)
 // only once it has caught up with the log's last index as of its start;
 // until then it advertises State "booting" and Serving false through

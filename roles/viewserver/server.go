@@ -44,6 +44,18 @@ type Config struct {
 	// to boot; 0: 5 s.
 	PeerWait time.Duration
 
+	// BootFromCluster names another Akutan cluster whose serving views the
+	// view loads its range from when it must boot from peers (its store is
+	// empty, or was discarded, and the log no longer starts at index 1)
+	// and no views of its own cluster cover the range: how a new cluster
+	// is provisioned for an existing database. Its own cluster's views are
+	// always preferred. Empty: only its own cluster's.
+	BootFromCluster string
+	// BootSeeds are the gRPC addresses of API servers of BootFromCluster,
+	// asked in turn for that cluster's members (the view cannot see them
+	// in its own gossip pool). Required with BootFromCluster.
+	BootSeeds []string
+
 	// AdvertiseAddr is the gRPC address told to others through gossip
 	// (e.g. a proxy in front of the view); empty: GRPCAddr.
 	AdvertiseAddr string

@@ -209,7 +209,7 @@ func (l *load) waitMore(t *testing.T, n int) {
 	})
 }
 
-// lost returns, per datacenter's cluster, how many acknowledged writes a
+// lost returns, per cluster, how many acknowledged writes a
 // query through its API server does not find (after giving the views
 // time to catch up).
 func (l *load) lost(t *testing.T, dp *deployment) []int {
@@ -220,8 +220,8 @@ func (l *load) lost(t *testing.T, dp *deployment) []int {
 		acked[v] = true
 	}
 	l.mu.Unlock()
-	out := make([]int, datacenters)
-	for d := range datacenters {
+	out := make([]int, len(dp.apis)) // with any cluster a drill added
+	for d := range dp.apis {
 		var missing int
 		testutil.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

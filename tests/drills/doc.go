@@ -8,7 +8,10 @@
 // writes, the lost writes (must be 0), the failed queries and the time to
 // recover.
 //
-// So far it has one drill: losing and recovering a log replica
-// (TestDrillLogReplicaLoss). The other scenarios of control_plane.md are
-// still to be drilled (issue 13, item 8).
+// So far it has two drills: losing and recovering a log replica
+// (TestDrillLogReplicaLoss), and provisioning a new cluster for an
+// existing database whose log no longer starts at index 1, its views
+// booting from another cluster's (TestDrillNewClusterForExistingDatabase).
+// The other scenarios of control_plane.md are still to be drilled (issue
+// 13, item 8).
 package drills
