@@ -25,12 +25,12 @@ const (
 	// Fixing them turns off gRPC's bandwidth-delay probing, whose PINGs and
 	// window updates cost system calls on every few appends (expensive on
 	// virtual machines); one window holds a whole typical Append.
-	streamWindow       = 4 << 20
-	connWindow         = 16 << 20
-	minBackoff         = 10 * time.Millisecond
-	maxBackoff         = time.Second
-	discoverTimeout    = time.Second
-	rediscoverEvery    = time.Second      // while the leader is unknown
+	streamWindow    = 4 << 20
+	connWindow      = 16 << 20
+	minBackoff      = 10 * time.Millisecond
+	maxBackoff      = time.Second
+	discoverTimeout = time.Second
+	rediscoverEvery = time.Second // while the leader is unknown
 	// refreshLeaderEvery is also how soon a client hears of a new replica
 	// or a removed one: an operator replacing replicas one after another
 	// must leave clients that long between steps (docs/operations.md).
