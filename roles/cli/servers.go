@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -13,9 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
-	"github.com/akutan-dev/akutan/cluster/health"
 	"github.com/akutan-dev/akutan/cluster/space"
-	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
@@ -26,7 +25,7 @@ import (
 func gossipFlags() []cli.Flag {
 	return []cli.Flag{
 		str("dc", "", "`NAME` of this server's datacenter"),
-		str("cluster", "", "cluster `NAME`: gossip pools with different names do not mix"),
+		str("cluster", "", "Akutan cluster `NAME` (default: the --dc): gossip pools with different names do not mix"),
 		str("gossip-addr", "", "`HOST:PORT` for gossip (memberlist, TCP and UDP)"),
 		str("gossip-join", "", "gossip peers to join, `HOST:PORT,...`"),
 		str("gossip-key", "", "base64 AES key (16, 24 or 32 bytes) encrypting gossip"),
@@ -56,6 +55,13 @@ func maxLogVersion(c *cli.Context) (uint32, error) {
 			v, logentry.FirstVersion, logentry.MaxSupportedVersion)
 	}
 	return uint32(v), nil
+}
+
+// clusterName is the server's Akutan cluster: --cluster, or else its
+// datacenter (--dc), so that each datacenter is its own cluster and
+// gossip pool unless told otherwise.
+func clusterName(c *cli.Context) string {
+	return cmp.Or(c.String("cluster"), c.String("dc"))
 }
 
 func gossipKey(c *cli.Context) ([]byte, error) {
@@ -222,13 +228,13 @@ func runView(c *cli.Context) error {
 		return err
 	}
 	bootSeeds := list(c.String("boot-seed"))
-	own := health.ClusterOf(gossip.Meta{Cluster: c.String("cluster"), DC: c.String("dc")})
+	own := clusterName(c)
 	if err := checkBootFrom(c.String("boot-from-cluster"), bootSeeds, own); err != nil {
 		return err
 	}
 	srv, err := viewserver.Start(c.Context, viewserver.Config{
 		Space: sp, Range: rg, Dir: c.String("dir"), GRPCAddr: c.String("grpc-addr"), LogAddrs: list(c.String("log")),
-		DC: c.String("dc"), Cluster: c.String("cluster"), GossipAddr: c.String("gossip-addr"),
+		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: prometheus.NewRegistry(),
 		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version, MetricsAddr: c.String("metrics-addr"),
 		BootFromCluster: c.String("boot-from-cluster"), BootSeeds: bootSeeds,
@@ -287,7 +293,7 @@ func runAPI(c *cli.Context) error {
 	}
 	srv, err := apiserver.Start(c.Context, apiserver.Config{
 		GRPCAddr: c.String("grpc-addr"), HTTPAddr: c.String("http-addr"), LogAddrs: list(c.String("log")),
-		DC: c.String("dc"), Cluster: c.String("cluster"), GossipAddr: c.String("gossip-addr"),
+		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
 		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
 	})

@@ -12,7 +12,20 @@
 //   - Read streams entries from the replica's own applied state and then
 //     tails new ones; readers are woken by the state machine on every apply,
 //     and sent an empty reply (a heartbeat) every 200 ms while idle.
-//   - Info reports the log's extent, the leader and the members.
+//   - Info reports the log's extent, the leader and the members, each with
+//     the gRPC address and datacenter the log's directory records for it.
+//
+// The directory (directory.go) is a small replicated table beside the
+// floors: where each replica serves gRPC, so that clients started with
+// some addresses follow the membership (package logclient), and every
+// server that has connected with the newest log format version it
+// supports, so that a version change is refused while one that supports
+// less is recorded, up or down. Replicas record themselves; views and API
+// servers record themselves through LogAdmin.RecordServer. Records are
+// written unprompted only once the log has a directory: a log founded by
+// this release does from its start, an older one after an operator's
+// `ctl log set-address` (older replicas stop at a command kind they do
+// not know, so that waits until every replica is upgraded).
 //
 // Like every role server, a replica sets up its listeners, its optional
 // /metrics and gossip through package rolekit: with Config.GossipAddr it
