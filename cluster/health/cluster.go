@@ -91,6 +91,47 @@ func (r *Report) judgeDatabase() {
 	r.Verdict = verdict(r.FullyAvailable, r.Healthy)
 }
 
+// Merge combines reports from API servers of different clusters (each
+// judges only its own gossip pool) into one on the whole database: the
+// first report's log and reference index, each cluster once (from the
+// first report that judges it), every lost server, and at the top level
+// every cluster's views, API servers, uncovered and under-replicated
+// ranges with the database's verdict (see judgeDatabase).
+func Merge(reports ...Report) Report {
+	if len(reports) == 0 {
+		return Report{}
+	}
+	out := reports[0]
+	out.Clusters = slices.Clone(out.Clusters)
+	out.Lost = slices.Clone(out.Lost)
+	seen := make(map[string]bool)
+	for _, c := range out.Clusters {
+		seen[c.Name] = true
+	}
+	for _, r := range reports[1:] {
+		for _, c := range r.Clusters {
+			if !seen[c.Name] {
+				seen[c.Name] = true
+				out.Clusters = append(out.Clusters, c)
+				out.Lost = append(out.Lost, c.Lost...)
+			}
+		}
+	}
+	if len(out.Clusters) <= 1 {
+		return out
+	}
+	slices.SortFunc(out.Clusters, func(a, b Cluster) int { return strings.Compare(a.Name, b.Name) })
+	out.Judgement = Judgement{}
+	for _, c := range out.Clusters {
+		out.Views = append(out.Views, c.Views...)
+		out.APIs = append(out.APIs, c.APIs...)
+		out.Uncovered = append(out.Uncovered, c.Uncovered...)
+		out.UnderReplicated = append(out.UnderReplicated, c.UnderReplicated...)
+	}
+	out.judgeDatabase()
+	return out
+}
+
 // Cluster returns the report narrowed to the cluster name: its views, API
 // servers and verdict at the top level, the log as it is, and Clusters
 // holding only that cluster. ok is false if no server of that cluster was

@@ -202,3 +202,27 @@ func TestReplicaNotAsked(t *testing.T) {
 		t.Fatalf("replicas %+v", r.Log.Replicas)
 	}
 }
+
+// TestMergeJudgesTheDatabase checks that reports of two API servers, each
+// judging its own cluster, merge into one on the database: both clusters
+// once, the views of both at the top level, and the database healthy only
+// when both are, with each cluster's reasons named.
+func TestMergeJudgesTheDatabase(t *testing.T) {
+	one := func(name string, healthy bool, reasons ...string) Report {
+		j := Judgement{Healthy: healthy, FullyAvailable: true, Verdict: verdict(true, healthy), Reasons: reasons,
+			Views: []View{{Space: "hashsp", Range: name}}}
+		return Report{Judgement: j, Clusters: []Cluster{{Name: name, Judgement: j}}}
+	}
+	got := Merge(one("east", true), one("west", false, "1 API server up; healthy needs 3"), one("east", true))
+	if len(got.Clusters) != 2 || got.Clusters[0].Name != "east" || got.Clusters[1].Name != "west" {
+		t.Fatalf("clusters %+v, want east and west once each", got.Clusters)
+	}
+	if got.Healthy || !got.FullyAvailable || got.Verdict != VerdictAvailable || len(got.Views) != 2 ||
+		len(got.Reasons) != 1 || got.Reasons[0] != "cluster west: 1 API server up; healthy needs 3" {
+		t.Fatalf("database: healthy %v available %v verdict %q views %d reasons %q",
+			got.Healthy, got.FullyAvailable, got.Verdict, len(got.Views), got.Reasons)
+	}
+	if single := Merge(one("east", true)); !single.Healthy || len(single.Clusters) != 1 {
+		t.Fatalf("one report merged alone changed: %+v", single)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -38,7 +39,9 @@ func statusCommand() *cli.Command {
 			"server can judge (its own gossip pool): each space's hash ranges with how many up-to-date\n" +
 			"views serve them, the views that are lagging or booting, the API servers and the cluster's\n" +
 			"verdict with its reasons; with several clusters, the database's verdict (every cluster's).\n" +
-			"--cluster NAME shows, judges and waits for that cluster only.\n" +
+			"--cluster NAME shows, judges and waits for that cluster only. With --api naming one API\n" +
+			"server of each cluster (comma-separated), it judges the whole database: every cluster and\n" +
+			"the database's verdict.\n" +
 			"Exits 0 whenever it got a status; with --wait, exits non-zero unless the verdict holds\n" +
 			"within --timeout (for rolling restarts: restart one server, then `akutan status --wait healthy`).\n" +
 			"--wait covered --space S --partitions N --replicas K waits until space S is served in N\n" +
@@ -64,16 +67,24 @@ func runStatus(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	client, closeConn, err := dialStatus(c.String("api"))
-	if err != nil {
-		return err
+	apis := list(c.String("api"))
+	if len(apis) == 0 {
+		return fmt.Errorf("--api names no API server")
 	}
-	defer closeConn()
+	clients := make([]wire.StatusClient, len(apis))
+	for i, addr := range apis {
+		client, closeConn, err := dialStatus(addr)
+		if err != nil {
+			return err
+		}
+		defer closeConn()
+		clients[i] = client
+	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
 	req := &wire.StatusRequest{MaxLag: proto.Uint64(c.Uint64("max-lag"))}
 	get := func(ctx context.Context) ([]byte, health.Report, error) {
-		raw, rep, err := fetchStatus(ctx, client, req)
+		raw, rep, err := fetchStatuses(ctx, apis, clients, req)
 		if err != nil {
 			return nil, rep, err
 		}
@@ -94,6 +105,37 @@ func runStatus(c *cli.Context) error {
 		want = fmt.Sprintf("%s (cluster %s)", want, name)
 	}
 	return hintAPI(c.String("api"), waitStatus(ctx, get, want, holds, c.Bool("json")))
+}
+
+// fetchStatuses asks every API server (one per cluster: each judges its
+// own gossip pool) and merges their reports into the database's
+// (health.Merge). With one API server the document is as it sent it.
+func fetchStatuses(ctx context.Context, apis []string, clients []wire.StatusClient, req *wire.StatusRequest) ([]byte, health.Report, error) {
+	if len(clients) == 1 {
+		return fetchStatus(ctx, clients[0], req)
+	}
+	reps := make([]health.Report, len(clients))
+	errs := make([]error, len(clients))
+	var wg sync.WaitGroup
+	for i, client := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, reps[i], errs[i] = fetchStatus(ctx, client, req)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, health.Report{}, fmt.Errorf("API server %s: %w", apis[i], err)
+		}
+	}
+	rep := health.Merge(reps...)
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		return nil, rep, fmt.Errorf("encoding the merged status: %w", err)
+	}
+	return raw, rep, nil
 }
 
 // selectCluster narrows the document to the cluster name (all of it when
