@@ -93,15 +93,19 @@ func startDeploymentInOrder(t *testing.T, order func(t *testing.T, names []strin
 		a := harness.FreeAddrs(t, 6)
 		dp.apiAddrs = append(dp.apiAddrs, a[0])
 		dp.apiGossip = append(dp.apiGossip, a[1])
+		// Every server of the cluster lists all of them as gossip seeds, so
+		// that any one restarted finds the others (a seed restarted with no
+		// --gossip-join would stay alone).
+		seeds := strings.Join([]string{a[1], a[3], a[5]}, ",")
 		startLater(&dp.apiProcs[d], "api-"+dc, "api", "--dc", dc, "--cluster", dc, "--grpc-addr", a[0],
-			"--log", logList, "--gossip-addr", a[1])
+			"--log", logList, "--gossip-addr", a[1], "--gossip-join", seeds)
 		dp.views = append(dp.views, make([]*harness.Process, 2))
 		dp.viewGRPC = append(dp.viewGRPC, []string{a[2], a[4]})
 		dp.viewGoss = append(dp.viewGoss, []string{a[3], a[5]})
 		for i, sp := range []string{"hashsp", "hashpo"} {
 			startLater(&dp.views[d][i], "view-"+dc+"-"+sp, "view", "--dc", dc, "--cluster", dc, "--space", sp,
 				"--partition", "1/1", "--dir", filepath.Join(dp.dir, dc+"-"+sp), "--grpc-addr", a[2+2*i],
-				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", a[1])
+				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", seeds)
 		}
 		conn, err := grpc.NewClient(a[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {

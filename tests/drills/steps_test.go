@@ -81,10 +81,15 @@ func killAll(ps []*harness.Process) {
 	wg.Wait()
 }
 
+// seeds returns the gossip seeds of datacenter d's cluster: the gossip
+// addresses of its first API server and views.
+func (dp *deployment) seeds(d int) string {
+	return strings.Join(append([]string{dp.apiGossip[d]}, dp.viewGoss[d]...), ",")
+}
+
 // startView starts a new view in datacenter d's cluster, with an empty
 // directory under the deployment's, joining the cluster's gossip through
-// its API server and the datacenter's first view. It returns the process
-// and its gRPC address.
+// its seeds. It returns the process and its gRPC address.
 func (dp *deployment) startView(t *testing.T, d int, name, space, partition string, extra ...string) (*harness.Process, string) {
 	t.Helper()
 	return dp.startViewWith(t, bin, d, name, space, partition, extra...)
@@ -97,7 +102,7 @@ func (dp *deployment) startViewWith(t *testing.T, binary string, d int, name, sp
 	a := harness.FreeAddrs(t, 2)
 	args := append([]string{"view", "--dc", dc, "--cluster", dc, "--space", space, "--partition", partition,
 		"--dir", filepath.Join(dp.dir, dc+"-"+name), "--grpc-addr", a[0], "--log", dp.logList,
-		"--gossip-addr", a[1], "--gossip-join", dp.apiGossip[d] + "," + dp.viewGoss[d][0]}, extra...)
+		"--gossip-addr", a[1], "--gossip-join", dp.seeds(d)}, extra...)
 	return harness.Start(t, binary, "view-"+dc+"-"+name, args...), a[0]
 }
 
@@ -202,4 +207,11 @@ func (l *load) ackedBy(d int) int {
 		}
 	}
 	return n
+}
+
+// failedQueryCount returns how many queries have failed so far.
+func (l *load) failedQueryCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.failedQueries)
 }
