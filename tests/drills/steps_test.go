@@ -166,7 +166,7 @@ func stop(t *testing.T, p *harness.Process) {
 func bootedFromPeers(t *testing.T, p *harness.Process) {
 	t.Helper()
 	testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, func() error {
-		if !strings.Contains(p.Output(), "booting from peers") {
+		if !strings.Contains(p.Output(), "loaded from peers") {
 			return fmt.Errorf("the new view did not boot from peers; its output:\n%s", p.Output())
 		}
 		return nil
