@@ -215,3 +215,15 @@ func (l *load) failedQueryCount() int {
 	defer l.mu.Unlock()
 	return len(l.failedQueries)
 }
+
+// howBooted says how a view filled its empty store, from its output.
+func howBooted(p *harness.Process) string {
+	out := p.Output()
+	switch {
+	case strings.Contains(out, "loaded from peers"):
+		return "loaded from peers"
+	case strings.Contains(out, "replaying the log"):
+		return "replayed the log"
+	}
+	return "not booted yet"
+}
