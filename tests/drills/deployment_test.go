@@ -56,9 +56,9 @@ func startDeployment(t *testing.T) *deployment {
 	return startDeploymentInOrder(t, nil)
 }
 
-// startDeploymentInOrder is startDeployment; with order set, it starts the
-// processes one by one in the order order gives their names (see
-// provisionShuffled), instead of the log replicas first.
+// startDeploymentInOrder is startDeployment; with order set, it hands
+// order the processes' names and start functions instead of starting
+// them, for order to start them in an order of its own (see shuffled).
 func startDeploymentInOrder(t *testing.T, order func(t *testing.T, names []string, start []func())) *deployment {
 	t.Helper()
 	dp := &deployment{dir: t.TempDir()}
