@@ -37,6 +37,13 @@ type deployment struct {
 	logGRPC  []string
 	apiAddrs []string // gRPC, by datacenter
 	apis     []wire.APIClient
+
+	logList   string               // --log for views and API servers
+	apiProcs  []*harness.Process   // by datacenter
+	apiGossip []string             // the API server's gossip address (its cluster's seed), by datacenter
+	views     [][]*harness.Process // by datacenter, then space (hashsp, hashpo)
+	viewGRPC  [][]string           // by datacenter, then space
+	viewGoss  [][]string           // gossip addresses, by datacenter, then space
 }
 
 func dcName(d int) string { return fmt.Sprintf("dc%d", d+1) }
@@ -46,7 +53,25 @@ func dcName(d int) string { return fmt.Sprintf("dc%d", d+1) }
 // cluster answers a query.
 func startDeployment(t *testing.T) *deployment {
 	t.Helper()
+	return startDeploymentInOrder(t, nil)
+}
+
+// startDeploymentInOrder is startDeployment; with order set, it hands
+// order the processes' names and start functions instead of starting
+// them, for order to start them in an order of its own (see shuffled).
+func startDeploymentInOrder(t *testing.T, order func(t *testing.T, names []string, start []func())) *deployment {
+	t.Helper()
 	dp := &deployment{dir: t.TempDir()}
+	var names []string
+	var starts []func()
+	startLater := func(p **harness.Process, name string, args ...string) {
+		if order == nil {
+			*p = harness.Start(t, bin, name, args...)
+			return
+		}
+		names = append(names, name)
+		starts = append(starts, func() { *p = harness.Start(t, bin, name, args...) })
+	}
 	addrs := harness.FreeAddrs(t, 2*datacenters)
 	raft := addrs[:datacenters]
 	dp.logGRPC = addrs[datacenters:]
@@ -54,22 +79,33 @@ func startDeployment(t *testing.T) *deployment {
 	for i, a := range raft {
 		members = append(members, fmt.Sprintf("%d=%s", i+1, a))
 	}
+	dp.logs = make([]*harness.Process, datacenters)
 	for i := range datacenters {
-		dp.logs = append(dp.logs, harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), "log",
+		startLater(&dp.logs[i], fmt.Sprintf("log-%d", i+1), "log",
 			"--id", fmt.Sprint(i+1), "--dc", dcName(i), "--dir", filepath.Join(dp.dir, fmt.Sprintf("log-%d", i+1)),
-			"--raft-addr", raft[i], "--grpc-addr", dp.logGRPC[i], "--initial-members", strings.Join(members, ",")))
+			"--raft-addr", raft[i], "--grpc-addr", dp.logGRPC[i], "--initial-members", strings.Join(members, ","))
 	}
 	logList := strings.Join(dp.logGRPC, ",")
+	dp.logList = logList
+	dp.apiProcs = make([]*harness.Process, datacenters)
 	for d := range datacenters {
 		dc := dcName(d)
 		a := harness.FreeAddrs(t, 6)
 		dp.apiAddrs = append(dp.apiAddrs, a[0])
-		harness.Start(t, bin, "api-"+dc, "api", "--dc", dc, "--cluster", dc, "--grpc-addr", a[0],
-			"--log", logList, "--gossip-addr", a[1])
+		dp.apiGossip = append(dp.apiGossip, a[1])
+		// Every server of the cluster lists all of them as gossip seeds, so
+		// that any one restarted finds the others (a seed restarted with no
+		// --gossip-join would stay alone).
+		seeds := strings.Join([]string{a[1], a[3], a[5]}, ",")
+		startLater(&dp.apiProcs[d], "api-"+dc, "api", "--dc", dc, "--cluster", dc, "--grpc-addr", a[0],
+			"--log", logList, "--gossip-addr", a[1], "--gossip-join", seeds)
+		dp.views = append(dp.views, make([]*harness.Process, 2))
+		dp.viewGRPC = append(dp.viewGRPC, []string{a[2], a[4]})
+		dp.viewGoss = append(dp.viewGoss, []string{a[3], a[5]})
 		for i, sp := range []string{"hashsp", "hashpo"} {
-			harness.Start(t, bin, "view-"+dc+"-"+sp, "view", "--dc", dc, "--cluster", dc, "--space", sp,
+			startLater(&dp.views[d][i], "view-"+dc+"-"+sp, "view", "--dc", dc, "--cluster", dc, "--space", sp,
 				"--partition", "1/1", "--dir", filepath.Join(dp.dir, dc+"-"+sp), "--grpc-addr", a[2+2*i],
-				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", a[1])
+				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", seeds)
 		}
 		conn, err := grpc.NewClient(a[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
@@ -77,6 +113,9 @@ func startDeployment(t *testing.T) *deployment {
 		}
 		t.Cleanup(func() { conn.Close() })
 		dp.apis = append(dp.apis, wire.NewAPIClient(conn))
+	}
+	if order != nil {
+		order(t, names, starts)
 	}
 	for d := range datacenters {
 		testutil.Eventually(t, 90*time.Second, 250*time.Millisecond, func() error {
@@ -142,7 +181,9 @@ func startLoad(t *testing.T, dp *deployment) *load {
 		go func() {
 			defer l.wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
-				l.write(ctx, dp.apis[d], d, d*1_000_000+i)
+				if !l.write(ctx, dp.apis[d], d, d*1_000_000+i) {
+					time.Sleep(50 * time.Millisecond) // not a busy loop while its cluster is down
+				}
 			}
 		}()
 		go func() {
@@ -157,7 +198,8 @@ func startLoad(t *testing.T, dp *deployment) *load {
 	return l
 }
 
-func (l *load) write(ctx context.Context, api wire.APIClient, d, value int) {
+// write inserts value and reports whether it was acknowledged.
+func (l *load) write(ctx context.Context, api wire.APIClient, d, value int) bool {
 	wctx, cancel := context.WithTimeout(ctx, loadWriteTimeout)
 	defer cancel()
 	_, err := api.Insert(wctx, &wire.InsertRequest{Format: "tsv", Data: fmt.Sprintf("<drill-writer-%d> <drillWrote> %d\n", d, value)})
@@ -169,6 +211,7 @@ func (l *load) write(ctx context.Context, api wire.APIClient, d, value int) {
 	case ctx.Err() == nil:
 		l.failedWrites++
 	}
+	return err == nil
 }
 
 func (l *load) query(ctx context.Context, api wire.APIClient, d int) {
@@ -250,16 +293,22 @@ func (l *load) lost(t *testing.T, dp *deployment) []int {
 	return out
 }
 
-// report logs the drill's figures.
-func (l *load) report(t *testing.T, name string, lost []int, recovered time.Duration) {
+// report logs the drill's figures, and prints them on stdout too, at the
+// start of a line, so that `go test -v ./tests/drills | grep ^drill` (and
+// go test in the package's directory) shows them for passing drills.
+// healthy is the time the drill's disruption took to heal: until every
+// cluster was fully available again with every log replica up.
+func (l *load) report(t *testing.T, name string, lost []int, healthy time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	total := 0
 	for _, n := range lost {
 		total += n
 	}
-	t.Logf("drill %s: %d writes acknowledged, %d lost, %d failed (not acknowledged); %d queries, %d failed; recovered in %v",
-		name, len(l.acked), total, l.failedWrites, l.queries, len(l.failedQueries), recovered.Round(100*time.Millisecond))
+	line := fmt.Sprintf("drill %s: %d writes acknowledged, %d lost, %d failed (not acknowledged); %d queries, %d failed; time to healthy %v",
+		name, len(l.acked), total, l.failedWrites, l.queries, len(l.failedQueries), healthy.Round(100*time.Millisecond))
+	t.Log(line)
+	fmt.Println(line)
 	for i, err := range l.failedQueries {
 		if i == 5 {
 			t.Logf("  ... and %d more", len(l.failedQueries)-5)

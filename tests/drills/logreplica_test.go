@@ -83,20 +83,27 @@ func TestDrillLogReplicaLoss(t *testing.T) {
 func waitEveryCluster(t *testing.T, dp *deployment, timeout time.Duration, what string, check func(health.Report) error) {
 	t.Helper()
 	for d := range datacenters {
-		testutil.Eventually(t, timeout, 250*time.Millisecond, func() error {
-			rep, err := dp.status(t, d)
-			if err != nil {
-				return err
-			}
-			if len(rep.Clusters) != 1 || rep.Clusters[0].Name != dcName(d) || !rep.Clusters[0].FullyAvailable {
-				return fmt.Errorf("the %s API server, waiting for its cluster %s: clusters %+v", dcName(d), what, rep.Clusters)
-			}
-			if err := check(rep); err != nil {
-				return fmt.Errorf("the %s API server, waiting for its cluster %s: %w", dcName(d), what, err)
-			}
-			return nil
-		})
+		waitCluster(t, dp, d, timeout, what, check)
 	}
+}
+
+// waitCluster waits until the status from datacenter d's API server shows
+// its cluster fully available and check accepts it.
+func waitCluster(t *testing.T, dp *deployment, d int, timeout time.Duration, what string, check func(health.Report) error) {
+	t.Helper()
+	testutil.Eventually(t, timeout, 250*time.Millisecond, func() error {
+		rep, err := dp.status(t, d)
+		if err != nil {
+			return err
+		}
+		if len(rep.Clusters) != 1 || rep.Clusters[0].Name != dcName(d) || !rep.Clusters[0].FullyAvailable {
+			return fmt.Errorf("the %s API server, waiting for its cluster %s: clusters %+v", dcName(d), what, rep.Clusters)
+		}
+		if err := check(rep); err != nil {
+			return fmt.Errorf("the %s API server, waiting for its cluster %s: %w", dcName(d), what, err)
+		}
+		return nil
+	})
 }
 
 func upReplicas(rep health.Report) int {
