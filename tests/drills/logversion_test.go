@@ -14,7 +14,9 @@ import (
 // view that supports only log format version 1 (--max-log-version 1, an
 // old binary) serves beside dc3's hashpo view: `ctl log upgrade --to 2`
 // against dc3's gossip pool must refuse, naming it. Once it is drained and
-// stopped, `ctl log upgrade --to 2` is run against each cluster's pool in
+// stopped, the log itself still refuses, naming it (the log records every
+// server that connected), until `ctl log forget-server` retires it; then
+// `ctl log upgrade --to 2` is run against each cluster's pool in
 // turn: the first appends the change, the others find the log already in
 // version 2 (at the same index). Every server must go on (none exits)
 // with writes and queries, and the old view, started again on its disk,
@@ -40,6 +42,17 @@ func TestDrillLogVersionChange(t *testing.T) {
 	t.Logf("refused while the old view serves: %s", firstLine(errOut))
 	dp.drain(t, d, oldAddr)
 	stop(t, old)
+	// Stopped, the old view is still recorded in the log: refused, naming
+	// it, with no gossip at all, until an operator retires it.
+	name := "view/" + oldAddr
+	_, errOut, err = harness.Run(t, bin, "ctl", "log", "upgrade", "--to", "2", "--log", dp.logList)
+	if err == nil || !strings.Contains(errOut, name) || !strings.Contains(errOut, "supports up to version 1") {
+		t.Fatalf("ctl log upgrade with the version-1 view stopped: %v\n%s", err, errOut)
+	}
+	t.Logf("refused while the old view is stopped: %s", firstLine(errOut))
+	if out, errOut, err := harness.Run(t, bin, "ctl", "log", "forget-server", "--log", dp.logList, name); err != nil {
+		t.Fatalf("ctl log forget-server %s: %v\n%s%s", name, err, out, errOut)
+	}
 
 	indexRE := regexp.MustCompile(`switches to it at index (\d+)`)
 	switchVia := func(d int) string {
