@@ -88,6 +88,9 @@ func (s *Server) cycle(ctx context.Context) error {
 		return errNoStore
 	}
 	s.applied.Store(st.Applied())
+	// The store may be a new one (rebuilt, reopened): nothing is known
+	// durable in it until follow syncs it.
+	s.durable.Store(0)
 	if err := s.verifyOnce(ctx, st); err != nil {
 		return err
 	}
