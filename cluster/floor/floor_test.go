@@ -82,7 +82,7 @@ func TestCompute(t *testing.T) {
 			copies: 1, short: []string{"hashpo 0x8000000000000000-0xffffffffffffffff: 0 of 1"}},
 		{name: "mid-split: a 1-way view and a 2-way partitioning count together, piece by piece",
 			members: slices.Concat(both("a", 1, 1, 100, 60), both("a", 1, 2, 100, 90), both("a", 2, 2, 100, 30)),
-			copies: 2, floor: 30},
+			copies:  2, floor: 30},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
