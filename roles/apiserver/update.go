@@ -71,7 +71,8 @@ func (s *Server) applyTx(ctx context.Context, req update.Request) (update.Result
 	return res, err
 }
 
-// startTimer runs the transaction timer until the server stops.
+// startTimer runs the transaction timer and the floor registration
+// until the server stops.
 func (s *Server) startTimer() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopTimer = cancel
@@ -81,6 +82,7 @@ func (s *Server) startTimer() {
 	}
 	t := &update.Timer{Log: s.logc, Timeout: timeout, Pending: s.pendingTxs, Logger: s.log}
 	s.goRun(func() { t.Run(ctx) })
+	s.startFloor(ctx)
 }
 
 func updateReply(res update.Result) *wire.UpdateReply {
