@@ -37,16 +37,26 @@ type deployment struct {
 	logGRPC  []string
 	apiAddrs []string // gRPC, by datacenter
 	apis     []wire.APIClient
+	views    [][]*harness.Process // by datacenter: hashsp, hashpo
 }
+
+// roleArgs adds flags to every server of a role ("log", "api", "view").
+type roleArgs map[string][]string
 
 func dcName(d int) string { return fmt.Sprintf("dc%d", d+1) }
 
 // startDeployment starts the log replicas and every datacenter's servers
 // at once (control_plane.md: any start order), and waits until every
-// cluster answers a query.
-func startDeployment(t *testing.T) *deployment {
+// cluster answers a query. extra adds flags by role.
+func startDeployment(t *testing.T, extra ...roleArgs) *deployment {
 	t.Helper()
 	dp := &deployment{dir: t.TempDir()}
+	args := func(role string, base ...string) []string {
+		for _, e := range extra {
+			base = append(base, e[role]...)
+		}
+		return append([]string{role}, base...)
+	}
 	addrs := harness.FreeAddrs(t, 2*datacenters)
 	raft := addrs[:datacenters]
 	dp.logGRPC = addrs[datacenters:]
@@ -55,21 +65,22 @@ func startDeployment(t *testing.T) *deployment {
 		members = append(members, fmt.Sprintf("%d=%s", i+1, a))
 	}
 	for i := range datacenters {
-		dp.logs = append(dp.logs, harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), "log",
+		dp.logs = append(dp.logs, harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), args("log",
 			"--id", fmt.Sprint(i+1), "--dc", dcName(i), "--dir", filepath.Join(dp.dir, fmt.Sprintf("log-%d", i+1)),
-			"--raft-addr", raft[i], "--grpc-addr", dp.logGRPC[i], "--initial-members", strings.Join(members, ",")))
+			"--raft-addr", raft[i], "--grpc-addr", dp.logGRPC[i], "--initial-members", strings.Join(members, ","))...))
 	}
 	logList := strings.Join(dp.logGRPC, ",")
 	for d := range datacenters {
 		dc := dcName(d)
 		a := harness.FreeAddrs(t, 6)
 		dp.apiAddrs = append(dp.apiAddrs, a[0])
-		harness.Start(t, bin, "api-"+dc, "api", "--dc", dc, "--cluster", dc, "--grpc-addr", a[0],
-			"--log", logList, "--gossip-addr", a[1])
+		harness.Start(t, bin, "api-"+dc, args("api", "--dc", dc, "--cluster", dc, "--grpc-addr", a[0],
+			"--log", logList, "--gossip-addr", a[1])...)
+		dp.views = append(dp.views, nil)
 		for i, sp := range []string{"hashsp", "hashpo"} {
-			harness.Start(t, bin, "view-"+dc+"-"+sp, "view", "--dc", dc, "--cluster", dc, "--space", sp,
+			dp.views[d] = append(dp.views[d], harness.Start(t, bin, "view-"+dc+"-"+sp, args("view", "--dc", dc, "--cluster", dc, "--space", sp,
 				"--partition", "1/1", "--dir", filepath.Join(dp.dir, dc+"-"+sp), "--grpc-addr", a[2+2*i],
-				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", a[1])
+				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", a[1])...))
 		}
 		conn, err := grpc.NewClient(a[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {

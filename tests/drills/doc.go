@@ -8,7 +8,9 @@
 // writes, the lost writes (must be 0), the failed queries and the time to
 // recover.
 //
-// So far it has one drill: losing and recovering a log replica
-// (TestDrillLogReplicaLoss). The other scenarios of control_plane.md are
+// So far it has these drills: losing and recovering a log replica
+// (TestDrillLogReplicaLoss), and automatic truncation with per-cluster
+// floors while one cluster's views are stopped (TestDrillAutoTruncation).
+// The other scenarios of control_plane.md are
 // still to be drilled (issue 13, item 8).
 package drills
