@@ -102,6 +102,8 @@ func (s *Server) read(ctx context.Context, next uint64, entries chan<- rawEntry)
 
 // apply writes entries to the store in batches (everything already
 // waiting goes into one write) and starts serving once target is applied.
+// It syncs the store at the start and then every durableEvery when
+// entries were applied since (syncDurable).
 func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan rawEntry, target uint64) error {
 	version := st.LogVersion()
 	if max := s.maxLogVersion(); version > max {
