@@ -8,9 +8,9 @@ import (
 	"github.com/akutan-dev/akutan/gossip"
 )
 
-// ClusterName is the Akutan cluster this server serves (health.ClusterOf
+// clusterName is the Akutan cluster this server serves (health.ClusterOf
 // its --cluster and --dc).
-func (s *Server) ClusterName() string {
+func (s *Server) clusterName() string {
 	return health.ClusterOf(gossip.Meta{Cluster: s.cfg.Cluster, DC: s.cfg.DC})
 }
 
@@ -22,7 +22,7 @@ func (s *Server) startFloor(ctx context.Context) {
 		return
 	}
 	r := &floor.Registrar{
-		Cluster: s.ClusterName(), Copies: s.cfg.FloorViews, Every: s.cfg.FloorEvery,
+		Cluster: s.clusterName(), Copies: s.cfg.FloorViews, Every: s.cfg.FloorEvery,
 		Members: s.gossip.Members, Log: s.logc, Logger: s.log,
 		Registered: func(index uint64) { s.metrics.floor.Set(float64(index)) },
 	}
