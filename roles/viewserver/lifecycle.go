@@ -87,10 +87,11 @@ func (s *Server) cycle(ctx context.Context) error {
 	if st == nil {
 		return errNoStore
 	}
-	s.applied.Store(st.Applied())
 	// The store may be a new one (rebuilt, reopened): nothing is known
-	// durable in it until follow syncs it.
+	// durable in it until follow syncs it. Reset first, so that the
+	// advertised min(durable, applied) never mixes two stores.
 	s.durable.Store(0)
+	s.applied.Store(st.Applied())
 	if err := s.verifyOnce(ctx, st); err != nil {
 		return err
 	}
