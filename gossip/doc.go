@@ -3,7 +3,8 @@
 // Every server (log, view and api roles) runs one gossip Node built on
 // hashicorp/memberlist. A Node advertises a small Meta record — its role, the
 // space and hash range it serves, its gRPC address, how far it has applied the
-// log — and keeps it fresh with SetMeta. Any server can list the live members
+// log (and, for a view, how much of that is synced to disk) — and keeps it
+// fresh with SetMeta. Any server can list the live members
 // and their Meta with Members; the api servers use that to route queries to
 // views, and the operator tools use it to check that every space is covered.
 //

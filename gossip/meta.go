@@ -30,6 +30,10 @@ type Meta struct {
 	GRPCAddr string `json:"grpc_addr,omitempty"`
 	// AppliedIndex is the last log index the server has applied.
 	AppliedIndex uint64 `json:"applied_index,omitempty"`
+	// DurableIndex is the last log index a view holds durably (synced to
+	// disk, so that it survives a power loss); at most AppliedIndex. Log
+	// floors count only durable entries (see package cluster/floor).
+	DurableIndex uint64 `json:"durable_index,omitempty"`
 	// Serving is true once the server is ready to answer requests.
 	Serving bool `json:"serving,omitempty"`
 	// State says what a view is doing when it is not serving: "booting"

@@ -43,7 +43,7 @@ func classify(r *Report, members []gossip.Member, unreachable map[string]string)
 func node(m gossip.Member) Node {
 	return Node{
 		Name: m.Name, GossipAddr: m.Addr, GRPCAddr: m.Meta.GRPCAddr, HTTPAddr: m.Meta.HTTPAddr,
-		DC: m.Meta.DC, AppliedIndex: m.Meta.AppliedIndex, Serving: m.Meta.Serving,
+		DC: m.Meta.DC, AppliedIndex: m.Meta.AppliedIndex, DurableIndex: m.Meta.DurableIndex, Serving: m.Meta.Serving,
 		State: m.Meta.State, MaxLogVersion: m.Meta.MaxLogVersion,
 	}
 }

@@ -141,12 +141,15 @@ type LogReplica struct {
 
 // Node is a server seen in gossip.
 type Node struct {
-	Name          string `json:"name"`
-	GossipAddr    string `json:"gossip_addr"`
-	GRPCAddr      string `json:"grpc_addr,omitempty"`
-	HTTPAddr      string `json:"http_addr,omitempty"`
-	DC            string `json:"dc,omitempty"`
-	AppliedIndex  uint64 `json:"applied_index"`
+	Name         string `json:"name"`
+	GossipAddr   string `json:"gossip_addr"`
+	GRPCAddr     string `json:"grpc_addr,omitempty"`
+	HTTPAddr     string `json:"http_addr,omitempty"`
+	DC           string `json:"dc,omitempty"`
+	AppliedIndex uint64 `json:"applied_index"`
+	// DurableIndex is what a view holds synced to disk (what its
+	// cluster's log floor counts; see package cluster/floor).
+	DurableIndex  uint64 `json:"durable_index,omitempty"`
 	Serving       bool   `json:"serving"`
 	State         string `json:"state,omitempty"`
 	MaxLogVersion uint32 `json:"max_log_version,omitempty"`

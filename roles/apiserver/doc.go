@@ -29,7 +29,10 @@
 // update.Inserter: it reads at the log's last index, appends, and
 // validates and decides when another write landed in between. A timer
 // aborts transactions that views report undecided for longer than
-// Config.TxTimeout (their client went away).
+// Config.TxTimeout (their client went away). Another registers the
+// cluster's log floor every Config.FloorEvery: the highest index every
+// range holds durably in Config.FloorViews of the cluster's views, worked
+// out by package cluster/floor from gossip (metric akutan_api_log_floor).
 //
 // A query runs entirely at one log index: the log's last index, the one
 // the client names, or (consistency "recent") the newest index every

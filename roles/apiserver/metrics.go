@@ -9,6 +9,8 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// floor is the log floor this server last registered for its cluster.
+	floor prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -20,8 +22,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "akutan_api_request_seconds", Help: "API request latency, by kind.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"kind"}),
+		floor: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "akutan_api_log_floor", Help: "The log floor this server last registered for its cluster (0: none yet).",
+		}),
 	}
-	reg.MustRegister(m.requests, m.latency)
+	reg.MustRegister(m.requests, m.latency, m.floor)
 	return m
 }
 

@@ -60,6 +60,12 @@ type Config struct {
 	HTTPReadHeaderTimeout time.Duration
 	HTTPReadTimeout       time.Duration
 	HTTPIdleTimeout       time.Duration
+	// FloorEvery is how often the server registers its cluster's log
+	// floor, worked out from the views (package cluster/floor); 0: never.
+	FloorEvery time.Duration
+	// FloorViews is how many views of each range must hold an entry
+	// durably before the floor passes it; 0 means floor.DefaultCopies.
+	FloorViews int
 }
 
 // Defaults of the HTTP timeouts (see Config). The read timeout leaves a

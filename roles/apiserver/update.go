@@ -74,8 +74,8 @@ func (s *Server) applyTx(ctx context.Context, req update.Request) (update.Result
 	return res, err
 }
 
-// startTimer runs the transaction timer, and records the server in the
-// log's directory, until the server stops.
+// startTimer runs the transaction timer and the floor registration, and
+// records the server in the log's directory, until the server stops.
 func (s *Server) startTimer() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopTimer = cancel
@@ -85,6 +85,7 @@ func (s *Server) startTimer() {
 	}
 	t := &update.Timer{Log: s.logc, Timeout: timeout, Pending: s.pendingTxs, Logger: s.log}
 	s.goRun(func() { t.Run(ctx) })
+	s.startFloor(ctx)
 	// Recorded in the log so that `ctl log upgrade` knows which log
 	// versions this server reads, even while it is down.
 	s.goRun(func() {

@@ -116,8 +116,10 @@ func ctlLogFloorCommand() *cli.Command {
 		Name:  "floor",
 		Usage: "record the highest log index a cluster can tolerate losing",
 		Description: "Each Akutan cluster declares how much of the log it no longer needs (its views\n" +
-			"hold the entries up to INDEX durably). `ctl log truncate --auto` never discards past the\n" +
-			"lowest floor. --remove forgets a decommissioned cluster's floor.",
+			"hold the entries up to INDEX durably). Its API servers register it by themselves every\n" +
+			"--floor-every (overwriting a floor set here); this command is for clusters without them.\n" +
+			"`ctl log truncate --auto` never discards past the lowest floor. --remove forgets a\n" +
+			"decommissioned cluster's floor (stop its API servers first, or they register it again).",
 		Flags: ctlLogFlags(
 			&cli.StringFlag{Name: "cluster", Required: true, Usage: "cluster `NAME`"},
 			&cli.Uint64Flag{Name: "index", Usage: "the highest `INDEX` the cluster can tolerate losing"},

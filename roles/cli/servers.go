@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
+	"github.com/akutan-dev/akutan/cluster/floor"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
@@ -111,6 +113,8 @@ func logCommand() *cli.Command {
 			str("grpc-addr", "", "`HOST:PORT` serving the Log gRPC service"),
 			str("initial-members", "", "replicas creating the log: `ID=HOST:PORT,...` (Raft addresses)"),
 			&cli.BoolFlag{Name: "join", Usage: "join an existing log (after `akutan ctl log add`) instead of creating one"},
+			dur("auto-truncate-every", 0, "while leading, this often discard the log prefix below every cluster's floor (0: never)"),
+			dur("auto-truncate-lag", DefaultAutoTruncateLag, "with --auto-truncate-every: stay this far behind the floors"),
 			// Hidden: tests make the replicas snapshot and compact the
 			// Raft log often, so that a joining replica needs a snapshot.
 			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "snapshot-entries", Hidden: true,
@@ -145,6 +149,9 @@ func runLog(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Duration("auto-truncate-lag") < 0 {
+		return fmt.Errorf("--auto-truncate-lag must not be negative")
+	}
 	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())
 	srv, err := logserver.Start(c.Context, logserver.Config{
 		ReplicaID: c.Uint64("id"), Dir: c.String("dir"), RaftAddr: c.String("raft-addr"),
@@ -153,6 +160,7 @@ func runLog(c *cli.Context) error {
 		SnapshotEntries: c.Uint64("snapshot-entries"), CompactionOverhead: c.Uint64("compaction-overhead"),
 		MetricsAddr: c.String("metrics-addr"), GossipAddr: c.String("gossip-addr"), GossipJoin: list(c.String("gossip-join")),
 		GossipKey: key, Cluster: c.String("cluster"), MaxLogVersion: version,
+		AutoTruncateEvery: c.Duration("auto-truncate-every"), AutoTruncateLag: c.Duration("auto-truncate-lag"),
 	})
 	if err != nil {
 		return err
@@ -270,6 +278,8 @@ func apiCommand() *cli.Command {
 			str("log", "", "log replicas' gRPC addresses, `HOST:PORT,...`"),
 			hedgeFlag(),
 			txTimeoutFlag(),
+			dur("floor-every", DefaultFloorEvery, "register this cluster's log floor this often (0: never)"),
+			num("floor-views", floor.DefaultCopies, "the floor passes an entry once `K` views of every range hold it durably"),
 		}, gossipFlags()...),
 		Action: runAPI,
 	})
@@ -291,11 +301,15 @@ func runAPI(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Uint64("floor-views") < 1 {
+		return fmt.Errorf("--floor-views must be at least 1")
+	}
 	srv, err := apiserver.Start(c.Context, apiserver.Config{
 		GRPCAddr: c.String("grpc-addr"), HTTPAddr: c.String("http-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
 		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
+		FloorEvery: c.Duration("floor-every"), FloorViews: int(c.Uint64("floor-views")),
 	})
 	if err != nil {
 		return err
@@ -304,6 +318,17 @@ func runAPI(c *cli.Context) error {
 	runUntilSignal(log, srv.Stop)
 	return nil
 }
+
+// DefaultAutoTruncateLag is how far the log's background truncation stays
+// behind the floors (control_plane.md: "a few minutes behind the maximum
+// deletable index"), so that a view that just fell behind can still catch
+// up from the log instead of booting from peers.
+const DefaultAutoTruncateLag = 5 * time.Minute
+
+// DefaultFloorEvery is how often API servers register their cluster's
+// log floor: the log is truncated minutes behind it at most, so a floor
+// half a minute old costs nothing.
+const DefaultFloorEvery = 30 * time.Second
 
 // txTimeoutFlag is --tx-timeout: how long a transaction may stay
 // undecided (its client gone) before the API server aborts it.

@@ -40,6 +40,14 @@
 // command of its own that the state machine applies only upward; it remembers
 // the version (also from version changes that older binaries appended).
 //
+// The log prefix is discarded only by truncation, a Raft command too:
+// LogAdmin.Truncate, refused past the lowest floor the clusters
+// registered (LogAdmin.SetFloor: the highest index a cluster can lose,
+// which its API servers register by themselves, see package
+// cluster/floor) unless forced. With Config.AutoTruncateEvery the leader
+// also truncates by itself, up to the lowest floor as it stood
+// Config.AutoTruncateLag ago, and never while no floor is registered.
+//
 // The state machine assigns log indexes in apply order, independent of Raft
 // indexes (which include no-ops and membership changes). It stores the
 // applied Raft index in the same LevelDB batch as the entries, so Open always

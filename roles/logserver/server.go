@@ -98,6 +98,13 @@ type Config struct {
 	// 64 MiB.
 	SnapshotBytes uint64
 
+	// AutoTruncateEvery, when positive, makes the replica discard the log
+	// prefix this often while it leads: the entries up to the lowest
+	// floor the clusters registered, as it stood AutoTruncateLag ago
+	// (see autotruncate.go). 0: only operators truncate.
+	AutoTruncateEvery time.Duration
+	AutoTruncateLag   time.Duration
+
 	// FS is the file system for the Raft log and the state machine; nil
 	// means the operating system's. Power-loss tests pass a strict
 	// in-memory one (vfs.NewStrictMem) that forgets unsynced writes.
@@ -202,6 +209,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.wg.Done()
 		s.runSnapshots()
 	}()
+	if cfg.AutoTruncateEvery > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.runAutoTruncate()
+		}()
+	}
 	s.logger.Info().Str("raft_addr", cfg.RaftAddr).Str("grpc_addr", s.GRPCAddr()).
 		Str("dc", cfg.DC).Bool("join", cfg.Join).Msg("log replica started")
 	return s, nil

@@ -726,3 +726,48 @@ func TestChangeVersion(t *testing.T) {
 		t.Fatalf("entry 2 is %x, want the change to version %d", ents[1].Data, to)
 	}
 }
+
+// TestAutoTruncate: with background truncation on, the log keeps
+// everything while no floor is registered, then discards up to the lowest
+// floor (never past it), and follows the floors as they rise.
+func TestAutoTruncate(t *testing.T) {
+	c := logtest.Start(t, 3, logtest.WithAutoTruncate(20*time.Millisecond, 0))
+	appendOK(t, c.Dial(t, 0), 1, 1, "a", "b", "c", "d", "e", "f")
+	admin := c.DialAdmin(t, 1)
+	ctx := ctxFor(t, 20*time.Second)
+	first := func() uint64 {
+		t.Helper()
+		f, err := admin.Floors(ctx, &wire.FloorsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.FirstIndex
+	}
+	time.Sleep(200 * time.Millisecond) // ten rounds: none may truncate without floors
+	if f := first(); f != 1 {
+		t.Fatalf("without floors the log was truncated to start at %d", f)
+	}
+	for cluster, index := range map[string]uint64{"east": 4, "west": 2} {
+		if _, err := admin.SetFloor(ctx, &wire.SetFloorRequest{Cluster: cluster, Index: index}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantFirst := func(want uint64) {
+		t.Helper()
+		testutil.Eventually(t, 10*time.Second, 10*time.Millisecond, func() error {
+			if f := first(); f != want {
+				return fmt.Errorf("the log starts at %d, want %d", f, want)
+			}
+			return nil
+		})
+	}
+	wantFirst(3) // west's floor 2 holds it back
+	time.Sleep(100 * time.Millisecond)
+	if f := first(); f != 3 {
+		t.Fatalf("the log starts at %d, past west's floor 2", f)
+	}
+	if _, err := admin.SetFloor(ctx, &wire.SetFloorRequest{Cluster: "west", Index: 5}); err != nil {
+		t.Fatal(err)
+	}
+	wantFirst(5) // now east's 4
+}

@@ -30,6 +30,11 @@
 // view: it serves what it holds, retries with backoff and, once the disk
 // takes writes again, reopens its store and resumes tailing the log.
 //
+// Store writes are not synced one by one: while it applies entries, a view
+// syncs its store every second (Config.DurableEvery) and advertises the
+// index synced as gossip.Meta.DurableIndex, which is what its cluster's
+// log floor counts (package cluster/floor).
+//
 // Its listeners, optional /metrics and gossip (refreshed every 500 ms)
 // are set up through package rolekit, as for every role server.
 //

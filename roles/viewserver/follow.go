@@ -1,6 +1,7 @@
 package viewserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -101,6 +102,8 @@ func (s *Server) read(ctx context.Context, next uint64, entries chan<- rawEntry)
 
 // apply writes entries to the store in batches (everything already
 // waiting goes into one write) and starts serving once target is applied.
+// It syncs the store at the start and then every durableEvery when
+// entries were applied since (syncDurable).
 func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan rawEntry, target uint64) error {
 	version := st.LogVersion()
 	if max := s.maxLogVersion(); version > max {
@@ -115,23 +118,71 @@ func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan 
 		}
 	}
 	serve()
-	for first := range entries {
-		batch := gather(first, entries)
-		changes, err := decodeBatch(batch, s.maxLogVersion(), st.Config().Holds)
-		if err != nil {
-			return err
-		}
-		if err := st.Apply(changes); err != nil {
-			if !errors.Is(err, viewstore.ErrCorrupt) {
-				err = fmt.Errorf("%w: %w", errStoreWrite, err)
-			}
-			return err
-		}
-		last := batch[len(batch)-1].index
-		s.metrics.applied(len(batch), last)
-		s.announce(last)
-		serve()
+	if err := s.syncDurable(st); err != nil {
+		return err
 	}
+	tick := time.NewTicker(s.durableEvery())
+	defer tick.Stop()
+	for {
+		select {
+		case first, ok := <-entries:
+			if !ok {
+				return nil
+			}
+			if err := s.applyBatch(st, gather(first, entries)); err != nil {
+				return err
+			}
+			serve()
+		case <-tick.C:
+			if err := s.syncDurable(st); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// applyBatch applies one batch of entries to the store and announces it.
+func (s *Server) applyBatch(st *viewstore.Store, batch []rawEntry) error {
+	changes, err := decodeBatch(batch, s.maxLogVersion(), st.Config().Holds)
+	if err != nil {
+		return err
+	}
+	if err := st.Apply(changes); err != nil {
+		if !errors.Is(err, viewstore.ErrCorrupt) {
+			err = fmt.Errorf("%w: %w", errStoreWrite, err)
+		}
+		return err
+	}
+	last := batch[len(batch)-1].index
+	s.metrics.applied(len(batch), last)
+	s.announce(last)
+	return nil
+}
+
+// defaultDurableEvery is how often a view syncs its store when it has
+// applied entries since the last sync: seldom enough to cost little at
+// any ingest rate, often enough that its cluster's log floor (which
+// counts only synced entries) trails the log by seconds.
+const defaultDurableEvery = time.Second
+
+func (s *Server) durableEvery() time.Duration {
+	return cmp.Or(s.cfg.DurableEvery, defaultDurableEvery)
+}
+
+// syncDurable syncs the store if it applied entries since the last sync,
+// and advertises the durable index (gossip.Meta.DurableIndex).
+func (s *Server) syncDurable(st *viewstore.Store) error {
+	if st.Applied() == s.durable.Load() {
+		return nil
+	}
+	durable, err := st.SyncApplied()
+	if err != nil {
+		if !errors.Is(err, viewstore.ErrCorrupt) {
+			err = fmt.Errorf("%w: %w", errStoreWrite, err)
+		}
+		return err
+	}
+	s.durable.Store(durable)
 	return nil
 }
 

@@ -87,6 +87,10 @@ func (s *Server) cycle(ctx context.Context) error {
 	if st == nil {
 		return errNoStore
 	}
+	// The store may be a new one (rebuilt, reopened): nothing is known
+	// durable in it until follow syncs it. Reset first, so that the
+	// advertised min(durable, applied) never mixes two stores.
+	s.durable.Store(0)
 	s.applied.Store(st.Applied())
 	if err := s.verifyOnce(ctx, st); err != nil {
 		return err

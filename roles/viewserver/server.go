@@ -68,6 +68,10 @@ type Config struct {
 	// WrapStore, if set, wraps the store's files each time they are
 	// opened: tests inject write failures through it.
 	WrapStore viewstore.Wrap
+	// DurableEvery is how often the view syncs its store while applying
+	// entries, advertising what it synced as gossip.Meta.DurableIndex;
+	// 0 means one second.
+	DurableEvery time.Duration
 }
 
 // Server is a running view.
@@ -82,6 +86,9 @@ type Server struct {
 	metrics  *metrics
 
 	applied atomic.Uint64
+	// durable is the applied index last made durable (SyncApplied) in the
+	// store being followed; 0 until the first sync of each cycle.
+	durable atomic.Uint64
 	// draining is set by the Drain RPC (ctl drain): the view is about to
 	// be stopped; a restart clears it.
 	draining atomic.Bool
@@ -214,6 +221,7 @@ func (s *Server) meta(context.Context) gossip.Meta {
 		RangeEnd:      s.cfg.Range.End,
 		GRPCAddr:      s.cfg.AdvertiseAddr, // empty: the bound address
 		AppliedIndex:  s.applied.Load(),
+		DurableIndex:  min(s.durable.Load(), s.applied.Load()),
 		Serving:       st == stateServing,
 		State:         state,
 		MaxLogVersion: s.maxLogVersion(),

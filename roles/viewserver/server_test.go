@@ -210,3 +210,23 @@ func TestDrainMarksMetaUntilUndoOrRestart(t *testing.T) {
 		t.Fatalf("after a restart the view advertises state %q", st)
 	}
 }
+
+// TestDurableIndexFollowsSyncs: the view advertises as durable what it
+// synced, which reaches its applied index within DurableEvery of the last
+// entry, and never exceeds it.
+func TestDurableIndexFollowsSyncs(t *testing.T) {
+	lc := logtest.Start(t, 3)
+	last := appendEntries(t, lc, 3)
+	s := startView(t, Config{Space: space.HashSP, Range: space.Full(), Dir: t.TempDir(), LogAddrs: lc.Addrs(),
+		DurableEvery: 20 * time.Millisecond})
+	ctx := context.Background()
+	waitUntil(t, fmt.Sprintf("durable %d", last), func() bool { return s.meta(ctx).DurableIndex == last })
+	last = appendEntries(t, lc, 5)
+	waitUntil(t, fmt.Sprintf("durable %d", last), func() bool {
+		m := s.meta(ctx)
+		if m.DurableIndex > m.AppliedIndex {
+			t.Fatalf("durable index %d beyond applied %d", m.DurableIndex, m.AppliedIndex)
+		}
+		return m.DurableIndex == last
+	})
+}

@@ -5,7 +5,10 @@
 // Every write that applies log entries also records the last applied index
 // and the state digest (see Digest) in the same atomic batch, so after any
 // crash the store names exactly the prefix of the log it holds and the
-// view resumes from the next entry. Lookups are answered as of a log
+// view resumes from the next entry. Those writes are not synced: a crash
+// of the process loses nothing, but a power loss may take the latest
+// ones, so SyncApplied makes them durable and names the index they reach
+// (what a view may count towards its cluster's log floor). Lookups are answered as of a log
 // index: facts created later are filtered out, and a fact's newest version
 // at or below that index decides whether it is visible (the newest version
 // may be a deletion tombstone).

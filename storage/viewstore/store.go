@@ -144,6 +144,7 @@ func OpenWrapped(dir string, cfg Config, wrap Wrap) (*Store, error) {
 	if wrap != nil {
 		files = wrap(files)
 	}
+	files = syncOnClose{files}
 	db, err := leveldb.Open(files, options())
 	if err != nil {
 		files.Close()

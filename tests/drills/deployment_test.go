@@ -46,20 +46,23 @@ type deployment struct {
 	viewGoss  [][]string           // gossip addresses, by datacenter, then space
 }
 
+// roleArgs adds flags to every server of a role ("log", "api", "view").
+type roleArgs map[string][]string
+
 func dcName(d int) string { return fmt.Sprintf("dc%d", d+1) }
 
 // startDeployment starts the log replicas and every datacenter's servers
 // at once (control_plane.md: any start order), and waits until every
-// cluster answers a query.
-func startDeployment(t *testing.T) *deployment {
+// cluster answers a query. extra adds flags by role.
+func startDeployment(t *testing.T, extra ...roleArgs) *deployment {
 	t.Helper()
-	return startDeploymentInOrder(t, nil)
+	return startDeploymentInOrder(t, nil, extra...)
 }
 
 // startDeploymentInOrder is startDeployment; with order set, it hands
 // order the processes' names and start functions instead of starting
 // them, for order to start them in an order of its own (see shuffled).
-func startDeploymentInOrder(t *testing.T, order func(t *testing.T, names []string, start []func())) *deployment {
+func startDeploymentInOrder(t *testing.T, order func(t *testing.T, names []string, start []func()), extra ...roleArgs) *deployment {
 	t.Helper()
 	dp := &deployment{dir: t.TempDir()}
 	var names []string
@@ -72,6 +75,12 @@ func startDeploymentInOrder(t *testing.T, order func(t *testing.T, names []strin
 		names = append(names, name)
 		starts = append(starts, func() { *p = harness.Start(t, bin, name, args...) })
 	}
+	args := func(role string, base ...string) []string {
+		for _, e := range extra {
+			base = append(base, e[role]...)
+		}
+		return append([]string{role}, base...)
+	}
 	addrs := harness.FreeAddrs(t, 2*datacenters)
 	raft := addrs[:datacenters]
 	dp.logGRPC = addrs[datacenters:]
@@ -81,9 +90,9 @@ func startDeploymentInOrder(t *testing.T, order func(t *testing.T, names []strin
 	}
 	dp.logs = make([]*harness.Process, datacenters)
 	for i := range datacenters {
-		startLater(&dp.logs[i], fmt.Sprintf("log-%d", i+1), "log",
+		startLater(&dp.logs[i], fmt.Sprintf("log-%d", i+1), args("log",
 			"--id", fmt.Sprint(i+1), "--dc", dcName(i), "--dir", filepath.Join(dp.dir, fmt.Sprintf("log-%d", i+1)),
-			"--raft-addr", raft[i], "--grpc-addr", dp.logGRPC[i], "--initial-members", strings.Join(members, ","))
+			"--raft-addr", raft[i], "--grpc-addr", dp.logGRPC[i], "--initial-members", strings.Join(members, ","))...)
 	}
 	logList := strings.Join(dp.logGRPC, ",")
 	dp.logList = logList
@@ -97,15 +106,15 @@ func startDeploymentInOrder(t *testing.T, order func(t *testing.T, names []strin
 		// that any one restarted finds the others (a seed restarted with no
 		// --gossip-join would stay alone).
 		seeds := strings.Join([]string{a[1], a[3], a[5]}, ",")
-		startLater(&dp.apiProcs[d], "api-"+dc, "api", "--dc", dc, "--cluster", dc, "--grpc-addr", a[0],
-			"--log", logList, "--gossip-addr", a[1], "--gossip-join", seeds)
+		startLater(&dp.apiProcs[d], "api-"+dc, args("api", "--dc", dc, "--cluster", dc, "--grpc-addr", a[0],
+			"--log", logList, "--gossip-addr", a[1], "--gossip-join", seeds)...)
 		dp.views = append(dp.views, make([]*harness.Process, 2))
 		dp.viewGRPC = append(dp.viewGRPC, []string{a[2], a[4]})
 		dp.viewGoss = append(dp.viewGoss, []string{a[3], a[5]})
 		for i, sp := range []string{"hashsp", "hashpo"} {
-			startLater(&dp.views[d][i], "view-"+dc+"-"+sp, "view", "--dc", dc, "--cluster", dc, "--space", sp,
+			startLater(&dp.views[d][i], "view-"+dc+"-"+sp, args("view", "--dc", dc, "--cluster", dc, "--space", sp,
 				"--partition", "1/1", "--dir", filepath.Join(dp.dir, dc+"-"+sp), "--grpc-addr", a[2+2*i],
-				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", seeds)
+				"--log", logList, "--gossip-addr", a[3+2*i], "--gossip-join", seeds)...)
 		}
 		conn, err := grpc.NewClient(a[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {

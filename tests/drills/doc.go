@@ -34,6 +34,10 @@
 //   - newcluster_test.go: TestDrillNewClusterForExistingDatabase (the log
 //     truncated past index 1, a fourth cluster whose views boot from
 //     dc1's with --boot-from-cluster).
+//   - truncation_test.go: TestDrillAutoTruncation (floors registered by
+//     every cluster on a timer, automatic truncation on the log replicas,
+//     one cluster's views stopped: the log is never truncated past its
+//     floor, and its views catch up from the log without booting).
 //   - dcloss_test.go: TestDrillDatacenterLoss (kill -9 of every process of
 //     the datacenter whose log replica leads; the other clusters keep
 //     serving; it comes back).

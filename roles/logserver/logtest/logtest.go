@@ -60,6 +60,11 @@ func WithDCs(dcs ...string) Option {
 	}
 }
 
+// WithAutoTruncate turns on the replicas' background truncation.
+func WithAutoTruncate(every, lag time.Duration) Option {
+	return func(c *logserver.Config) { c.AutoTruncateEvery, c.AutoTruncateLag = every, lag }
+}
+
 // WithLogger sets the replicas' logger (the default discards).
 func WithLogger(l zerolog.Logger) Option {
 	return func(c *logserver.Config) { c.Logger = l }
