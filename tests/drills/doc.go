@@ -24,6 +24,9 @@
 //     killed and started anew).
 //   - logreplica_test.go: TestDrillLogReplicaLoss (a log replica killed,
 //     shown down in every cluster, restarted).
+//   - logreplace_test.go: TestDrillReplaceLogReplicas (every log replica
+//     replaced by one with a new ID, one at a time; views and API servers
+//     follow the membership with no restart).
 //   - splitmerge_test.go: TestDrillSplitMerge (hashsp split 1 -> 2
 //     partitions and merged back, `status --wait covered` and `ctl drain`).
 //   - upgrade_test.go: TestDrillUpgradeRollback (new views beside the old,
