@@ -16,7 +16,9 @@ import (
 	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/akutan-dev/akutan/cluster/floor"
+	"github.com/akutan-dev/akutan/cluster/health"
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
@@ -236,7 +238,7 @@ func runView(c *cli.Context) error {
 		return err
 	}
 	bootSeeds := list(c.String("boot-seed"))
-	own := clusterName(c)
+	own := health.ClusterOf(gossip.Meta{Cluster: c.String("cluster"), DC: c.String("dc")})
 	if err := checkBootFrom(c.String("boot-from-cluster"), bootSeeds, own); err != nil {
 		return err
 	}
@@ -262,7 +264,7 @@ func checkBootFrom(from string, seeds []string, own string) error {
 		return fmt.Errorf("--boot-seed needs --boot-from-cluster: the name of the cluster whose API servers the seeds are")
 	case from != "" && len(seeds) == 0:
 		return fmt.Errorf("--boot-from-cluster %s needs --boot-seed: the gRPC address of one of its API servers, to find its views", from)
-	case from == own:
+	case from != "" && from == own:
 		return fmt.Errorf("--boot-from-cluster %s names the view's own cluster, whose views it boots from anyway: name another cluster", from)
 	}
 	return nil

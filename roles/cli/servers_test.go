@@ -24,4 +24,8 @@ func TestCheckBootFrom(t *testing.T) {
 			t.Errorf("checkBootFrom(%q, %q): %v, want %q", tc.from, tc.seeds, err, tc.want)
 		}
 	}
+	// A view with neither --cluster nor --dc, and no --boot-from-cluster.
+	if err := checkBootFrom("", nil, ""); err != nil {
+		t.Errorf("no flags at all refused: %v", err)
+	}
 }
