@@ -360,3 +360,25 @@ func TestOnDepart(t *testing.T) {
 	_ = nodes[1].Stop() // a crash
 	testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, saw(map[string]bool{"n1": true, "n2": false}))
 }
+
+// TestEncodeMetaLeavesOutNewestPendingTxs checks that a meta too large for
+// memberlist only because of its pending transactions is sent with the
+// oldest of them that fit, rather than refused.
+func TestEncodeMetaLeavesOutNewestPendingTxs(t *testing.T) {
+	m := Meta{Role: "view", GRPCAddr: strings.Repeat("a", MaxMetaSize-200)}
+	for i := uint64(1); i <= 40; i++ {
+		m.PendingTxs = append(m.PendingTxs, 1e18+i)
+	}
+	b, err := encodeMeta(m)
+	if err != nil {
+		t.Fatalf("encodeMeta: %v", err)
+	}
+	got, err := decodeMeta(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(got.PendingTxs)
+	if len(b) > MaxMetaSize || n == 0 || n == 40 || got.PendingTxs[0] != 1e18+1 || got.PendingTxs[n-1] != 1e18+uint64(n) {
+		t.Fatalf("%d bytes with pending %v; want the oldest that fit in %d bytes", len(b), got.PendingTxs, MaxMetaSize)
+	}
+}

@@ -62,9 +62,15 @@ func (m Meta) Range() space.Range {
 }
 
 // encodeMeta returns m as compact JSON, or an error if it is too large for
-// memberlist.
+// memberlist. PendingTxs are hints (the oldest first; the rest follow
+// once those are decided), so when m is too large the newest are left out
+// rather than the whole advertisement refused.
 func encodeMeta(m Meta) ([]byte, error) {
 	b, err := json.Marshal(m)
+	for err == nil && len(b) > MaxMetaSize && len(m.PendingTxs) > 0 {
+		m.PendingTxs = m.PendingTxs[:len(m.PendingTxs)-1]
+		b, err = json.Marshal(m)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gossip: encode meta: %w", err)
 	}

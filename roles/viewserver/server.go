@@ -230,9 +230,10 @@ func (s *Server) meta(context.Context) gossip.Meta {
 }
 
 // maxAdvertisedTxs bounds the undecided transactions a view advertises,
-// keeping its gossip metadata small; the rest follow once these are
+// keeping its gossip metadata within memberlist's 512 bytes (see
+// TestViewMetaFits); the rest follow once these are
 // decided.
-const maxAdvertisedTxs = 8
+const maxAdvertisedTxs = 4
 
 // pendingTxs lists the oldest undecided transactions the view holds.
 func (s *Server) pendingTxs() []uint64 {
