@@ -34,6 +34,7 @@ func ctlLogCommand() *cli.Command {
 			ctlLogInfoCommand(), ctlLogTruncateCommand(), ctlLogFloorCommand(), ctlLogFloorsCommand(),
 			ctlLogMembersCommand(), ctlLogAddCommand(), ctlLogRemoveCommand(), ctlLogUpgradeCommand(),
 			ctlLogSetAddressCommand(), ctlLogServersCommand(), ctlLogForgetServerCommand(),
+			ctlLogArchiveCommand(),
 		},
 	}
 }
@@ -70,11 +71,13 @@ func ctlLogTruncateCommand() *cli.Command {
 			"registered (see `ctl log floor`) unless --force. --auto discards every entry that all\n" +
 			"registered clusters declared safe to lose, and refuses when none registered. Readers\n" +
 			"asking for a discarded index get a \"log truncated\" error; the disk space is given back\n" +
-			"in the background.",
+			"in the background. --require-archive DIR refuses to discard any entry the log archive in DIR\n" +
+			"(`ctl log archive`) does not hold in segments that read back whole.",
 		Flags: ctlLogFlags(
 			&cli.Uint64Flag{Name: "before", Usage: "keep the entries from `INDEX` on"},
 			&cli.BoolFlag{Name: "auto", Usage: "keep the entries after the lowest registered floor"},
 			&cli.BoolFlag{Name: "force", Usage: "with --before: ignore the floors"},
+			&cli.StringFlag{Name: "require-archive", Usage: "refuse to discard entries the log archive `DIR` does not hold whole (see `ctl log archive`)"},
 		),
 		Action: runLogTruncate,
 	}
@@ -102,7 +105,13 @@ func runLogTruncate(c *cli.Context) error {
 		return err
 	}
 	return withLogClient(c, func(ctx context.Context, lc *logclient.Client) error {
-		reply, err := lc.Truncate(ctx, mode, c.Uint64("before"))
+		before := c.Uint64("before")
+		if dir := c.String("require-archive"); dir != "" {
+			if mode, before, err = checkArchived(ctx, lc, dir, mode, before); err != nil {
+				return err
+			}
+		}
+		reply, err := lc.Truncate(ctx, mode, before)
 		if err != nil {
 			return logError("truncate", err)
 		}
