@@ -24,7 +24,7 @@ import (
 )
 
 // ctlLogCommand is `akutan ctl log`: truncate, floor, floors, members, add,
-// remove, upgrade, info. Every subcommand talks to the replicas named by
+// remove, upgrade, info, archive (ctl_log_archive.go). Every subcommand talks to the replicas named by
 // --log (any one that answers is enough); changes go through Raft.
 func ctlLogCommand() *cli.Command {
 	return &cli.Command{
