@@ -80,7 +80,7 @@ func (s *Server) handleChanges(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	w.WriteHeader(http.StatusOK)
 	sse := &sseWriter{w: w, rc: rc}
-	ctx, cancel := context.WithCancel(r.Context())
+	ctx, cancel := s.streamContext(r.Context()) // ends when the server stops, too
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -105,6 +105,8 @@ func (s *Server) handleChanges(w http.ResponseWriter, r *http.Request) {
 		_ = sse.event("end", "", []byte(strconv.FormatUint(last, 10)))
 	case r.Context().Err() != nil || errors.Is(err, errClientGone):
 		// The client left.
+	case ctx.Err() != nil:
+		_ = sse.event("error", "", []byte("the API server is stopping: resume from the last patch on another one"))
 	default:
 		s.log.Warn().Err(err).Uint64("from", from).Uint64("last", last).Msg("change feed failed")
 		_ = sse.event("error", "", []byte(err.Error()))

@@ -55,7 +55,9 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		out.contentType = "text/turtle; charset=utf-8"
 	}
 	start := time.Now()
-	err := s.export(r.Context(), index, format, out)
+	ctx, cancel := s.streamContext(r.Context())
+	defer cancel()
+	err := s.export(ctx, index, format, out)
 	s.metrics.observe("export", start, err)
 	if err == nil {
 		return

@@ -92,6 +92,11 @@ type Server struct {
 	kit *rolekit.Server // gRPC, HTTP and gossip
 
 	stopTimer context.CancelFunc
+	// streams ends when the server stops, and with it every long-lived
+	// HTTP stream (exports, change feeds), which a graceful HTTP shutdown
+	// would otherwise wait for in vain.
+	streams     context.Context
+	stopStreams context.CancelFunc
 
 	wg   sync.WaitGroup
 	once sync.Once
@@ -103,6 +108,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With().Str("role", "api").Logger(), metrics: newMetrics(cfg.Registry)}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	if err := s.start(ctx); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("starting api server: %w", err)
@@ -194,9 +200,25 @@ func (s *Server) HTTPAddr() string {
 	return s.kit.HTTPAddr()
 }
 
+// streamContext is ctx, ended also when the server stops (see streams).
+func (s *Server) streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	if s.streams == nil {
+		return ctx, cancel
+	}
+	stop := context.AfterFunc(s.streams, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
 // Stop leaves gossip and stops serving.
 func (s *Server) Stop() {
 	s.once.Do(func() {
+		if s.stopStreams != nil {
+			s.stopStreams()
+		}
 		if s.stopTimer != nil {
 			s.stopTimer()
 		}
