@@ -99,10 +99,15 @@ func TestSequencerOrder(t *testing.T) {
 type fakeLog struct {
 	first   uint64
 	entries [][]byte // entries[i] is at index first+i
+	last    uint64   // the last index Info reports; 0: the last entry's
 }
 
 func (l *fakeLog) Info(context.Context, bool) (*wire.InfoReply, error) {
-	return &wire.InfoReply{FirstIndex: l.first, LastIndex: l.first + uint64(len(l.entries)) - 1}, nil
+	last := l.first + uint64(len(l.entries)) - 1
+	if l.last != 0 {
+		last = l.last
+	}
+	return &wire.InfoReply{FirstIndex: l.first, LastIndex: last}, nil
 }
 
 func (l *fakeLog) Read(ctx context.Context, start uint64, fn func(uint64, []byte) error) error {
@@ -158,9 +163,20 @@ D <http://ex/alice> <http://ex/name> "Al" .
 A <http://ex/alice> <http://ex/name> "Alicia" .
 TC .
 `
-	if got != want || last != 11 {
-		t.Fatalf("feed from %d (ended at %d):\n%s\nwant (ending at 11):\n%s", first-1, last, got, want)
+	if got != want || last != 14 {
+		t.Fatalf("feed from %d (ended at %d):\n%s\nwant (ending at 14):\n%s", first-1, last, got, want)
 	}
+	// A feed that stops at the last index at its start reads on for the
+	// decisions of the transactions up to it, and no further.
+	log.last = 12
+	if got, last, err := run(first - 1); err != nil || got != want || last != 12 {
+		t.Fatalf("feed to 12 = %q, %d, %v; want both transactions (11 decided at 14), ending at 12", got, last, err)
+	}
+	log.last = 10
+	if got, last, err := run(first - 1); err != nil || strings.Contains(got, "index:11") || last != 10 {
+		t.Fatalf("feed to 10 = %q, %d, %v; want only 10", got, last, err)
+	}
+	log.last = 0
 	if got, _, err := run(10); err != nil || !strings.HasPrefix(got, "H id <urn:akutan:index:11>") {
 		t.Fatalf("feed from 10 = %q, %v; want it to start at 11", got, err)
 	}

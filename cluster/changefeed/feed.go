@@ -53,10 +53,12 @@ var errDone = errors.New("feed complete")
 
 // Run delivers the committed transactions after req.From, in order, as
 // patches to emit (see the package documentation), naming entities
-// through views. It returns the tag of the last patch delivered (or
-// req.From), and nil when a feed without Follow is complete; otherwise the
-// error that stopped it: emit's, ctx's, an *ErrBeforeFirst, or the log's
-// or the views'.
+// through views. A feed without Follow that is complete returns the log's
+// last index at its start (every transaction through it was delivered or
+// aborted, so a consumer resumes from there) and nil. Otherwise it
+// returns the tag of the last patch delivered (or req.From) and the error
+// that stopped it: emit's, ctx's, an *ErrBeforeFirst, or the log's or the
+// views'.
 func Run(ctx context.Context, log Log, views engine.Views, req Request, emit func(Patch) error) (uint64, error) {
 	info, err := log.Info(ctx, true)
 	if err != nil {
@@ -102,7 +104,9 @@ func Run(ctx context.Context, log Log, views engine.Views, req Request, emit fun
 	})
 	switch {
 	case errors.Is(err, errDone):
-		return delivered, nil
+		// Every transaction through last was delivered or aborted: a
+		// consumer resumes from last.
+		return max(delivered, last), nil
 	case errors.Is(err, logclient.ErrTruncated):
 		if info, ierr := log.Info(ctx, false); ierr == nil && delivered+1 < info.FirstIndex {
 			return delivered, &ErrBeforeFirst{From: delivered, First: info.FirstIndex}
