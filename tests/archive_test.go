@@ -27,20 +27,22 @@ func lastIndexOf(t *testing.T, out string) uint64 {
 // TestLogArchiveGuardsTruncation archives the log in small segments,
 // checks that `ctl log truncate --require-archive` refuses to discard
 // entries the archive lacks or holds damaged (naming the file), and
-// allows what it holds; a second archive run continues where the first
-// stopped; after truncation, `akutan changes` from below the first
-// retained index fails naming that index.
+// allows what it holds; truncate --archive-to archives what it discards
+// first; a later archive run continues where the last stopped; after
+// truncation, `akutan changes` from below the first retained index fails
+// naming that index and what the archive holds (the API server's
+// --log-archive).
 func TestLogArchiveGuardsTruncation(t *testing.T) {
 	harness.SkipIfShort(t)
 	httpAddr := harness.FreeAddr(t)
-	c := startCluster(t, "--http-addr", httpAddr)
+	dir := filepath.Join(t.TempDir(), "archive")
+	c := startCluster(t, "--http-addr", httpAddr, "--log-archive", dir)
 	logs := strings.Join(c.logAddrs, ",")
 	var last uint64
 	for i := range 12 {
 		out := akutan(t, "sparql-update", "--api", c.apiAddr, "-e", fmt.Sprintf(`INSERT DATA { <http://t/s> <http://t/p> %d }`, i))
 		last = lastIndexOf(t, out)
 	}
-	dir := filepath.Join(t.TempDir(), "archive")
 	mid := last - 5
 	out := akutan(t, "ctl", "log", "archive", "--log", logs, "--to", dir, "--through", fmt.Sprint(mid), "--segment-entries", "4")
 	if !strings.Contains(out, fmt.Sprintf("to %d", mid)) {
@@ -77,6 +79,18 @@ func TestLogArchiveGuardsTruncation(t *testing.T) {
 	if !strings.Contains(out, fmt.Sprintf("retains entries %d to", mid+1)) {
 		t.Fatalf("truncate printed %q", out)
 	}
+	// Truncation can archive first what it discards.
+	for i := range 3 {
+		out := akutan(t, "sparql-update", "--api", c.apiAddr, "-e", fmt.Sprintf(`INSERT DATA { <http://t/s> <http://t/q> %d }`, i))
+		last = lastIndexOf(t, out)
+	}
+	out = akutan(t, "ctl", "log", "truncate", "--log", logs, "--before", fmt.Sprint(last-1), "--archive-to", dir)
+	if !strings.Contains(out, fmt.Sprintf("archived entries %d to %d", mid+1, last-2)) || !strings.Contains(out, fmt.Sprintf("retains entries %d to", last-1)) {
+		t.Fatalf("truncate --archive-to printed %q", out)
+	}
+	if err := logarchive.Covers(dir, 1, last-2); err != nil {
+		t.Fatal(err)
+	}
 	// The archive continues from its end.
 	akutan(t, "ctl", "log", "archive", "--log", logs, "--to", dir)
 	if l, err := logarchive.Last(dir); err != nil || l < last {
@@ -88,11 +102,12 @@ func TestLogArchiveGuardsTruncation(t *testing.T) {
 
 	// The change feed names the first retained index.
 	_, errOut, err = harness.Run(t, bin, "changes", "--api", c.apiAddr, "--from-index", "1")
-	if err == nil || !strings.Contains(errOut, fmt.Sprintf("first retained index is %d", mid+1)) {
-		t.Fatalf("changes from 1 after truncation: %v %q; want an error naming %d", err, errOut, mid+1)
+	if err == nil || !strings.Contains(errOut, fmt.Sprintf("first retained index is %d", last-1)) ||
+		!strings.Contains(errOut, fmt.Sprintf("the log archive %s holds entries 1 to %d", dir, last)) {
+		t.Fatalf("changes from 1 after truncation: %v %q; want an error naming %d and the archive", err, errOut, last-1)
 	}
-	out = akutan(t, "changes", "--api", c.apiAddr, "--from-index", fmt.Sprint(mid))
+	out = akutan(t, "changes", "--api", c.apiAddr, "--from-index", fmt.Sprint(last-2))
 	if !strings.Contains(out, fmt.Sprintf("H id <urn:akutan:index:%d> .", last)) {
-		t.Fatalf("changes from %d printed %q; want the transaction at %d", mid, out, last)
+		t.Fatalf("changes from %d printed %q; want the transaction at %d", last-2, out, last)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql/viewgraph"
 	"github.com/akutan-dev/akutan/storage"
+	"github.com/akutan-dev/akutan/storage/logarchive"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -25,11 +26,32 @@ var _ Log = (*logclient.Client)(nil)
 // first retained index: the entries it needs were truncated.
 type ErrBeforeFirst struct {
 	From, First uint64
+	// Archive, when set, says where the truncated entries are kept (see
+	// ArchiveNote).
+	Archive string
 }
 
 func (e *ErrBeforeFirst) Error() string {
-	return fmt.Sprintf("the changes after log index %d are no longer in the log: its first retained index is %d, so the feed can start from index %d or later (restore the earlier state from a backup or an export)",
+	msg := fmt.Sprintf("the changes after log index %d are no longer in the log: its first retained index is %d, so the feed can start from index %d or later",
 		e.From, e.First, e.First-1)
+	if e.Archive != "" {
+		return msg + "; " + e.Archive
+	}
+	return msg + " (restore the earlier state from a backup or an export)"
+}
+
+// ArchiveNote describes what the log archive in dir holds, for an
+// ErrBeforeFirst: the range of entries and the directory, or why it
+// cannot be read.
+func ArchiveNote(dir string) string {
+	segs, err := logarchive.List(dir)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("the log archive %s cannot be read: %v", dir, err)
+	case len(segs) == 0:
+		return fmt.Sprintf("the log archive %s holds no entries", dir)
+	}
+	return fmt.Sprintf("the log archive %s holds entries %d to %d (storage/logarchive segments)", dir, segs[0].First, segs[len(segs)-1].Last)
 }
 
 // Request is one run of the feed.

@@ -35,7 +35,8 @@ const changesKeepalive = 15 * time.Second
 //
 // and a comment line (": keepalive") every 15 s. A from below the log's
 // first retained index is refused before the stream starts with 410 Gone,
-// naming the first index.
+// naming the first index (and, with Config.LogArchive, what the log
+// archive holds).
 func (s *Server) handleChanges(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	fromText := q.Get("from")
@@ -66,7 +67,11 @@ func (s *Server) handleChanges(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if first := max(info.FirstIndex, 1); from+1 < first {
-		writeJSON(w, http.StatusGone, map[string]string{"error": (&changefeed.ErrBeforeFirst{From: from, First: first}).Error()})
+		e := &changefeed.ErrBeforeFirst{From: from, First: first}
+		if s.cfg.LogArchive != "" {
+			e.Archive = changefeed.ArchiveNote(s.cfg.LogArchive)
+		}
+		writeJSON(w, http.StatusGone, map[string]string{"error": e.Error()})
 		return
 	}
 	rc := http.NewResponseController(w)

@@ -46,6 +46,10 @@ type Config struct {
 	TxTimeout time.Duration
 	// DisableHedging stops racing a second view replica when one is slow.
 	DisableHedging bool
+	// LogArchive is the log archive directory (storage/logarchive), if
+	// this server can see one: a change feed asked for entries truncated
+	// from the log names it and the range it holds. "": none.
+	LogArchive string
 	// MaxLogVersion is the newest log format the server claims to read
 	// (advertised in gossip for `akutan ctl log upgrade`); 0: all this
 	// binary supports.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -49,10 +50,6 @@ func runLogArchive(c *cli.Context) error {
 	if len(addrs) == 0 {
 		return errors.New("--log needs at least one HOST:PORT")
 	}
-	per := c.Uint64("segment-entries")
-	if per == 0 {
-		return errors.New("--segment-entries must be at least 1")
-	}
 	lc, err := logclient.New(addrs)
 	if err != nil {
 		return err
@@ -60,7 +57,16 @@ func runLogArchive(c *cli.Context) error {
 	defer lc.Close()
 	ctx, cancel := withOptionalTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
-	dir := c.String("to")
+	return archiveLog(ctx, lc, c.String("to"), c.Uint64("through"), c.Uint64("segment-entries"), c.App.Writer)
+}
+
+// archiveLog copies the log's entries after the archive's last (or from
+// the log's first) through index through (0: the log's last index) into
+// the archive dir, in segments of at most per entries, and reports on w.
+func archiveLog(ctx context.Context, lc *logclient.Client, dir string, through, per uint64, w io.Writer) error {
+	if per == 0 {
+		return errors.New("--segment-entries must be at least 1")
+	}
 	if err := logarchive.RemoveTemporary(dir); err != nil {
 		return err
 	}
@@ -82,46 +88,42 @@ func runLogArchive(c *cli.Context) error {
 		}
 	}
 	end := info.LastIndex
-	if t := c.Uint64("through"); t != 0 {
-		if t > end {
-			return fmt.Errorf("--through %d is beyond the log's last index %d", t, end)
+	if through != 0 {
+		if through > end {
+			return fmt.Errorf("archiving through %d: that is beyond the log's last index %d", through, end)
 		}
-		end = t
+		end = through
 	}
 	if start > end {
-		fmt.Fprintf(c.App.Writer, "the archive %s already holds every entry through %d\n", dir, end)
+		fmt.Fprintf(w, "the archive %s already holds every entry through %d\n", dir, end)
 		return nil
 	}
 	began := time.Now()
-	var w *logarchive.Writer
+	var seg *logarchive.Writer
 	var segs, bytes int
 	defer func() {
-		if w != nil {
-			w.Abort()
+		if seg != nil {
+			seg.Abort()
 		}
 	}()
-	finish := func() error {
-		if _, err := w.Close(); err != nil {
-			return err
-		}
-		w = nil
-		segs++
-		return nil
-	}
 	err = lc.Read(ctx, start, func(index uint64, data []byte) error {
-		if w == nil {
-			if w, err = logarchive.Create(dir, index); err != nil {
+		if seg == nil {
+			var err error
+			if seg, err = logarchive.Create(dir, index); err != nil {
 				return err
 			}
 		}
-		if err := w.Add(index, data); err != nil {
+		if err := seg.Add(index, data); err != nil {
 			return err
 		}
 		bytes += len(data)
-		if w.Count() == per || index == end {
-			if err := finish(); err != nil {
+		if seg.Count() == per || index == end {
+			if _, err := seg.Close(); err != nil {
+				seg = nil
 				return err
 			}
+			seg = nil
+			segs++
 		}
 		if index == end {
 			return errArchived
@@ -131,17 +133,18 @@ func runLogArchive(c *cli.Context) error {
 	if !errors.Is(err, errArchived) {
 		return fmt.Errorf("archiving the log from %d to %d into %s: %w", start, end, dir, err)
 	}
-	fmt.Fprintf(c.App.Writer, "archived entries %d to %d (%d bytes) in %d segments to %s in %v\n",
+	fmt.Fprintf(w, "archived entries %d to %d (%d bytes) in %d segments to %s in %v\n",
 		start, end, bytes, segs, dir, time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
 // checkArchived refuses a truncation that would discard entries the
-// archive at dir does not hold whole: mode and before are the request,
+// archive at dir does not hold whole, after archiving them when archive
+// is not nil (it is given the last index to discard): mode and before are the request,
 // and the reply says where truncation would cut. It returns the request
 // to send: --auto becomes --before the index it would keep, so that a
 // floor moving meanwhile cannot make it discard more than was checked.
-func checkArchived(ctx context.Context, lc *logclient.Client, dir string, mode wire.TruncateMode, before uint64) (wire.TruncateMode, uint64, error) {
+func checkArchived(ctx context.Context, lc *logclient.Client, dir string, mode wire.TruncateMode, before uint64, archive func(through uint64) error) (wire.TruncateMode, uint64, error) {
 	floors, err := lc.Floors(ctx)
 	if err != nil {
 		return 0, 0, logError("truncate", err)
@@ -159,6 +162,11 @@ func checkArchived(ctx context.Context, lc *logclient.Client, dir string, mode w
 	first := max(floors.FirstIndex, 1)
 	if before <= first {
 		return mode, before, nil // discards nothing
+	}
+	if archive != nil {
+		if err := archive(min(before-1, floors.LastIndex)); err != nil {
+			return 0, 0, err
+		}
 	}
 	if err := logarchive.Covers(dir, first, before-1); err != nil {
 		return 0, 0, fmt.Errorf("refusing to truncate entries %d to %d: %w", first, before-1, err)

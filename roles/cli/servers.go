@@ -270,6 +270,7 @@ func apiCommand() *cli.Command {
 			str("log", "", "log replicas' gRPC addresses, `HOST:PORT,...`"),
 			hedgeFlag(),
 			txTimeoutFlag(),
+			str("log-archive", "", "the log archive `DIR` (`akutan ctl log archive`), named to change-feed clients that ask for truncated entries"),
 		}, gossipFlags()...),
 		Action: runAPI,
 	})
@@ -296,6 +297,7 @@ func runAPI(c *cli.Context) error {
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
 		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
+		LogArchive: c.String("log-archive"),
 	})
 	if err != nil {
 		return err
