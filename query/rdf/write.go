@@ -1,6 +1,7 @@
 package rdf
 
 import (
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -85,4 +86,51 @@ func appendUChar(b []byte, r rune) []byte {
 		b = append(b, hexDigits[(r>>shift)&0xF])
 	}
 	return b
+}
+
+// TurtleWriter writes a stream of triples as Turtle: each run of
+// consecutive triples with the same subject becomes one statement, its
+// predicate-object pairs separated by ';'. Terms are written as N-Triples
+// writes them, which Turtle reads the same, so no prefix is declared and
+// no triple is held back beyond its own statement.
+type TurtleWriter struct {
+	w       io.Writer
+	subject Term
+	open    bool // a statement about subject is not ended yet
+	buf     []byte
+}
+
+// NewTurtleWriter returns a writer of Turtle to w; Close ends the last
+// statement.
+func NewTurtleWriter(w io.Writer) *TurtleWriter { return &TurtleWriter{w: w} }
+
+// Write writes one triple.
+func (t *TurtleWriter) Write(tr Triple) error {
+	b := t.buf[:0]
+	if t.open && tr.S == t.subject {
+		b = append(b, " ;\n    "...)
+	} else {
+		if t.open {
+			b = append(b, " .\n"...)
+		}
+		b = appendTerm(b, tr.S)
+		b = append(b, ' ')
+		t.subject, t.open = tr.S, true
+	}
+	b = appendTerm(b, tr.P)
+	b = append(b, ' ')
+	b = appendTerm(b, tr.O)
+	t.buf = b
+	_, err := t.w.Write(b)
+	return err
+}
+
+// Close ends the last statement; it does not close the underlying writer.
+func (t *TurtleWriter) Close() error {
+	if !t.open {
+		return nil
+	}
+	t.open = false
+	_, err := io.WriteString(t.w, " .\n")
+	return err
 }

@@ -9,7 +9,12 @@
 //     members).
 //   - HTTP: POST /v1/query, /v1/insert, /v1/delete and /v1/update (a JSON
 //     body or plain text), GET /v1/status (the report of `akutan status`),
-//     GET /v1/members, GET /healthz and GET /metrics; and /sparql, the
+//     GET /v1/members, GET /healthz and GET /metrics; GET /v1/export
+//     (export.go: the whole graph as of a log index as N-Triples or
+//     Turtle, streamed from a scan of every HashSP range) and GET
+//     /v1/changes (changes.go: the change feed of package
+//     cluster/changefeed as server-sent events, one RDF Patch per
+//     committed transaction); and /sparql, the
 //     SPARQL 1.1 Protocol (sparql.go): queries by GET or POST, evaluated
 //     by query/sparql/eval over query/sparql/viewgraph at one log index
 //     and streamed in the negotiated format (a failure after the answer

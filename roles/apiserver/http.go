@@ -21,6 +21,8 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("POST /v1/delete", s.handleChange(s.Delete))
 	mux.HandleFunc("POST /v1/update", s.handleChange(s.Update))
 	mux.Handle("/sparql", s.newSPARQLEndpoint())
+	mux.HandleFunc("GET /v1/export", s.handleExport)
+	mux.HandleFunc("GET /v1/changes", s.handleChanges)
 	mux.HandleFunc("GET /v1/members", s.handleMembers)
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

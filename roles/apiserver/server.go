@@ -46,6 +46,10 @@ type Config struct {
 	TxTimeout time.Duration
 	// DisableHedging stops racing a second view replica when one is slow.
 	DisableHedging bool
+	// LogArchive is the log archive directory (storage/logarchive), if
+	// this server can see one: a change feed asked for entries truncated
+	// from the log names it and the range it holds. "": none.
+	LogArchive string
 	// MaxLogVersion is the newest log format the server claims to read
 	// (advertised in gossip for `akutan ctl log upgrade`); 0: all this
 	// binary supports.
@@ -98,6 +102,11 @@ type Server struct {
 	kit *rolekit.Server // gRPC, HTTP and gossip
 
 	stopTimer context.CancelFunc
+	// streams ends when the server stops, and with it every long-lived
+	// HTTP stream (exports, change feeds), which a graceful HTTP shutdown
+	// would otherwise wait for in vain.
+	streams     context.Context
+	stopStreams context.CancelFunc
 
 	wg   sync.WaitGroup
 	once sync.Once
@@ -109,6 +118,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With().Str("role", "api").Logger(), metrics: newMetrics(cfg.Registry)}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	if err := s.start(ctx); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("starting api server: %w", err)
@@ -200,9 +210,25 @@ func (s *Server) HTTPAddr() string {
 	return s.kit.HTTPAddr()
 }
 
+// streamContext is ctx, ended also when the server stops (see streams).
+func (s *Server) streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	if s.streams == nil {
+		return ctx, cancel
+	}
+	stop := context.AfterFunc(s.streams, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
 // Stop leaves gossip and stops serving.
 func (s *Server) Stop() {
 	s.once.Do(func() {
+		if s.stopStreams != nil {
+			s.stopStreams()
+		}
 		if s.stopTimer != nil {
 			s.stopTimer()
 		}

@@ -23,7 +23,7 @@ func NewApp() *cli.App {
 		Usage: "a distributed knowledge graph store",
 		Commands: []*cli.Command{
 			logCommand(), viewCommand(), apiCommand(), localCommand(),
-			insertCommand(), deleteCommand(), updateCommand(), queryCommand(), sparqlCommand(), sparqlUpdateCommand(), statusCommand(), ctlCommand(),
+			insertCommand(), deleteCommand(), updateCommand(), queryCommand(), sparqlCommand(), sparqlUpdateCommand(), statusCommand(), exportCommand(), changesCommand(), ctlCommand(),
 		},
 		HideHelpCommand: true,
 	}

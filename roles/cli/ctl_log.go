@@ -24,7 +24,7 @@ import (
 )
 
 // ctlLogCommand is `akutan ctl log`: truncate, floor, floors, members, add,
-// remove, upgrade, info. Every subcommand talks to the replicas named by
+// remove, upgrade, info, archive (ctl_log_archive.go). Every subcommand talks to the replicas named by
 // --log (any one that answers is enough); changes go through Raft.
 func ctlLogCommand() *cli.Command {
 	return &cli.Command{
@@ -34,6 +34,7 @@ func ctlLogCommand() *cli.Command {
 			ctlLogInfoCommand(), ctlLogTruncateCommand(), ctlLogFloorCommand(), ctlLogFloorsCommand(),
 			ctlLogMembersCommand(), ctlLogAddCommand(), ctlLogRemoveCommand(), ctlLogUpgradeCommand(),
 			ctlLogSetAddressCommand(), ctlLogServersCommand(), ctlLogForgetServerCommand(),
+			ctlLogArchiveCommand(),
 		},
 	}
 }
@@ -70,11 +71,15 @@ func ctlLogTruncateCommand() *cli.Command {
 			"registered (see `ctl log floor`) unless --force. --auto discards every entry that all\n" +
 			"registered clusters declared safe to lose, and refuses when none registered. Readers\n" +
 			"asking for a discarded index get a \"log truncated\" error; the disk space is given back\n" +
-			"in the background.",
+			"in the background. --require-archive DIR refuses to discard any entry the log archive in DIR\n" +
+			"(`ctl log archive`) does not hold in segments that read back whole; --archive-to DIR first\n" +
+			"archives them there, then checks and truncates.",
 		Flags: ctlLogFlags(
 			&cli.Uint64Flag{Name: "before", Usage: "keep the entries from `INDEX` on"},
 			&cli.BoolFlag{Name: "auto", Usage: "keep the entries after the lowest registered floor"},
 			&cli.BoolFlag{Name: "force", Usage: "with --before: ignore the floors"},
+			&cli.StringFlag{Name: "require-archive", Usage: "refuse to discard entries the log archive `DIR` does not hold whole (see `ctl log archive`)"},
+			&cli.StringFlag{Name: "archive-to", Usage: "first archive the entries to discard into the log archive `DIR` (as `ctl log archive` does), then truncate as --require-archive DIR"},
 		),
 		Action: runLogTruncate,
 	}
@@ -102,7 +107,23 @@ func runLogTruncate(c *cli.Context) error {
 		return err
 	}
 	return withLogClient(c, func(ctx context.Context, lc *logclient.Client) error {
-		reply, err := lc.Truncate(ctx, mode, c.Uint64("before"))
+		before := c.Uint64("before")
+		dir, archive := c.String("require-archive"), (func(uint64) error)(nil)
+		if to := c.String("archive-to"); to != "" {
+			if dir != "" && dir != to {
+				return errors.New("--archive-to and --require-archive name different directories")
+			}
+			dir = to
+			archive = func(through uint64) error {
+				return archiveLog(ctx, lc, to, through, defaultSegmentEntries, c.App.Writer)
+			}
+		}
+		if dir != "" {
+			if mode, before, err = checkArchived(ctx, lc, dir, mode, before, archive); err != nil {
+				return err
+			}
+		}
+		reply, err := lc.Truncate(ctx, mode, before)
 		if err != nil {
 			return logError("truncate", err)
 		}

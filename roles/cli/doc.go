@@ -21,10 +21,16 @@
 //     still missing. sparql and
 //     sparql-update speak SPARQL to the API server's /sparql over HTTP, at
 //     the address it advertises in gossip (asked through --api) or --http;
-//     they too print an answer only once it has all arrived.
+//     they too print an answer only once it has all arrived. export
+//     streams GET /v1/export (the whole graph as RDF) to standard output,
+//     and changes prints GET /v1/changes (server-sent events) as RDF
+//     Patch, following with --follow; both find the HTTP address the
+//     same way, and both fail (non-zero) when the server cut the stream.
 //   - Operator tools: ctl log (info, truncate, floor, floors, members, add,
-//     remove, upgrade) talks to the log replicas (--log; upgrade also
-//     listens to gossip, to check that every server reads the new format);
+//     remove, upgrade, archive) talks to the log replicas (--log; upgrade also
+//     listens to gossip, to check that every server reads the new format;
+//     archive copies entries into a storage/logarchive directory, which
+//     truncate --require-archive checks before discarding anything);
 //     ctl verify compares view digests per range; ctl drain marks a view
 //     as about to be stopped (the view's Drain RPC) and waits until every
 //     API server's gossip shows it draining, so that they stop sending it

@@ -282,6 +282,7 @@ func apiCommand() *cli.Command {
 			txTimeoutFlag(),
 			dur("floor-every", DefaultFloorEvery, "register this cluster's log floor this often (0: never)"),
 			num("floor-views", floor.DefaultCopies, "the floor passes an entry once `K` views of every range hold it durably"),
+			str("log-archive", "", "the log archive `DIR` (`akutan ctl log archive`), named to change-feed clients that ask for truncated entries"),
 		}, gossipFlags()...),
 		Action: runAPI,
 	})
@@ -312,6 +313,7 @@ func runAPI(c *cli.Context) error {
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
 		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
 		FloorEvery: c.Duration("floor-every"), FloorViews: int(c.Uint64("floor-views")),
+		LogArchive: c.String("log-archive"),
 	})
 	if err != nil {
 		return err

@@ -20,6 +20,8 @@ type Graph struct {
 	views engine.Views
 	index uint64
 	stats func() *planner.Stats // nil: estimates from defaults
+	// cacheLimit bounds the name cache (WithNameCacheLimit); 0: none.
+	cacheLimit int
 
 	mu    sync.Mutex
 	terms map[uint64]rdf.Term // entity KID -> its term
@@ -38,6 +40,14 @@ type Option func(*Graph)
 // language's planner has them), for its estimates; the function is called
 // once per estimate and may return nil.
 func WithStats(stats func() *planner.Stats) Option { return func(g *Graph) { g.stats = stats } }
+
+// WithNameCacheLimit bounds how many entities the Graph remembers the
+// names of: when a batch would take the cache over n, it is emptied
+// first. A Graph that streams the whole graph (an export) then holds a
+// bounded number of names however many entities there are; a query keeps
+// the default, an unbounded cache, since an update relies on KID to map
+// the blank nodes it matched back to their entities.
+func WithNameCacheLimit(n int) Option { return func(g *Graph) { g.cacheLimit = n } }
 
 // New returns the graph views hold as of log index.
 func New(views engine.Views, index uint64, opts ...Option) *Graph {
@@ -146,13 +156,14 @@ func (g *Graph) emitHits(ctx context.Context, hits []hit, emit func(i int, t rdf
 			kids[h.f.Object.Entity] = true
 		}
 	}
-	if err := g.termsOf(ctx, kids); err != nil {
+	terms, err := g.termsOf(ctx, kids)
+	if err != nil {
 		return fmt.Errorf("naming the entities of %d matches: %w", len(hits), err)
 	}
 	for _, h := range hits {
-		t := rdf.Triple{S: g.term(h.f.Subject), P: g.term(h.f.Predicate)}
+		t := rdf.Triple{S: terms[h.f.Subject], P: terms[h.f.Predicate]}
 		if h.f.Object.Kind == storage.KindEntity {
-			t.O = g.term(h.f.Object.Entity)
+			t.O = terms[h.f.Object.Entity]
 		} else {
 			t.O = rdf.ObjectTerm(h.f.Object)
 		}
@@ -355,6 +366,10 @@ func (b *batch) add(i int, pt pattern) {
 		b.scanAll = append(b.scanAll, i)
 	}
 }
+
+// Visible reports whether f is data rather than Akutan's bookkeeping (see
+// the package documentation, Internal facts).
+func Visible(f storage.Fact) bool { return visible(f) }
 
 // visible reports whether f is data rather than Akutan's bookkeeping.
 func visible(f storage.Fact) bool {

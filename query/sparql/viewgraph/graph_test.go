@@ -297,3 +297,21 @@ func TestExactTerms(t *testing.T) {
 		t.Errorf("all objects: got\n%swant\n%s", join(all), join(w))
 	}
 }
+
+// TestNameCacheLimit: a Graph whose name cache holds only a few entities
+// (as an export's does) matches exactly what an unbounded one does, over
+// more entities than a chunk of matches.
+func TestNameCacheLimit(t *testing.T) {
+	var triples []rdf.Triple
+	for i := range 3000 {
+		triples = append(triples, rdf.Triple{S: iri("s" + strconv.Itoa(i)), P: iri("p" + strconv.Itoa(i%7)), O: iri("o" + strconv.Itoa(i%1500))})
+	}
+	v := load(t, rdf.Mapper{}, triples...)
+	want := matchAll(t, viewgraph.New(v, v.Index()), []eval.Pattern{{}})
+	got := matchAll(t, viewgraph.New(v, v.Index(), viewgraph.WithNameCacheLimit(10)), []eval.Pattern{{}})
+	slices.Sort(want)
+	slices.Sort(got)
+	if len(want) != 3000 || !slices.Equal(got, want) {
+		t.Fatalf("with a cache of 10 names: %d matches, without a limit %d (want 3000); first: %v / %v", len(got), len(want), got[:1], want[:1])
+	}
+}

@@ -18,6 +18,11 @@ const blankPrefix = "_:"
 // all): KIDs below 1<<OffsetBits are never created by the log.
 func internal(kid uint64) bool { return kid < 1<<storage.OffsetBits }
 
+// EntityTerm is the RDF term of the entity kid with the external name, or
+// with none when named is false (see the package documentation, Terms):
+// the export and the change feed name entities exactly as queries do.
+func EntityTerm(kid uint64, name string, named bool) rdf.Term { return entityTerm(kid, name, named) }
+
 // entityTerm is the RDF term of an entity with the external name, or with
 // none when named is false.
 func entityTerm(kid uint64, name string, named bool) rdf.Term {
@@ -125,29 +130,51 @@ func (g *Graph) kidsOf(ctx context.Context, terms []rdf.Term) (map[rdf.Term]uint
 	return out, nil
 }
 
-// termsOf makes sure the cache holds the term of every KID, resolving the
-// missing names in one batch.
-func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) error {
+// termsOf returns the term of every KID, from the cache or resolving the
+// missing names in one batch (and caching them). The answer is the
+// caller's own, so that a cache emptied meanwhile (WithNameCacheLimit)
+// loses it nothing.
+func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) (map[uint64]rdf.Term, error) {
+	out := make(map[uint64]rdf.Term, len(kids))
 	var missing []uint64
 	g.mu.Lock()
 	for kid := range kids {
-		if _, ok := g.terms[kid]; !ok {
+		if t, ok := g.terms[kid]; ok {
+			out[kid] = t
+		} else {
 			missing = append(missing, kid)
 		}
 	}
 	g.mu.Unlock()
 	if len(missing) == 0 {
-		return nil
+		return out, nil
 	}
 	names, err := engine.ResolveKIDs(ctx, g.views, g.index, missing)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	g.trimCache(len(missing))
 	for _, kid := range missing {
 		name, named := names[kid]
-		g.remember(kid, entityTerm(kid, name, named))
+		t := entityTerm(kid, name, named)
+		out[kid] = t
+		g.remember(kid, t)
 	}
-	return nil
+	return out, nil
+}
+
+// trimCache empties the cache when adding more entries would take it over
+// the Graph's limit (WithNameCacheLimit); without one it does nothing.
+func (g *Graph) trimCache(more int) {
+	if g.cacheLimit <= 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.terms)+more > g.cacheLimit || len(g.kids)+more > g.cacheLimit {
+		clear(g.terms)
+		clear(g.kids)
+	}
 }
 
 // remember caches that kid is the entity t, both ways; what is cached
@@ -161,13 +188,6 @@ func (g *Graph) remember(kid uint64, t rdf.Term) {
 	if _, ok := g.kids[t]; !ok {
 		g.kids[t] = kid
 	}
-}
-
-// term returns the cached term of kid; termsOf must have seen kid.
-func (g *Graph) term(kid uint64) rdf.Term {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.terms[kid]
 }
 
 // KID returns the entity that t, an IRI or blank node this Graph has
