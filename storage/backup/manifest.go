@@ -33,8 +33,8 @@ type Manifest struct {
 	// first) and LogVersionIndex the index of the entry that switched the
 	// log to it (0: the first version, or not known). When that index is
 	// past Index, the version at Index is an older one.
-	LogVersion      uint32 `json:"log_version"`
-	LogVersionIndex uint64 `json:"log_version_index"`
+	LogVersion      uint32    `json:"log_version"`
+	LogVersionIndex uint64    `json:"log_version_index"`
 	Created         time.Time `json:"created"`
 	// Spaces lists the spaces backed up ("hashsp", "hashpo"); the files
 	// of each cover its whole hash space.
