@@ -21,6 +21,7 @@ import (
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
+	"github.com/akutan-dev/akutan/storage/backup"
 	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
@@ -41,6 +42,12 @@ type Config struct {
 	DisableHedging bool
 	// TxTimeout is the API server's transaction timeout (0: its default).
 	TxTimeout time.Duration
+	// RestoreFrom is a backup directory (see storage/backup) to start a
+	// new local cluster from: its new log continues after the backup's
+	// index (logserver.Server.StartAfter) and its views load the backup.
+	// A directory that already holds a cluster restored from the same
+	// backup restarts as usual; one holding another log is refused.
+	RestoreFrom string
 }
 
 // Cluster is a running local cluster.
@@ -87,8 +94,13 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	}
 	defer lc.Close()
 	// Before any client can reach the API server, so that no write lands
-	// in the old format.
-	if err := upgradeFreshLog(ctx, lc); err != nil {
+	// in the old format, or before the backup's index.
+	if cfg.RestoreFrom != "" {
+		err = startAfterBackup(ctx, cfg.RestoreFrom, c.Logs[0], lc)
+	} else {
+		err = upgradeFreshLog(ctx, lc)
+	}
+	if err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -211,6 +223,7 @@ func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserv
 					Space: sp, Range: rg, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("view-%s-p%dof%d-r%d", sp, p, Partitions, r)),
 					GRPCAddr: "127.0.0.1:0", LogAddrs: logAddrs, GossipAddr: "127.0.0.1:0",
 					GossipJoin: []string{api.GossipAddr()}, Logger: cfg.Logger, Registry: reg,
+					RestoreFrom: cfg.RestoreFrom,
 				})
 				if err != nil {
 					return views, err
@@ -257,6 +270,30 @@ func upgradeFreshLog(ctx context.Context, lc *logclient.Client) error {
 	}
 	if _, err := lc.ChangeVersion(ctx, logentry.MaxSupportedVersion); err != nil {
 		return fmt.Errorf("starting the new local log in format version %d: %w", logentry.MaxSupportedVersion, err)
+	}
+	return nil
+}
+
+// startAfterBackup makes the new local log continue after the backup's
+// index, in its log format version, so that the views restored from it
+// follow the log from the next index. It waits for the log to elect a
+// leader. A log that already continues the backup (a restart) is fine.
+func startAfterBackup(ctx context.Context, dir string, l *logserver.Server, lc *logclient.Client) error {
+	m, err := backup.Open(dir)
+	if err != nil {
+		return fmt.Errorf("--restore-from: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if _, err := lc.LastIndex(ctx); err != nil {
+		return fmt.Errorf("waiting for the local log to elect a leader: %w", err)
+	}
+	version, vindex := m.LogVersion, m.LogVersionIndex
+	if vindex > m.Index {
+		version, vindex = 0, 0 // the version at the backup's index is the first (see backup.Manifest)
+	}
+	if err := l.StartAfter(ctx, m.Index, version, vindex); err != nil {
+		return fmt.Errorf("--restore-from %s: %w (restore into a new --dir)", dir, err)
 	}
 	return nil
 }

@@ -138,6 +138,9 @@ func (s *Server) bootIfNeeded(ctx context.Context, st *viewstore.Store, info *wi
 	case applied > 0:
 		return nil
 	}
+	if s.cfg.RestoreFrom != "" {
+		return s.restore(ctx, st, info)
+	}
 	reason := "empty"
 	if info.FirstIndex > 1 {
 		reason = "truncated"
