@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/backup"
-	"github.com/akutan-dev/akutan/storage/logentry"
 	bkstore "github.com/akutan-dev/akutan/storage/backup"
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 	"github.com/akutan-dev/akutan/wire"
 )
