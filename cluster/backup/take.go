@@ -30,6 +30,9 @@ type Config struct {
 	// LogAddrs are log replicas to read the last index from, when the
 	// members name none (log replicas without gossip).
 	LogAddrs []string
+	// LastIndex, if set, reads the log's last index instead of the log
+	// replicas (tests).
+	LastIndex func(ctx context.Context) (uint64, error)
 	// Parallel bounds how many ranges stream at once; 0: 8.
 	Parallel int
 	// Attempts bounds how many times one range is tried, across its
@@ -79,7 +82,12 @@ func Take(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	last, err := logLastIndex(ctx, ms, cfg.LogAddrs)
+	var last uint64
+	if cfg.LastIndex != nil {
+		last, err = cfg.LastIndex(ctx)
+	} else {
+		last, err = logLastIndex(ctx, ms, cfg.LogAddrs)
+	}
 	if err != nil {
 		return nil, err
 	}
