@@ -305,7 +305,7 @@ func checkBootFrom(from string, seeds []string, own string) error {
 		return fmt.Errorf("--boot-seed needs --boot-from-cluster: the name of the cluster whose API servers the seeds are")
 	case from != "" && len(seeds) == 0:
 		return fmt.Errorf("--boot-from-cluster %s needs --boot-seed: the gRPC address of one of its API servers, to find its views", from)
-	case from == own:
+	case from != "" && from == own:
 		return fmt.Errorf("--boot-from-cluster %s names the view's own cluster, whose views it boots from anyway: name another cluster", from)
 	}
 	return nil

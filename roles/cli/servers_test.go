@@ -24,4 +24,9 @@ func TestCheckBootFrom(t *testing.T) {
 			t.Errorf("checkBootFrom(%q, %q): %v, want %q", tc.from, tc.seeds, err, tc.want)
 		}
 	}
+	// A view with neither --cluster nor --dc (own cluster "") and no
+	// --boot-from-cluster is fine.
+	if err := checkBootFrom("", nil, ""); err != nil {
+		t.Errorf("checkBootFrom with no cluster at all: %v", err)
+	}
 }

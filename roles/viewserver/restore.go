@@ -31,9 +31,11 @@ func (s *Server) restore(ctx context.Context, st *viewstore.Store, info *wire.In
 			"the entries %d to %d are gone; restore from a newer backup, or restore the log too (akutan log --restore-from)",
 			errFatal, dir, m.Index, info.FirstIndex, m.Index+1, info.FirstIndex-1)
 	case info.LastIndex < m.Index:
-		return fmt.Errorf("%w: restoring from %s: the backup is as of log index %d, but the log ends at %d: "+
-			"it is not the backed-up database's log; give a log restored from this backup (akutan log --restore-from)",
-			errFatal, dir, m.Index, info.LastIndex)
+		// A log being restored from the same backup gets there once its
+		// replicas agree to start after the index: retried.
+		return fmt.Errorf("restoring from %s: the backup is as of log index %d, but the log ends at %d: waiting for "+
+			"it to be restored from this backup (akutan log --restore-from); is it this database's log?",
+			dir, m.Index, info.LastIndex)
 	case m.LogVersion > s.maxLogVersion() && m.LogVersionIndex <= m.Index:
 		return fmt.Errorf("%w: restoring from %s: the backup's log is in format version %d, but this server supports versions %d to %d: upgrade it",
 			errFatal, dir, m.LogVersion, logentry.FirstVersion, s.maxLogVersion())
