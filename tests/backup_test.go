@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -184,4 +185,54 @@ func TestBackupDuringWritesRestoresExactlyItsIndex(t *testing.T) {
 func first(s []string) []string {
 	sort.Strings(s)
 	return s[:min(len(s), 5)]
+}
+
+// TestRestoreRefusesDamagedBackup checks that restoring from a backup with
+// a truncated or corrupted data file is refused, naming the file, by
+// verify-backup and by `akutan local --restore-from`, and that a backup
+// missing its manifest is refused as incomplete.
+func TestRestoreRefusesDamagedBackup(t *testing.T) {
+	harness.SkipIfShort(t)
+	_, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
+	akutan(t, "insert", "--api", api, testdata("example_data.tsv"))
+	bk := filepath.Join(t.TempDir(), "bk")
+	akutan(t, "ctl", "backup", "--api", api, "--to", bk)
+	m, err := backup.Open(bk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, damage := range []string{"truncated", "corrupted", "no manifest"} {
+		t.Run(damage, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "bk")
+			if err := os.CopyFS(dir, os.DirFS(bk)); err != nil {
+				t.Fatal(err)
+			}
+			victim := m.Files[len(m.Files)-1].Name
+			path := filepath.Join(dir, victim)
+			switch damage {
+			case "truncated":
+				err = os.Truncate(path, m.Files[len(m.Files)-1].Bytes-10)
+			case "corrupted":
+				var f *os.File
+				if f, err = os.OpenFile(path, os.O_RDWR, 0); err == nil {
+					_, err = f.WriteAt([]byte("garbage"), 30)
+					f.Close()
+				}
+			default:
+				err, victim = os.Remove(filepath.Join(dir, backup.ManifestName)), "incomplete backup"
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{
+				{"ctl", "verify-backup", dir},
+				{"local", "--dir", filepath.Join(t.TempDir(), "d"), "--restore-from", dir, "--api-addr", harness.FreeAddrs(t, 1)[0], "--http-addr", "127.0.0.1:0"},
+			} {
+				out, errOut, err := harness.Run(t, bin, args...)
+				if err == nil || !strings.Contains(out+errOut, victim) {
+					t.Fatalf("akutan %s with a %s file: %v, output %q; want a failure naming %s", args[0], damage, err, out+errOut, victim)
+				}
+			}
+		})
+	}
 }

@@ -67,6 +67,13 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", cfg.Dir, err)
 	}
+	fresh := !exists(filepath.Join(cfg.Dir, "layout.json"))
+	if cfg.RestoreFrom != "" && fresh {
+		// Refuse a damaged backup before anything is created from it.
+		if _, err := backup.Verify(ctx, cfg.RestoreFrom, nil); err != nil {
+			return nil, fmt.Errorf("--restore-from: %w", err)
+		}
+	}
 	lay, err := loadLayout(cfg.Dir)
 	if err != nil {
 		return nil, err
@@ -117,6 +124,11 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 		return err
 	}
 	return c.waitReady(ctx, lc)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // loadLayout reads the directory's layout, choosing Raft ports on first use.
