@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,7 +58,19 @@ type Result struct {
 type piece struct {
 	space   string
 	rng     space.Range
-	holders []boot.Peer
+	holders []boot.Peer // the views holding it, draining ones last
+	serving int         // how many of holders are not draining
+}
+
+// order is the order in which piece number n tries its holders: those
+// not draining first, starting at a different one for each piece to
+// spread the work, then the draining ones.
+func (pc piece) order(n int) []boot.Peer {
+	out := make([]boot.Peer, 0, len(pc.holders))
+	for i := range pc.serving {
+		out = append(out, pc.holders[(n+i)%pc.serving])
+	}
+	return append(out, pc.holders[pc.serving:]...)
 }
 
 // Take backs up the database into cfg.Dir (see the package doc).
@@ -155,13 +166,16 @@ func planPieces(ms []members.Member) ([]piece, error) {
 		for _, r := range space.Split(ranges) {
 			pc := piece{space: string(sp), rng: r}
 			for _, p := range peers {
-				if p.Range.Contains(r.Start) {
+				if p.Range.Contains(r.Start) && !draining[p.Addr] {
 					pc.holders = append(pc.holders, p)
 				}
 			}
-			sort.SliceStable(pc.holders, func(i, j int) bool {
-				return !draining[pc.holders[i].Addr] && draining[pc.holders[j].Addr]
-			})
+			pc.serving = len(pc.holders)
+			for _, p := range peers {
+				if p.Range.Contains(r.Start) && draining[p.Addr] {
+					pc.holders = append(pc.holders, p)
+				}
+			}
 			out = append(out, pc)
 		}
 	}
@@ -257,16 +271,17 @@ func newer(a, b boot.FetchStats) (uint32, uint64) {
 	return a.LogVersion, a.LogVersionIndex
 }
 
-// piece streams one piece into its file, trying its holders in turn
-// (starting at a different one for each piece, to spread the work).
+// piece streams one piece into its file, trying its holders in turn (see
+// piece.order), a few rounds.
 func (t *taker) piece(ctx context.Context, pc piece, n int) (bkstore.FileInfo, boot.FetchStats, error) {
 	attempts := t.cfg.Attempts
 	if attempts <= 0 {
 		attempts = max(8, 4*len(pc.holders))
 	}
 	var errs []error
+	order := pc.order(n)
 	for a := 0; a < attempts; a++ {
-		h := pc.holders[(n+a)%len(pc.holders)]
+		h := order[a%len(order)]
 		info, st, err := t.once(ctx, pc, h)
 		if err == nil {
 			return info, st, nil

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/akutan-dev/akutan/cluster/boot"
 	"github.com/akutan-dev/akutan/cluster/members"
 	"github.com/akutan-dev/akutan/gossip"
 	bkstore "github.com/akutan-dev/akutan/storage/backup"
@@ -154,5 +155,32 @@ func TestTakeRefusesUncovered(t *testing.T) {
 	_, err := Take(context.Background(), Config{API: addr, Dir: filepath.Join(t.TempDir(), "bk"), LastIndex: lastIndex})
 	if err == nil || !strings.Contains(err.Error(), "hashsp") {
 		t.Fatalf("Take with an uncovered space: %v", err)
+	}
+}
+
+// TestPieceOrder: each piece starts at a different serving replica, and
+// draining ones come last.
+func TestPieceOrder(t *testing.T) {
+	ms := []members.Member{}
+	for i, st := range []string{"", gossip.StateDraining, "", ""} {
+		ms = append(ms, members.Member{Name: fmt.Sprint(i), Meta: gossip.Meta{Role: "view", Space: "hashsp", RangeEnd: ^uint64(0),
+			GRPCAddr: fmt.Sprintf("v%d", i), Serving: true, State: st}})
+	}
+	ms = append(ms, members.Member{Name: "po", Meta: gossip.Meta{Role: "view", Space: "hashpo", RangeEnd: ^uint64(0), GRPCAddr: "po", Serving: true}})
+	pieces, err := planPieces(ms)
+	if err != nil || len(pieces) != 2 {
+		t.Fatalf("planPieces: %d pieces, %v", len(pieces), err)
+	}
+	addrs := func(ps []boot.Peer) string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Addr)
+		}
+		return strings.Join(out, ",")
+	}
+	for n, want := range []string{"v0,v2,v3,v1", "v2,v3,v0,v1", "v3,v0,v2,v1"} {
+		if got := addrs(pieces[0].order(n)); got != want {
+			t.Errorf("order(%d) = %s, want %s", n, got, want)
+		}
 	}
 }
