@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/akutan-dev/akutan/cluster/space"
@@ -19,18 +20,31 @@ type RestoreStats struct {
 }
 
 // Restore fills the empty store st, of space sp and range rng, from the
-// backup in dir: the keys of the files that overlap rng, filtered to it,
-// loaded through a viewstore.Loader as of the backup's index. Every file
-// read is checked whole (ReadFile) before the load is finished; on any
-// error the store holds an unfinished load and must be discarded.
-func Restore(ctx context.Context, dir string, st *viewstore.Store, sp space.Space, rng space.Range) (RestoreStats, *bkstore.Manifest, error) {
-	m, err := bkstore.Open(dir)
+// backups in dirs (a full backup, then any incremental ones on top of it:
+// see bkstore.OpenChain): the keys of the files that overlap rng,
+// filtered to it, loaded through a viewstore.Loader as of the last
+// backup's index. Every file read is checked whole (ReadFile) before the
+// load is finished; on any error the store holds an unfinished load and
+// must be discarded.
+func Restore(ctx context.Context, dirs []string, st *viewstore.Store, sp space.Space, rng space.Range) (RestoreStats, *bkstore.Manifest, error) {
+	chain, err := bkstore.OpenChain(dirs)
 	if err != nil {
 		return RestoreStats{}, nil, err
 	}
-	files := m.FilesOf(string(sp), rng.Start, rng.End)
-	if len(files) == 0 {
-		return RestoreStats{}, m, fmt.Errorf("the backup in %s holds no %s files", dir, sp)
+	m := chain[len(chain)-1]
+	type dirFile struct {
+		dir string
+		f   bkstore.FileInfo
+	}
+	var files []dirFile
+	for i, cm := range chain {
+		fs := cm.FilesOf(string(sp), rng.Start, rng.End)
+		if len(fs) == 0 {
+			return RestoreStats{}, m, fmt.Errorf("the backup in %s holds no %s files", dirs[i], sp)
+		}
+		for _, f := range fs {
+			files = append(files, dirFile{dirs[i], f})
+		}
 	}
 	loader, err := st.BeginLoad(m.Index)
 	if err != nil {
@@ -44,7 +58,7 @@ func Restore(ctx context.Context, dir string, st *viewstore.Store, sp space.Spac
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sem := make(chan struct{}, 4)
-	for _, f := range files {
+	for _, df := range files {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -54,7 +68,7 @@ func Restore(ctx context.Context, dir string, st *viewstore.Store, sp space.Spac
 				return
 			}
 			defer func() { <-sem }()
-			if err := loadFile(ctx, dir, f, loader, rng); err != nil {
+			if err := loadFile(ctx, df.dir, df.f, loader, rng); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -64,7 +78,7 @@ func Restore(ctx context.Context, dir string, st *viewstore.Store, sp space.Spac
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return RestoreStats{}, m, fmt.Errorf("restoring %s %s from %s: %w", sp, rng, dir, err)
+		return RestoreStats{}, m, fmt.Errorf("restoring %s %s from %s: %w", sp, rng, strings.Join(dirs, ","), err)
 	}
 	if err := ctx.Err(); err != nil {
 		return RestoreStats{}, m, err

@@ -90,7 +90,7 @@ func TestRestoreRepartitions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stats, _, err := Restore(context.Background(), dir, st, space.HashSP, rng)
+		stats, _, err := Restore(context.Background(), []string{dir}, st, space.HashSP, rng)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestRestoreRefusesDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	_, _, err = Restore(context.Background(), dir, st, space.HashSP, space.Full())
+	_, _, err = Restore(context.Background(), []string{dir}, st, space.HashSP, space.Full())
 	if !errors.Is(err, bkstore.ErrDamaged) || st.Applied() != 0 || !st.Loading() {
 		t.Fatalf("Restore from a damaged file: %v (applied %d, loading %v); want ErrDamaged and an unfinished load", err, st.Applied(), st.Loading())
 	}

@@ -26,6 +26,10 @@ type Config struct {
 	// Index is the log index to back up as of; 0: the log's last index
 	// when the backup starts.
 	Index uint64
+	// Since, when set, is a backup directory (full or incremental) this
+	// one adds to: only the keys of the entries after its index are
+	// streamed (an incremental backup).
+	Since string
 	// LogAddrs are log replicas to read the last index from, when the
 	// members name none (log replicas without gossip).
 	LogAddrs []string
@@ -112,12 +116,28 @@ func Take(ctx context.Context, cfg Config) (*Result, error) {
 	if index == 0 {
 		return nil, errors.New("the log is empty: nothing to back up")
 	}
+	var base *bkstore.BaseRef
+	if cfg.Since != "" {
+		bm, err := bkstore.Open(cfg.Since)
+		if err != nil {
+			return nil, fmt.Errorf("reading the base backup: %w", err)
+		}
+		if bm.Index >= index {
+			return nil, fmt.Errorf("the base backup %s is as of index %d, not below %d: nothing to add", cfg.Since, bm.Index, index)
+		}
+		base = &bkstore.BaseRef{Index: bm.Index, ManifestSHA256: bm.ManifestSHA256()}
+	}
 	w, err := bkstore.Create(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Report(fmt.Sprintf("backing up as of log index %d: %d ranges into %s", index, len(pieces), cfg.Dir))
 	t := &taker{cfg: cfg, w: w, index: index}
+	what := fmt.Sprintf("as of log index %d", index)
+	if base != nil {
+		t.after = base.Index
+		what = fmt.Sprintf("incrementally, entries %d to %d", base.Index+1, index)
+	}
+	cfg.Report(fmt.Sprintf("backing up %s: %d ranges into %s", what, len(pieces), cfg.Dir))
 	stop := t.reportProgress(start, len(pieces))
 	files, stats, err := t.run(ctx, pieces)
 	stop()
@@ -125,7 +145,7 @@ func Take(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("%w (the backup in %s is incomplete: it has no manifest; delete it)", err, cfg.Dir)
 	}
 	m := &bkstore.Manifest{Index: index, LogVersion: stats.LogVersion, LogVersionIndex: stats.LogVersionIndex,
-		Created: time.Now().UTC(), Files: files}
+		Created: time.Now().UTC(), Files: files, Base: base}
 	for _, sp := range space.Spaces() {
 		m.Spaces = append(m.Spaces, string(sp))
 	}
@@ -213,6 +233,7 @@ type taker struct {
 	cfg   Config
 	w     *bkstore.Writer
 	index uint64
+	after uint64 // incremental: the base's index
 	keys  atomic.Uint64
 	bytes atomic.Uint64
 	done  atomic.Int64
@@ -311,7 +332,7 @@ func (t *taker) once(ctx context.Context, pc piece, h boot.Peer) (bkstore.FileIn
 	var sent, sentBytes atomic.Uint64
 	st, err := boot.Fetch(ctx, boot.FetchConfig{
 		Space: pc.space, Plan: boot.Plan{Index: t.index, Assignments: []boot.Assignment{{Addr: h.Addr, Range: pc.rng}}},
-		Sink: fw,
+		Sink: fw, After: t.after,
 		Progress: func(keys, bytes int) {
 			sent.Add(uint64(keys))
 			sentBytes.Add(uint64(bytes))
@@ -330,7 +351,7 @@ func (t *taker) once(ctx context.Context, pc piece, h boot.Peer) (bkstore.FileIn
 		return info, st, err
 	}
 	info.Source = h.Addr
-	if pc.rng == h.Range {
+	if pc.rng == h.Range && t.after == 0 {
 		// The source's digest at the index is over what it had applied
 		// then; the stream also holds the facts of transactions at or
 		// below the index decided after it (as queries as of the index

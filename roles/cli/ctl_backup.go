@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -23,11 +25,14 @@ func ctlBackupCommand() *cli.Command {
 			"of both spaces from a serving replica as of one log index (--index; by default the log's last index\n" +
 			"when the backup starts) into compressed files in --to, with a manifest written last. Writes may go\n" +
 			"on meanwhile. A range whose source goes away is retried on another replica. Progress goes to\n" +
-			"stderr; restore with `akutan view --restore-from` or `akutan local --restore-from`.",
+			"stderr; restore with `akutan view --restore-from` or `akutan local --restore-from`. With --since\n" +
+			"BASE, only the keys of the entries after BASE's index are backed up: restore with\n" +
+			"--restore-from FULL,INCR1,INCR2,...",
 		Flags: []cli.Flag{
 			str("api", DefaultAPIAddr, "API server's gRPC `HOST:PORT`"),
 			&cli.StringFlag{Name: "to", Required: true, Usage: "new backup `DIR`ectory (must not exist or be empty)"},
 			&cli.Uint64Flag{Name: "index", Usage: "back up as of this log `INDEX` (0: the log's last index)"},
+			&cli.StringFlag{Name: "since", Usage: "an incremental backup: only the entries after the index of the backup in `DIR` (full or incremental)"},
 			&cli.StringFlag{Name: "log", Usage: "log replicas' gRPC addresses, `HOST:PORT,...`, if the API server's members name none"},
 			dur("timeout", 24*time.Hour, "give up after this long"),
 		},
@@ -40,6 +45,7 @@ func runBackup(c *cli.Context) error {
 	defer cancel()
 	res, err := backup.Take(ctx, backup.Config{
 		API: c.String("api"), Dir: c.String("to"), Index: c.Uint64("index"), LogAddrs: list(c.String("log")),
+		Since: c.String("since"),
 		Report: func(msg string) { fmt.Fprintln(os.Stderr, "backup: "+msg) },
 	})
 	if err != nil {
@@ -57,31 +63,48 @@ func ctlVerifyBackupCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify-backup",
 		Usage:     "check a backup: its manifest, and every file's size, checksum, key count and digest",
-		ArgsUsage: "DIR",
+		ArgsUsage: "DIR [INCR...]",
 		Description: "Reads the manifest (a backup without one is incomplete) and every data file, checking its size,\n" +
 			"SHA-256, that it decompresses, its key count and its digest against the manifest and against the\n" +
-			"digest its source view reported. Exits with status 1 naming every damaged file.",
+			"digest its source view reported. Exits with status 1 naming every damaged file. Given a full backup\n" +
+			"and incremental ones, also checks that each adds to the one before.",
 		Action: runVerifyBackup,
 	}
 }
 
 func runVerifyBackup(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("verify-backup needs one backup directory")
+	if c.NArg() < 1 {
+		return fmt.Errorf("verify-backup needs a backup directory")
 	}
-	dir := c.Args().First()
+	dirs := c.Args().Slice()
 	start := time.Now()
-	m, err := bkstore.Verify(c.Context, dir, func(f bkstore.FileInfo, err error) {
+	progress := func(dir string, f bkstore.FileInfo, err error) {
 		result := "OK"
 		if err != nil {
 			result = "DAMAGED: " + err.Error()
 		}
-		fmt.Fprintf(c.App.Writer, "%s\t%d keys\t%s\n", f.Name, f.Keys, result)
-	})
-	if err != nil {
-		return fmt.Errorf("the backup in %s is not usable: %w", dir, err)
+		fmt.Fprintf(c.App.Writer, "%s\t%d keys\t%s\n", filepath.Join(dir, f.Name), f.Keys, result)
 	}
-	fmt.Fprintf(c.App.Writer, "backup %s is whole: %d files, %d keys, as of log index %d (log format version %d) (checked in %.1fs)\n",
-		dir, len(m.Files), m.Keys(), m.Index, m.LogVersion, time.Since(start).Seconds())
+	var ms []*bkstore.Manifest
+	var err error
+	if len(dirs) == 1 {
+		var m *bkstore.Manifest
+		m, err = bkstore.Verify(c.Context, dirs[0], func(f bkstore.FileInfo, err error) { progress(dirs[0], f, err) })
+		ms = append(ms, m)
+	} else {
+		ms, err = bkstore.VerifyChain(c.Context, dirs, progress)
+	}
+	if err != nil {
+		return fmt.Errorf("the backup in %s is not usable: %w", strings.Join(dirs, ","), err)
+	}
+	for i, m := range ms {
+		kind := "full"
+		if m.Base != nil {
+			kind = fmt.Sprintf("incremental after index %d", m.Base.Index)
+		}
+		fmt.Fprintf(c.App.Writer, "backup %s is whole (%s): %d files, %d keys, as of log index %d (log format version %d)\n",
+			dirs[i], kind, len(m.Files), m.Keys(), m.Index, m.LogVersion)
+	}
+	fmt.Fprintf(c.App.Writer, "checked in %.1fs\n", time.Since(start).Seconds())
 	return nil
 }

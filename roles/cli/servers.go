@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -114,8 +115,8 @@ func logCommand() *cli.Command {
 			str("grpc-addr", "", "`HOST:PORT` serving the Log gRPC service"),
 			str("initial-members", "", "replicas creating the log: `ID=HOST:PORT,...` (Raft addresses)"),
 			&cli.BoolFlag{Name: "join", Usage: "join an existing log (after `akutan ctl log add`) instead of creating one"},
-			str("restore-from", "", "a new log continues after the index of the backup in `DIR` (akutan ctl backup): its first entry "+
-				"is that index + 1; give it to every initial replica, and start views and API servers once it is done"),
+			str("restore-from", "", "a new log continues after the index of the backup in `DIR[,INCR,...]` (akutan ctl backup; the last "+
+				"one's index): its first entry is that index + 1; give it to every initial replica, and start API servers once it is done"),
 			// Hidden: tests make the replicas snapshot and compact the
 			// Raft log often, so that a joining replica needs a snapshot.
 			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "snapshot-entries", Hidden: true,
@@ -164,8 +165,8 @@ func runLog(c *cli.Context) error {
 	}
 	fmt.Printf("log replica %d serving gRPC on %s (raft %s)\n", c.Uint64("id"), srv.GRPCAddr(), c.String("raft-addr"))
 	stop := func() {}
-	if dir := c.String("restore-from"); dir != "" && !c.Bool("join") {
-		if stop, err = startLogAfterBackup(log, srv, dir); err != nil {
+	if dirs := list(c.String("restore-from")); len(dirs) > 0 && !c.Bool("join") {
+		if stop, err = startLogAfterBackup(log, srv, dirs); err != nil {
 			srv.Stop()
 			return err
 		}
@@ -177,11 +178,12 @@ func runLog(c *cli.Context) error {
 // startLogAfterBackup makes a new log continue after the index of the
 // backup in dir, in the background (the proposal needs a quorum of
 // replicas up), retrying until it is done, refused, or stop is called.
-func startLogAfterBackup(log zerolog.Logger, srv *logserver.Server, dir string) (stop func(), err error) {
-	m, err := backup.Open(dir)
+func startLogAfterBackup(log zerolog.Logger, srv *logserver.Server, dirs []string) (stop func(), err error) {
+	chain, err := backup.OpenChain(dirs)
 	if err != nil {
 		return nil, fmt.Errorf("--restore-from: %w", err)
 	}
+	m, dir := chain[len(chain)-1], strings.Join(dirs, ",")
 	version, vindex := m.LogVersion, m.LogVersionIndex
 	if vindex > m.Index {
 		version, vindex = 0, 0 // the version at the backup's index is the first
@@ -226,8 +228,8 @@ func viewCommand() *cli.Command {
 			str("boot-from-cluster", "", "load from the views of cluster `NAME` when the view must load from peers (empty store, log "+
 				"not starting at index 1) and its own cluster's views cannot serve it; ignored while the store holds data"),
 			str("boot-seed", "", "gRPC addresses of API servers of --boot-from-cluster, `HOST:PORT,...`, asked for its views"),
-			str("restore-from", "", "fill an empty store from the backup in `DIR` (akutan ctl backup), then follow the log from the "+
-				"backup's index + 1; ignored while the store holds data"),
+			str("restore-from", "", "fill an empty store from the backup in `DIR[,INCR,...]` (akutan ctl backup; a full backup, then any "+
+				"incremental ones on top of it), then follow the log from the last one's index + 1; ignored while the store holds data"),
 		}, gossipFlags()...),
 		Action: runView,
 	})
@@ -288,7 +290,7 @@ func runView(c *cli.Context) error {
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: prometheus.NewRegistry(),
 		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version, MetricsAddr: c.String("metrics-addr"),
-		BootFromCluster: c.String("boot-from-cluster"), BootSeeds: bootSeeds, RestoreFrom: c.String("restore-from"),
+		BootFromCluster: c.String("boot-from-cluster"), BootSeeds: bootSeeds, RestoreFrom: list(c.String("restore-from")),
 	})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,12 +43,13 @@ type Config struct {
 	DisableHedging bool
 	// TxTimeout is the API server's transaction timeout (0: its default).
 	TxTimeout time.Duration
-	// RestoreFrom is a backup directory (see storage/backup) to start a
-	// new local cluster from: its new log continues after the backup's
-	// index (logserver.Server.StartAfter) and its views load the backup.
-	// A directory that already holds a cluster restored from the same
-	// backup restarts as usual; one holding another log is refused.
-	RestoreFrom string
+	// RestoreFrom are backup directories (see storage/backup: a full
+	// backup, then any incremental ones on top of it) to start a new local
+	// cluster from: its new log continues after the last one's index
+	// (logserver.Server.StartAfter) and its views load the backups. A
+	// directory that already holds a cluster restored from the same
+	// backups restarts as usual; one holding another log is refused.
+	RestoreFrom []string
 }
 
 // Cluster is a running local cluster.
@@ -68,9 +70,9 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("creating %s: %w", cfg.Dir, err)
 	}
 	fresh := !exists(filepath.Join(cfg.Dir, "layout.json"))
-	if cfg.RestoreFrom != "" && fresh {
+	if len(cfg.RestoreFrom) > 0 && fresh {
 		// Refuse a damaged backup before anything is created from it.
-		if _, err := backup.Verify(ctx, cfg.RestoreFrom, nil); err != nil {
+		if _, err := backup.VerifyChain(ctx, cfg.RestoreFrom, nil); err != nil {
 			return nil, fmt.Errorf("--restore-from: %w", err)
 		}
 	}
@@ -102,7 +104,7 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	defer lc.Close()
 	// Before any client can reach the API server, so that no write lands
 	// in the old format, or before the backup's index.
-	if cfg.RestoreFrom != "" {
+	if len(cfg.RestoreFrom) > 0 {
 		err = startAfterBackup(ctx, cfg.RestoreFrom, c.Logs[0], lc)
 	} else {
 		err = upgradeFreshLog(ctx, lc)
@@ -290,11 +292,12 @@ func upgradeFreshLog(ctx context.Context, lc *logclient.Client) error {
 // index, in its log format version, so that the views restored from it
 // follow the log from the next index. It waits for the log to elect a
 // leader. A log that already continues the backup (a restart) is fine.
-func startAfterBackup(ctx context.Context, dir string, l *logserver.Server, lc *logclient.Client) error {
-	m, err := backup.Open(dir)
+func startAfterBackup(ctx context.Context, dirs []string, l *logserver.Server, lc *logclient.Client) error {
+	chain, err := backup.OpenChain(dirs)
 	if err != nil {
 		return fmt.Errorf("--restore-from: %w", err)
 	}
+	m, dir := chain[len(chain)-1], strings.Join(dirs, ",")
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if _, err := lc.LastIndex(ctx); err != nil {

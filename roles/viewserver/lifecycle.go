@@ -138,7 +138,7 @@ func (s *Server) bootIfNeeded(ctx context.Context, st *viewstore.Store, info *wi
 	case applied > 0:
 		return nil
 	}
-	if s.cfg.RestoreFrom != "" {
+	if len(s.cfg.RestoreFrom) > 0 {
 		return s.restore(ctx, st, info)
 	}
 	reason := "empty"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/backup"
@@ -20,11 +21,12 @@ import (
 // entry after the backup, or has not reached it) stops the view for good:
 // retrying would not help.
 func (s *Server) restore(ctx context.Context, st *viewstore.Store, info *wire.InfoReply) error {
-	dir := s.cfg.RestoreFrom
-	m, err := bkstore.Open(dir)
+	dir := strings.Join(s.cfg.RestoreFrom, ",")
+	chain, err := bkstore.OpenChain(s.cfg.RestoreFrom)
 	if err != nil {
 		return fmt.Errorf("%w: restoring from %s: %w", errFatal, dir, err)
 	}
+	m := chain[len(chain)-1]
 	switch {
 	case info.FirstIndex > m.Index+1:
 		return fmt.Errorf("%w: restoring from %s: the backup is as of log index %d, but the log starts at %d: "+
@@ -44,7 +46,7 @@ func (s *Server) restore(ctx context.Context, st *viewstore.Store, info *wire.In
 	s.metrics.bootIndex.Set(float64(m.Index))
 	s.log.Info().Str("backup", dir).Uint64("index", m.Index).Msg("restoring the store from a backup")
 	start := time.Now()
-	stats, _, err := backup.Restore(ctx, dir, st, s.cfg.Space, s.cfg.Range)
+	stats, _, err := backup.Restore(ctx, s.cfg.RestoreFrom, st, s.cfg.Space, s.cfg.Range)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -47,7 +47,7 @@ func TestRestoreFromBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startView(t, Config{Space: space.HashSP, Range: half, Dir: t.TempDir(), LogAddrs: lc.Addrs(), RestoreFrom: dir})
+	s := startView(t, Config{Space: space.HashSP, Range: half, Dir: t.TempDir(), LogAddrs: lc.Addrs(), RestoreFrom: []string{dir}})
 	waitUntil(t, "the restored view serves", func() bool { return s.Serving() && s.Applied() == more })
 	ref := startView(t, Config{Space: space.HashSP, Range: half, Dir: t.TempDir(), LogAddrs: lc.Addrs()})
 	waitUntil(t, "the reference view serves", func() bool { return ref.Serving() && ref.Applied() == more })
@@ -69,7 +69,7 @@ func TestRestoreRefusesTruncatedLog(t *testing.T) {
 	if _, err := lc.Servers[0].Truncate(context.Background(), wire.TruncateMode_TRUNCATE_FORCE, more); err != nil {
 		t.Fatal(err)
 	}
-	s := startView(t, Config{Space: space.HashSP, Range: space.Full(), Dir: t.TempDir(), LogAddrs: lc.Addrs(), RestoreFrom: dir})
+	s := startView(t, Config{Space: space.HashSP, Range: space.Full(), Dir: t.TempDir(), LogAddrs: lc.Addrs(), RestoreFrom: []string{dir}})
 	select {
 	case err := <-s.Failed():
 		if !strings.Contains(err.Error(), "are gone") {

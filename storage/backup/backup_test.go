@@ -201,3 +201,57 @@ func TestFileAbort(t *testing.T) {
 		t.Fatalf("an aborted file left %v", ents[0].Name())
 	}
 }
+
+// TestChain checks that incremental backups restore only on top of the
+// backup they name.
+func TestChain(t *testing.T) {
+	base, _ := writeTestBackup(t, 10)
+	bm, err := Open(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	incr := func(b BaseRef, index uint64) string {
+		dir := filepath.Join(t.TempDir(), "incr")
+		w, err := Create(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw, err := w.File("hashsp", 0, ^uint64(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := fw.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(&Manifest{Index: index, Spaces: []string{"hashsp"}, Files: []FileInfo{info}, Base: &b}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	good := incr(BaseRef{Index: 42, ManifestSHA256: bm.ManifestSHA256()}, 50)
+	ms, err := OpenChain([]string{base, good})
+	if err != nil || len(ms) != 2 || ms[1].Index != 50 {
+		t.Fatalf("OpenChain: %v", err)
+	}
+	if _, err := VerifyChain(context.Background(), []string{base, good}, nil); err != nil {
+		t.Fatalf("VerifyChain: %v", err)
+	}
+	for name, dirs := range map[string][]string{
+		"incremental first":     {good},
+		"two full":              {base, base},
+		"other base":            {base, incr(BaseRef{Index: 42, ManifestSHA256: "00"}, 50)},
+		"base of another index": {base, incr(BaseRef{Index: 41, ManifestSHA256: bm.ManifestSHA256()}, 50)},
+	} {
+		if _, err := OpenChain(dirs); err == nil {
+			t.Errorf("OpenChain of %s succeeded", name)
+		}
+	}
+	w, err := Create(filepath.Join(t.TempDir(), "bad"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(&Manifest{Index: 42, Base: &BaseRef{Index: 42}}); err == nil {
+		t.Error("an incremental backup not above its base was written")
+	}
+}

@@ -33,6 +33,14 @@
 // manifest.json is an incomplete backup (ErrIncomplete), never a whole
 // one. Data files are synced before the manifest is written.
 //
+// An incremental backup has the same layout; its manifest's base names
+// the backup it adds to (that backup's index and the SHA-256 of its
+// manifest file), and its files hold only the keys with a log index above
+// the base's. Keys are never removed from a view's store (a deletion is a
+// tombstone key of its own index), so a full backup's keys and those of a
+// chain of incremental ones on top of it are exactly the keys up to the
+// last one's index. OpenChain checks such a chain.
+//
 // Writer writes a backup; Open reads its manifest and ReadFile streams one
 // data file's keys while checking its size, checksum, count and digest.
 // Verify checks a whole backup that way.

@@ -1,6 +1,8 @@
 package backup
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,7 +42,25 @@ type Manifest struct {
 	// of each cover its whole hash space.
 	Spaces []string   `json:"spaces"`
 	Files  []FileInfo `json:"files"`
+	// Base is set for an incremental backup: its files hold only the
+	// keys of the entries after the base backup's index, and it restores
+	// only on top of that backup (see OpenChain).
+	Base *BaseRef `json:"base,omitempty"`
+
+	// sha is the SHA-256 of the manifest file, set by Open.
+	sha string
 }
+
+// BaseRef names the backup an incremental backup adds to: its index and
+// the SHA-256 of its manifest file.
+type BaseRef struct {
+	Index          uint64 `json:"index"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+}
+
+// ManifestSHA256 is the SHA-256 of the manifest file as read by Open: what
+// an incremental backup on top of this one records as its base.
+func (m *Manifest) ManifestSHA256() string { return m.sha }
 
 // FileInfo describes one data file.
 type FileInfo struct {
@@ -87,6 +107,8 @@ func Open(dir string) (*Manifest, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, err)
 	}
+	sum := sha256.Sum256(b)
+	m.sha = hex.EncodeToString(sum[:])
 	if err := m.check(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, err)
 	}
@@ -101,6 +123,9 @@ func (m *Manifest) check() error {
 	}
 	if m.Index == 0 {
 		return errors.New("index 0")
+	}
+	if m.Base != nil && m.Base.Index >= m.Index {
+		return fmt.Errorf("incremental from index %d, not below its own index %d", m.Base.Index, m.Index)
 	}
 	for _, sp := range m.Spaces {
 		var next uint64
@@ -161,6 +186,34 @@ func (m *Manifest) FilesOf(sp string, start, end uint64) []FileInfo {
 		}
 	}
 	return out
+}
+
+// OpenChain opens a full backup followed by incremental ones, each on top
+// of the one before (its base's index and manifest checksum match), and
+// returns their manifests in order. The state they restore is as of the
+// last one's index.
+func OpenChain(dirs []string) ([]*Manifest, error) {
+	if len(dirs) == 0 {
+		return nil, errors.New("no backup given")
+	}
+	var out []*Manifest
+	for i, dir := range dirs {
+		m, err := Open(dir)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case i == 0 && m.Base != nil:
+			return nil, fmt.Errorf("%s is an incremental backup (after index %d): give the full backup it adds to first", dir, m.Base.Index)
+		case i > 0 && m.Base == nil:
+			return nil, fmt.Errorf("%s is a full backup: only incremental ones may follow %s", dir, dirs[0])
+		case i > 0 && (m.Base.Index != out[i-1].Index || m.Base.ManifestSHA256 != out[i-1].sha):
+			return nil, fmt.Errorf("%s adds to the backup as of index %d (manifest %.12s), not to %s (index %d, manifest %.12s)",
+				dir, m.Base.Index, m.Base.ManifestSHA256, dirs[i-1], out[i-1].Index, out[i-1].sha)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // FileName is the name a data file of space sp and range [start, end]

@@ -147,6 +147,27 @@ func noEOF(err error) error {
 	return err
 }
 
+// VerifyChain verifies a full backup and the incremental ones on top of
+// it (OpenChain, then Verify of each), returning their manifests.
+func VerifyChain(ctx context.Context, dirs []string, progress func(dir string, f FileInfo, err error)) ([]*Manifest, error) {
+	ms, err := OpenChain(dirs)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, dir := range dirs {
+		_, err := Verify(ctx, dir, func(f FileInfo, err error) {
+			if progress != nil {
+				progress(dir, f, err)
+			}
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", dir, err))
+		}
+	}
+	return ms, errors.Join(errs...)
+}
+
 // Verify checks the backup in dir: its manifest, and every data file's
 // presence, size, SHA-256, format, key count and digest (ReadFile).
 // progress, if set, is called after each file. It returns the manifest
