@@ -45,7 +45,7 @@ func runBackup(c *cli.Context) error {
 	defer cancel()
 	res, err := backup.Take(ctx, backup.Config{
 		API: c.String("api"), Dir: c.String("to"), Index: c.Uint64("index"), LogAddrs: list(c.String("log")),
-		Since: c.String("since"),
+		Since:  c.String("since"),
 		Report: func(msg string) { fmt.Fprintln(os.Stderr, "backup: "+msg) },
 	})
 	if err != nil {
