@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,5 +63,63 @@ func TestRestoreNewLogAndRepartitionedViews(t *testing.T) {
 	verify := akutan(t, "ctl", "verify", "--api", apiAddr)
 	if !strings.Contains(verify, "all 6 ranges agree") {
 		t.Fatalf("ctl verify of the restored deployment:\n%s", verify)
+	}
+}
+
+// TestIncrementalBackupRestore takes a full backup, then inserts and
+// deletes, then an incremental backup on top of it, and restores both:
+// the full one alone gives the first state, full plus incremental the
+// second (the deletion included).
+func TestIncrementalBackupRestore(t *testing.T) {
+	harness.SkipIfShort(t)
+	_, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
+	akutan(t, "insert", "--api", api, testdata("example_data.tsv"))
+	full := filepath.Join(t.TempDir(), "full")
+	akutan(t, "ctl", "backup", "--api", api, "--to", full)
+	ask := "SELECT ?o WHERE { <incr-s> <incr-p> ?o }"
+	before := queryTSV(t, api, "fp_01.bql")
+
+	more := filepath.Join(t.TempDir(), "more.tsv")
+	if err := os.WriteFile(more, []byte("<incr-s> <incr-p> <incr-o1>\n<incr-s> <incr-p> <incr-o2>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gone := filepath.Join(t.TempDir(), "gone.tsv")
+	if err := os.WriteFile(gone, []byte("<incr-s> <incr-p> <incr-o1>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	akutan(t, "insert", "--api", api, more)
+	akutan(t, "delete", "--api", api, gone)
+	wantAsk := akutan(t, "query", "--api", api, "--format", "tsv", "-e", ask)
+	wantCount := queryTSV(t, api, "fp_01.bql")
+	if wantAsk != "o\n<incr-o2>\n" {
+		t.Fatalf("the source answers %q", wantAsk)
+	}
+	incr := filepath.Join(t.TempDir(), "incr")
+	akutan(t, "ctl", "backup", "--api", api, "--to", incr, "--since", full)
+	if out := akutan(t, "ctl", "verify-backup", full, incr); !strings.Contains(out, "incremental after index") {
+		t.Fatalf("verify-backup of the chain printed %q", out)
+	}
+	if _, _, err := harness.Run(t, bin, "ctl", "verify-backup", incr, full); err == nil {
+		t.Fatal("verify-backup accepted an incremental backup before its base")
+	}
+
+	for _, tc := range []struct {
+		from             string
+		wantAsk, wantCnt string
+	}{
+		{full, "o\n", before},
+		{full + "," + incr, wantAsk, wantCount},
+	} {
+		addrs := harness.FreeAddrs(t, 2)
+		harness.Start(t, bin, "restored", "local", "--dir", filepath.Join(t.TempDir(), "d"), "--restore-from", tc.from,
+			"--api-addr", addrs[0], "--http-addr", addrs[1])
+		harness.WaitTCP(t, addrs[0], 60*time.Second)
+		waitForQuery(t, addrs[0])
+		if got := akutan(t, "query", "--api", addrs[0], "--format", "tsv", "-e", ask); got != tc.wantAsk {
+			t.Fatalf("restored from %s: %q, want %q", tc.from, got, tc.wantAsk)
+		}
+		if got := queryTSV(t, addrs[0], "fp_01.bql"); got != tc.wantCnt {
+			t.Fatalf("restored from %s: fp_01 %q, want %q", tc.from, got, tc.wantCnt)
+		}
 	}
 }
