@@ -18,10 +18,13 @@
 // (the source went away, or holds an undecided transaction at or below I)
 // is discarded and retried on the next replica of the range, a few rounds,
 // before the backup fails naming the range. The manifest is written only
-// once every file is complete.
+// once every file is complete. With Config.Since, the backup is
+// incremental: the loads ask only for the keys above the base backup's
+// index (LoadRequest.after_index).
 //
-// Restore fills an empty view store from a backup: the keys of the files
-// overlapping the view's range, filtered to its range, through a
-// viewstore.Loader as a boot from peers does; any partitioning restores
-// from any other. The view then follows the log from I+1.
+// Restore fills an empty view store from a backup, or a full backup and
+// incremental ones on top of it: the keys of the files overlapping the
+// view's range, filtered to its range, through a viewstore.Loader as a
+// boot from peers does; any partitioning restores from any other. The
+// view then follows the log from the last backup's index + 1.
 package backup
