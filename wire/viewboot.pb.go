@@ -25,11 +25,16 @@ const (
 )
 
 type LoadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Space         string                 `protobuf:"bytes,1,opt,name=space,proto3" json:"space,omitempty"` // "hashsp" or "hashpo"; must be the source's
-	RangeStart    uint64                 `protobuf:"varint,2,opt,name=range_start,json=rangeStart,proto3" json:"range_start,omitempty"`
-	RangeEnd      uint64                 `protobuf:"varint,3,opt,name=range_end,json=rangeEnd,proto3" json:"range_end,omitempty"` // inclusive; within the source's range
-	Index         uint64                 `protobuf:"varint,4,opt,name=index,proto3" json:"index,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Space      string                 `protobuf:"bytes,1,opt,name=space,proto3" json:"space,omitempty"` // "hashsp" or "hashpo"; must be the source's
+	RangeStart uint64                 `protobuf:"varint,2,opt,name=range_start,json=rangeStart,proto3" json:"range_start,omitempty"`
+	RangeEnd   uint64                 `protobuf:"varint,3,opt,name=range_end,json=rangeEnd,proto3" json:"range_end,omitempty"` // inclusive; within the source's range
+	Index      uint64                 `protobuf:"varint,4,opt,name=index,proto3" json:"index,omitempty"`
+	// after_index, when set, leaves out the keys at or below it: only the
+	// keys of the entries after_index+1..index (an incremental backup).
+	// A source that predates the field sends every key up to index, which
+	// the client detects.
+	AfterIndex    uint64 `protobuf:"varint,5,opt,name=after_index,json=afterIndex,proto3" json:"after_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -88,6 +93,13 @@ func (x *LoadRequest) GetRangeEnd() uint64 {
 func (x *LoadRequest) GetIndex() uint64 {
 	if x != nil {
 		return x.Index
+	}
+	return 0
+}
+
+func (x *LoadRequest) GetAfterIndex() uint64 {
+	if x != nil {
+		return x.AfterIndex
 	}
 	return 0
 }
@@ -328,13 +340,15 @@ var File_viewboot_proto protoreflect.FileDescriptor
 
 const file_viewboot_proto_rawDesc = "" +
 	"\n" +
-	"\x0eviewboot.proto\x12\vakutan.wire\"w\n" +
+	"\x0eviewboot.proto\x12\vakutan.wire\"\x98\x01\n" +
 	"\vLoadRequest\x12\x14\n" +
 	"\x05space\x18\x01 \x01(\tR\x05space\x12\x1f\n" +
 	"\vrange_start\x18\x02 \x01(\x04R\n" +
 	"rangeStart\x12\x1b\n" +
 	"\trange_end\x18\x03 \x01(\x04R\brangeEnd\x12\x14\n" +
-	"\x05index\x18\x04 \x01(\x04R\x05index\"\xc6\x01\n" +
+	"\x05index\x18\x04 \x01(\x04R\x05index\x12\x1f\n" +
+	"\vafter_index\x18\x05 \x01(\x04R\n" +
+	"afterIndex\"\xc6\x01\n" +
 	"\tLoadChunk\x12\x12\n" +
 	"\x04keys\x18\x01 \x03(\fR\x04keys\x12\x16\n" +
 	"\x06values\x18\a \x03(\fR\x06values\x12\x12\n" +

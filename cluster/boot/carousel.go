@@ -18,10 +18,11 @@ import (
 type ScanFunc func(after []byte, max int, fn func(key, value []byte) error) (last []byte, end bool, err error)
 
 // Want is what one load asks a source for: the keys whose hash lies in
-// Range with a log index at most Index.
+// Range with a log index at most Index and above After (0: all).
 type Want struct {
 	Range space.Range
 	Index uint64
+	After uint64
 }
 
 // Summary totals what a ride delivered.

@@ -57,7 +57,7 @@ func expected(t *testing.T, st *viewstore.Store, want Want) []string {
 		last, end, err := st.ScanKeys(after, 1000, func(k, _ []byte) error {
 			h, _ := viewstore.KeyHash(k)
 			idx, _ := viewstore.KeyIndex(k)
-			if want.Range.Contains(h) && idx <= want.Index {
+			if want.Range.Contains(h) && idx <= want.Index && idx > want.After {
 				out = append(out, string(k))
 			}
 			return nil
@@ -141,6 +141,19 @@ func TestRideDeliversExactlyWhatIsWanted(t *testing.T) {
 	r.check(t, st)
 	if c.Revolutions() != 1 || c.Scanned() != 2000 {
 		t.Fatalf("one ride: %d revolutions over %d keys, want 1 over 2000", c.Revolutions(), c.Scanned())
+	}
+}
+
+// TestRideAfterIndex: a ride with After delivers only the keys above it
+// (an incremental backup's).
+func TestRideAfterIndex(t *testing.T) {
+	st := testStore(t, 500)
+	c := smallCarousel(st)
+	defer c.Stop()
+	r := startRide(context.Background(), c, Want{Range: space.Full(), Index: 400, After: 250}, nil)
+	r.check(t, st)
+	if n := len(r.keys); n == 0 || n >= len(expected(t, st, Want{Range: space.Full(), Index: 400})) {
+		t.Fatalf("a ride after 250 got %d keys", n)
 	}
 }
 

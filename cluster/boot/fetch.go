@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/storage/viewstore"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -38,6 +39,10 @@ type FetchConfig struct {
 	// Progress, if set, is called after each batch with its key count
 	// and bytes (key bytes), from several goroutines.
 	Progress func(keys, bytes int)
+	// After, when set, asks only for the keys above that log index (an
+	// incremental backup); every key received is checked to be within
+	// After+1..Plan.Index, so a source that ignores it is caught.
+	After uint64
 }
 
 // FetchStats totals a fetch.
@@ -111,6 +116,7 @@ func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, e
 	defer cancel()
 	stream, err := wire.NewViewBootClient(conn).Load(ctx, &wire.LoadRequest{
 		Space: cfg.Space, RangeStart: a.Range.Start, RangeEnd: a.Range.End, Index: cfg.Plan.Index,
+		AfterIndex: cfg.After,
 	})
 	if err != nil {
 		return FetchStats{}, fmt.Errorf("starting the load: %w", err)
@@ -118,7 +124,11 @@ func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, e
 	batches := make(chan batch, 2)
 	trailer := make(chan *wire.LoadChunk, 1)
 	recvErr := make(chan error, 1)
-	go func() { recvErr <- receive(stream, cfg.BatchKeys, batches, trailer) }()
+	var within func(key []byte) error
+	if cfg.After > 0 {
+		within = indexWithin(cfg.After, cfg.Plan.Index)
+	}
+	go func() { recvErr <- receive(stream, cfg.BatchKeys, within, batches, trailer) }()
 	st, sum, werr := write(cfg, a.Range, batches)
 	if werr != nil {
 		cancel()
@@ -135,10 +145,25 @@ func fetchOne(ctx context.Context, cfg FetchConfig, a Assignment) (FetchStats, e
 // and is held in memory, so large keys must not fill batchKeys of them.
 const maxBatchBytes = 32 << 20
 
+// indexWithin returns a check that a key's log index lies in
+// after+1..index.
+func indexWithin(after, index uint64) func(key []byte) error {
+	return func(k []byte) error {
+		i, err := viewstore.KeyIndex(k)
+		if err != nil {
+			return err
+		}
+		if i <= after || i > index {
+			return fmt.Errorf("the source sent key %x of index %d, outside %d..%d (does it predate incremental loads?)", k, i, after+1, index)
+		}
+		return nil
+	}
+}
+
 // receive reads chunks into batches of about batchKeys keys (or
-// maxBatchBytes), and hands the final chunk to trailer. It closes batches
-// when done.
-func receive(stream wire.ViewBoot_LoadClient, batchKeys int, batches chan<- batch, trailer chan<- *wire.LoadChunk) error {
+// maxBatchBytes), checking each key with within if set, and hands the
+// final chunk to trailer. It closes batches when done.
+func receive(stream wire.ViewBoot_LoadClient, batchKeys int, within func([]byte) error, batches chan<- batch, trailer chan<- *wire.LoadChunk) error {
 	defer close(batches)
 	var b batch
 	var batchBytes int
@@ -164,6 +189,11 @@ func receive(stream wire.ViewBoot_LoadClient, batchKeys int, batches chan<- batc
 		for i, k := range chunk.Keys {
 			if err := order.check(k); err != nil {
 				return err
+			}
+			if within != nil {
+				if err := within(k); err != nil {
+					return err
+				}
 			}
 			var v []byte
 			if len(chunk.Values) != 0 {

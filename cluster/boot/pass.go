@@ -90,7 +90,7 @@ func (p *pass) visit(key, value []byte) error {
 		return err
 	}
 	for _, g := range p.groups {
-		if g.want.Range.Contains(h) && idx <= g.want.Index {
+		if g.want.Range.Contains(h) && idx <= g.want.Index && idx > g.want.After {
 			if err := p.addKey(g, key, value); err != nil {
 				return err
 			}

@@ -9,9 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/akutan-dev/akutan/cluster/boot"
 	"github.com/akutan-dev/akutan/cluster/members"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/roles/apiserver"
@@ -196,14 +195,5 @@ func (g *viewGroup) print(w io.Writer) {
 
 // askDigest asks one view for its digest at index (0: at its applied index).
 func askDigest(ctx context.Context, addr string, index uint64) (*wire.DigestReply, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
-	if err != nil {
-		return nil, fmt.Errorf("connecting to view %s: %w", addr, err)
-	}
-	defer conn.Close()
-	reply, err := wire.NewViewBootClient(conn).Digest(ctx, &wire.DigestRequest{Index: index})
-	if err != nil {
-		return nil, wire.APIError(fmt.Sprintf("asking view %s for its digest", addr), err)
-	}
-	return reply, nil
+	return boot.AskDigest(ctx, addr, index)
 }

@@ -23,6 +23,8 @@ func localCommand() *cli.Command {
 			str("dir", "./akutan-data", "data `DIR` (a restart on the same DIR finds all data)"),
 			str("api-addr", DefaultAPIAddr, "`HOST:PORT` serving the API gRPC service"),
 			str("http-addr", "127.0.0.1:9988", "`HOST:PORT` serving the HTTP API"),
+			str("restore-from", "", "start a new local cluster from the backup in `DIR[,INCR,...]` (akutan ctl backup; a full backup, then "+
+				"any incremental ones on top of it): its log continues after the last one's index"),
 			hedgeFlag(),
 			txTimeoutFlag(),
 			// Hidden: a debugging aid for profiling the whole cluster
@@ -48,6 +50,7 @@ func runLocal(c *cli.Context) error {
 	cl, err := local.Start(c.Context, local.Config{
 		Dir: c.String("dir"), APIAddr: c.String("api-addr"), HTTPAddr: c.String("http-addr"), Logger: log,
 		DisableHedging: !c.Bool("hedge"), TxTimeout: c.Duration("tx-timeout"),
+		RestoreFrom: list(c.String("restore-from")),
 	})
 	if err != nil {
 		return err

@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
+	"github.com/akutan-dev/akutan/storage/backup"
 	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
@@ -117,6 +120,8 @@ func logCommand() *cli.Command {
 			&cli.BoolFlag{Name: "join", Usage: "join an existing log (after `akutan ctl log add`) instead of creating one"},
 			dur("auto-truncate-every", 0, "while leading, this often discard the log prefix below every cluster's floor (0: never)"),
 			dur("auto-truncate-lag", DefaultAutoTruncateLag, "with --auto-truncate-every: stay this far behind the floors"),
+			str("restore-from", "", "a new log continues after the index of the backup in `DIR[,INCR,...]` (akutan ctl backup; the last "+
+				"one's index): its first entry is that index + 1; give it to every initial replica, and start API servers once it is done"),
 			// Hidden: tests make the replicas snapshot and compact the
 			// Raft log often, so that a joining replica needs a snapshot.
 			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "snapshot-entries", Hidden: true,
@@ -168,8 +173,53 @@ func runLog(c *cli.Context) error {
 		return err
 	}
 	fmt.Printf("log replica %d serving gRPC on %s (raft %s)\n", c.Uint64("id"), srv.GRPCAddr(), c.String("raft-addr"))
-	runUntilSignal(log, srv.Stop)
+	stop := func() {}
+	if dirs := list(c.String("restore-from")); len(dirs) > 0 && !c.Bool("join") {
+		if stop, err = startLogAfterBackup(log, srv, dirs); err != nil {
+			srv.Stop()
+			return err
+		}
+	}
+	runUntilSignal(log, func() { stop(); srv.Stop() })
 	return nil
+}
+
+// startLogAfterBackup makes a new log continue after the index of the
+// backup in dir, in the background (the proposal needs a quorum of
+// replicas up), retrying until it is done, refused, or stop is called.
+func startLogAfterBackup(log zerolog.Logger, srv *logserver.Server, dirs []string) (stop func(), err error) {
+	chain, err := backup.OpenChain(dirs)
+	if err != nil {
+		return nil, fmt.Errorf("--restore-from: %w", err)
+	}
+	m, dir := chain[len(chain)-1], strings.Join(dirs, ",")
+	version, vindex := m.LogVersion, m.LogVersionIndex
+	if vindex > m.Index {
+		version, vindex = 0, 0 // the version at the backup's index is the first
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			err := srv.StartAfter(ctx, m.Index, version, vindex)
+			switch {
+			case err == nil:
+				log.Info().Uint64("index", m.Index).Str("backup", dir).Msg("the log continues after the backup's index")
+				return
+			case errors.Is(err, logserver.ErrNotEmpty) || errors.Is(err, logserver.ErrUnknownVersion):
+				log.Error().Err(err).Msg("--restore-from refused: the log's first entry will not follow the backup")
+				return
+			case ctx.Err() == nil:
+				log.Info().Err(err).Msg("waiting to start the log after the backup's index")
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 func viewCommand() *cli.Command {
@@ -187,6 +237,8 @@ func viewCommand() *cli.Command {
 			str("boot-from-cluster", "", "load from the views of cluster `NAME` when the view must load from peers (empty store, log "+
 				"not starting at index 1) and its own cluster's views cannot serve it; ignored while the store holds data"),
 			str("boot-seed", "", "gRPC addresses of API servers of --boot-from-cluster, `HOST:PORT,...`, asked for its views"),
+			str("restore-from", "", "fill an empty store from the backup in `DIR[,INCR,...]` (akutan ctl backup; a full backup, then any "+
+				"incremental ones on top of it), then follow the log from the last one's index + 1; ignored while the store holds data"),
 		}, gossipFlags()...),
 		Action: runView,
 	})
@@ -247,7 +299,7 @@ func runView(c *cli.Context) error {
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: prometheus.NewRegistry(),
 		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version, MetricsAddr: c.String("metrics-addr"),
-		BootFromCluster: c.String("boot-from-cluster"), BootSeeds: bootSeeds,
+		BootFromCluster: c.String("boot-from-cluster"), BootSeeds: bootSeeds, RestoreFrom: list(c.String("restore-from")),
 	})
 	if err != nil {
 		return err

@@ -14,4 +14,11 @@
 // literals are kept losslessly out of the box (see storage/logentry's
 // version 3). A local log that already holds entries keeps its version;
 // `akutan ctl log upgrade` switches it.
+//
+// With Config.RestoreFrom, a new local cluster starts from a backup (see
+// storage/backup): the backup is verified whole first, the new log is
+// made to continue after the backup's index (logserver.Server.StartAfter:
+// its first entry is that index + 1, in the backup's log format version)
+// instead of being upgraded, and every view loads its range from the
+// backup before following the log.
 package local

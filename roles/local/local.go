@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
+	"github.com/akutan-dev/akutan/storage/backup"
 	"github.com/akutan-dev/akutan/storage/logentry"
 )
 
@@ -41,6 +43,13 @@ type Config struct {
 	DisableHedging bool
 	// TxTimeout is the API server's transaction timeout (0: its default).
 	TxTimeout time.Duration
+	// RestoreFrom are backup directories (see storage/backup: a full
+	// backup, then any incremental ones on top of it) to start a new local
+	// cluster from: its new log continues after the last one's index
+	// (logserver.Server.StartAfter) and its views load the backups. A
+	// directory that already holds a cluster restored from the same
+	// backups restarts as usual; one holding another log is refused.
+	RestoreFrom []string
 }
 
 // Cluster is a running local cluster.
@@ -59,6 +68,13 @@ type layout struct {
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", cfg.Dir, err)
+	}
+	fresh := !exists(filepath.Join(cfg.Dir, "layout.json"))
+	if len(cfg.RestoreFrom) > 0 && fresh {
+		// Refuse a damaged backup before anything is created from it.
+		if _, err := backup.VerifyChain(ctx, cfg.RestoreFrom, nil); err != nil {
+			return nil, fmt.Errorf("--restore-from: %w", err)
+		}
 	}
 	lay, err := loadLayout(cfg.Dir)
 	if err != nil {
@@ -87,8 +103,13 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	}
 	defer lc.Close()
 	// Before any client can reach the API server, so that no write lands
-	// in the old format.
-	if err := upgradeFreshLog(ctx, lc); err != nil {
+	// in the old format, or before the backup's index.
+	if len(cfg.RestoreFrom) > 0 {
+		err = startAfterBackup(ctx, cfg.RestoreFrom, c.Logs[0], lc)
+	} else {
+		err = upgradeFreshLog(ctx, lc)
+	}
+	if err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -105,6 +126,11 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 		return err
 	}
 	return c.waitReady(ctx, lc)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // loadLayout reads the directory's layout, choosing Raft ports on first use.
@@ -211,6 +237,7 @@ func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserv
 					Space: sp, Range: rg, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("view-%s-p%dof%d-r%d", sp, p, Partitions, r)),
 					GRPCAddr: "127.0.0.1:0", LogAddrs: logAddrs, GossipAddr: "127.0.0.1:0",
 					GossipJoin: []string{api.GossipAddr()}, Logger: cfg.Logger, Registry: reg,
+					RestoreFrom: cfg.RestoreFrom,
 				})
 				if err != nil {
 					return views, err
@@ -257,6 +284,31 @@ func upgradeFreshLog(ctx context.Context, lc *logclient.Client) error {
 	}
 	if _, err := lc.ChangeVersion(ctx, logentry.MaxSupportedVersion); err != nil {
 		return fmt.Errorf("starting the new local log in format version %d: %w", logentry.MaxSupportedVersion, err)
+	}
+	return nil
+}
+
+// startAfterBackup makes the new local log continue after the backup's
+// index, in its log format version, so that the views restored from it
+// follow the log from the next index. It waits for the log to elect a
+// leader. A log that already continues the backup (a restart) is fine.
+func startAfterBackup(ctx context.Context, dirs []string, l *logserver.Server, lc *logclient.Client) error {
+	chain, err := backup.OpenChain(dirs)
+	if err != nil {
+		return fmt.Errorf("--restore-from: %w", err)
+	}
+	m, dir := chain[len(chain)-1], strings.Join(dirs, ",")
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if _, err := lc.LastIndex(ctx); err != nil {
+		return fmt.Errorf("waiting for the local log to elect a leader: %w", err)
+	}
+	version, vindex := m.LogVersion, m.LogVersionIndex
+	if vindex > m.Index {
+		version, vindex = 0, 0 // the version at the backup's index is the first (see backup.Manifest)
+	}
+	if err := l.StartAfter(ctx, m.Index, version, vindex); err != nil {
+		return fmt.Errorf("--restore-from %s: %w (restore into a new --dir)", dir, err)
 	}
 	return nil
 }

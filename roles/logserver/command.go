@@ -22,6 +22,8 @@ import (
 //	version:       kindVersionChange, uvarint format version to switch to
 //	directory:     kindDirectory, uvarint remove (0 or 1), uvarint len, key,
 //	               uvarint len, value (see directory.go)
+//	start after:   kindStartAfter, uvarint index, uvarint format version,
+//	               uvarint index of the entry that switched to it
 const (
 	kindAppend       byte = 1
 	kindTruncate     byte = 2
@@ -34,11 +36,15 @@ const (
 	kindVersionChange byte = 6
 	// kindDirectory sets or deletes a directory record (directory.go).
 	kindDirectory byte = 7
+	// kindStartAfter makes an empty log continue after a backup's index
+	// (startafter.go). Only a log restored from a backup proposes it, and
+	// every replica of such a log runs a binary that knows it.
+	kindStartAfter byte = 8
 	// maxKind is the newest kind this binary applies. A kind added later
 	// stops older replicas (see applier.apply): add one only with a
 	// release whose notes say to upgrade every log replica before using
 	// what proposes it.
-	maxKind = kindDirectory
+	maxKind = kindStartAfter
 )
 
 // truncateMode is how a truncation picks the first index it keeps; the

@@ -48,6 +48,11 @@
 // also truncates by itself, up to the lowest floor as it stood
 // Config.AutoTruncateLag ago, and never while no floor is registered.
 //
+// A log restored from a backup as of index I (storage/backup) starts
+// with a start-after command (startafter.go) instead of entry 1: on the
+// empty log it sets the extent to first I+1, last I, and the backup's
+// format version, so that the first append gets index I+1.
+//
 // The state machine assigns log indexes in apply order, independent of Raft
 // indexes (which include no-ops and membership changes). It stores the
 // applied Raft index in the same LevelDB batch as the entries, so Open always

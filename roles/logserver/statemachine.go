@@ -379,6 +379,8 @@ func (a *applier) apply(cmd []byte, raftIndex uint64) (sm.Result, error) {
 		res, err = a.changeVersion(cmd[1:])
 	case kindDirectory:
 		res, err = a.directory(cmd[1:])
+	case kindStartAfter:
+		res, err = a.startAfter(cmd[1:])
 	default:
 		return sm.Result{}, fmt.Errorf("Raft index %d holds a command of kind %d, but this log binary knows kinds 1 to %d: "+
 			"a newer version proposed it; start a version that knows it on the same directory", raftIndex, cmd[0], maxKind)

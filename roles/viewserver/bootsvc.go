@@ -111,7 +111,10 @@ func (b *bootService) want(req *wire.LoadRequest) (boot.Want, error) {
 	case r.Start < own.Start || r.End > own.End:
 		return boot.Want{}, fmt.Errorf("range %s is not within this view's range %s", r, own)
 	}
-	return boot.Want{Range: r, Index: req.Index}, nil
+	if req.AfterIndex >= req.Index && req.AfterIndex != 0 {
+		return boot.Want{}, fmt.Errorf("after_index %d is not below index %d", req.AfterIndex, req.Index)
+	}
+	return boot.Want{Range: r, Index: req.Index, After: req.AfterIndex}, nil
 }
 
 // Digest implements wire.ViewBootServer.

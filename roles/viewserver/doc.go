@@ -41,5 +41,11 @@
 // Next to the View service, every view serves ViewBoot: Load streams its
 // keys to booting peers through one shared pass over the store (a
 // carousel), and Digest returns its state digest as of a log index, which
-// `akutan ctl verify` compares across replicas.
+// `akutan ctl verify` compares across replicas. `akutan ctl backup` takes
+// a backup through the same two RPCs (package cluster/backup).
+//
+// With Config.RestoreFrom, a view whose store is empty fills it from a
+// backup instead (restore.go): the keys of its range, as of the backup's
+// index, then follows the log from the next index; a damaged backup or a
+// log truncated past the backup stops it for good.
 package viewserver

@@ -142,6 +142,9 @@ func (s *Server) bootIfNeeded(ctx context.Context, st *viewstore.Store, info *wi
 	case applied > 0:
 		return nil
 	}
+	if len(s.cfg.RestoreFrom) > 0 {
+		return s.restore(ctx, st, info)
+	}
 	reason := "empty"
 	if info.FirstIndex > 1 {
 		reason = "truncated"

@@ -56,6 +56,14 @@ type Config struct {
 	// in its own gossip pool). Required with BootFromCluster.
 	BootSeeds []string
 
+	// RestoreFrom are backup directories (see storage/backup: a full
+	// backup, then any incremental ones on top of it) that an empty store
+	// is filled from, as of the last one's index, instead of from peers or
+	// the log: the keys of the view's range, whatever the backups'
+	// partitioning. The view then follows the log from that index + 1,
+	// which the log must still hold. A store that holds data ignores it.
+	RestoreFrom []string
+
 	// AdvertiseAddr is the gRPC address told to others through gossip
 	// (e.g. a proxy in front of the view); empty: GRPCAddr.
 	AdvertiseAddr string
