@@ -478,3 +478,35 @@ func TestValidIsAskedBeforeAndAtTheTransaction(t *testing.T) {
 		t.Fatalf("a valid request: %+v, want 1 fact inserted", res)
 	}
 }
+
+// TestConcurrentRequestsShareANewPredicate: requests through one Inserter
+// that all name the same new predicate, at once, create it once; every
+// fact is found through it.
+func TestConcurrentRequestsShareANewPredicate(t *testing.T) {
+	for round := 0; round < 20; round++ {
+		log := newMemLog()
+		in := NewInserter(log.graph, log)
+		const writers = 8
+		errs := make(chan error, writers)
+		for w := 0; w < writers; w++ {
+			go func() {
+				_, err := in.Apply(context.Background(), insertReq(t, fmt.Sprintf("<s%d> <newPred> <o%d>\n", w, w)))
+				errs <- err
+			}()
+		}
+		for w := 0; w < writers; w++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		last := log.length()
+		if n := entities(t, log.graph, last, "newPred"); n != 1 {
+			t.Fatalf("round %d: %d entities are named <newPred>, want 1", round, n)
+		}
+		for w := 0; w < writers; w++ {
+			if n := count(t, log.graph, last, fmt.Sprintf("s%d", w), "newPred", storage.AEntity(kid(t, log.graph, last, fmt.Sprintf("o%d", w)))); n != 1 {
+				t.Fatalf("round %d: fact %d found %d times", round, w, n)
+			}
+		}
+	}
+}
