@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -288,9 +287,7 @@ func ctlLogInfoCommand() *cli.Command {
 					return err
 				}
 				if c.Bool("json") {
-					enc := json.NewEncoder(c.App.Writer)
-					enc.SetIndent("", "  ")
-					return enc.Encode(doc)
+					return writeIndentedJSON(c.App.Writer, doc)
 				}
 				printLogInfo(c.App.Writer, doc)
 				return nil
@@ -585,9 +582,7 @@ func ctlLogServersCommand() *cli.Command {
 					return logError("servers", err)
 				}
 				if c.Bool("json") {
-					enc := json.NewEncoder(c.App.Writer)
-					enc.SetIndent("", "  ")
-					return enc.Encode(dir)
+					return writeIndentedJSON(c.App.Writer, dir)
 				}
 				tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tCLUSTER\tDC\tMAX LOG VERSION\tRECORDED")

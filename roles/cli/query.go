@@ -181,9 +181,15 @@ func printJSON(w io.Writer, res *wire.QueryChunk) error {
 			}
 		}
 	}
+	return writeIndentedJSON(w, out)
+}
+
+// writeIndentedJSON writes v as JSON indented by two spaces, the form
+// every `--json` output of the CLI takes.
+func writeIndentedJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }
 
 // printTable prints the aligned table query.md shows, then the index.
