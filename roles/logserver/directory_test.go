@@ -71,18 +71,11 @@ func TestDirectoryCommands(t *testing.T) {
 	s = openSM(t, dir, 0)
 	defer s.Close()
 	check("after restart", s.adminState())
-	snap, err := s.PrepareSnapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := s.SaveSnapshot(snap, &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	buf := snapshotBytes(t, s)
 	dst := openSM(t, t.TempDir(), 0)
 	defer dst.Close()
 	applyOne(t, dst, 1, dirSet(t, serverDirKey("api/stale:1"), ServerRecord{Role: "api", GRPCAddr: "stale:1", MaxLogVersion: 1}))
-	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf.Bytes()), nil); err != nil {
+	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf), nil); err != nil {
 		t.Fatal(err)
 	}
 	check("after a snapshot", dst.adminState())

@@ -49,17 +49,10 @@ func TestStartAfterCommand(t *testing.T) {
 	if v := s.adminState().version; v != want {
 		t.Fatalf("version %+v, want %+v", v, want)
 	}
-	snap, err := s.PrepareSnapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := s.SaveSnapshot(snap, &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	buf := snapshotBytes(t, s)
 	dst := openSM(t, t.TempDir(), 0)
 	defer dst.Close()
-	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf.Bytes()), nil); err != nil {
+	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf), nil); err != nil {
 		t.Fatal(err)
 	}
 	if ext, v := dst.extent(), dst.adminState().version; ext.first != 1001 || ext.last != 1002 || v != want {

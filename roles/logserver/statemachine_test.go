@@ -25,6 +25,20 @@ func openSM(t *testing.T, dir string, maxClients int) *logSM {
 	return s
 }
 
+// snapshotBytes saves a snapshot of s and returns it.
+func snapshotBytes(t *testing.T, s *logSM) []byte {
+	t.Helper()
+	snap, err := s.PrepareSnapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := s.SaveSnapshot(snap, &buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func appendCmd(ops ...*appendOp) []byte { return encodeAppend(ops) }
 
 func op(client, seq uint64, entries ...string) *appendOp {
@@ -288,18 +302,11 @@ func TestAdminStateSurvivesRestartAndSnapshot(t *testing.T) {
 	if got := fmt.Sprint(s.adminState()); got != want {
 		t.Fatalf("admin state after restart %s, want %s", got, want)
 	}
-	ctx, err := s.PrepareSnapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := s.SaveSnapshot(ctx, &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	buf := snapshotBytes(t, s)
 	dst := openSM(t, t.TempDir(), 0)
 	defer dst.Close()
 	update(t, dst, 1, encodeSetFloor(setFloorOp{cluster: "stale", index: 1}), encodeMarkRemoved(9))
-	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf.Bytes()), nil); err != nil {
+	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(dst.adminState()); got != want {
@@ -413,17 +420,10 @@ func TestVersionChangeCommand(t *testing.T) {
 	if v := s.adminState().version; v != want {
 		t.Fatalf("after a plain-append change and a restart: %+v, want %+v", v, want)
 	}
-	snap, err := s.PrepareSnapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := s.SaveSnapshot(snap, &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	buf := snapshotBytes(t, s)
 	dst := openSM(t, t.TempDir(), 0)
 	defer dst.Close()
-	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf.Bytes()), nil); err != nil {
+	if err := dst.RecoverFromSnapshot(bytes.NewReader(buf), nil); err != nil {
 		t.Fatal(err)
 	}
 	if v := dst.adminState().version; v != want {
