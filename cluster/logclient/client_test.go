@@ -346,8 +346,9 @@ func TestPreferredDC(t *testing.T) {
 	c := newClient(t, lc.Addrs(), WithPreferredDC("west"))
 	appendOK(t, c, "a")
 	// A replica that was slow once (a loaded machine) is passed over until
-	// it answers again, so the preference shows once west has answered.
-	testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+	// it answers again, at least suspectFor (10 s), so the preference shows
+	// once west has answered: allow three times that.
+	testutil.Eventually(t, 3*suspectFor, 50*time.Millisecond, func() error {
 		info, err := c.Info(timeout(t, 5*time.Second), false)
 		if err == nil && (info.ReplicaId != 2 || info.Dc != "west") {
 			err = fmt.Errorf("Info answered by replica %d in %q; want replica 2 in west", info.GetReplicaId(), info.GetDc())
