@@ -21,6 +21,8 @@ import (
 	"github.com/akutan-dev/akutan/cluster/health"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
+	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
@@ -335,9 +337,44 @@ func apiCommand() *cli.Command {
 			dur("floor-every", DefaultFloorEvery, "register this cluster's log floor this often (0: never)"),
 			num("floor-views", floor.DefaultCopies, "the floor passes an entry once `K` views of every range hold it durably"),
 			str("log-archive", "", "the log archive `DIR` (`akutan ctl log archive`), named to change-feed clients that ask for truncated entries"),
-		}, gossipFlags()...),
+		}, append(serverSecurityFlags(), gossipFlags()...)...),
 		Action: runAPI,
 	})
+}
+
+// serverSecurityFlags are the API's mutual TLS and tokens flags
+// (docs/security.md); without them the API serves plaintext to anyone.
+func serverSecurityFlags() []cli.Flag {
+	return []cli.Flag{
+		str("tls-cert", "", "serve mutual TLS with this certificate `FILE` (PEM; re-read when it changes)"),
+		str("tls-key", "", "the private key `FILE` of --tls-cert"),
+		str("tls-ca", "", "accept only clients with a certificate signed by the CA in `FILE`"),
+		str("tokens", "", "require a bearer token listed (hashed) in `FILE` (akutan ctl token; re-read when it changes)"),
+	}
+}
+
+// serverSecurity reads --tls-cert, --tls-key, --tls-ca and --tokens;
+// each result is nil when its flags are not given.
+func serverSecurity(c *cli.Context, log zerolog.Logger) (*tlsconfig.Source, *tokens.Store, error) {
+	var src *tlsconfig.Source
+	files := tlsconfig.Files{Cert: c.String("tls-cert"), Key: c.String("tls-key"), CA: c.String("tls-ca")}
+	if files.Enabled() {
+		var err error
+		if src, err = tlsconfig.Load(files, log); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.String("tokens") == "" {
+		return src, nil, nil
+	}
+	store, err := tokens.Load(c.String("tokens"), log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--tokens: %w", err)
+	}
+	if src == nil {
+		log.Warn().Msg("--tokens without --tls-cert: clients send their tokens in plaintext")
+	}
+	return src, store, nil
 }
 
 func runAPI(c *cli.Context) error {
@@ -356,6 +393,10 @@ func runAPI(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	tlsSrc, toks, err := serverSecurity(c, log)
+	if err != nil {
+		return err
+	}
 	if c.Uint64("floor-views") < 1 {
 		return fmt.Errorf("--floor-views must be at least 1")
 	}
@@ -365,7 +406,7 @@ func runAPI(c *cli.Context) error {
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
 		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
 		FloorEvery: c.Duration("floor-every"), FloorViews: int(c.Uint64("floor-views")),
-		LogArchive: c.String("log-archive"),
+		LogArchive: c.String("log-archive"), TLS: tlsSrc, Tokens: toks,
 	})
 	if err != nil {
 		return err

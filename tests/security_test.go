@@ -1,0 +1,193 @@
+package tests
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/akutan-dev/akutan/internal/testutil"
+	"github.com/akutan-dev/akutan/tests/harness"
+)
+
+// secureLocal is `akutan local` with mutual TLS and a tokens file, and
+// the client flags and tokens to reach it.
+type secureLocal struct {
+	api, http          string
+	certs              string
+	tls                []string // client --tls-* flags
+	read, write, admin string   // token files
+	readTok            string
+}
+
+// startSecureLocal makes certificates and read, write and admin tokens with
+// `akutan ctl certs` and `ctl token`, and starts `akutan local` with them.
+func startSecureLocal(t *testing.T) *secureLocal {
+	t.Helper()
+	dir := t.TempDir()
+	s := &secureLocal{certs: filepath.Join(dir, "certs")}
+	akutan(t, "ctl", "certs", "--out", s.certs, "--hosts", "127.0.0.1")
+	var lines []string
+	for _, tk := range []struct {
+		role string
+		file *string
+	}{{"read", &s.read}, {"write", &s.write}, {"admin", &s.admin}} {
+		out := strings.Split(strings.TrimSpace(akutan(t, "ctl", "token", "--role", tk.role, "--name", tk.role+"-test")), "\n")
+		if len(out) != 2 {
+			t.Fatalf("ctl token printed %q; want the token and its line", out)
+		}
+		if strings.Contains(out[1], out[0]) {
+			t.Fatal("the tokens-file line holds the token in clear")
+		}
+		*tk.file = filepath.Join(dir, tk.role+".tok")
+		if err := os.WriteFile(*tk.file, []byte(out[0]+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if tk.role == "read" {
+			s.readTok = out[0]
+		}
+		lines = append(lines, out[1])
+	}
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := func(n string) string { return filepath.Join(s.certs, n) }
+	s.tls = []string{"--tls-cert", c("client.pem"), "--tls-key", c("client-key.pem"), "--tls-ca", c("ca.pem")}
+	addrs := harness.FreeAddrs(t, 2)
+	s.api, s.http = addrs[0], addrs[1]
+	harness.Start(t, bin, "local", "local", "--dir", filepath.Join(dir, "data"), "--api-addr", s.api, "--http-addr", s.http,
+		"--tls-cert", c("server.pem"), "--tls-key", c("server-key.pem"), "--tls-ca", c("ca.pem"), "--tokens", tokens)
+	harness.WaitTCP(t, s.api, 60*time.Second)
+	testutil.Eventually(t, 90*time.Second, 250*time.Millisecond, func() error {
+		_, errOut, err := harness.Run(t, bin, s.args("query", s.read, "--timeout", "5s", "-e", "ASK WHERE { ?s <HasExternalID> ?o }")...)
+		if err != nil {
+			return &runError{err, errOut}
+		}
+		return nil
+	})
+	return s
+}
+
+type runError struct {
+	err    error
+	stderr string
+}
+
+func (e *runError) Error() string { return e.err.Error() + ": " + e.stderr }
+
+// args is a client command with --api, the client certificate and, unless
+// tokenFile is "", --token-file.
+func (s *secureLocal) args(cmd, tokenFile string, rest ...string) []string {
+	a := append([]string{cmd, "--api", s.api}, s.tls...)
+	if tokenFile != "" {
+		a = append(a, "--token-file", tokenFile)
+	}
+	return append(a, rest...)
+}
+
+// refused runs a command that must fail with an error containing want.
+func (s *secureLocal) refused(t *testing.T, want string, args ...string) {
+	t.Helper()
+	out, errOut, err := harness.Run(t, bin, args...)
+	if err == nil {
+		t.Fatalf("akutan %s succeeded (%q); want it refused", strings.Join(args, " "), out)
+	}
+	if !strings.Contains(errOut, want) {
+		t.Fatalf("akutan %s: error %q; want it to say %q", strings.Join(args, " "), errOut, want)
+	}
+}
+
+// httpsClient presents the client certificate.
+func (s *secureLocal) httpsClient(t *testing.T) *http.Client {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(filepath.Join(s.certs, "client.pem"), filepath.Join(s.certs, "client-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(s.certs, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}
+}
+
+// TestSecureLocalTokensAndRoles: on `akutan local` with mutual TLS and
+// tokens, a read token queries and cannot insert; a write token inserts
+// and cannot run an admin operation; no token is Unauthenticated / 401;
+// no client certificate is refused; and every refusal changes nothing.
+func TestSecureLocalTokensAndRoles(t *testing.T) {
+	harness.SkipIfShort(t)
+	s := startSecureLocal(t)
+	ask := func(tok, q string) string {
+		t.Helper()
+		return akutan(t, s.args("query", tok, "--format", "tsv", "-e", q)...)
+	}
+	data := filepath.Join(t.TempDir(), "facts.tsv")
+	if err := os.WriteFile(data, []byte("<Alice> <knows> <Bob>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// No token: Unauthenticated, over gRPC and HTTPS; no certificate: refused.
+	s.refused(t, "requires a bearer token", s.args("query", "", "-e", "ASK WHERE { ?s ?p ?o }")...)
+	s.refused(t, "requires a bearer token", s.args("insert", "", data)...)
+	s.refused(t, "", "query", "--api", s.api, "--timeout", "5s", "-e", "ASK WHERE { ?s ?p ?o }")
+	hc := s.httpsClient(t)
+	resp, err := hc.Post("https://"+s.http+"/v1/insert", "text/plain", strings.NewReader("<Carol> <knows> <Dan>\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("HTTPS insert without a token: %s; want 401", resp.Status)
+	}
+	if _, err := http.Get("https://" + s.http + "/v1/status"); err == nil {
+		t.Fatal("HTTPS without a client certificate was answered")
+	}
+
+	// Read: queries, cannot insert (gRPC, HTTP, SPARQL update).
+	if got := ask(s.read, "ASK WHERE { <Alice> <knows> <Bob> }"); got != "result\nfalse\n" {
+		t.Fatalf("read-token query = %q", got)
+	}
+	s.refused(t, "needs the write role", s.args("insert", s.read, data)...)
+	req, _ := http.NewRequest(http.MethodPost, "https://"+s.http+"/v1/insert", strings.NewReader("<Carol> <knows> <Dan>\n"))
+	req.Header.Set("Authorization", "Bearer "+s.readTok)
+	if resp, err = hc.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("HTTPS insert with a read token: %s; want 403", resp.Status)
+	}
+	s.refused(t, "403", s.args("sparql-update", s.read, "-e", "INSERT DATA { <Erin> <knows> <Frank> }")...)
+	s.refused(t, "not one this API server accepts", append(s.args("query", "", "-e", "ASK WHERE { ?s ?p ?o }"),
+		"--token-file", writeFile(t, "near.tok", s.readTok[:len(s.readTok)-1]+"\n"))...)
+
+	// The refusals changed nothing.
+	for _, q := range []string{"ASK WHERE { <Alice> <knows> <Bob> }", "ASK WHERE { <Carol> <knows> <Dan> }", "ASK WHERE { <Erin> <knows> <Frank> }"} {
+		if got := ask(s.read, q); got != "result\nfalse\n" {
+			t.Fatalf("after refused writes, %s = %q; want false", q, got)
+		}
+	}
+
+	// Write: inserts, cannot run an admin operation.
+	akutan(t, s.args("insert", s.write, data)...)
+	if got := ask(s.read, "ASK WHERE { <Alice> <knows> <Bob> }"); got != "result\ntrue\n" {
+		t.Fatalf("after the write-token insert, ASK = %q; want true", got)
+	}
+	// forget-lost is an admin operation of the API server: a write token
+	// is refused; an admin token passes (and finds nothing to forget).
+	s.refused(t, "needs the admin role", append([]string{"ctl"}, s.args("forget-lost", s.write, "view-127.0.0.1:1")...)...)
+	s.refused(t, "is not listed as lost", append([]string{"ctl"}, s.args("forget-lost", s.admin, "view-127.0.0.1:1")...)...)
+	s.refused(t, "needs the write role", s.args("insert", s.read, writeFile(t, "gina.tsv", "<Gina> <knows> <Hal>\n"))...)
+	if got := ask(s.admin, "ASK WHERE { <Gina> <knows> <Hal> }"); got != "result\nfalse\n" {
+		t.Fatalf("a refused insert changed the graph: ASK = %q", got)
+	}
+}
