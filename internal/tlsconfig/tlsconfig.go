@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 )
 
@@ -76,6 +77,10 @@ func Load(files Files, log zerolog.Logger) (*Source, error) {
 	}
 	return s, nil
 }
+
+// Files are the files the Source reads, for a library that takes paths
+// (Dragonboat's Raft transport reads them itself, once, at start).
+func (s *Source) Files() Files { return s.files }
 
 // CAPool is the pool of the CA file.
 func (s *Source) CAPool() *x509.CertPool { return s.pool }
@@ -173,6 +178,16 @@ func (s *Source) ServerCredentials() credentials.TransportCredentials {
 // ClientCredentials are the gRPC transport credentials of a dialer.
 func (s *Source) ClientCredentials() credentials.TransportCredentials {
 	return credentials.NewTLS(s.Client())
+}
+
+// DialOptions are the gRPC dial options of a client of another role: its
+// TLS credentials, given after a client's defaults (the last transport
+// credentials given win). A nil Source gives none: plaintext, as before.
+func (s *Source) DialOptions() []grpc.DialOption {
+	if s == nil {
+		return nil
+	}
+	return []grpc.DialOption{grpc.WithTransportCredentials(s.ClientCredentials())}
 }
 
 type loggedCreds struct {

@@ -72,6 +72,10 @@ type Config struct {
 	// TLS, when set, puts the API's gRPC and HTTP listeners behind mutual
 	// TLS (internal/tlsconfig); nil: plaintext.
 	TLS *tlsconfig.Source
+	// PeerTLS, when set, is the client side of mutual TLS toward the log
+	// replicas and the views; nil: plaintext (akutan local secures only
+	// the client-facing listeners, so it sets TLS and not PeerTLS).
+	PeerTLS *tlsconfig.Source
 	// Tokens, when set, requires a bearer token with the right role on
 	// every request (see auth.go); nil: no authentication.
 	Tokens *tokens.Store
@@ -136,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 func (s *Server) start(ctx context.Context) error {
 	var err error
-	if s.logc, err = logclient.New(s.cfg.LogAddrs); err != nil {
+	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithDialOptions(s.cfg.PeerTLS.DialOptions()...)); err != nil {
 		return fmt.Errorf("connecting to the log: %w", err)
 	}
 	if s.kit, err = rolekit.Listen(ctx, s.kitConfig()); err != nil {
@@ -145,7 +149,8 @@ func (s *Server) start(ctx context.Context) error {
 	s.gossip = s.kit.Gossip()
 	s.gossip.OnDepart(s.lost.Depart)
 	s.views, err = viewclient.New(s.gossip.Members, viewclient.WithLocalDC(s.cfg.DC),
-		viewclient.WithHedging(!s.cfg.DisableHedging), viewclient.WithRegisterer(s.cfg.Registry))
+		viewclient.WithHedging(!s.cfg.DisableHedging), viewclient.WithRegisterer(s.cfg.Registry),
+		viewclient.WithDialOptions(s.cfg.PeerTLS.DialOptions()...))
 	if err != nil {
 		return err
 	}
