@@ -74,6 +74,35 @@ func clientCreds(c *cli.Context) (apiCreds, error) {
 	return cr, nil
 }
 
+// peerTLSFlags are the mutual TLS flags of an operator command that dials
+// log replicas or views directly (no token: those roles accept cluster
+// certificates only).
+func peerTLSFlags() []cli.Flag { return clientSecurityFlags()[:3] }
+
+// peerDialOptions are the gRPC dial options toward log replicas and views
+// from --tls-cert, --tls-key and --tls-ca: none without them.
+func peerDialOptions(c *cli.Context) ([]grpc.DialOption, error) {
+	files := tlsconfig.Files{Cert: c.String("tls-cert"), Key: c.String("tls-key"), CA: c.String("tls-ca")}
+	if !files.Enabled() {
+		return nil, nil
+	}
+	src, err := tlsconfig.Load(files, zerolog.Nop())
+	if err != nil {
+		return nil, fmt.Errorf("client TLS: %w", err)
+	}
+	return src.DialOptions(), nil
+}
+
+// apiDialOptions are the gRPC dial options toward the API server at --api:
+// TLS credentials and the bearer token, when given.
+func apiDialOptions(c *cli.Context) ([]grpc.DialOption, error) {
+	cr, err := clientCreds(c)
+	if err != nil {
+		return nil, err
+	}
+	return cr.dialOptions(), nil
+}
+
 // dialOptions are the gRPC options of a connection to an API server.
 func (cr apiCreds) dialOptions() []grpc.DialOption {
 	opts := []grpc.DialOption{wire.APICallOptions()}
