@@ -3,6 +3,8 @@ package tests
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,6 +29,20 @@ type secureLocal struct {
 // startSecureLocal makes certificates and read, write and admin tokens with
 // `akutan ctl certs` and `ctl token`, and starts `akutan local` with them.
 func startSecureLocal(t *testing.T) *secureLocal {
+	t.Helper()
+	s, tokens := newSecurity(t)
+	c := func(n string) string { return filepath.Join(s.certs, n) }
+	addrs := harness.FreeAddrs(t, 2)
+	s.api, s.http = addrs[0], addrs[1]
+	harness.Start(t, bin, "local", "local", "--dir", filepath.Join(t.TempDir(), "data"), "--api-addr", s.api, "--http-addr", s.http,
+		"--tls-cert", c("server.pem"), "--tls-key", c("server-key.pem"), "--tls-ca", c("ca.pem"), "--tokens", tokens)
+	s.waitReady(t)
+	return s
+}
+
+// newSecurity makes certificates and read, write and admin tokens with
+// `akutan ctl certs` and `ctl token`; it returns the tokens file.
+func newSecurity(t *testing.T) (*secureLocal, string) {
 	t.Helper()
 	dir := t.TempDir()
 	s := &secureLocal{certs: filepath.Join(dir, "certs")}
@@ -58,10 +74,12 @@ func startSecureLocal(t *testing.T) *secureLocal {
 	}
 	c := func(n string) string { return filepath.Join(s.certs, n) }
 	s.tls = []string{"--tls-cert", c("client.pem"), "--tls-key", c("client-key.pem"), "--tls-ca", c("ca.pem")}
-	addrs := harness.FreeAddrs(t, 2)
-	s.api, s.http = addrs[0], addrs[1]
-	harness.Start(t, bin, "local", "local", "--dir", filepath.Join(dir, "data"), "--api-addr", s.api, "--http-addr", s.http,
-		"--tls-cert", c("server.pem"), "--tls-key", c("server-key.pem"), "--tls-ca", c("ca.pem"), "--tokens", tokens)
+	return s, tokens
+}
+
+// waitReady waits until a read-token query answers.
+func (s *secureLocal) waitReady(t *testing.T) {
+	t.Helper()
 	harness.WaitTCP(t, s.api, 60*time.Second)
 	testutil.Eventually(t, 90*time.Second, 250*time.Millisecond, func() error {
 		_, errOut, err := harness.Run(t, bin, s.args("query", s.read, "--timeout", "5s", "-e", "ASK WHERE { ?s <HasExternalID> ?o }")...)
@@ -70,7 +88,6 @@ func startSecureLocal(t *testing.T) *secureLocal {
 		}
 		return nil
 	})
-	return s
 }
 
 type runError struct {
@@ -190,4 +207,126 @@ func TestSecureLocalTokensAndRoles(t *testing.T) {
 	if got := ask(s.admin, "ASK WHERE { <Gina> <knows> <Hal> }"); got != "result\nfalse\n" {
 		t.Fatalf("a refused insert changed the graph: ASK = %q", got)
 	}
+}
+
+// TestSecureMultiProcessCluster: every role with mutual TLS (log gRPC and
+// Raft, views, API) and the API with tokens: insert and query, kill -9 of
+// the log leader, and a new view booting from its peer after the log was
+// truncated, all over TLS; a client without a certificate is refused by
+// the log and the views.
+func TestSecureMultiProcessCluster(t *testing.T) {
+	harness.SkipIfShort(t)
+	s, tokens := newSecurity(t)
+	dir := t.TempDir()
+	addrs := harness.FreeAddrs(t, 3*2+5*2+2)
+	raft, logGRPC := addrs[0:3], addrs[3:6]
+	viewGRPC, viewGossip := addrs[6:11], addrs[11:16]
+	s.api = addrs[16]
+	apiGossip := addrs[17]
+	srvTLS := []string{"--tls-cert", filepath.Join(s.certs, "server.pem"), "--tls-key", filepath.Join(s.certs, "server-key.pem"),
+		"--tls-ca", filepath.Join(s.certs, "ca.pem")}
+	members := fmt.Sprintf("1=%s,2=%s,3=%s", raft[0], raft[1], raft[2])
+	var logs []*harness.Process
+	for i := 0; i < 3; i++ {
+		logs = append(logs, harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), append([]string{"log",
+			"--id", fmt.Sprint(i + 1), "--dir", filepath.Join(dir, fmt.Sprintf("log-%d", i+1)),
+			"--raft-addr", raft[i], "--grpc-addr", logGRPC[i], "--initial-members", members}, srvTLS...)...))
+	}
+	logList := strings.Join(logGRPC, ",")
+	startView := func(name, space, part string, i int) *harness.Process {
+		return harness.Start(t, bin, name, append([]string{"view", "--space", space, "--partition", part,
+			"--dir", filepath.Join(dir, name), "--grpc-addr", viewGRPC[i], "--log", logList,
+			"--gossip-addr", viewGossip[i], "--gossip-join", apiGossip}, srvTLS...)...)
+	}
+	views := map[string]*harness.Process{}
+	i := 0
+	for _, space := range []string{"hashsp", "hashpo"} {
+		for p := 1; p <= 2; p++ {
+			name := fmt.Sprintf("view-%s-%d", space, p)
+			views[name] = startView(name, space, fmt.Sprintf("%d/2", p), i)
+			i++
+		}
+	}
+	harness.Start(t, bin, "api", append([]string{"api", "--grpc-addr", s.api, "--log", logList,
+		"--gossip-addr", apiGossip, "--gossip-join", strings.Join(viewGossip[:4], ","), "--tokens", tokens}, srvTLS...)...)
+	s.waitReady(t)
+
+	akutan(t, s.args("insert", s.write, testdata("example_data.tsv"))...)
+	if got := akutan(t, s.args("query", s.read, "--format", "tsv", testdata("fp_01.bql"))...); got != fp01Want {
+		t.Fatalf("fp_01 = %q, want %q", got, fp01Want)
+	}
+
+	// The log and the views refuse a client without a certificate.
+	if _, _, err := harness.Run(t, bin, "ctl", "log", "info", "--log", logList, "--timeout", "3s"); err == nil {
+		t.Fatal("the log answered a client without a certificate")
+	}
+	if _, _, err := harness.Run(t, bin, "ctl", "drain", "--view", viewGRPC[0], "--api", s.api, "--timeout", "3s"); err == nil {
+		t.Fatal("a view answered a client without a certificate")
+	}
+	logInfo := func() (leader uint64, last uint64) {
+		t.Helper()
+		var info struct {
+			Leader    uint64 `json:"leader"`
+			LastIndex uint64 `json:"last_index"`
+		}
+		out := akutan(t, append([]string{"ctl", "log", "info", "--log", logList, "--json"}, s.tls...)...)
+		if err := json.Unmarshal([]byte(out), &info); err != nil {
+			t.Fatalf("ctl log info --json: %v: %s", err, out)
+		}
+		return info.Leader, info.LastIndex
+	}
+
+	// kill -9 the log leader: Raft over TLS elects another; writes go on.
+	var leader uint64
+	testutil.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
+		if leader, _ = logInfo(); leader == 0 {
+			return fmt.Errorf("no leader yet")
+		}
+		return nil
+	})
+	logs[leader-1].Kill()
+	more := writeFile(t, "more.tsv", "<Zed> <knows> <Yan>\n")
+	testutil.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error {
+		_, errOut, err := harness.Run(t, bin, s.args("insert", s.write, "--timeout", "10s", more)...)
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, errOut)
+		}
+		return nil
+	})
+	if got := akutan(t, s.args("query", s.read, "--format", "tsv", "-e", "ASK WHERE { <Zed> <knows> <Yan> }")...); got != "result\ntrue\n" {
+		t.Fatalf("after the leader's kill -9, ASK = %q", got)
+	}
+	logs[leader-1].Restart(t)
+
+	// Truncate the log, then a new view of hashsp 1/2 must boot from its
+	// peer over TLS (ViewBoot) and replace it.
+	_, last := logInfo()
+	akutan(t, append([]string{"ctl", "log", "truncate", "--log", logList, "--before", fmt.Sprint(last), "--force"}, s.tls...)...)
+	fresh := startView("view-hashsp-1-b", "hashsp", "1/2", 4)
+	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+		if !strings.Contains(fresh.Output(), "loading from peers") && !strings.Contains(fresh.Output(), "loaded from peers") {
+			return fmt.Errorf("the new view has not loaded from peers: %s", lastLines(fresh.Output(), 3))
+		}
+		return nil
+	})
+	time.Sleep(2 * time.Second) // let it finish loading and advertise serving
+	views["view-hashsp-1"].Kill()
+	testutil.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error {
+		out, errOut, err := harness.Run(t, bin, s.args("query", s.read, "--format", "tsv", "--timeout", "10s", testdata("fp_01.bql"))...)
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, errOut)
+		}
+		if out != fp01Want {
+			return fmt.Errorf("fp_01 = %q, want %q", out, fp01Want)
+		}
+		return nil
+	})
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
 }

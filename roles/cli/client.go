@@ -77,7 +77,13 @@ func clientCreds(c *cli.Context) (apiCreds, error) {
 // peerTLSFlags are the mutual TLS flags of an operator command that dials
 // log replicas or views directly (no token: those roles accept cluster
 // certificates only).
-func peerTLSFlags() []cli.Flag { return clientSecurityFlags()[:3] }
+func peerTLSFlags() []cli.Flag {
+	return []cli.Flag{
+		str("tls-cert", "", "this client's certificate `FILE` (PEM), for servers with mutual TLS"),
+		str("tls-key", "", "the private key `FILE` of --tls-cert"),
+		str("tls-ca", "", "the CA certificate `FILE` the servers' certificates must be signed by"),
+	}
+}
 
 // peerDialOptions are the gRPC dial options toward log replicas and views
 // from --tls-cert, --tls-key and --tls-ca: none without them.
