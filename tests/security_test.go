@@ -1,10 +1,14 @@
 package tests
 
 import (
+	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +17,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/internal/testutil"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 
@@ -168,6 +173,9 @@ func TestSecureLocalTokensAndRoles(t *testing.T) {
 	if _, err := http.Get("https://" + s.http + "/v1/status"); err == nil {
 		t.Fatal("HTTPS without a client certificate was answered")
 	}
+	probe := newProbeCerts(t, s.certs)
+	probe.check(t, "local API gRPC", s.api)
+	probe.check(t, "local API HTTP", s.http)
 
 	// Read: queries, cannot insert (gRPC, HTTP, SPARQL update).
 	if got := ask(s.read, "ASK WHERE { <Alice> <knows> <Bob> }"); got != "result\nfalse\n" {
@@ -256,6 +264,18 @@ func TestSecureMultiProcessCluster(t *testing.T) {
 		t.Fatalf("fp_01 = %q, want %q", got, fp01Want)
 	}
 
+	// Every TLS listener: the right certificate is accepted; none, another
+	// CA's and an expired one are refused.
+	probe := newProbeCerts(t, s.certs)
+	probe.check(t, "API gRPC", s.api)
+	for i := range 3 {
+		probe.check(t, fmt.Sprintf("log %d gRPC", i+1), logGRPC[i])
+		probe.check(t, fmt.Sprintf("log %d Raft", i+1), raft[i])
+	}
+	for i := range 4 {
+		probe.check(t, fmt.Sprintf("view %d gRPC", i+1), viewGRPC[i])
+	}
+
 	// The log and the views refuse a client without a certificate.
 	if _, _, err := harness.Run(t, bin, "ctl", "log", "info", "--log", logList, "--timeout", "3s"); err == nil {
 		t.Fatal("the log answered a client without a certificate")
@@ -329,4 +349,99 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// probeTLS handshakes with addr presenting cert (nil: none) and trusting
+// ca, then reads for a moment. It reports whether the server accepted the
+// connection: the read returned data (gRPC sends its settings) or timed
+// out (HTTP and Raft wait for the client), rather than failing with the
+// server's alert or a closed connection.
+func probeTLS(addr string, cert *tls.Certificate, ca *x509.CertPool) (bool, error) {
+	cfg := &tls.Config{RootCAs: ca, NextProtos: []string{"h2", "http/1.1"}}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 1)
+	_, err = conn.Read(buf)
+	var ne net.Error
+	if err == nil || errors.As(err, &ne) && ne.Timeout() {
+		return true, nil
+	}
+	return false, err
+}
+
+// probeCerts are the client certificates a listener is probed with.
+type probeCerts struct {
+	pool                   *x509.CertPool
+	right, stranger, stale tls.Certificate
+}
+
+// newProbeCerts reads the CA of `ctl certs` in dir and issues with it an
+// expired certificate, and one from another CA.
+func newProbeCerts(t *testing.T, dir string) probeCerts {
+	t.Helper()
+	read := func(n string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var p probeCerts
+	p.pool = x509.NewCertPool()
+	p.pool.AppendCertsFromPEM(read("ca.pem"))
+	var err error
+	if p.right, err = tls.X509KeyPair(read("client.pem"), read("client-key.pem")); err != nil {
+		t.Fatal(err)
+	}
+	caBlock, _ := pem.Decode(read("ca.pem"))
+	keyBlock, _ := pem.Decode(read("ca-key.pem"))
+	caCert, err := x509.ParseCertificate(caBlock.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caKey, err := x509.ParsePKCS8PrivateKey(keyBlock.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := &tlsconfig.CA{Cert: caCert, Key: caKey.(*ecdsa.PrivateKey)}
+	now := time.Now()
+	c, k, err := ca.Issue("stale", nil, now.Add(-2*time.Hour), now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.stale, err = tls.X509KeyPair(c, k); err != nil {
+		t.Fatal(err)
+	}
+	other, err := tlsconfig.NewCA("another CA", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, k, err = other.Issue("stranger", nil, now.Add(-time.Minute), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if p.stranger, err = tls.X509KeyPair(c, k); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// check probes the listener at addr: the right certificate is accepted;
+// none, another CA's and an expired one are refused.
+func (p probeCerts) check(t *testing.T, name, addr string) {
+	t.Helper()
+	if ok, err := probeTLS(addr, &p.right, p.pool); !ok {
+		t.Errorf("%s (%s) refused the right certificate: %v", name, addr, err)
+	}
+	for what, cert := range map[string]*tls.Certificate{"no certificate": nil, "another CA's certificate": &p.stranger, "an expired certificate": &p.stale} {
+		if ok, _ := probeTLS(addr, cert, p.pool); ok {
+			t.Errorf("%s (%s) accepted %s", name, addr, what)
+		}
+	}
 }
