@@ -207,6 +207,24 @@ func TestSecureLocalTokensAndRoles(t *testing.T) {
 	if got := ask(s.read, "ASK WHERE { <Alice> <knows> <Bob> }"); got != "result\ntrue\n" {
 		t.Fatalf("after the write-token insert, ASK = %q; want true", got)
 	}
+	// Every client command that reads through the API works with the
+	// certificate and a read token, over gRPC and HTTPS alike.
+	if out := akutan(t, s.args("sparql", s.read, "--format", "tsv", "-e", "SELECT ?o WHERE { <Alice> <knows> ?o }")...); !strings.Contains(out, "<Bob>") {
+		t.Fatalf("sparql with a read token printed %q", out)
+	}
+	if out := akutan(t, s.args("export", s.read)...); !strings.Contains(out, "<Alice> <knows> <Bob>") {
+		t.Fatalf("export with a read token printed %q", out)
+	}
+	if out := akutan(t, s.args("changes", s.read)...); !strings.Contains(out, "Alice") {
+		t.Fatalf("changes with a read token printed %q", out)
+	}
+	akutan(t, s.args("status", s.read)...)
+	akutan(t, s.args("sparql-update", s.write, "-e", "INSERT DATA { <Ivy> <knows> <Jo> }")...)
+	if got := ask(s.read, "ASK WHERE { <Ivy> <knows> <Jo> }"); got != "result\ntrue\n" {
+		t.Fatalf("after a write-token SPARQL update, ASK = %q", got)
+	}
+	s.refused(t, "requires a bearer token", s.args("export", "")...)
+
 	// forget-lost is an admin operation of the API server: a write token
 	// is refused; an admin token passes (and finds nothing to forget).
 	s.refused(t, "needs the admin role", append([]string{"ctl"}, s.args("forget-lost", s.write, "view-127.0.0.1:1")...)...)
