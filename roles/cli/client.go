@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,8 +10,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"crypto/tls"
 
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
@@ -165,9 +164,9 @@ func doHTTP(c *cli.Context, req *http.Request) (*http.Response, error) {
 	if cr.tls == nil {
 		return http.DefaultClient.Do(req)
 	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cr.tls, Proxy: http.ProxyFromEnvironment}}
-	defer client.CloseIdleConnections()
-	return client.Do(req)
+	// One request per command: no connection to keep for later.
+	tr := &http.Transport{TLSClientConfig: cr.tls, Proxy: http.ProxyFromEnvironment, DisableKeepAlives: true}
+	return (&http.Client{Transport: tr}).Do(req)
 }
 
 // httpDo sends an HTTP request: http.Client.Do, or doHTTP's.
