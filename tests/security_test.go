@@ -282,6 +282,11 @@ func TestSecureMultiProcessCluster(t *testing.T) {
 		t.Fatalf("fp_01 = %q, want %q", got, fp01Want)
 	}
 
+	// A backup reaches the views over TLS (ViewBoot), after asking the
+	// API for its members with a token.
+	akutan(t, append([]string{"ctl"}, s.args("backup", s.read, "--to", filepath.Join(dir, "backup"), "--log", logList)...)...)
+	akutan(t, "ctl", "verify-backup", filepath.Join(dir, "backup"))
+
 	// Every TLS listener: the right certificate is accepted; none, another
 	// CA's and an expired one are refused.
 	probe := newProbeCerts(t, s.certs)
