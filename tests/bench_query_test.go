@@ -16,10 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/akutan-dev/akutan/internal/testutil"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/tests/harness"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -48,7 +50,9 @@ func benchQueries() []struct{ name, text string } {
 
 // BenchmarkQueryLatency measures query latency (p50, p99) and lookups per
 // view RPC on 1,000,000 facts in `akutan local`. Set AKUTAN_BENCH_DIR to
-// keep the loaded data between runs:
+// keep the loaded data between runs, and AKUTAN_BENCH_TLS=1 to serve the
+// API with mutual TLS (certificates from `akutan ctl certs`; the client
+// to API hop is then TLS, the rest of local stays in process):
 //
 //	AKUTAN_BENCH_DIR=/tmp/akutan-bench go test ./tests -run '^$' -bench QueryLatency -benchtime 50x
 func BenchmarkQueryLatency(b *testing.B) {
@@ -58,9 +62,26 @@ func BenchmarkQueryLatency(b *testing.B) {
 	}
 	addrs := harness.FreeAddrs(b, 2)
 	api, httpAddr := addrs[0], addrs[1]
-	harness.Start(b, bin, "local", "local", "--dir", filepath.Join(dir, "data"), "--api-addr", api, "--http-addr", httpAddr)
+	args := []string{"local", "--dir", filepath.Join(dir, "data"), "--api-addr", api, "--http-addr", httpAddr}
+	creds := insecure.NewCredentials()
+	web := benchHTTP{client: http.DefaultClient, base: "http://" + httpAddr}
+	if os.Getenv("AKUTAN_BENCH_TLS") == "1" {
+		certs := filepath.Join(b.TempDir(), "certs")
+		if _, errOut, err := harness.Run(b, bin, "ctl", "certs", "--out", certs); err != nil {
+			b.Fatalf("ctl certs: %v: %s", err, errOut)
+		}
+		f := func(n string) string { return filepath.Join(certs, n) }
+		args = append(args, "--tls-cert", f("server.pem"), "--tls-key", f("server-key.pem"), "--tls-ca", f("ca.pem"))
+		src, err := tlsconfig.Load(tlsconfig.Files{Cert: f("client.pem"), Key: f("client-key.pem"), CA: f("ca.pem")}, zerolog.Nop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		creds = src.ClientCredentials()
+		web = benchHTTP{client: &http.Client{Transport: &http.Transport{TLSClientConfig: src.Client()}}, base: "https://" + httpAddr}
+	}
+	harness.Start(b, bin, "local", args...)
 	harness.WaitTCP(b, api, 60*time.Second)
-	conn, err := grpc.NewClient(api, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(api, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,7 +94,7 @@ func BenchmarkQueryLatency(b *testing.B) {
 	})
 	loadBenchData(b, client, filepath.Join(dir, "loaded"))
 	for _, q := range benchQueries() {
-		b.Run(q.name, func(b *testing.B) { benchQuery(b, client, httpAddr, q.text) })
+		b.Run(q.name, func(b *testing.B) { benchQuery(b, client, web, q.text) })
 	}
 }
 
@@ -128,8 +149,15 @@ func benchFacts() []string {
 
 // benchQuery runs one query b.N times and reports latency percentiles,
 // rows, and the lookups per RPC the views served meanwhile.
-func benchQuery(b *testing.B, client wire.APIClient, httpAddr, text string) {
-	rpcs0, items0 := viewLookupCounters(b, httpAddr)
+// benchHTTP reaches the API server's HTTP: plaintext, or HTTPS with the
+// client certificate.
+type benchHTTP struct {
+	client *http.Client
+	base   string
+}
+
+func benchQuery(b *testing.B, client wire.APIClient, web benchHTTP, text string) {
+	rpcs0, items0 := viewLookupCounters(b, web)
 	var lat []time.Duration
 	rows := 0
 	b.ResetTimer()
@@ -143,7 +171,7 @@ func benchQuery(b *testing.B, client wire.APIClient, httpAddr, text string) {
 		rows = n
 	}
 	b.StopTimer()
-	rpcs1, items1 := viewLookupCounters(b, httpAddr)
+	rpcs1, items1 := viewLookupCounters(b, web)
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
@@ -176,8 +204,8 @@ func runBenchQuery(client wire.APIClient, text string) (int, error) {
 
 // viewLookupCounters sums the views' lookup RPC and item counters from
 // /metrics (akutan local registers every view there).
-func viewLookupCounters(b *testing.B, httpAddr string) (rpcs, items float64) {
-	resp, err := http.Get("http://" + httpAddr + "/metrics")
+func viewLookupCounters(b *testing.B, web benchHTTP) (rpcs, items float64) {
+	resp, err := web.client.Get(web.base + "/metrics")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,12 @@ type Config struct {
 	// API is an API server's gRPC address, whose gossip members name the
 	// views and log replicas.
 	API string
+	// APIDialOptions are added when dialing the API server (after the
+	// plaintext default): its TLS credentials and bearer token, if any.
+	APIDialOptions []grpc.DialOption
+	// PeerDialOptions are added when dialing views and log replicas:
+	// their mutual TLS credentials, if any.
+	PeerDialOptions []grpc.DialOption
 	// Dir is the backup directory: new or empty.
 	Dir string
 	// Index is the log index to back up as of; 0: the log's last index
@@ -89,7 +96,7 @@ func Take(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Report == nil {
 		cfg.Report = func(string) {}
 	}
-	ms, err := members.Fetch(ctx, cfg.API)
+	ms, err := members.Fetch(ctx, cfg.API, cfg.APIDialOptions...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +108,7 @@ func Take(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.LastIndex != nil {
 		last, err = cfg.LastIndex(ctx)
 	} else {
-		last, err = logLastIndex(ctx, ms, cfg.LogAddrs)
+		last, err = logLastIndex(ctx, ms, cfg.LogAddrs, cfg.PeerDialOptions)
 	}
 	if err != nil {
 		return nil, err
@@ -204,7 +211,7 @@ func planPieces(ms []members.Member) ([]piece, error) {
 
 // logLastIndex reads the log's last index linearizably from the log
 // replicas among ms (or logAddrs).
-func logLastIndex(ctx context.Context, ms []members.Member, logAddrs []string) (uint64, error) {
+func logLastIndex(ctx context.Context, ms []members.Member, logAddrs []string, dial []grpc.DialOption) (uint64, error) {
 	addrs := logAddrs
 	if len(addrs) == 0 {
 		for _, m := range ms {
@@ -216,7 +223,7 @@ func logLastIndex(ctx context.Context, ms []members.Member, logAddrs []string) (
 	if len(addrs) == 0 {
 		return 0, errors.New("the API server knows no log replicas (do they gossip?): give --log")
 	}
-	lc, err := logclient.New(addrs)
+	lc, err := logclient.New(addrs, logclient.WithDialOptions(dial...))
 	if err != nil {
 		return 0, fmt.Errorf("connecting to the log: %w", err)
 	}
@@ -332,7 +339,7 @@ func (t *taker) once(ctx context.Context, pc piece, h boot.Peer) (bkstore.FileIn
 	var sent, sentBytes atomic.Uint64
 	st, err := boot.Fetch(ctx, boot.FetchConfig{
 		Space: pc.space, Plan: boot.Plan{Index: t.index, Assignments: []boot.Assignment{{Addr: h.Addr, Range: pc.rng}}},
-		Sink: fw, After: t.after,
+		Sink: fw, After: t.after, DialOptions: t.cfg.PeerDialOptions,
 		Progress: func(keys, bytes int) {
 			sent.Add(uint64(keys))
 			sentBytes.Add(uint64(bytes))
@@ -357,7 +364,7 @@ func (t *taker) once(ctx context.Context, pc piece, h boot.Peer) (bkstore.FileIn
 		// below the index decided after it (as queries as of the index
 		// see them), so the two differ while such a transaction straddles
 		// the index. Only an equal digest is recorded.
-		reply, err := boot.AskDigest(ctx, h.Addr, t.index)
+		reply, err := boot.AskDigest(ctx, h.Addr, t.index, t.cfg.PeerDialOptions...)
 		switch {
 		case err != nil:
 			t.cfg.Report(fmt.Sprintf("%s %s: not recording %s's own digest: %v", pc.space, pc.rng, h.Addr, err))

@@ -13,8 +13,9 @@ import (
 // AskDigest asks the view at addr for its state digest as of index (0: its
 // applied index); `akutan ctl verify` compares replicas with it, and a
 // backup checks each range it streamed against it.
-func AskDigest(ctx context.Context, addr string, index uint64) (*wire.DigestReply, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
+// opts come after the defaults (plaintext): e.g. TLS credentials.
+func AskDigest(ctx context.Context, addr string, index uint64, opts ...grpc.DialOption) (*wire.DigestReply, error) {
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions()}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to view %s: %w", addr, err)
 	}

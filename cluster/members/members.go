@@ -27,9 +27,10 @@ type Member struct {
 }
 
 // Fetch asks the API server at addr (its gRPC address) for the gossip
-// members it knows.
-func Fetch(ctx context.Context, addr string) ([]Member, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.APICallOptions())
+// members it knows. opts come after the defaults (plaintext): e.g. TLS
+// credentials and a bearer token.
+func Fetch(ctx context.Context, addr string, opts ...grpc.DialOption) ([]Member, error) {
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), wire.APICallOptions()}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to API %s: %w", addr, err)
 	}

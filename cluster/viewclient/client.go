@@ -28,6 +28,13 @@ type Option func(*options)
 type options struct {
 	fanout      fanout.Config
 	streamAfter int
+	dialOpts    []grpc.DialOption
+}
+
+// WithDialOptions adds gRPC dial options for every view connection (after
+// the defaults: plaintext, message limits), e.g. TLS credentials.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
 }
 
 // WithLocalDC names the datacenter the client runs in: views there are
@@ -64,6 +71,7 @@ type Client struct {
 	members     Members
 	fanout      *fanout.Fanout
 	streamAfter int
+	dialOpts    []grpc.DialOption
 
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
@@ -79,7 +87,7 @@ func New(members Members, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("view client: %w", err)
 	}
-	return &Client{members: members, fanout: f, streamAfter: o.streamAfter, conns: map[string]*grpc.ClientConn{}}, nil
+	return &Client{members: members, fanout: f, streamAfter: o.streamAfter, dialOpts: o.dialOpts, conns: map[string]*grpc.ClientConn{}}, nil
 }
 
 // Close closes all connections.
@@ -102,8 +110,8 @@ func (c *Client) view(addr string) (wire.ViewClient, error) {
 	conn := c.conns[addr]
 	if conn == nil {
 		var err error
-		conn, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions(),
-			grpc.WithConnectParams(viewConnectParams()))
+		conn, err = grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions(),
+			grpc.WithConnectParams(viewConnectParams())}, c.dialOpts...)...)
 		if err != nil {
 			return nil, fmt.Errorf("connecting to view %s: %w", addr, err)
 		}

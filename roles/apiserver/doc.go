@@ -48,4 +48,11 @@
 // stream ends in an error status, and the rows of a long SELECT it may
 // have streamed before are to be discarded (the command line prints
 // nothing but the error).
+//
+// With Config.TLS the gRPC and HTTP listeners are mutual TLS only; with
+// Config.PeerTLS the server dials the log and the views with its
+// certificate. With Config.Tokens every request needs a bearer token whose
+// role covers it (auth.go: read, write, admin; package internal/tokens),
+// checked by gRPC interceptors and an HTTP middleware before any handler
+// runs, so a refused request changes nothing.
 package apiserver

@@ -17,6 +17,8 @@ import (
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/viewclient"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
+	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/query/rdf"
@@ -67,6 +69,16 @@ type Config struct {
 	// FloorEvery is how often the server registers its cluster's log
 	// floor, worked out from the views (package cluster/floor); 0: never.
 	FloorEvery time.Duration
+	// TLS, when set, puts the API's gRPC and HTTP listeners behind mutual
+	// TLS (internal/tlsconfig); nil: plaintext.
+	TLS *tlsconfig.Source
+	// PeerTLS, when set, is the client side of mutual TLS toward the log
+	// replicas and the views; nil: plaintext (akutan local secures only
+	// the client-facing listeners, so it sets TLS and not PeerTLS).
+	PeerTLS *tlsconfig.Source
+	// Tokens, when set, requires a bearer token with the right role on
+	// every request (see auth.go); nil: no authentication.
+	Tokens *tokens.Store
 	// FloorViews is how many views of each range must hold an entry
 	// durably before the floor passes it; 0 means floor.DefaultCopies.
 	FloorViews int
@@ -128,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 func (s *Server) start(ctx context.Context) error {
 	var err error
-	if s.logc, err = logclient.New(s.cfg.LogAddrs); err != nil {
+	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithDialOptions(s.cfg.PeerTLS.DialOptions()...)); err != nil {
 		return fmt.Errorf("connecting to the log: %w", err)
 	}
 	if s.kit, err = rolekit.Listen(ctx, s.kitConfig()); err != nil {
@@ -137,7 +149,8 @@ func (s *Server) start(ctx context.Context) error {
 	s.gossip = s.kit.Gossip()
 	s.gossip.OnDepart(s.lost.Depart)
 	s.views, err = viewclient.New(s.gossip.Members, viewclient.WithLocalDC(s.cfg.DC),
-		viewclient.WithHedging(!s.cfg.DisableHedging), viewclient.WithRegisterer(s.cfg.Registry))
+		viewclient.WithHedging(!s.cfg.DisableHedging), viewclient.WithRegisterer(s.cfg.Registry),
+		viewclient.WithDialOptions(s.cfg.PeerTLS.DialOptions()...))
 	if err != nil {
 		return err
 	}
@@ -155,7 +168,7 @@ func (s *Server) start(ctx context.Context) error {
 // it gossips, since it finds views only that way.
 func (s *Server) kitConfig() rolekit.Config {
 	cfg := rolekit.Config{
-		Role: "api", GRPCAddr: s.cfg.GRPCAddr, GRPCOptions: wire.APIServerOptions(),
+		Role: "api", GRPCAddr: s.cfg.GRPCAddr, GRPCOptions: append(wire.APIServerOptions(), s.authOptions()...), TLS: s.cfg.TLS,
 		Register: func(g *grpc.Server) {
 			wire.RegisterAPIServer(g, &service{s: s})
 			wire.RegisterStatusServer(g, &statusService{s: s})
@@ -166,7 +179,7 @@ func (s *Server) kitConfig() rolekit.Config {
 		Logger: s.log,
 	}
 	if s.cfg.HTTPAddr != "" {
-		cfg.HTTP = newHTTPServer(s.httpHandler(), s.cfg)
+		cfg.HTTP = newHTTPServer(s.authHandler(s.httpHandler()), s.cfg)
 	}
 	return cfg
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/internal/ctxsleep"
+	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql"
@@ -28,6 +29,11 @@ import (
 // serveUpdate applies a SPARQL update as one transaction and answers
 // with a line saying what changed.
 func (e *sparqlEndpoint) serveUpdate(w http.ResponseWriter, r *http.Request, req *sparqlRequest) {
+	// /sparql lets a read token in (auth.go); an update needs write.
+	if err := tokens.Allowed(r.Context(), tokens.Write); err != nil {
+		tokens.WriteHTTPError(w, err)
+		return
+	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(r.Context(), req.timeout)
 	defer cancel()

@@ -104,7 +104,8 @@ func (c *statsCache) conn(addr string) (*grpc.ClientConn, error) {
 	if conn := c.conns[addr]; conn != nil {
 		return conn, nil
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions()},
+		c.s.cfg.PeerTLS.DialOptions()...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -26,13 +26,13 @@ func changesCommand() *cli.Command {
 			"change after it comes exactly once. Without --follow it stops after the log's last index at the\n" +
 			"start, printing that index on standard error; with --follow it keeps printing new transactions.\n" +
 			"An index below the log's first retained index is an error naming the first index.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			str("api", DefaultAPIAddr, "API server's gRPC `HOST:PORT`"),
 			httpFlag(),
 			num("from-index", 0, "print the transactions after this log `INDEX` (0: the whole log)"),
 			&cli.BoolFlag{Name: "follow", Usage: "keep printing new transactions as they commit"},
 			dur("timeout", 0, "give up after this long (default: no limit)"),
-		},
+		}, clientSecurityFlags()...),
 		Action: runChanges,
 	})
 }
@@ -48,7 +48,7 @@ func runChanges(c *cli.Context) error {
 	if c.Bool("follow") {
 		params.Set("follow", "true")
 	}
-	resp, err := httpGet(ctx, base+"/v1/changes?"+params.Encode(), "text/event-stream")
+	resp, err := httpGet(ctx, httpDoer(c), base+"/v1/changes?"+params.Encode(), "text/event-stream")
 	if err != nil {
 		return fmt.Errorf("reading the change feed: %w", err)
 	}

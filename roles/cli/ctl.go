@@ -7,12 +7,13 @@ import "github.com/urfave/cli/v2"
 // (ctl_verify.go), `akutan ctl drain` marks a view about to be stopped
 // (ctl_drain.go), `akutan ctl forget-lost` drops a lost server from
 // status (ctl_lost.go), `akutan ctl backup` and `verify-backup` take and
-// check a backup (ctl_backup.go).
+// check a backup (ctl_backup.go), `akutan ctl certs` and `token` make
+// certificates and API tokens (ctl_secure.go).
 func ctlCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ctl",
 		Usage: "operate a cluster: manage the log, verify and drain views, forget lost servers, back up",
 		Subcommands: []*cli.Command{ctlLogCommand(), ctlVerifyCommand(), ctlDrainCommand(), ctlForgetLostCommand(),
-			ctlBackupCommand(), ctlVerifyBackupCommand()},
+			ctlBackupCommand(), ctlVerifyBackupCommand(), ctlCertsCommand(), ctlTokenCommand()},
 	}
 }

@@ -28,14 +28,14 @@ func ctlBackupCommand() *cli.Command {
 			"stderr; restore with `akutan view --restore-from` or `akutan local --restore-from`. With --since\n" +
 			"BASE, only the keys of the entries after BASE's index are backed up: restore with\n" +
 			"--restore-from FULL,INCR1,INCR2,...",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			str("api", DefaultAPIAddr, "API server's gRPC `HOST:PORT`"),
 			&cli.StringFlag{Name: "to", Required: true, Usage: "new backup `DIR`ectory (must not exist or be empty)"},
 			&cli.Uint64Flag{Name: "index", Usage: "back up as of this log `INDEX` (0: the log's last index)"},
 			&cli.StringFlag{Name: "since", Usage: "an incremental backup: only the entries after the index of the backup in `DIR` (full or incremental)"},
 			&cli.StringFlag{Name: "log", Usage: "log replicas' gRPC addresses, `HOST:PORT,...`, if the API server's members name none"},
 			dur("timeout", 24*time.Hour, "give up after this long"),
-		},
+		}, clientSecurityFlags()...),
 		Action: runBackup,
 	}
 }
@@ -43,7 +43,16 @@ func ctlBackupCommand() *cli.Command {
 func runBackup(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
+	api, err := apiDialOptions(c)
+	if err != nil {
+		return err
+	}
+	peer, err := peerDialOptions(c)
+	if err != nil {
+		return err
+	}
 	res, err := backup.Take(ctx, backup.Config{
+		APIDialOptions: api, PeerDialOptions: peer,
 		API: c.String("api"), Dir: c.String("to"), Index: c.Uint64("index"), LogAddrs: list(c.String("log")),
 		Since:  c.String("since"),
 		Report: func(msg string) { fmt.Fprintln(os.Stderr, "backup: "+msg) },

@@ -48,7 +48,15 @@ func runDrain(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
 	undo := c.Bool("undo")
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	dial, err := peerDialOptions(c)
+	if err != nil {
+		return err
+	}
+	apiDial, err := apiDialOptions(c)
+	if err != nil {
+		return err
+	}
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, dial...)...)
 	if err != nil {
 		return fmt.Errorf("connecting to view %s: %w", addr, err)
 	}
@@ -71,7 +79,7 @@ func runDrain(c *cli.Context) error {
 	sctx, scancel := context.WithTimeout(ctx, c.Duration("settle"))
 	defer scancel()
 	began := time.Now()
-	saw, missed, err := waitDrainSeen(sctx, c.String("api"), reply.GossipName, !undo)
+	saw, missed, err := waitDrainSeen(sctx, c.String("api"), apiDial, reply.GossipName, !undo)
 	if err != nil {
 		return err
 	}
@@ -89,8 +97,8 @@ func runDrain(c *cli.Context) error {
 // each for its gossip members until every one shows the view named name
 // draining (or not, when draining is false), or ctx ends. It returns the
 // API servers that saw it, and those that did not with why.
-func waitDrainSeen(ctx context.Context, api, name string, draining bool) (saw, missed []string, err error) {
-	members, err := fetchMembers(ctx, api)
+func waitDrainSeen(ctx context.Context, api string, dial []grpc.DialOption, name string, draining bool) (saw, missed []string, err error) {
+	members, err := fetchMembers(ctx, api, dial)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,7 +121,7 @@ func waitDrainSeen(ctx context.Context, api, name string, draining bool) (saw, m
 			if _, ok := pending[a]; !ok {
 				continue
 			}
-			if why := drainSeenBy(ctx, a, name, draining); why != "" {
+			if why := drainSeenBy(ctx, a, dial, name, draining); why != "" {
 				pending[a] = why
 				continue
 			}
@@ -138,8 +146,8 @@ func waitDrainSeen(ctx context.Context, api, name string, draining bool) (saw, m
 
 // drainSeenBy says why the API server at addr does not (yet) see the view
 // named name in the wanted state; "" when it does.
-func drainSeenBy(ctx context.Context, addr, name string, draining bool) string {
-	members, err := fetchMembers(ctx, addr)
+func drainSeenBy(ctx context.Context, addr string, dial []grpc.DialOption, name string, draining bool) string {
+	members, err := fetchMembers(ctx, addr, dial)
 	if err != nil {
 		return err.Error()
 	}

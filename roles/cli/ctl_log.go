@@ -43,7 +43,7 @@ func ctlLogFlags(extra ...cli.Flag) []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "log", Required: true, Usage: "log replicas' gRPC addresses, `HOST:PORT,...`"},
 		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up after this long"},
-	}, extra...)
+	}, append(peerTLSFlags(), extra...)...)
 }
 
 // withLogClient runs fn with a client for --log, bounded by --timeout.
@@ -52,7 +52,11 @@ func withLogClient(c *cli.Context, fn func(ctx context.Context, lc *logclient.Cl
 	if len(addrs) == 0 {
 		return errors.New("--log needs at least one HOST:PORT")
 	}
-	lc, err := logclient.New(addrs)
+	dial, err := peerDialOptions(c)
+	if err != nil {
+		return err
+	}
+	lc, err := logclient.New(addrs, logclient.WithDialOptions(dial...))
 	if err != nil {
 		return err
 	}

@@ -31,13 +31,13 @@ func ctlLogArchiveCommand() *cli.Command {
 			"whole, so an interrupted run is simply run again. Refused when the log was already truncated\n" +
 			"past the archive's end. `ctl log truncate --require-archive DIR` then refuses to discard\n" +
 			"entries the archive does not hold.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "log", Required: true, Usage: "log replicas' gRPC addresses, `HOST:PORT,...`"},
 			&cli.StringFlag{Name: "to", Required: true, Usage: "the archive `DIR`"},
 			&cli.Uint64Flag{Name: "through", Usage: "archive up to this log `INDEX` (default: the log's last index)"},
 			&cli.Uint64Flag{Name: "segment-entries", Value: defaultSegmentEntries, Usage: "at most `N` entries per segment file"},
 			&cli.DurationFlag{Name: "timeout", Usage: "give up after this long (default: no limit)"},
-		},
+		}, peerTLSFlags()...),
 		Action: runLogArchive,
 	}
 }
@@ -50,7 +50,11 @@ func runLogArchive(c *cli.Context) error {
 	if len(addrs) == 0 {
 		return errors.New("--log needs at least one HOST:PORT")
 	}
-	lc, err := logclient.New(addrs)
+	dial, err := peerDialOptions(c)
+	if err != nil {
+		return err
+	}
+	lc, err := logclient.New(addrs, logclient.WithDialOptions(dial...))
 	if err != nil {
 		return err
 	}

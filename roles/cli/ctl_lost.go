@@ -31,7 +31,7 @@ func runForgetLost(c *cli.Context) error {
 		return fmt.Errorf("forget-lost takes one NAME, the lost server's name as status lists it")
 	}
 	name := c.Args().First()
-	client, closeConn, err := dialStatus(c.String("api"))
+	client, closeConn, err := dialStatus(c, c.String("api"))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"google.golang.org/grpc"
 	"io"
 	"os"
 	"sort"
@@ -40,7 +41,15 @@ func ctlVerifyCommand() *cli.Command {
 func runVerify(c *cli.Context) error {
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 	defer cancel()
-	members, err := fetchMembers(ctx, c.String("api"))
+	api, err := apiDialOptions(c)
+	if err != nil {
+		return err
+	}
+	peer, err := peerDialOptions(c)
+	if err != nil {
+		return err
+	}
+	members, err := fetchMembers(ctx, c.String("api"), api)
 	if err != nil {
 		return err
 	}
@@ -52,7 +61,7 @@ func runVerify(c *cli.Context) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SPACE\tRANGE\tINDEX\tREPLICA\tDIGEST\tRESULT")
 	for _, g := range groups {
-		if !verifyGroup(ctx, g) {
+		if !verifyGroup(ctx, g, peer) {
 			bad++
 		}
 		g.print(tw)
@@ -68,8 +77,8 @@ func runVerify(c *cli.Context) error {
 }
 
 // fetchMembers asks the API server for the gossip members it knows.
-func fetchMembers(ctx context.Context, addr string) ([]apiserver.Member, error) {
-	return members.Fetch(ctx, addr)
+func fetchMembers(ctx context.Context, addr string, dial []grpc.DialOption) ([]apiserver.Member, error) {
+	return members.Fetch(ctx, addr, dial...)
 }
 
 // replica is one view of a group and what verify learned about it.
@@ -128,7 +137,7 @@ func groupViews(members []apiserver.Member) []*viewGroup {
 
 // verifyGroup compares the serving replicas' digests at the lowest index
 // they have all applied, and reports whether they agree.
-func verifyGroup(ctx context.Context, g *viewGroup) bool {
+func verifyGroup(ctx context.Context, g *viewGroup, dial []grpc.DialOption) bool {
 	serving := g.serving()
 	if len(serving) == 0 {
 		g.result = "NO SERVING REPLICA"
@@ -136,7 +145,7 @@ func verifyGroup(ctx context.Context, g *viewGroup) bool {
 	}
 	applied := make([]uint64, len(serving))
 	for i, r := range serving {
-		reply, err := askDigest(ctx, r.addr, 0)
+		reply, err := askDigest(ctx, r.addr, 0, dial)
 		if err != nil {
 			r.err = err
 			g.result = "ERROR"
@@ -148,14 +157,14 @@ func verifyGroup(ctx context.Context, g *viewGroup) bool {
 	for _, a := range applied {
 		g.index = min(g.index, a)
 	}
-	return g.compare(ctx, serving)
+	return g.compare(ctx, serving, dial)
 }
 
 // compare fetches every serving replica's digest at g.index.
-func (g *viewGroup) compare(ctx context.Context, serving []*replica) bool {
+func (g *viewGroup) compare(ctx context.Context, serving []*replica, dial []grpc.DialOption) bool {
 	g.result = "OK"
 	for _, r := range serving {
-		reply, err := askDigest(ctx, r.addr, g.index)
+		reply, err := askDigest(ctx, r.addr, g.index, dial)
 		if err != nil {
 			r.err, g.result = err, "ERROR"
 			continue
@@ -194,6 +203,6 @@ func (g *viewGroup) print(w io.Writer) {
 }
 
 // askDigest asks one view for its digest at index (0: at its applied index).
-func askDigest(ctx context.Context, addr string, index uint64) (*wire.DigestReply, error) {
-	return boot.AskDigest(ctx, addr, index)
+func askDigest(ctx context.Context, addr string, index uint64, dial []grpc.DialOption) (*wire.DigestReply, error) {
+	return boot.AskDigest(ctx, addr, index, dial...)
 }

@@ -35,6 +35,14 @@
 //     as about to be stopped (the view's Drain RPC) and waits until every
 //     API server's gossip shows it draining, so that they stop sending it
 //     lookups first.
+//   - Security (docs/security.md): every server role takes --tls-cert,
+//     --tls-key and --tls-ca (mutual TLS on its listeners and toward the
+//     other roles; package internal/tlsconfig), and api and local take
+//     --tokens. Every client command that dials --api goes through
+//     dialConn (gRPC) or doHTTP (HTTP) in client.go, which add the same
+//     TLS flags and --token-file; operator commands that dial log
+//     replicas or views take the TLS flags (peerDialOptions). ctl certs
+//     and ctl token make the certificates and tokens.
 //
 // Every flag of a subcommand that takes --config may also come from that
 // TOML file, under the same key; flags win over the file.

@@ -24,13 +24,13 @@ func exportCommand() *cli.Command {
 			"every fact as of --index (default: the log's last index), literals exactly as stored, without\n" +
 			"Akutan's bookkeeping facts. The index is printed on standard error. An export the server cut\n" +
 			"short is an error (exit status 1), never a silently short file.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			str("api", DefaultAPIAddr, "API server's gRPC `HOST:PORT`"),
 			httpFlag(),
 			str("format", "ntriples", "output `FORMAT`: ntriples or turtle"),
 			num("index", 0, "export the graph as of this log `INDEX` (default: the log's last index)"),
 			dur("timeout", 0, "give up after this long (default: no limit)"),
-		},
+		}, clientSecurityFlags()...),
 		Action: runExport,
 	})
 }
@@ -50,7 +50,7 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := httpGet(ctx, base+"/v1/export?"+params.Encode(), "")
+	resp, err := httpGet(ctx, httpDoer(c), base+"/v1/export?"+params.Encode(), "")
 	if err != nil {
 		return fmt.Errorf("exporting: %w", err)
 	}
@@ -77,16 +77,16 @@ func apiHTTPBase(ctx context.Context, c *cli.Context) (string, error) {
 	addr := c.String("http")
 	if addr == "" {
 		var err error
-		if addr, err = advertisedHTTP(ctx, c.String("api")); err != nil {
+		if addr, err = advertisedHTTP(ctx, c, c.String("api")); err != nil {
 			return "", hintAPI(c.String("api"), err)
 		}
 	}
-	return "http://" + addr, nil
+	return httpScheme(c) + addr, nil
 }
 
 // httpGet GETs u and returns the response when its status is 2xx; any
 // other status is an error carrying the server's message.
-func httpGet(ctx context.Context, u, accept string) (*http.Response, error) {
+func httpGet(ctx context.Context, do httpDo, u, accept string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func httpGet(ctx context.Context, u, accept string) (*http.Response, error) {
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w (is the API server's HTTP there? --http sets it)", err)
 	}

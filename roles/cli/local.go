@@ -19,7 +19,7 @@ func localCommand() *cli.Command {
 	cmd := withConfig(&cli.Command{
 		Name:  "local",
 		Usage: "run a whole cluster in this process (3 log replicas, 8 views, 1 API)",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			str("dir", "./akutan-data", "data `DIR` (a restart on the same DIR finds all data)"),
 			str("api-addr", DefaultAPIAddr, "`HOST:PORT` serving the API gRPC service"),
 			str("http-addr", "127.0.0.1:9988", "`HOST:PORT` serving the HTTP API"),
@@ -31,7 +31,7 @@ func localCommand() *cli.Command {
 			// (benchmarks), not an operator setting.
 			altsrc.NewStringFlag(&cli.StringFlag{Name: "pprof-addr", Hidden: true,
 				Usage: "`HOST:PORT` serving net/http/pprof; empty for none"}),
-		},
+		}, serverSecurityFlags()...),
 		Action: runLocal,
 	})
 	return cmd
@@ -45,12 +45,16 @@ func runLocal(c *cli.Context) error {
 	if addr := c.String("pprof-addr"); addr != "" {
 		go servePprof(log, addr)
 	}
+	tlsSrc, toks, err := serverSecurity(c, log.With().Str("role", "api").Logger())
+	if err != nil {
+		return err
+	}
 	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())
 	fmt.Printf("starting a local Akutan cluster in %s ...\n", c.String("dir"))
 	cl, err := local.Start(c.Context, local.Config{
 		Dir: c.String("dir"), APIAddr: c.String("api-addr"), HTTPAddr: c.String("http-addr"), Logger: log,
 		DisableHedging: !c.Bool("hedge"), TxTimeout: c.Duration("tx-timeout"),
-		RestoreFrom: list(c.String("restore-from")),
+		RestoreFrom: list(c.String("restore-from")), TLS: tlsSrc, Tokens: toks,
 	})
 	if err != nil {
 		return err

@@ -21,6 +21,8 @@ import (
 	"github.com/akutan-dev/akutan/cluster/health"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
+	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
@@ -128,7 +130,7 @@ func logCommand() *cli.Command {
 				Usage: "snapshot and compact the Raft log every `N` proposals (default 1000)"}),
 			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "compaction-overhead", Hidden: true,
 				Usage: "Raft proposals kept after a compaction (default 500)"}),
-		}, gossipFlags()...),
+		}, append(serverTLSFlags(), gossipFlags()...)...),
 		Action: runLog,
 	})
 }
@@ -159,8 +161,13 @@ func runLog(c *cli.Context) error {
 	if c.Duration("auto-truncate-lag") < 0 {
 		return fmt.Errorf("--auto-truncate-lag must not be negative")
 	}
+	tlsSrc, err := serverTLS(c, log.With().Str("role", "log").Logger())
+	if err != nil {
+		return err
+	}
 	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())
 	srv, err := logserver.Start(c.Context, logserver.Config{
+		TLS:       tlsSrc,
 		ReplicaID: c.Uint64("id"), Dir: c.String("dir"), RaftAddr: c.String("raft-addr"),
 		GRPCAddr: c.String("grpc-addr"), InitialMembers: members, DC: c.String("dc"),
 		Logger: log, Registry: prometheus.NewRegistry(), Join: c.Bool("join"),
@@ -239,7 +246,7 @@ func viewCommand() *cli.Command {
 			str("boot-seed", "", "gRPC addresses of API servers of --boot-from-cluster, `HOST:PORT,...`, asked for its views"),
 			str("restore-from", "", "fill an empty store from the backup in `DIR[,INCR,...]` (akutan ctl backup; a full backup, then any "+
 				"incremental ones on top of it), then follow the log from the last one's index + 1; ignored while the store holds data"),
-		}, gossipFlags()...),
+		}, append(serverTLSFlags(), gossipFlags()...)...),
 		Action: runView,
 	})
 }
@@ -294,7 +301,12 @@ func runView(c *cli.Context) error {
 	if err := checkBootFrom(c.String("boot-from-cluster"), bootSeeds, own); err != nil {
 		return err
 	}
+	tlsSrc, err := serverTLS(c, log.With().Str("role", "view").Logger())
+	if err != nil {
+		return err
+	}
 	srv, err := viewserver.Start(c.Context, viewserver.Config{
+		TLS:   tlsSrc,
 		Space: sp, Range: rg, Dir: c.String("dir"), GRPCAddr: c.String("grpc-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: prometheus.NewRegistry(),
@@ -335,9 +347,56 @@ func apiCommand() *cli.Command {
 			dur("floor-every", DefaultFloorEvery, "register this cluster's log floor this often (0: never)"),
 			num("floor-views", floor.DefaultCopies, "the floor passes an entry once `K` views of every range hold it durably"),
 			str("log-archive", "", "the log archive `DIR` (`akutan ctl log archive`), named to change-feed clients that ask for truncated entries"),
-		}, gossipFlags()...),
+		}, append(serverSecurityFlags(), gossipFlags()...)...),
 		Action: runAPI,
 	})
+}
+
+// serverTLSFlags are every server role's mutual TLS flags
+// (docs/security.md): the role serves, and dials the other roles, with
+// this certificate, and serves only peers whose certificate the CA signed.
+func serverTLSFlags() []cli.Flag {
+	return []cli.Flag{
+		str("tls-cert", "", "serve and dial with mutual TLS using this certificate `FILE` (PEM; re-read when it changes)"),
+		str("tls-key", "", "the private key `FILE` of --tls-cert"),
+		str("tls-ca", "", "accept only peers with a certificate signed by the CA in `FILE`"),
+	}
+}
+
+// serverSecurityFlags are the API's mutual TLS and tokens flags; without
+// them the API serves plaintext to anyone.
+func serverSecurityFlags() []cli.Flag {
+	return append(serverTLSFlags(),
+		str("tokens", "", "require a bearer token listed (hashed) in `FILE` (akutan ctl token; re-read when it changes)"))
+}
+
+// serverTLS reads --tls-cert, --tls-key and --tls-ca: nil without them.
+func serverTLS(c *cli.Context, log zerolog.Logger) (*tlsconfig.Source, error) {
+	files := tlsconfig.Files{Cert: c.String("tls-cert"), Key: c.String("tls-key"), CA: c.String("tls-ca")}
+	if !files.Enabled() {
+		return nil, nil
+	}
+	return tlsconfig.Load(files, log)
+}
+
+// serverSecurity reads the TLS flags and --tokens; each result is nil
+// when its flags are not given.
+func serverSecurity(c *cli.Context, log zerolog.Logger) (*tlsconfig.Source, *tokens.Store, error) {
+	src, err := serverTLS(c, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.String("tokens") == "" {
+		return src, nil, nil
+	}
+	store, err := tokens.Load(c.String("tokens"), log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--tokens: %w", err)
+	}
+	if src == nil {
+		log.Warn().Msg("--tokens without --tls-cert: clients send their tokens in plaintext")
+	}
+	return src, store, nil
 }
 
 func runAPI(c *cli.Context) error {
@@ -356,6 +415,10 @@ func runAPI(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	tlsSrc, toks, err := serverSecurity(c, log)
+	if err != nil {
+		return err
+	}
 	if c.Uint64("floor-views") < 1 {
 		return fmt.Errorf("--floor-views must be at least 1")
 	}
@@ -365,7 +428,7 @@ func runAPI(c *cli.Context) error {
 		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
 		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
 		FloorEvery: c.Duration("floor-every"), FloorViews: int(c.Uint64("floor-views")),
-		LogArchive: c.String("log-archive"),
+		LogArchive: c.String("log-archive"), TLS: tlsSrc, PeerTLS: tlsSrc, Tokens: toks,
 	})
 	if err != nil {
 		return err

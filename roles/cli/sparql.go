@@ -85,11 +85,11 @@ func runSPARQL(c *cli.Context) error {
 	}
 	return withSPARQL(c, func(ctx context.Context, endpoint string) error {
 		if c.Bool("explain") {
-			if err := printSPARQLPlan(ctx, endpoint, params, text, format); err != nil {
+			if err := printSPARQLPlan(ctx, httpDoer(c), endpoint, params, text, format); err != nil {
 				return err
 			}
 		}
-		body, index, err := postSPARQL(ctx, endpoint, params, "application/sparql-query", text, sparqlFormats[format])
+		body, index, err := postSPARQL(ctx, httpDoer(c), endpoint, params, "application/sparql-query", text, sparqlFormats[format])
 		if err != nil {
 			return fmt.Errorf("query failed: %w", err)
 		}
@@ -105,12 +105,12 @@ func runSPARQL(c *cli.Context) error {
 // algebra, each BGP in the order the views' statistics give) and prints it
 // before the answer: on standard output for a table, else on standard
 // error, so that a machine-readable answer stays alone on standard output.
-func printSPARQLPlan(ctx context.Context, endpoint string, params url.Values, text, format string) error {
+func printSPARQLPlan(ctx context.Context, do httpDo, endpoint string, params url.Values, text, format string) error {
 	explain := url.Values{"explain": {"true"}}
 	for k, v := range params {
 		explain[k] = v
 	}
-	plan, _, err := postSPARQL(ctx, endpoint, explain, "application/sparql-query", text, "text/plain")
+	plan, _, err := postSPARQL(ctx, do, endpoint, explain, "application/sparql-query", text, "text/plain")
 	if err != nil {
 		return fmt.Errorf("explaining the query: %w", err)
 	}
@@ -146,7 +146,7 @@ func runSPARQLUpdate(c *cli.Context) error {
 		return err
 	}
 	return withSPARQL(c, func(ctx context.Context, endpoint string) error {
-		body, _, err := postSPARQL(ctx, endpoint, url.Values{}, "application/sparql-update", text, "text/plain")
+		body, _, err := postSPARQL(ctx, httpDoer(c), endpoint, url.Values{}, "application/sparql-update", text, "text/plain")
 		if err != nil {
 			return fmt.Errorf("update failed: %w", err)
 		}
@@ -163,18 +163,18 @@ func withSPARQL(c *cli.Context, fn func(ctx context.Context, endpoint string) er
 	addr := c.String("http")
 	if addr == "" {
 		var err error
-		if addr, err = advertisedHTTP(ctx, c.String("api")); err != nil {
+		if addr, err = advertisedHTTP(ctx, c, c.String("api")); err != nil {
 			return hintAPI(c.String("api"), err)
 		}
 	}
-	return fn(ctx, "http://"+addr+"/sparql")
+	return fn(ctx, httpScheme(c)+addr+"/sparql")
 }
 
 // advertisedHTTP asks the API server at api (gRPC) for the gossip members
 // and returns the HTTP address that it advertises. An unspecified host
 // (listening on all interfaces) becomes api's host.
-func advertisedHTTP(ctx context.Context, api string) (string, error) {
-	client, closeStatus, err := dialStatus(api)
+func advertisedHTTP(ctx context.Context, c *cli.Context, api string) (string, error) {
+	client, closeStatus, err := dialStatus(c, api)
 	if err != nil {
 		return "", err
 	}
@@ -238,7 +238,7 @@ func reachable(httpAddr, api string) string {
 // postSPARQL POSTs text to /sparql and reads the whole answer; an answer
 // the server cut short (evaluation failed after it started) is an error,
 // never printed. index is the Akutan-Log-Index of the answer.
-func postSPARQL(ctx context.Context, endpoint string, params url.Values, contentType, text, accept string) (body []byte, index string, err error) {
+func postSPARQL(ctx context.Context, do httpDo, endpoint string, params url.Values, contentType, text, accept string) (body []byte, index string, err error) {
 	if dl, ok := ctx.Deadline(); ok {
 		params.Set("timeout", fmt.Sprint(max(time.Until(dl).Milliseconds(), 1))+"ms")
 	}
@@ -252,7 +252,7 @@ func postSPARQL(ctx context.Context, endpoint string, params url.Values, content
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", accept)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := do(req)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w (is the API server's HTTP at %s? --http sets it)", err, endpoint)
 	}

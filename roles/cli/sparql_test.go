@@ -101,7 +101,7 @@ func TestPostSPARQL(t *testing.T) {
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	body, index, err := postSPARQL(ctx, srv.URL, url.Values{"index": {"3"}}, "application/sparql-query", "ASK {}", "text/csv")
+	body, index, err := postSPARQL(ctx, http.DefaultClient.Do, srv.URL, url.Values{"index": {"3"}}, "application/sparql-query", "ASK {}", "text/csv")
 	if err != nil || string(body) != "n\r\n1\r\n" || index != "5" {
 		t.Fatalf("answer %q at %q, error %v", body, index, err)
 	}
@@ -109,11 +109,11 @@ func TestPostSPARQL(t *testing.T) {
 		got.URL.Query().Get("index") != "3" || gotBody != "ASK {}" {
 		t.Fatalf("request %v %v body %q", got.Header, got.URL, gotBody)
 	}
-	if _, _, err := postSPARQL(ctx, srv.URL, url.Values{"case": {"bad"}}, "application/sparql-query", "AS", "text/csv"); err == nil ||
+	if _, _, err := postSPARQL(ctx, http.DefaultClient.Do, srv.URL, url.Values{"case": {"bad"}}, "application/sparql-query", "AS", "text/csv"); err == nil ||
 		!strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "line 1, column 3") {
 		t.Fatalf("an error status gave %v", err)
 	}
-	if body, _, err := postSPARQL(ctx, srv.URL, url.Values{"case": {"cut"}}, "application/sparql-query", "ASK {}", "text/csv"); err == nil {
+	if body, _, err := postSPARQL(ctx, http.DefaultClient.Do, srv.URL, url.Values{"case": {"cut"}}, "application/sparql-query", "ASK {}", "text/csv"); err == nil {
 		t.Fatalf("a cut answer gave %q and no error", body)
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/akutan-dev/akutan/cluster/health"
@@ -73,7 +71,7 @@ func runStatus(c *cli.Context) error {
 	}
 	clients := make([]wire.StatusClient, len(apis))
 	for i, addr := range apis {
-		client, closeConn, err := dialStatus(addr)
+		client, closeConn, err := dialStatus(c, addr)
 		if err != nil {
 			return err
 		}
@@ -201,10 +199,10 @@ func coveredWant(c *cli.Context) health.Partitioning {
 }
 
 // dialStatus connects to the Status service of the API server at addr.
-func dialStatus(addr string) (wire.StatusClient, func(), error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), wire.APICallOptions())
+func dialStatus(c *cli.Context, addr string) (wire.StatusClient, func(), error) {
+	conn, err := dialConn(c, addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to API %s: %w", addr, err)
+		return nil, nil, err
 	}
 	return wire.NewStatusClient(conn), func() { conn.Close() }, nil
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
+	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/roles/viewserver"
@@ -43,6 +45,11 @@ type Config struct {
 	DisableHedging bool
 	// TxTimeout is the API server's transaction timeout (0: its default).
 	TxTimeout time.Duration
+	// TLS and Tokens secure the client-facing API listeners (gRPC and
+	// HTTP): see apiserver.Config. The links inside the process (log,
+	// views, gossip) stay on loopback, in plaintext. nil: as before.
+	TLS    *tlsconfig.Source
+	Tokens *tokens.Store
 	// RestoreFrom are backup directories (see storage/backup: a full
 	// backup, then any incremental ones on top of it) to start a new local
 	// cluster from: its new log continues after the last one's index
@@ -118,6 +125,7 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	c.API, err = apiserver.Start(ctx, apiserver.Config{
 		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
 		GossipAddr: "127.0.0.1:0", GossipJoin: []string{c.Logs[0].GossipAddr()}, Logger: cfg.Logger, Registry: reg, DisableHedging: cfg.DisableHedging, TxTimeout: cfg.TxTimeout,
+		TLS: cfg.TLS, Tokens: cfg.Tokens,
 	})
 	if err != nil {
 		return err

@@ -12,4 +12,10 @@
 // in-flight RPCs finish for Config.GracePeriod, and returns once every
 // goroutine it started has ended. What a role owns besides (a Raft node, a
 // store) it stops itself, after Stop.
+//
+// With Config.TLS set, both the gRPC and the HTTP listener speak mutual
+// TLS only (internal/tlsconfig): a peer without a certificate signed by
+// the CA is refused during the handshake, before any request is read,
+// and the refusal is logged with its reason. Gossip is not TLS: it is
+// protected by the gossip key only.
 package rolekit

@@ -141,7 +141,7 @@ func (s *Server) clusterPeers(ctx context.Context, name string) ([]boot.Peer, er
 	var errs []error
 	for _, seed := range s.cfg.BootSeeds {
 		sctx, cancel := context.WithTimeout(ctx, seedTimeout)
-		ms, err := members.Fetch(sctx, seed)
+		ms, err := members.Fetch(sctx, seed, s.cfg.TLS.DialOptions()...)
 		cancel()
 		if err != nil {
 			errs = append(errs, err)
@@ -191,7 +191,7 @@ func (s *Server) load(ctx context.Context, st *viewstore.Store, plan boot.Plan, 
 	start := time.Now()
 	stop := s.logLoadProgress(loader, start)
 	stats, err := boot.Fetch(ctx, boot.FetchConfig{
-		Space: string(s.cfg.Space), Plan: plan, Sink: loader,
+		Space: string(s.cfg.Space), Plan: plan, Sink: loader, DialOptions: s.cfg.TLS.DialOptions(),
 		Progress: s.metrics.loaded,
 	})
 	stop()

@@ -16,6 +16,7 @@ import (
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/logentry"
@@ -37,6 +38,12 @@ type Config struct {
 	GossipKey  []byte
 	Logger     zerolog.Logger
 	Registry   *prometheus.Registry // nil: no metrics
+	// TLS, when set, puts the view's gRPC (View, ViewBoot, ViewStats) and
+	// metrics listeners behind mutual TLS, and is the client side of
+	// mutual TLS toward the log, peer views it boots from and boot seeds:
+	// only cluster members (certificates signed by its CA) are served.
+	// nil: plaintext.
+	TLS *tlsconfig.Source
 	// MetricsAddr, when set, serves Registry at GET /metrics.
 	MetricsAddr string
 	// PeerWait bounds how long a view with an empty store waits to join
@@ -175,13 +182,14 @@ const viewAdvertInterval = 500 * time.Millisecond
 
 func (s *Server) startNetwork(ctx context.Context) error {
 	var err error
-	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithPreferredDC(s.cfg.DC)); err != nil {
+	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithPreferredDC(s.cfg.DC),
+		logclient.WithDialOptions(s.cfg.TLS.DialOptions()...)); err != nil {
 		return fmt.Errorf("starting view: connecting to the log: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.kit, err = rolekit.Listen(ctx, rolekit.Config{
-		Role: "view", GRPCAddr: s.cfg.GRPCAddr, GRPCOptions: wire.ServerOptions(),
+		Role: "view", GRPCAddr: s.cfg.GRPCAddr, GRPCOptions: wire.ServerOptions(), TLS: s.cfg.TLS,
 		Register: func(g *grpc.Server) {
 			wire.RegisterViewServer(g, &service{s: s})
 			wire.RegisterViewBootServer(g, &bootService{s: s})

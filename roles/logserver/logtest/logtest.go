@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/internal/testutil"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/roles/logserver"
 	"github.com/akutan-dev/akutan/wire"
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +64,12 @@ func WithDCs(dcs ...string) Option {
 // WithAutoTruncate turns on the replicas' background truncation.
 func WithAutoTruncate(every, lag time.Duration) Option {
 	return func(c *logserver.Config) { c.AutoTruncateEvery, c.AutoTruncateLag = every, lag }
+}
+
+// WithTLS puts every replica's gRPC and Raft behind mutual TLS with src;
+// Dial and DialAdmin then dial with it too.
+func WithTLS(src *tlsconfig.Source) Option {
+	return func(c *logserver.Config) { c.TLS = src }
 }
 
 // WithLogger sets the replicas' logger (the default discards).
@@ -237,7 +244,8 @@ func (c *Cluster) leader() (int, bool) {
 // test ends.
 func (c *Cluster) DialAdmin(t testing.TB, i int) wire.LogAdminClient {
 	t.Helper()
-	conn, err := grpc.NewClient(c.grpcAddrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
+	conn, err := grpc.NewClient(c.grpcAddrs[i], append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions()},
+		c.Configs[i].TLS.DialOptions()...)...)
 	if err != nil {
 		t.Fatalf("dialing replica %d: %v", i+1, err)
 	}
@@ -248,7 +256,8 @@ func (c *Cluster) DialAdmin(t testing.TB, i int) wire.LogAdminClient {
 // Dial returns a raw Log client for replica i, closed when the test ends.
 func (c *Cluster) Dial(t testing.TB, i int) wire.LogClient {
 	t.Helper()
-	conn, err := grpc.NewClient(c.grpcAddrs[i], grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions())
+	conn, err := grpc.NewClient(c.grpcAddrs[i], append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), wire.CallOptions()},
+		c.Configs[i].TLS.DialOptions()...)...)
 	if err != nil {
 		t.Fatalf("dialing replica %d: %v", i+1, err)
 	}
