@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/cluster/logreplay"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
@@ -50,6 +51,13 @@ type Config struct {
 	// directory that already holds a cluster restored from the same
 	// backups restarts as usual; one holding another log is refused.
 	RestoreFrom []string
+	// LogArchive is a log archive (storage/logarchive) whose entries after
+	// the backup's index are appended to the new log, at their archived
+	// indexes, before the API server starts (point-in-time recovery, see
+	// cluster/logreplay); only with RestoreFrom. ToIndex stops at that
+	// index (0: the archive's last).
+	LogArchive string
+	ToIndex    uint64
 }
 
 // Cluster is a running local cluster.
@@ -57,6 +65,15 @@ type Cluster struct {
 	API   *apiserver.Server
 	Logs  []*logserver.Server
 	Views []*viewserver.Server
+	// Replayed is what this start replayed from Config.LogArchive (zero
+	// without one, or when an earlier start replayed it).
+	Replayed Replayed
+}
+
+// Replayed is a replay of a log archive into a restored local cluster.
+type Replayed struct {
+	Plan   logreplay.Plan
+	Result logreplay.Result
 }
 
 // layout is what must stay the same across restarts of one directory.
@@ -70,10 +87,22 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("creating %s: %w", cfg.Dir, err)
 	}
 	fresh := !exists(filepath.Join(cfg.Dir, "layout.json"))
+	if (cfg.LogArchive != "" || cfg.ToIndex != 0) && len(cfg.RestoreFrom) == 0 {
+		return nil, errors.New("--log-archive and --to-index restore a backup to a later point: they need --restore-from")
+	}
+	if cfg.ToIndex != 0 && cfg.LogArchive == "" {
+		return nil, errors.New("--to-index needs --log-archive: the entries after the backup's index come from the archive")
+	}
 	if len(cfg.RestoreFrom) > 0 && fresh {
-		// Refuse a damaged backup before anything is created from it.
+		// Refuse a damaged backup, or archive, before anything is created
+		// from it.
 		if _, err := backup.VerifyChain(ctx, cfg.RestoreFrom, nil); err != nil {
 			return nil, fmt.Errorf("--restore-from: %w", err)
+		}
+		if cfg.LogArchive != "" {
+			if _, err := replayPlan(cfg); err != nil {
+				return nil, err
+			}
 		}
 	}
 	lay, err := loadLayout(cfg.Dir)
@@ -111,6 +140,12 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	}
 	if err != nil {
 		return err
+	}
+	if cfg.LogArchive != "" {
+		// Before the API server too: nothing else may append meanwhile.
+		if c.Replayed, err = replayArchive(ctx, cfg, lc); err != nil {
+			return err
+		}
 	}
 	reg := prometheus.NewRegistry()
 	// The log replicas, the API server and the views gossip in one pool,
@@ -311,6 +346,64 @@ func startAfterBackup(ctx context.Context, dirs []string, l *logserver.Server, l
 		return fmt.Errorf("--restore-from %s: %w (restore into a new --dir)", dir, err)
 	}
 	return nil
+}
+
+// replayedName is the file, in a restored cluster's directory, recording
+// that the log archive was replayed into its log.
+const replayedName = "replayed.json"
+
+// replayed is the content of replayedName.
+type replayed struct {
+	Archive string `json:"archive"`
+	From    uint64 `json:"from"`
+	To      uint64 `json:"to"`
+}
+
+// replayPlan checks the log archive against the backup (see
+// logreplay.Check).
+func replayPlan(cfg Config) (logreplay.Plan, error) {
+	chain, err := backup.OpenChain(cfg.RestoreFrom)
+	if err != nil {
+		return logreplay.Plan{}, fmt.Errorf("--restore-from: %w", err)
+	}
+	p, err := logreplay.Check(cfg.LogArchive, chain[len(chain)-1].Index, cfg.ToIndex)
+	if err != nil {
+		return logreplay.Plan{}, fmt.Errorf("--log-archive: %w", err)
+	}
+	return p, nil
+}
+
+// replayArchive appends the log archive's entries after the backup's
+// index to the new log (cluster/logreplay), once: a restart of a
+// directory that replayed them already does nothing, and one whose replay
+// was interrupted resumes it.
+func replayArchive(ctx context.Context, cfg Config, lc *logclient.Client) (Replayed, error) {
+	path := filepath.Join(cfg.Dir, replayedName)
+	if b, err := os.ReadFile(path); err == nil {
+		var done replayed
+		if err := json.Unmarshal(b, &done); err != nil {
+			return Replayed{}, fmt.Errorf("%s is damaged: %w", path, err)
+		}
+		if cfg.ToIndex != 0 && cfg.ToIndex != done.To {
+			return Replayed{}, fmt.Errorf("--to-index %d: %s was restored to index %d already (restore into a new --dir)", cfg.ToIndex, cfg.Dir, done.To)
+		}
+		return Replayed{}, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return Replayed{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	p, err := replayPlan(cfg)
+	if err != nil {
+		return Replayed{}, err
+	}
+	res, err := logreplay.Replay(ctx, lc, p, nil)
+	if err != nil {
+		return Replayed{}, fmt.Errorf("--log-archive: %w", err)
+	}
+	b, _ := json.MarshalIndent(replayed{Archive: p.Dir, From: p.From, To: p.To}, "", "  ")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return Replayed{}, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return Replayed{Plan: p, Result: res}, nil
 }
 
 // Stop stops every component, API first.
