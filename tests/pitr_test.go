@@ -14,6 +14,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/boot"
 	"github.com/akutan-dev/akutan/internal/testutil"
+	"github.com/akutan-dev/akutan/storage/logarchive"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 
@@ -198,5 +199,96 @@ func TestPointInTimeRecovery(t *testing.T) {
 	// Writable: new writes continue after the index.
 	if next := lastIndexOf(t, akutan(t, "sparql-update", "--api", mid, "-e", `INSERT DATA { <http://t/pitr/f> <http://t/pitr/p> "F" }`)); next != at+1 {
 		t.Errorf("the first write after restoring to %d got index %d", at, next)
+	}
+}
+
+// TestReplayIntoSeparateLog restores a separate-process deployment to a
+// point in time: a new log started after the backup's index (`akutan log
+// --restore-from`), `akutan ctl log replay` of the archived entries after
+// it up to --to-index, views seeded from the backup, then the API server;
+// it answers as of that index. A damaged archive is refused by the
+// replay and by `akutan local --log-archive`, naming the file.
+func TestReplayIntoSeparateLog(t *testing.T) {
+	harness.SkipIfShort(t)
+	p, api, _ := startLocal(t, filepath.Join(t.TempDir(), "data"))
+	logs := logAddrsOf(t, p)
+	akutan(t, "insert", "--api", api, testdata("example_data.tsv"))
+	bk := filepath.Join(t.TempDir(), "bk")
+	akutan(t, "ctl", "backup", "--api", api, "--to", bk)
+	var indexes []uint64
+	for i := range 4 {
+		out := akutan(t, "sparql-update", "--api", api, "-e", fmt.Sprintf(`INSERT DATA { <http://t/r/s> <http://t/r/p> %d }`, i))
+		indexes = append(indexes, lastIndexOf(t, out))
+	}
+	archive := filepath.Join(t.TempDir(), "archive")
+	akutan(t, "ctl", "log", "archive", "--log", logs, "--to", archive, "--segment-entries", "3")
+	at := indexes[2]
+	const ask = "SELECT ?o WHERE { <http://t/r/s> <http://t/r/p> ?o } ORDER BY ?o"
+
+	dir := t.TempDir()
+	addrs := harness.FreeAddrs(t, 3*2+2*2+3)
+	raft, grpc := addrs[0:3], addrs[3:6]
+	viewGRPC, viewGossip := addrs[6:8], addrs[8:10]
+	apiAddr, apiGossip := addrs[10], addrs[11]
+	members := fmt.Sprintf("1=%s,2=%s,3=%s", raft[0], raft[1], raft[2])
+	for i := range 3 {
+		harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), "log",
+			"--id", fmt.Sprint(i+1), "--dir", filepath.Join(dir, fmt.Sprintf("log-%d", i+1)),
+			"--raft-addr", raft[i], "--grpc-addr", grpc[i], "--initial-members", members, "--restore-from", bk)
+	}
+	logList := strings.Join(grpc, ",")
+	var out string
+	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+		var errOut string
+		var err error
+		out, errOut, err = harness.Run(t, bin, "ctl", "log", "replay", "--log", logList, "--restore-from", bk,
+			"--log-archive", archive, "--to-index", fmt.Sprint(at))
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, errOut)
+		}
+		return nil
+	})
+	if !strings.Contains(out, fmt.Sprintf("the log is as of index %d", at)) {
+		t.Fatalf("ctl log replay printed %q", out)
+	}
+	for i, space := range []string{"hashsp", "hashpo"} {
+		harness.Start(t, bin, "view-"+space, "view", "--space", space, "--partition", "1/1",
+			"--dir", filepath.Join(dir, "view-"+space), "--grpc-addr", viewGRPC[i], "--log", logList, "--restore-from", bk,
+			"--gossip-addr", viewGossip[i], "--gossip-join", apiGossip)
+	}
+	harness.Start(t, bin, "api", "api", "--grpc-addr", apiAddr, "--http-addr", addrs[12], "--log", logList,
+		"--gossip-addr", apiGossip, "--gossip-join", strings.Join(viewGossip, ","))
+	harness.WaitTCP(t, apiAddr, 60*time.Second)
+	waitForQuery(t, apiAddr)
+	if got, want := akutan(t, "sparql", "--api", apiAddr, "--format", "tsv", "-e", ask), "?o\n0\n1\n2\n"; got != want {
+		t.Fatalf("restored to %d: %q, want %q", at, got, want)
+	}
+	if got := queryTSV(t, apiAddr, "fp_01.bql"); got != fp01Want {
+		t.Fatalf("restored fp_01 = %q, want %q", got, fp01Want)
+	}
+
+	// A damaged segment: refused before anything is created, naming it.
+	segs, err := logarchive.List(archive)
+	if err != nil || len(segs) < 2 {
+		t.Fatalf("the archive holds %v, %v", segs, err)
+	}
+	victim := segs[len(segs)-1].Path
+	b, err := os.ReadFile(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(victim, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"local", "--dir", filepath.Join(t.TempDir(), "d"), "--restore-from", bk, "--log-archive", archive,
+			"--api-addr", harness.FreeAddr(t), "--http-addr", "127.0.0.1:0"},
+		{"ctl", "log", "replay", "--log", logList, "--restore-from", bk, "--log-archive", archive},
+	} {
+		out, errOut, err := harness.Run(t, bin, args...)
+		if err == nil || !strings.Contains(out+errOut, filepath.Base(victim)) {
+			t.Fatalf("akutan %s over a damaged archive: %v, %q; want a refusal naming %s", args[0], err, out+errOut, filepath.Base(victim))
+		}
 	}
 }

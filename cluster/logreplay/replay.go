@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/akutan-dev/akutan/storage/backup"
 	"github.com/akutan-dev/akutan/storage/logarchive"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
@@ -57,6 +58,16 @@ func Check(dir string, after, to uint64) (Plan, error) {
 	return Plan{Dir: dir, From: after + 1, To: to}, nil
 }
 
+// CheckBackup is Check after the index of the backup in dirs (a full
+// backup, then any incremental ones on top of it: the last one's index).
+func CheckBackup(dirs []string, archive string, to uint64) (Plan, error) {
+	chain, err := backup.OpenChain(dirs)
+	if err != nil {
+		return Plan{}, fmt.Errorf("opening the backup: %w", err)
+	}
+	return Check(archive, chain[len(chain)-1].Index, to)
+}
+
 // Result is what Replay did.
 type Result struct {
 	// Appended counts the entries appended, Resumed those the log held
@@ -84,6 +95,9 @@ func Replay(ctx context.Context, log Log, p Plan, progress func(index uint64)) (
 	}
 	last := info.LastIndex
 	switch {
+	case last == 0:
+		return res, fmt.Errorf("replaying the log archive from entry %d: the log is empty: it has not been started after the backup's index %d yet "+
+			"(a log restored with --restore-from does so once a quorum of its replicas is up)", p.From, p.From-1)
 	case last < p.From-1 || (last >= p.From && info.FirstIndex > p.From):
 		return res, fmt.Errorf("replaying the log archive from entry %d: the log holds entries %d to %d, so it does not continue the backup",
 			p.From, info.FirstIndex, last)

@@ -362,11 +362,7 @@ type replayed struct {
 // replayPlan checks the log archive against the backup (see
 // logreplay.Check).
 func replayPlan(cfg Config) (logreplay.Plan, error) {
-	chain, err := backup.OpenChain(cfg.RestoreFrom)
-	if err != nil {
-		return logreplay.Plan{}, fmt.Errorf("--restore-from: %w", err)
-	}
-	p, err := logreplay.Check(cfg.LogArchive, chain[len(chain)-1].Index, cfg.ToIndex)
+	p, err := logreplay.CheckBackup(cfg.RestoreFrom, cfg.LogArchive, cfg.ToIndex)
 	if err != nil {
 		return logreplay.Plan{}, fmt.Errorf("--log-archive: %w", err)
 	}
