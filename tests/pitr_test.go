@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/boot"
+	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/internal/testutil"
+	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/logarchive"
+	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 
@@ -182,9 +185,12 @@ func TestPointInTimeRecovery(t *testing.T) {
 	start = time.Now()
 	pAt, mid := startRestored(t, "at", bk, archive, "--to-index", fmt.Sprint(at))
 	t.Logf("restored to index %d (deletes at %d and %d) in %v", at, del1, del2, time.Since(start).Round(time.Millisecond))
-	if !strings.Contains(pAt.Output(), fmt.Sprintf("the database is as of index %d", at)) {
-		t.Errorf("akutan local --to-index printed %q", pAt.Output())
-	}
+	testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		if !strings.Contains(pAt.Output(), fmt.Sprintf("the database is as of index %d", at)) {
+			return fmt.Errorf("akutan local --to-index has not printed that the database is as of index %d", at)
+		}
+		return nil
+	})
 	gotAt := pitrAnswers(t, mid)
 	if wantFacts := "?s\t?o\n<http://t/pitr/b>\t\"B\"\n<http://t/pitr/c>\t\"C\"\n<http://t/pitr/d>\t\"D\"\n"; gotAt["facts"] != wantFacts {
 		t.Errorf("restored to %d: facts %q, want %q", at, gotAt["facts"], wantFacts)
@@ -291,4 +297,111 @@ func TestReplayIntoSeparateLog(t *testing.T) {
 			t.Fatalf("akutan %s over a damaged archive: %v, %q; want a refusal naming %s", args[0], err, out+errOut, filepath.Base(victim))
 		}
 	}
+}
+
+// undecidedAt finds, in the archive, the first update transaction that
+// was committed by a decision entry (not automatically), and returns its
+// index, its decision's index and the marker it wrote.
+func undecidedAt(t *testing.T, archive string) (tx, decision uint64, marker string) {
+	t.Helper()
+	segs, err := logarchive.List(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	markers := map[uint64]string{}
+	for _, seg := range segs {
+		err := logarchive.ReadSegment(seg, func(index uint64, data []byte) error {
+			if d, ok := logentry.DecisionOf(index, data); ok {
+				if m, ok := markers[d.Tx]; ok && d.Commit && tx == 0 {
+					tx, decision, marker = d.Tx, index, m
+				}
+				delete(markers, d.Tx)
+				return nil
+			}
+			e, err := logentry.Decode(data)
+			if err != nil || e.GetUpdate() == nil {
+				return nil
+			}
+			u, err := logentry.UpdateFacts(index, e.GetUpdate())
+			if err != nil || u.AutoCommits() {
+				return nil
+			}
+			for _, f := range u.Inserts {
+				if f.Object.Kind == storage.KindString && strings.HasPrefix(f.Object.Str, "w") {
+					markers[index] = f.Object.Str
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tx == 0 {
+		t.Fatal("no transaction committed by a decision entry")
+	}
+	return tx, decision, marker
+}
+
+// TestRestoreToIndexAbortsUndecided restores to an index at which a
+// transaction that the original committed later was still undecided: the
+// restored database answers without it once its API server's transaction
+// timer aborted it (the abort lands after the index), while the original
+// has it.
+func TestRestoreToIndexAbortsUndecided(t *testing.T) {
+	harness.SkipIfShort(t)
+	p, api, httpAddr := startLocal(t, filepath.Join(t.TempDir(), "orig"))
+	logs := logAddrsOf(t, p)
+	akutan(t, "sparql-update", "--api", api, "-e", `INSERT DATA { <http://t/c> <http://t/holder> "start" }`)
+	bk := filepath.Join(t.TempDir(), "bk")
+	akutan(t, "ctl", "backup", "--api", api, "--to", bk)
+	writes := startContendedWrites("http://"+httpAddr+"/sparql", 8)
+	testutil.Eventually(t, 60*time.Second, 50*time.Millisecond, func() error {
+		if n := writes.count(); n < 40 {
+			return fmt.Errorf("%d updates acknowledged", n)
+		}
+		return nil
+	})
+	writes.stop()
+	archive := filepath.Join(t.TempDir(), "archive")
+	akutan(t, "ctl", "log", "archive", "--log", logs, "--to", archive)
+	tx, decision, marker := undecidedAt(t, archive)
+	ask := fmt.Sprintf(`SELECT ?w WHERE { ?w <http://t/wrote> %q }`, marker)
+	if got := akutan(t, "sparql", "--api", api, "--format", "tsv", "-e", ask); strings.Count(got, "\n") != 2 {
+		t.Fatalf("the original answers %q for the marker of transaction %d (committed at %d)", got, tx, decision)
+	}
+
+	at := decision - 1
+	addrs := harness.FreeAddrs(t, 2)
+	restored := harness.Start(t, bin, "at", "local", "--dir", filepath.Join(t.TempDir(), "at"), "--restore-from", bk,
+		"--log-archive", archive, "--to-index", fmt.Sprint(at), "--tx-timeout", "1s", "--api-addr", addrs[0], "--http-addr", addrs[1])
+	harness.WaitTCP(t, addrs[0], 60*time.Second)
+	waitForQuery(t, addrs[0])
+	if got := akutan(t, "sparql", "--api", addrs[0], "--format", "tsv", "--timeout", "30s", "-e", ask); got != "?w\n" {
+		t.Fatalf("restored to %d (transaction %d undecided there): %q; want no answer", at, tx, got)
+	}
+	// The abort is in the restored log, after the index.
+	lc, err := logclient.New(strings.Split(logAddrsOf(t, restored), ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var abortedAt uint64
+	errFound := fmt.Errorf("found")
+	err = lc.Read(ctx, at+1, func(index uint64, data []byte) error {
+		if d, ok := logentry.DecisionOf(index, data); ok && d.Tx == tx {
+			if d.Commit {
+				return fmt.Errorf("transaction %d committed at %d in the restored log", tx, index)
+			}
+			abortedAt = index
+			return errFound
+		}
+		return nil
+	})
+	if err != errFound {
+		t.Fatalf("looking for the abort of transaction %d after %d: %v", tx, at, err)
+	}
+	t.Logf("transaction %d (committed at %d in the original) aborted at %d in the database restored to %d", tx, decision, abortedAt, at)
 }
