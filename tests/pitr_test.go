@@ -206,6 +206,20 @@ func TestPointInTimeRecovery(t *testing.T) {
 	if next := lastIndexOf(t, akutan(t, "sparql-update", "--api", mid, "-e", `INSERT DATA { <http://t/pitr/f> <http://t/pitr/p> "F" }`)); next != at+1 {
 		t.Errorf("the first write after restoring to %d got index %d", at, next)
 	}
+	// The old archive is another history from at+1 on: archiving the
+	// restored log into it is refused, before and once the restored log
+	// is as long.
+	midLogs := logAddrsOf(t, pAt)
+	for i := 0; ; i++ {
+		_, errOut, err := harness.Run(t, bin, "ctl", "log", "archive", "--log", midLogs, "--to", archive)
+		if err == nil || !strings.Contains(errOut, "another history") {
+			t.Fatalf("archiving the restored log into the original's archive: %v %q; want a refusal", err, errOut)
+		}
+		if i == 3 {
+			break
+		}
+		akutan(t, "sparql-update", "--api", mid, "-e", fmt.Sprintf(`INSERT DATA { <http://t/pitr/g> <http://t/pitr/p> %d }`, i))
+	}
 }
 
 // TestReplayIntoSeparateLog restores a separate-process deployment to a
