@@ -110,14 +110,15 @@ func pitrAnswers(t *testing.T, api string) map[string]string {
 
 // startRestored starts `akutan local` restored from bk and the log
 // archive, with extra flags, and waits until it answers.
-func startRestored(t *testing.T, name, bk, archive string, extra ...string) (p *harness.Process, api string) {
+func startRestored(t *testing.T, name, bk, archive string, extra ...string) (p *harness.Process, api, dir string) {
 	addrs := harness.FreeAddrs(t, 2)
-	args := append([]string{"local", "--dir", filepath.Join(t.TempDir(), name), "--restore-from", bk, "--log-archive", archive,
+	dir = filepath.Join(t.TempDir(), name)
+	args := append([]string{"local", "--dir", dir, "--restore-from", bk, "--log-archive", archive,
 		"--api-addr", addrs[0], "--http-addr", addrs[1]}, extra...)
 	p = harness.Start(t, bin, name, args...)
 	harness.WaitTCP(t, addrs[0], 90*time.Second)
 	waitForQuery(t, addrs[0])
-	return p, addrs[0]
+	return p, addrs[0], dir
 }
 
 // TestPointInTimeRecovery loads LUBM-1, backs it up, then inserts and
@@ -170,7 +171,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 	}
 
 	start := time.Now()
-	_, full := startRestored(t, "full", bk, archive)
+	_, full, _ := startRestored(t, "full", bk, archive)
 	t.Logf("restored to the archive's end (%d) in %v", last, time.Since(start).Round(time.Millisecond))
 	got := pitrAnswers(t, full)
 	for k := range want {
@@ -183,7 +184,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 	}
 
 	start = time.Now()
-	pAt, mid := startRestored(t, "at", bk, archive, "--to-index", fmt.Sprint(at))
+	pAt, mid, atDir := startRestored(t, "at", bk, archive, "--to-index", fmt.Sprint(at))
 	t.Logf("restored to index %d (deletes at %d and %d) in %v", at, del1, del2, time.Since(start).Round(time.Millisecond))
 	testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
 		if !strings.Contains(pAt.Output(), fmt.Sprintf("the database is as of index %d", at)) {
@@ -219,6 +220,21 @@ func TestPointInTimeRecovery(t *testing.T) {
 			break
 		}
 		akutan(t, "sparql-update", "--api", mid, "-e", fmt.Sprintf(`INSERT DATA { <http://t/pitr/g> <http://t/pitr/p> %d }`, i))
+	}
+	// A restart finds the replay done and keeps the writes made since;
+	// another --to-index on the same directory is refused.
+	before := pitrAnswers(t, mid)["facts"]
+	pAt.Restart(t)
+	harness.WaitTCP(t, mid, 60*time.Second)
+	waitForQuery(t, mid)
+	if after := pitrAnswers(t, mid)["facts"]; after != before || !strings.Contains(after, `"F"`) {
+		t.Errorf("after a restart the database restored to %d holds %q, before it %q", at, after, before)
+	}
+	pAt.Kill()
+	_, errOut, err := harness.Run(t, bin, "local", "--dir", atDir, "--restore-from", bk, "--log-archive", archive,
+		"--to-index", fmt.Sprint(at-1), "--api-addr", harness.FreeAddr(t), "--http-addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(errOut, fmt.Sprintf("was restored to index %d already", at)) {
+		t.Fatalf("restarting with another --to-index: %v %q; want a refusal", err, errOut)
 	}
 }
 
