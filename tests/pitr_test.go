@@ -221,9 +221,11 @@ func TestPointInTimeRecovery(t *testing.T) {
 		}
 		akutan(t, "sparql-update", "--api", mid, "-e", fmt.Sprintf(`INSERT DATA { <http://t/pitr/g> <http://t/pitr/p> %d }`, i))
 	}
-	// A restart finds the replay done and keeps the writes made since;
+	// A restart (after kill -9) finds the replay done and keeps the writes
+	// made since;
 	// another --to-index on the same directory is refused.
 	before := pitrAnswers(t, mid)["facts"]
+	pAt.Kill()
 	pAt.Restart(t)
 	harness.WaitTCP(t, mid, 60*time.Second)
 	waitForQuery(t, mid)
