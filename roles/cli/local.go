@@ -28,8 +28,8 @@ func localCommand() *cli.Command {
 				"any incremental ones on top of it): its log continues after the last one's index"),
 			str("log-archive", "", "with --restore-from: then append the entries after the backup's index from the log archive in `DIR` "+
 				"(akutan ctl log archive), at their archived indexes, before the API starts (point-in-time recovery)"),
-			&cli.Uint64Flag{Name: "to-index", Usage: "with --log-archive: stop at log `INDEX` (default: the archive's last); " +
-				"the cluster is the database as of that index, and new writes continue after it"},
+			num("to-index", 0, "with --log-archive: stop at log `INDEX` (0: the archive's last); "+
+				"the cluster is the database as of that index, and new writes continue after it"),
 			hedgeFlag(),
 			txTimeoutFlag(),
 			// Hidden: a debugging aid for profiling the whole cluster
