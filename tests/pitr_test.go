@@ -235,7 +235,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 	pAt.Kill()
 	_, errOut, err := harness.Run(t, bin, "local", "--dir", atDir, "--restore-from", bk, "--log-archive", archive,
 		"--to-index", fmt.Sprint(at-1), "--api-addr", harness.FreeAddr(t), "--http-addr", "127.0.0.1:0")
-	if err == nil || !strings.Contains(errOut, fmt.Sprintf("was restored to index %d already", at)) {
+	if err == nil || !strings.Contains(errOut, fmt.Sprintf("is restored to index %d", at)) {
 		t.Fatalf("restarting with another --to-index: %v %q; want a refusal", err, errOut)
 	}
 }

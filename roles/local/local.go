@@ -141,11 +141,9 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	if err != nil {
 		return err
 	}
-	if cfg.LogArchive != "" {
-		// Before the API server too: nothing else may append meanwhile.
-		if c.Replayed, err = replayArchive(ctx, cfg, lc); err != nil {
-			return err
-		}
+	// Before the API server too: nothing else may append meanwhile.
+	if c.Replayed, err = replayArchive(ctx, cfg, lc); err != nil {
+		return err
 	}
 	reg := prometheus.NewRegistry()
 	// The log replicas, the API server and the views gossip in one pool,
@@ -348,15 +346,29 @@ func startAfterBackup(ctx context.Context, dirs []string, l *logserver.Server, l
 	return nil
 }
 
-// replayedName is the file, in a restored cluster's directory, recording
-// that the log archive was replayed into its log.
-const replayedName = "replayed.json"
+// replayName is the file, in a restored cluster's directory, recording a
+// replay of a log archive into its log: what is replayed, and whether it
+// is done.
+const replayName = "replay.json"
 
-// replayed is the content of replayedName.
-type replayed struct {
+// replayState is the content of replayName.
+type replayState struct {
 	Archive string `json:"archive"`
 	From    uint64 `json:"from"`
 	To      uint64 `json:"to"`
+	Done    bool   `json:"done"`
+}
+
+func writeReplayState(path string, st replayState) error {
+	b, _ := json.MarshalIndent(st, "", "  ")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
 
 // replayPlan checks the log archive against the backup (see
@@ -370,34 +382,51 @@ func replayPlan(cfg Config) (logreplay.Plan, error) {
 }
 
 // replayArchive appends the log archive's entries after the backup's
-// index to the new log (cluster/logreplay), once: a restart of a
-// directory that replayed them already does nothing, and one whose replay
-// was interrupted resumes it.
+// index to the new log (cluster/logreplay), once. The replay is recorded
+// in the directory before it starts and when it is done: a restart of a
+// directory that replayed them does nothing, and one whose replay was
+// interrupted resumes it (with or without the flags) before the API
+// server starts.
 func replayArchive(ctx context.Context, cfg Config, lc *logclient.Client) (Replayed, error) {
-	path := filepath.Join(cfg.Dir, replayedName)
-	if b, err := os.ReadFile(path); err == nil {
-		var done replayed
-		if err := json.Unmarshal(b, &done); err != nil {
+	path := filepath.Join(cfg.Dir, replayName)
+	var st replayState
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &st); err != nil {
 			return Replayed{}, fmt.Errorf("%s is damaged: %w", path, err)
 		}
-		if cfg.ToIndex != 0 && cfg.ToIndex != done.To {
-			return Replayed{}, fmt.Errorf("--to-index %d: %s was restored to index %d already (restore into a new --dir)", cfg.ToIndex, cfg.Dir, done.To)
+		if cfg.ToIndex != 0 && cfg.ToIndex != st.To {
+			return Replayed{}, fmt.Errorf("--to-index %d: %s is restored to index %d (restore into a new --dir)", cfg.ToIndex, cfg.Dir, st.To)
 		}
-		return Replayed{}, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+		if st.Done {
+			return Replayed{}, nil
+		}
+	case !errors.Is(err, os.ErrNotExist):
 		return Replayed{}, fmt.Errorf("reading %s: %w", path, err)
+	case cfg.LogArchive == "":
+		return Replayed{}, nil // no replay asked for
+	default:
+		p, err := replayPlan(cfg)
+		if err != nil {
+			return Replayed{}, err
+		}
+		st = replayState{Archive: p.Dir, From: p.From, To: p.To}
+		if err := writeReplayState(path, st); err != nil {
+			return Replayed{}, err
+		}
 	}
-	p, err := replayPlan(cfg)
+	p, err := logreplay.Check(st.Archive, st.From-1, st.To)
 	if err != nil {
-		return Replayed{}, err
+		return Replayed{}, fmt.Errorf("--log-archive: %w", err)
 	}
 	res, err := logreplay.Replay(ctx, lc, p, nil)
 	if err != nil {
 		return Replayed{}, fmt.Errorf("--log-archive: %w", err)
 	}
-	b, _ := json.MarshalIndent(replayed{Archive: p.Dir, From: p.From, To: p.To}, "", "  ")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return Replayed{}, fmt.Errorf("writing %s: %w", path, err)
+	st.Done = true
+	if err := writeReplayState(path, st); err != nil {
+		return Replayed{}, err
 	}
 	return Replayed{Plan: p, Result: res}, nil
 }
