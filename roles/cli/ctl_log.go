@@ -33,7 +33,7 @@ func ctlLogCommand() *cli.Command {
 			ctlLogInfoCommand(), ctlLogTruncateCommand(), ctlLogFloorCommand(), ctlLogFloorsCommand(),
 			ctlLogMembersCommand(), ctlLogAddCommand(), ctlLogRemoveCommand(), ctlLogUpgradeCommand(),
 			ctlLogSetAddressCommand(), ctlLogServersCommand(), ctlLogForgetServerCommand(),
-			ctlLogArchiveCommand(),
+			ctlLogArchiveCommand(), ctlLogReplayCommand(),
 		},
 	}
 }

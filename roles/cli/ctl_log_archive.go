@@ -90,6 +90,9 @@ func archiveLog(ctx context.Context, lc *logclient.Client, dir string, through, 
 			return fmt.Errorf("the archive %s ends at entry %d but the log now starts at %d: entries %d to %d are in neither; start a new archive directory",
 				dir, archived, first, start, first-1)
 		}
+		if err := sameHistory(ctx, lc, dir, archived, first, info.LastIndex); err != nil {
+			return err
+		}
 	}
 	end := info.LastIndex
 	if through != 0 {
@@ -176,4 +179,48 @@ func checkArchived(ctx context.Context, lc *logclient.Client, dir string, mode w
 		return 0, 0, fmt.Errorf("refusing to truncate entries %d to %d: %w", first, before-1, err)
 	}
 	return mode, before, nil
+}
+
+// errFound ends a read once the entry sought was read.
+var errFound = errors.New("found")
+
+// sameHistory refuses to continue the archive in dir, whose last entry is
+// archived, from a log that does not hold that same entry: a database
+// restored to an earlier index (point-in-time recovery) continues with
+// other entries than the archive's after it, and must be archived into a
+// new directory. An entry the log no longer holds (below first) is not
+// compared.
+func sameHistory(ctx context.Context, lc *logclient.Client, dir string, archived, first, last uint64) error {
+	another := "it is the archive of another history of the log (a database restored to an earlier index?): archive this log into a new directory"
+	if archived > last {
+		return fmt.Errorf("the archive %s ends at entry %d, beyond the log's last index %d: %s", dir, archived, last, another)
+	}
+	if archived < first {
+		return nil
+	}
+	segs, err := logarchive.List(dir)
+	if err != nil {
+		return err
+	}
+	var want []byte
+	if err := logarchive.ReadSegment(segs[len(segs)-1], func(index uint64, data []byte) error {
+		if index == archived {
+			want = append([]byte(nil), data...)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var got []byte
+	err = lc.Read(ctx, archived, func(index uint64, data []byte) error {
+		got = append([]byte(nil), data...)
+		return errFound
+	})
+	if !errors.Is(err, errFound) {
+		return fmt.Errorf("reading the log's entry %d to check it against the archive %s: %w", archived, dir, err)
+	}
+	if string(got) != string(want) {
+		return fmt.Errorf("the log's entry %d differs from the archive %s's last entry: %s", archived, dir, another)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -25,6 +26,10 @@ func localCommand() *cli.Command {
 			str("http-addr", "127.0.0.1:9988", "`HOST:PORT` serving the HTTP API"),
 			str("restore-from", "", "start a new local cluster from the backup in `DIR[,INCR,...]` (akutan ctl backup; a full backup, then "+
 				"any incremental ones on top of it): its log continues after the last one's index"),
+			str("log-archive", "", "with --restore-from: then append the entries after the backup's index from the log archive in `DIR` "+
+				"(akutan ctl log archive), at their archived indexes, before the API starts (point-in-time recovery)"),
+			num("to-index", 0, "with --log-archive: stop at log `INDEX` (0: the archive's last); "+
+				"the cluster is the database as of that index, and new writes continue after it"),
 			hedgeFlag(),
 			txTimeoutFlag(),
 			// Hidden: a debugging aid for profiling the whole cluster
@@ -54,11 +59,21 @@ func runLocal(c *cli.Context) error {
 	cl, err := local.Start(c.Context, local.Config{
 		Dir: c.String("dir"), APIAddr: c.String("api-addr"), HTTPAddr: c.String("http-addr"), Logger: log,
 		DisableHedging: !c.Bool("hedge"), TxTimeout: c.Duration("tx-timeout"),
-		RestoreFrom: list(c.String("restore-from")), TLS: tlsSrc, Tokens: toks,
+		RestoreFrom: list(c.String("restore-from")), LogArchive: c.String("log-archive"), ToIndex: c.Uint64("to-index"),
+		TLS: tlsSrc, Tokens: toks,
 	})
 	if err != nil {
 		return err
 	}
+	if r := cl.Replayed; r.Plan.Dir != "" {
+		fmt.Printf("replayed the log archive %s: entries %d to %d (%d appended, %d already there, %d format changes); the database is as of index %d\n",
+			r.Plan.Dir, r.Plan.From, r.Plan.To, r.Result.Appended, r.Result.Resumed, r.Result.VersionChanges, r.Plan.To)
+	}
+	logAddrs := make([]string, len(cl.Logs))
+	for i, l := range cl.Logs {
+		logAddrs[i] = l.GRPCAddr()
+	}
+	fmt.Printf("log replicas serving gRPC on %s (akutan ctl log ... --log %s)\n", strings.Join(logAddrs, ","), strings.Join(logAddrs, ","))
 	fmt.Printf("Akutan is running: API gRPC on %s, HTTP on %s (%d log replicas, %d views)\n",
 		cl.API.GRPCAddr(), cl.API.HTTPAddr(), len(cl.Logs), len(cl.Views))
 	fmt.Println("try: akutan insert FILE.tsv, then akutan query -e 'SELECT * WHERE { ?s rdf:type ?type }'. Ctrl-C stops.")

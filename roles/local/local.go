@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
+	"github.com/akutan-dev/akutan/cluster/logreplay"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/internal/tokens"
@@ -57,6 +58,13 @@ type Config struct {
 	// directory that already holds a cluster restored from the same
 	// backups restarts as usual; one holding another log is refused.
 	RestoreFrom []string
+	// LogArchive is a log archive (storage/logarchive) whose entries after
+	// the backup's index are appended to the new log, at their archived
+	// indexes, before the API server starts (point-in-time recovery, see
+	// cluster/logreplay); only with RestoreFrom. ToIndex stops at that
+	// index (0: the archive's last).
+	LogArchive string
+	ToIndex    uint64
 }
 
 // Cluster is a running local cluster.
@@ -64,6 +72,15 @@ type Cluster struct {
 	API   *apiserver.Server
 	Logs  []*logserver.Server
 	Views []*viewserver.Server
+	// Replayed is what this start replayed from Config.LogArchive (zero
+	// without one, or when an earlier start replayed it).
+	Replayed Replayed
+}
+
+// Replayed is a replay of a log archive into a restored local cluster.
+type Replayed struct {
+	Plan   logreplay.Plan
+	Result logreplay.Result
 }
 
 // layout is what must stay the same across restarts of one directory.
@@ -77,10 +94,22 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("creating %s: %w", cfg.Dir, err)
 	}
 	fresh := !exists(filepath.Join(cfg.Dir, "layout.json"))
+	if (cfg.LogArchive != "" || cfg.ToIndex != 0) && len(cfg.RestoreFrom) == 0 {
+		return nil, errors.New("--log-archive and --to-index restore a backup to a later point: they need --restore-from")
+	}
+	if cfg.ToIndex != 0 && cfg.LogArchive == "" {
+		return nil, errors.New("--to-index needs --log-archive: the entries after the backup's index come from the archive")
+	}
 	if len(cfg.RestoreFrom) > 0 && fresh {
-		// Refuse a damaged backup before anything is created from it.
+		// Refuse a damaged backup, or archive, before anything is created
+		// from it.
 		if _, err := backup.VerifyChain(ctx, cfg.RestoreFrom, nil); err != nil {
 			return nil, fmt.Errorf("--restore-from: %w", err)
+		}
+		if cfg.LogArchive != "" {
+			if _, err := replayPlan(cfg); err != nil {
+				return nil, err
+			}
 		}
 	}
 	lay, err := loadLayout(cfg.Dir)
@@ -117,6 +146,10 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 		err = upgradeFreshLog(ctx, lc)
 	}
 	if err != nil {
+		return err
+	}
+	// Before the API server too: nothing else may append meanwhile.
+	if c.Replayed, err = replayArchive(ctx, cfg, lc); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -319,6 +352,91 @@ func startAfterBackup(ctx context.Context, dirs []string, l *logserver.Server, l
 		return fmt.Errorf("--restore-from %s: %w (restore into a new --dir)", dir, err)
 	}
 	return nil
+}
+
+// replayName is the file, in a restored cluster's directory, recording a
+// replay of a log archive into its log: what is replayed, and whether it
+// is done.
+const replayName = "replay.json"
+
+// replayState is the content of replayName.
+type replayState struct {
+	Archive string `json:"archive"`
+	From    uint64 `json:"from"`
+	To      uint64 `json:"to"`
+	Done    bool   `json:"done"`
+}
+
+func writeReplayState(path string, st replayState) error {
+	b, _ := json.MarshalIndent(st, "", "  ")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// replayPlan checks the log archive against the backup (see
+// logreplay.Check).
+func replayPlan(cfg Config) (logreplay.Plan, error) {
+	p, err := logreplay.CheckBackup(cfg.RestoreFrom, cfg.LogArchive, cfg.ToIndex)
+	if err != nil {
+		return logreplay.Plan{}, fmt.Errorf("--log-archive: %w", err)
+	}
+	return p, nil
+}
+
+// replayArchive appends the log archive's entries after the backup's
+// index to the new log (cluster/logreplay), once. The replay is recorded
+// in the directory before it starts and when it is done: a restart of a
+// directory that replayed them does nothing, and one whose replay was
+// interrupted resumes it (with or without the flags) before the API
+// server starts.
+func replayArchive(ctx context.Context, cfg Config, lc *logclient.Client) (Replayed, error) {
+	path := filepath.Join(cfg.Dir, replayName)
+	var st replayState
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &st); err != nil {
+			return Replayed{}, fmt.Errorf("%s is damaged: %w", path, err)
+		}
+		if cfg.ToIndex != 0 && cfg.ToIndex != st.To {
+			return Replayed{}, fmt.Errorf("--to-index %d: %s is restored to index %d (restore into a new --dir)", cfg.ToIndex, cfg.Dir, st.To)
+		}
+		if st.Done {
+			return Replayed{}, nil
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return Replayed{}, fmt.Errorf("reading %s: %w", path, err)
+	case cfg.LogArchive == "":
+		return Replayed{}, nil // no replay asked for
+	default:
+		p, err := replayPlan(cfg)
+		if err != nil {
+			return Replayed{}, err
+		}
+		st = replayState{Archive: p.Dir, From: p.From, To: p.To}
+		if err := writeReplayState(path, st); err != nil {
+			return Replayed{}, err
+		}
+	}
+	p, err := logreplay.Check(st.Archive, st.From-1, st.To)
+	if err != nil {
+		return Replayed{}, fmt.Errorf("--log-archive: %w", err)
+	}
+	res, err := logreplay.Replay(ctx, lc, p, nil)
+	if err != nil {
+		return Replayed{}, fmt.Errorf("--log-archive: %w", err)
+	}
+	st.Done = true
+	if err := writeReplayState(path, st); err != nil {
+		return Replayed{}, err
+	}
+	return Replayed{Plan: p, Result: res}, nil
 }
 
 // Stop stops every component, API first.
