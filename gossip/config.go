@@ -12,7 +12,7 @@ import (
 )
 
 // DefaultBindAddr is used when Config.BindAddr is empty.
-const DefaultBindAddr = "0.0.0.0:7946"
+const DefaultBindAddr = "127.0.0.1:7946"
 
 // Config configures a gossip Node.
 type Config struct {

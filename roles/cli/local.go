@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
+	"github.com/akutan-dev/akutan/internal/exposure"
 	"github.com/akutan-dev/akutan/roles/local"
 	"github.com/akutan-dev/akutan/roles/logserver"
 )
@@ -32,6 +33,7 @@ func localCommand() *cli.Command {
 				"the cluster is the database as of that index, and new writes continue after it"),
 			hedgeFlag(),
 			txTimeoutFlag(),
+			insecureFlag(),
 			// Hidden: a debugging aid for profiling the whole cluster
 			// (benchmarks), not an operator setting.
 			altsrc.NewStringFlag(&cli.StringFlag{Name: "pprof-addr", Hidden: true,
@@ -52,6 +54,13 @@ func runLocal(c *cli.Context) error {
 	}
 	tlsSrc, toks, err := serverSecurity(c, log.With().Str("role", "api").Logger())
 	if err != nil {
+		return err
+	}
+	// Its log, views and gossip listen on loopback only; the API's two
+	// ports are what may reach a network.
+	if err := checkExposure(c, log, exposure.Protection{TLS: tlsSrc != nil},
+		exposure.Listener{Flag: "--api-addr", Addr: c.String("api-addr")},
+		exposure.Listener{Flag: "--http-addr", Addr: c.String("http-addr")}); err != nil {
 		return err
 	}
 	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())

@@ -21,6 +21,7 @@ import (
 	"github.com/akutan-dev/akutan/cluster/health"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/exposure"
 	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/roles/apiserver"
@@ -37,10 +38,33 @@ func gossipFlags() []cli.Flag {
 		str("cluster", "", "Akutan cluster `NAME` (default: the --dc): gossip pools with different names do not mix"),
 		str("gossip-addr", "", "`HOST:PORT` for gossip (memberlist, TCP and UDP)"),
 		str("gossip-join", "", "gossip peers to join, `HOST:PORT,...`"),
-		str("gossip-key", "", "base64 AES key (16, 24 or 32 bytes) encrypting gossip"),
+		str("gossip-key-file", "", "`FILE` holding the base64 AES key (16, 24 or 32 bytes) encrypting gossip"),
+		str("gossip-key", "", "the gossip key itself (visible in ps: prefer --gossip-key-file)"),
 		str("metrics-addr", "", "`HOST:PORT` serving Prometheus /metrics (api: use --http-addr)"),
 		maxLogVersionFlag(),
+		insecureFlag(),
 	}
+}
+
+// insecureFlag is --insecure: serve on a network address without mutual
+// TLS (or gossip without its key), which is refused otherwise.
+func insecureFlag() cli.Flag {
+	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: "insecure",
+		Usage: "serve on non-loopback addresses without TLS (and gossip without a key); refused otherwise"})
+}
+
+// checkExposure refuses to start a server whose listeners reach a network
+// without the protection they need, unless --insecure, which is then
+// logged as a warning (package exposure).
+func checkExposure(c *cli.Context, log zerolog.Logger, p exposure.Protection, ls ...exposure.Listener) error {
+	warnings, err := exposure.Check(ls, p, c.Bool("insecure"))
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		log.Warn().Msg("--insecure: " + w)
+	}
+	return nil
 }
 
 // maxLogVersionFlag is the hidden --max-log-version: a server claims to
@@ -74,10 +98,21 @@ func clusterName(c *cli.Context) string {
 }
 
 func gossipKey(c *cli.Context) ([]byte, error) {
-	if c.String("gossip-key") == "" {
+	text := c.String("gossip-key")
+	if f := c.String("gossip-key-file"); f != "" {
+		if text != "" {
+			return nil, fmt.Errorf("give --gossip-key-file or --gossip-key, not both")
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--gossip-key-file: %w", err)
+		}
+		text = strings.TrimSpace(string(b))
+	}
+	if text == "" {
 		return nil, nil
 	}
-	key, err := base64.StdEncoding.DecodeString(c.String("gossip-key"))
+	key, err := base64.StdEncoding.DecodeString(text)
 	if err != nil {
 		return nil, fmt.Errorf("--gossip-key is not base64: %w", err)
 	}
@@ -163,6 +198,13 @@ func runLog(c *cli.Context) error {
 	}
 	tlsSrc, err := serverTLS(c, log.With().Str("role", "log").Logger())
 	if err != nil {
+		return err
+	}
+	if err := checkExposure(c, log, exposure.Protection{TLS: tlsSrc != nil, GossipKey: key != nil},
+		exposure.Listener{Flag: "--grpc-addr", Addr: c.String("grpc-addr")},
+		exposure.Listener{Flag: "--raft-addr", Addr: c.String("raft-addr")},
+		exposure.Listener{Flag: "--metrics-addr", Addr: c.String("metrics-addr")},
+		exposure.Listener{Flag: "--gossip-addr", Addr: c.String("gossip-addr"), Gossip: true}); err != nil {
 		return err
 	}
 	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())
@@ -305,6 +347,12 @@ func runView(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkExposure(c, log, exposure.Protection{TLS: tlsSrc != nil, GossipKey: key != nil},
+		exposure.Listener{Flag: "--grpc-addr", Addr: c.String("grpc-addr")},
+		exposure.Listener{Flag: "--metrics-addr", Addr: c.String("metrics-addr")},
+		exposure.Listener{Flag: "--gossip-addr", Addr: c.String("gossip-addr"), Gossip: true}); err != nil {
+		return err
+	}
 	srv, err := viewserver.Start(c.Context, viewserver.Config{
 		TLS:   tlsSrc,
 		Space: sp, Range: rg, Dir: c.String("dir"), GRPCAddr: c.String("grpc-addr"), LogAddrs: list(c.String("log")),
@@ -417,6 +465,12 @@ func runAPI(c *cli.Context) error {
 	}
 	tlsSrc, toks, err := serverSecurity(c, log)
 	if err != nil {
+		return err
+	}
+	if err := checkExposure(c, log, exposure.Protection{TLS: tlsSrc != nil, GossipKey: key != nil},
+		exposure.Listener{Flag: "--grpc-addr", Addr: c.String("grpc-addr")},
+		exposure.Listener{Flag: "--http-addr", Addr: c.String("http-addr")},
+		exposure.Listener{Flag: "--gossip-addr", Addr: cmp.Or(c.String("gossip-addr"), gossip.DefaultBindAddr), Gossip: true}); err != nil {
 		return err
 	}
 	if c.Uint64("floor-views") < 1 {
