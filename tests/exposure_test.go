@@ -22,7 +22,7 @@ func TestServersRefuseNetworkWithoutTLS(t *testing.T) {
 			"--grpc-addr", loop(), "--initial-members", "1=127.0.0.1:1"},
 		"view --grpc-addr": {"view", "--space", "hashsp", "--partition", "1/1", "--dir", filepath.Join(dir, "view"),
 			"--grpc-addr", "0.0.0.0:0", "--log", loop()},
-		"api --http-addr": {"api", "--grpc-addr", loop(), "--http-addr", "0.0.0.0:0", "--gossip-addr", loop(), "--log", loop()},
+		"api --http-addr":  {"api", "--grpc-addr", loop(), "--http-addr", "0.0.0.0:0", "--gossip-addr", loop(), "--log", loop()},
 		"local --api-addr": {"local", "--dir", filepath.Join(dir, "local"), "--api-addr", "0.0.0.0:0", "--http-addr", loop()},
 	} {
 		flag := strings.Fields(name)[1]
