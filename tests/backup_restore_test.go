@@ -27,17 +27,10 @@ func TestRestoreNewLogAndRepartitionedViews(t *testing.T) {
 	akutan(t, "ctl", "backup", "--api", api, "--to", bk)
 
 	dir := t.TempDir()
-	addrs := harness.FreeAddrs(t, 3*2+6*2+2)
-	raft, grpc := addrs[0:3], addrs[3:6]
-	viewGRPC, viewGossip := addrs[6:12], addrs[12:18]
-	apiAddr, apiGossip := addrs[18], addrs[19]
-	members := fmt.Sprintf("1=%s,2=%s,3=%s", raft[0], raft[1], raft[2])
-	for i := range 3 {
-		harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), "log",
-			"--id", fmt.Sprint(i+1), "--dir", filepath.Join(dir, fmt.Sprintf("log-%d", i+1)),
-			"--raft-addr", raft[i], "--grpc-addr", grpc[i], "--initial-members", members, "--restore-from", bk)
-	}
-	logList := strings.Join(grpc, ",")
+	addrs := harness.FreeAddrs(t, 6*2+2)
+	viewGRPC, viewGossip := addrs[0:6], addrs[6:12]
+	apiAddr, apiGossip := addrs[12], addrs[13]
+	logList := startRestoredLog(t, dir, bk)
 	i := 0
 	for _, space := range []string{"hashsp", "hashpo"} {
 		for p := 1; p <= 3; p++ {
@@ -122,4 +115,20 @@ func TestIncrementalBackupRestore(t *testing.T) {
 			t.Fatalf("restored from %s: fp_01 %q, want %q", tc.from, got, tc.wantCnt)
 		}
 	}
+}
+
+// startRestoredLog starts the 3 replicas of a new log restored from the
+// backup in bk (`akutan log --restore-from`), with their directories in
+// dir, and returns their gRPC addresses as a --log list.
+func startRestoredLog(t *testing.T, dir, bk string) string {
+	t.Helper()
+	addrs := harness.FreeAddrs(t, 6)
+	raft, grpc := addrs[0:3], addrs[3:6]
+	members := fmt.Sprintf("1=%s,2=%s,3=%s", raft[0], raft[1], raft[2])
+	for i := range 3 {
+		harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), "log",
+			"--id", fmt.Sprint(i+1), "--dir", filepath.Join(dir, fmt.Sprintf("log-%d", i+1)),
+			"--raft-addr", raft[i], "--grpc-addr", grpc[i], "--initial-members", members, "--restore-from", bk)
+	}
+	return strings.Join(grpc, ",")
 }

@@ -264,17 +264,10 @@ func TestReplayIntoSeparateLog(t *testing.T) {
 	const ask = "SELECT ?o WHERE { <http://t/r/s> <http://t/r/p> ?o } ORDER BY ?o"
 
 	dir := t.TempDir()
-	addrs := harness.FreeAddrs(t, 3*2+2*2+3)
-	raft, grpc := addrs[0:3], addrs[3:6]
-	viewGRPC, viewGossip := addrs[6:8], addrs[8:10]
-	apiAddr, apiGossip := addrs[10], addrs[11]
-	members := fmt.Sprintf("1=%s,2=%s,3=%s", raft[0], raft[1], raft[2])
-	for i := range 3 {
-		harness.Start(t, bin, fmt.Sprintf("log-%d", i+1), "log",
-			"--id", fmt.Sprint(i+1), "--dir", filepath.Join(dir, fmt.Sprintf("log-%d", i+1)),
-			"--raft-addr", raft[i], "--grpc-addr", grpc[i], "--initial-members", members, "--restore-from", bk)
-	}
-	logList := strings.Join(grpc, ",")
+	addrs := harness.FreeAddrs(t, 2*2+3)
+	viewGRPC, viewGossip := addrs[0:2], addrs[2:4]
+	apiAddr, apiGossip, apiHTTP := addrs[4], addrs[5], addrs[6]
+	logList := startRestoredLog(t, dir, bk)
 	var out string
 	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
 		var errOut string
@@ -294,7 +287,7 @@ func TestReplayIntoSeparateLog(t *testing.T) {
 			"--dir", filepath.Join(dir, "view-"+space), "--grpc-addr", viewGRPC[i], "--log", logList, "--restore-from", bk,
 			"--gossip-addr", viewGossip[i], "--gossip-join", apiGossip)
 	}
-	harness.Start(t, bin, "api", "api", "--grpc-addr", apiAddr, "--http-addr", addrs[12], "--log", logList,
+	harness.Start(t, bin, "api", "api", "--grpc-addr", apiAddr, "--http-addr", apiHTTP, "--log", logList,
 		"--gossip-addr", apiGossip, "--gossip-join", strings.Join(viewGossip, ","))
 	harness.WaitTCP(t, apiAddr, 60*time.Second)
 	waitForQuery(t, apiAddr)
