@@ -46,17 +46,23 @@ func ctlLogFlags(extra ...cli.Flag) []cli.Flag {
 	}, append(peerTLSFlags(), extra...)...)
 }
 
-// withLogClient runs fn with a client for --log, bounded by --timeout.
-func withLogClient(c *cli.Context, fn func(ctx context.Context, lc *logclient.Client) error) error {
+// dialLog returns a client for --log, with the TLS flags; the caller
+// closes it.
+func dialLog(c *cli.Context) (*logclient.Client, error) {
 	addrs := list(c.String("log"))
 	if len(addrs) == 0 {
-		return errors.New("--log needs at least one HOST:PORT")
+		return nil, errors.New("--log needs at least one HOST:PORT")
 	}
 	dial, err := peerDialOptions(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	lc, err := logclient.New(addrs, logclient.WithDialOptions(dial...))
+	return logclient.New(addrs, logclient.WithDialOptions(dial...))
+}
+
+// withLogClient runs fn with a client for --log, bounded by --timeout.
+func withLogClient(c *cli.Context, fn func(ctx context.Context, lc *logclient.Client) error) error {
+	lc, err := dialLog(c)
 	if err != nil {
 		return err
 	}

@@ -46,15 +46,7 @@ func ctlLogArchiveCommand() *cli.Command {
 var errArchived = errors.New("archived")
 
 func runLogArchive(c *cli.Context) error {
-	addrs := list(c.String("log"))
-	if len(addrs) == 0 {
-		return errors.New("--log needs at least one HOST:PORT")
-	}
-	dial, err := peerDialOptions(c)
-	if err != nil {
-		return err
-	}
-	lc, err := logclient.New(addrs, logclient.WithDialOptions(dial...))
+	lc, err := dialLog(c)
 	if err != nil {
 		return err
 	}
