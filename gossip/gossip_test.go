@@ -344,6 +344,13 @@ func TestOnDepart(t *testing.T) {
 	if d := time.Since(began); d > 1100*time.Millisecond {
 		t.Errorf("MarkLeaving took %v, more than its timeout", d)
 	}
+	// MarkLeaving hands the leaving meta to every member itself, so that
+	// a leave gossiped right after cannot overtake it.
+	for _, m := range first.Members() {
+		if m.Name == "n1" && m.Meta.State != StateLeaving {
+			t.Errorf("when MarkLeaving returned, n0 had n1's state %q, want %q", m.Meta.State, StateLeaving)
+		}
+	}
 	saw := func(want map[string]bool) func() error {
 		return func() error {
 			mu.Lock()

@@ -49,6 +49,9 @@ type Node struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	haltOnce sync.Once
+	// leaveWG counts MarkLeaving's pushes to members, which Stop waits
+	// for: they are bounded by memberlist's TCP timeout.
+	leaveWG sync.WaitGroup
 
 	lifeMu  sync.Mutex // guards left and stopped, and orders Leave/Stop
 	left    bool
@@ -306,8 +309,9 @@ func (n *Node) OnDepart(fn func(m Member, graceful bool)) {
 
 // MarkLeaving advertises State StateLeaving (and not serving), so that the
 // other members know the coming departure is graceful even if the leave
-// message itself is lost, and waits up to timeout for memberlist to take
-// the new meta plus a short while for it to spread. Call it before Leave.
+// message itself is lost. It waits, up to timeout, for memberlist to take
+// the new meta and for a push-pull with every live member to hand it to
+// them. Call it before Leave.
 func (n *Node) MarkLeaving(timeout time.Duration) {
 	m := n.Meta()
 	m.State, m.Serving = StateLeaving, false
@@ -319,15 +323,39 @@ func (n *Node) MarkLeaving(timeout time.Duration) {
 	for !n.advertises(b) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	// One gossip round or two, for the update to reach the others.
-	if rest := time.Until(deadline); rest > 0 {
-		time.Sleep(min(rest, leavingSpread))
+	if !n.advertises(b) {
+		return
+	}
+	// Gossip alone may not deliver the new meta before the leave message,
+	// which memberlist queues behind it but may send first or in the same
+	// packet; a member that learns of the leave first records a crash.
+	// A push-pull with each live member hands it this node's state
+	// directly, the leaving meta included, and returns once it has it.
+	var members []Member
+	for _, m := range n.Members() {
+		if m.Name != n.name {
+			members = append(members, m)
+		}
+	}
+	done := make(chan struct{}, len(members))
+	for _, m := range members {
+		n.leaveWG.Add(1)
+		go func(addr string) {
+			defer n.leaveWG.Done()
+			_, _ = n.ml.Join([]string{addr}) // best effort: gossip still carries it
+			done <- struct{}{}
+		}(m.Addr)
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for range members {
+		select {
+		case <-done:
+		case <-timer.C:
+			return
+		}
 	}
 }
-
-// leavingSpread is how long MarkLeaving lets the leaving meta spread once
-// memberlist holds it.
-const leavingSpread = 300 * time.Millisecond
 
 // halt stops the background goroutines and waits for them.
 func (n *Node) halt() {
@@ -367,7 +395,9 @@ func (n *Node) Stop() error {
 		return nil
 	}
 	n.stopped = true
-	if err := n.ml.Shutdown(); err != nil {
+	err := n.ml.Shutdown()
+	n.leaveWG.Wait()
+	if err != nil {
 		return fmt.Errorf("gossip: shut down memberlist: %w", err)
 	}
 	n.log.Info().Bool("left", n.left).Msg("gossip stopped")

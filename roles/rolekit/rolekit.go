@@ -242,7 +242,7 @@ func (s *Server) HTTPAddr() string {
 func (s *Server) Gossip() *gossip.Node { return s.gossip }
 
 // Stop stops advertising, advertises the gossip state "leaving" (waiting
-// up to 1 s, usually about 0.3 s, for it to spread: see
+// up to 2 s, usually a few milliseconds, for every member to have it: see
 // gossip.Node.MarkLeaving) so that API servers do not count this stop as
 // a loss, leaves gossip, shuts HTTP down, stops gRPC (see
 // Config.GracePeriod) and waits for every goroutine Serve started. It is
@@ -256,7 +256,7 @@ func (s *Server) Stop() {
 			s.advMu.Lock()
 			s.leaving = true
 			s.advMu.Unlock()
-			s.gossip.MarkLeaving(time.Second)
+			s.gossip.MarkLeaving(2 * time.Second)
 			s.gossip.Leave(time.Second)
 			s.gossip.Stop()
 		}
