@@ -98,7 +98,9 @@ function table(cls, heads, rows) {
 }
 
 function viewRows(views, lost) {
-  const rows = (views || []).map((v) => el('tr', { dataset: { view: v.name, status: v.status } },
+  const sorted = [...(views || [])].sort((a, b) =>
+    a.space.localeCompare(b.space) || a.range.localeCompare(b.range) || a.name.localeCompare(b.name));
+  const rows = sorted.map((v) => el('tr', { dataset: { view: v.name, status: v.status } },
     el('td', {}, v.name), el('td', {}, v.space), el('td', { class: 'mono' }, v.range),
     el('td', { class: 'num' }, v.applied_index), el('td', { class: 'num' }, v.durable_index ?? ''),
     el('td', { class: 'num' }, v.lag),
@@ -145,33 +147,34 @@ function logCard(log, floors) {
     el('td', {}, r.leader ? el('span', { class: 'pill leader' }, 'leader') : 'follower'),
     el('td', {}, el('span', { class: 'pill ' + (r.up ? 'up-to-date' : 'unreachable') }, r.up ? 'up' : 'down'),
       r.unreachable ? el('div', { class: 'why' }, r.unreachable) : null)));
-  const floorRows = floors && floors.floors ? floors.floors.map((f) => el('tr', {}, el('td', {}, f.cluster), el('td', { class: 'num' }, f.index))) : [];
+  let floorText;
+  if (floors && floors.error) floorText = el('span', { class: 'error' }, floors.error);
+  else if (floors && floors.floors && floors.floors.length) floorText = floors.floors.map((f) => `${f.cluster} ${f.index}`).join(', ');
+  else floorText = el('span', { class: 'muted' }, 'none registered');
   return el('div', { class: 'card log' },
     el('h2', {}, 'Log ', el('span', { class: 'verdict ' + (log.available ? 'healthy' : 'unavailable') }, log.available ? 'available' : 'unavailable')),
     log.error ? el('p', { class: 'error' }, log.error) : null,
     el('dl', { class: 'facts' },
       el('dt', {}, 'leader'), el('dd', {}, log.leader_id || 'none'),
       el('dt', {}, 'first index'), el('dd', {}, log.first_index),
-      el('dt', {}, 'last index'), el('dd', {}, log.last_index)),
-    el('h3', {}, `Replicas (${(log.replicas || []).length})`),
+      el('dt', {}, 'last index'), el('dd', {}, log.last_index),
+      el('dt', {}, 'floors'), el('dd', { class: 'floors' }, floorText)),
     table('log-replicas', ['id', 'dc', 'raft address', 'role', 'state'], replicas),
-    log.silent && log.silent.length ? el('ul', { class: 'reasons' }, log.silent.map((s) => el('li', {}, `replica ${s.id || '?'} at ${s.grpc_addr} silent: ${s.error}`))) : null,
-    el('h3', {}, 'Floors'),
-    floors && floors.error ? el('p', { class: 'error' }, floors.error) :
-      floorRows.length ? table('floors', ['cluster', 'floor index'], floorRows) : el('p', { class: 'muted' }, 'no floor registered'));
+    log.silent && log.silent.length ? el('ul', { class: 'reasons' }, log.silent.map((s) => el('li', {}, `replica ${s.id || '?'} at ${s.grpc_addr} silent: ${s.error}`))) : null);
 }
 
 function draw(rep, floors) {
   const out = $('cluster-out');
   const scrollY = window.scrollY;
-  const body = el('div', {},
-    el('div', { class: 'card summary', id: 'verdict', dataset: { verdict: rep.verdict } },
-      el('h2', {}, 'Database ', verdict(rep)),
-      reasons(rep),
-      el('p', { class: 'muted' }, `checked ${new Date(rep.checked_at).toLocaleTimeString()} by ${rep.reported_by}; reference index ${rep.reference_index}; views more than ${rep.max_lag} entries behind count as lagging`)),
-    logCard(rep.log || {}, floors));
+  const summary = el('div', { class: 'card summary', id: 'verdict', dataset: { verdict: rep.verdict } },
+    el('h2', {}, 'Database ', verdict(rep)),
+    reasons(rep),
+    el('p', { class: 'muted' }, `checked ${new Date(rep.checked_at).toLocaleTimeString()} by ${rep.reported_by}; reference index ${rep.reference_index}; views more than ${rep.max_lag} entries behind count as lagging`));
+  const body = el('div', {}, el('div', { class: 'top' }, summary, logCard(rep.log || {}, floors)));
   const clusters = rep.clusters && rep.clusters.length ? rep.clusters : [{ name: '(all)', dc: '', ...rep, lost: rep.lost }];
-  for (const c of clusters) body.append(clusterCard(c.name, c.dc, c, c.lost));
+  // With one cluster its reasons are the database's: do not repeat them.
+  const same = clusters.length === 1 && JSON.stringify(clusters[0].reasons) === JSON.stringify(rep.reasons);
+  for (const c of clusters) body.append(clusterCard(c.name, c.dc, same ? { ...c, reasons: [] } : c, c.lost));
   clear(out).append(body);
   window.scrollTo(0, scrollY);
 }

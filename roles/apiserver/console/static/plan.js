@@ -37,6 +37,8 @@ export function parse(text) {
     let label = line.trim(), stats = null;
     const m = /^(.*?)\s*\[([^\[\]]*(?:rows|cost)[^\[\]]*)\]\s*$/.exec(label);
     if (m) { label = m[1]; stats = parseStats(m[2]); }
+    const est = /^(.*?)\s+~(\d+)$/.exec(label); // a SPARQL pattern's estimate
+    if (!m && est) { label = est[1]; stats = { estRows: est[2] }; }
     const node = { label, stats, children: [] };
     while (stack.length && stack[stack.length - 1][0] >= indent) stack.pop();
     if (stack.length) stack[stack.length - 1][1].children.push(node); else roots.push(node);
@@ -58,9 +60,8 @@ function maxTime(nodes) {
 }
 
 function drawNode(n, max) {
-  const sp = n.label.indexOf(' ');
-  const op = sp < 0 ? n.label : n.label.slice(0, sp);
-  const args = sp < 0 ? '' : n.label.slice(sp + 1);
+  const op = (/^[A-Za-z_]\w*/.exec(n.label) || [n.label])[0];
+  const args = n.label.slice(op.length).trim();
   const s = n.stats;
   const stats = el('span', { class: 'stats' });
   if (s) {
