@@ -392,3 +392,48 @@ func TestConsoleShowsUncoveredRange(t *testing.T) {
 	}
 	b.screenshot("cluster-uncovered.png", true)
 }
+
+// TestConsoleToken opens the console of `akutan local --tokens`: the page
+// itself needs no token, a query without one is refused (the error shown),
+// and with a read token typed in the token box queries and the cluster
+// page work, also after a reload (the browser keeps the token).
+func TestConsoleToken(t *testing.T) {
+	harness.SkipIfShort(t)
+	chrome := needChromium(t)
+	lines := strings.Split(strings.TrimSpace(akutan(t, "ctl", "token", "--role", "read", "--name", "console")), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("ctl token printed %q", lines)
+	}
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte(lines[1]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrs := harness.FreeAddrs(t, 2)
+	harness.Start(t, bin, "local", "local", "--dir", filepath.Join(t.TempDir(), "data"),
+		"--api-addr", addrs[0], "--http-addr", addrs[1], "--tokens", tokens)
+	harness.WaitTCP(t, addrs[1], 60*time.Second)
+
+	b := newBrowser(t, chrome)
+	b.do("opening the console", chromedp.Navigate("http://"+addrs[1]+"/"), chromedp.WaitVisible("#text"))
+	b.waitTrue("the page's modules", 10*time.Second, `document.body.dataset.ready === 'true'`)
+	b.setQuery("sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 5", "")
+	b.do("running SPARQL without a token", chromedp.Click("#run"))
+	b.waitTrue("the refusal", 30*time.Second, `/401/.test(document.querySelector('#results pre.error')?.textContent ?? '')`)
+
+	b.do("typing the token", chromedp.SendKeys("#token", lines[0]), chromedp.Click("#text"))
+	b.setQuery("sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 5", "")
+	testutil.Eventually(t, 60*time.Second, 500*time.Millisecond, func() error { // the cluster may still be starting
+		b.do("running SPARQL with the token", chromedp.Click("#run"))
+		b.waitTrue("an answer", 30*time.Second, `!document.getElementById('query-status').classList.contains('busy')`)
+		var status string
+		if err := b.eval(`document.getElementById('query-status').textContent`, &status); err != nil {
+			return err
+		}
+		if !strings.Contains(status, "0 rows") {
+			return fmt.Errorf("with the token: %q", status)
+		}
+		return nil
+	})
+	b.do("reloading the cluster page", chromedp.Navigate("http://"+addrs[1]+"/#cluster"), chromedp.Reload())
+	b.waitTrue("8 views", 60*time.Second, `document.querySelectorAll('#cluster-out table.views tbody tr').length === 8`)
+}

@@ -19,7 +19,7 @@ export function showTab(name) { show(name); }
 
 const tok = document.getElementById('token');
 tok.value = token();
-tok.addEventListener('change', () => setToken(tok.value.trim()));
+for (const ev of ['input', 'change']) tok.addEventListener(ev, () => setToken(tok.value.trim()));
 
 for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => show(b.dataset.tab));
 window.addEventListener('hashchange', () => show(location.hash.slice(1)));
