@@ -251,6 +251,26 @@ func TestConsole(t *testing.T) {
 		t.Errorf("SPARQL as of index 1: rows %q, status %q; want none, read at index 1", rows, status)
 	}
 
+	// A large answer comes in LIMIT/OFFSET blocks (here of 10 rows), the
+	// next read at the same log index.
+	if err := b.eval(`(localStorage.setItem('akutan.blockRows', '10'), true)`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+	b.setQuery("sparql", "SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "")
+	b.do("running SPARQL in blocks", chromedp.Click("#run"))
+	rows, status = b.resultRows()
+	if len(rows) != 10 || !strings.Contains(status, "rows 1–10 of more") {
+		t.Errorf("first block: %d rows, status %q; want 10 rows of more", len(rows), status)
+	}
+	b.do("reading the next block", chromedp.Click("#next-block"))
+	b.waitTrue("the second block", 30*time.Second, `document.querySelector('#results td.rownum')?.textContent === '11'`)
+	if rows, status := b.resultRows(); len(rows) != 10 || !strings.Contains(status, "rows 11–20") || !strings.Contains(status, "read at log index 2") {
+		t.Errorf("second block: %d rows, status %q; want rows 11–20 read at index 2", len(rows), status)
+	}
+	if err := b.eval(`(localStorage.removeItem('akutan.blockRows'), true)`, new(bool)); err != nil {
+		t.Fatal(err)
+	}
+
 	// The Akutan language, run with Ctrl-Enter.
 	akutanQuery, err := os.ReadFile(testdata("opt_01.bql"))
 	if err != nil {
@@ -269,8 +289,8 @@ func TestConsole(t *testing.T) {
 		t.Errorf("Akutan-language rows in the console: %q, want %q", got, wantAkutan)
 	}
 	var history int
-	if err := b.eval(`document.querySelectorAll('#history li').length`, &history); err != nil || history != 2 {
-		t.Errorf("history lists %d queries (%v), want the 2 different ones", history, err)
+	if err := b.eval(`document.querySelectorAll('#history li').length`, &history); err != nil || history != 3 {
+		t.Errorf("history lists %d queries (%v), want the 3 different ones", history, err)
 	}
 
 	// Its plan: a tree of operators with estimated and actual rows.

@@ -11,8 +11,10 @@
 //   - Query: /sparql (SPARQL 1.1 protocol) and POST /v1/query (the Akutan
 //     query language), with the log index an answer was read at
 //     (Akutan-Log-Index, or "index") and an "as of index" box for
-//     historical reads; results are paged, IRIs shortened by the known
-//     prefixes, and downloadable as CSV, TSV or JSON.
+//     historical reads. A SPARQL SELECT without LIMIT or OFFSET of its own
+//     is fetched in blocks (LIMIT/OFFSET appended, each block read at the
+//     first one's log index); results are paged, IRIs shortened by the
+//     known prefixes, and downloadable as CSV, TSV or JSON.
 //   - Plan: POST /v1/query with explain, drawn as a tree of operators with
 //     estimated and actual rows, RPCs, lookups and time; SPARQL's
 //     explain=true text.

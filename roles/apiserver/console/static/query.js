@@ -111,15 +111,35 @@ function parseTriples(text, pm) {
 
 const updateForm = /^\s*(?:(?:PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*)\s*)*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|WITH|ADD|MOVE|COPY)\b/i;
 
-async function runSPARQL(q) {
+// blockRows is how many rows of a SPARQL SELECT the console fetches at
+// once: a query without LIMIT or OFFSET of its own gets LIMIT blockRows+1
+// OFFSET n appended (the extra row says whether there are more), and the
+// next block is read at the same log index.
+function blockRows() { return Number(localStorage.getItem('akutan.blockRows')) || 10000; }
+
+const selectForm = /^\s*(?:(?:PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*)\s*)*SELECT\b/i;
+
+// pageable says whether LIMIT and OFFSET can be appended to a SPARQL
+// query: a SELECT with neither after its last brace, and no VALUES (which
+// would have to come after them).
+function pageable(q) {
+  if (!selectForm.test(q) || /\bVALUES\b/i.test(q)) return false;
+  const tail = q.slice(q.lastIndexOf('}') + 1).replace(/#[^\n]*/g, '');
+  return !/\b(LIMIT|OFFSET)\b/i.test(tail);
+}
+
+async function runSPARQL(q, offset = 0, pinned = '') {
   if (prefixes.remember(q)) $('prefixes').value = prefixes.text();
-  const full = prefixes.addTo(q);
+  let full = prefixes.addTo(q);
   const isUpdate = updateForm.test(full);
+  const block = !isUpdate && pageable(full) ? blockRows() : 0;
+  if (block) full += `\nLIMIT ${block + 1} OFFSET ${offset}`;
   const body = new URLSearchParams();
   body.set(isUpdate ? 'update' : 'query', full);
-  const { index, consistency } = current();
+  const { consistency } = current();
+  const index = pinned || current().index;
   if (!isUpdate && index) body.set('index', index);
-  if (!isUpdate && consistency) body.set('consistency', consistency);
+  if (!isUpdate && consistency && !index) body.set('consistency', consistency);
   const resp = await request('sparql', {
     method: 'POST', body,
     headers: { Accept: 'application/sparql-results+json, application/n-triples;q=0.9' },
@@ -132,10 +152,31 @@ async function runSPARQL(q) {
     const j = await resp.json();
     if ('boolean' in j) return { kind: 'ask', boolean: j.boolean, index: at };
     const vars = j.head.vars || [];
-    const rows = j.results.bindings.map((b) => vars.map((v) => sparqlTerm(b[v], pm)));
-    return { kind: 'select', columns: vars, rows, index: at };
+    let rows = j.results.bindings.map((b) => vars.map((v) => sparqlTerm(b[v], pm)));
+    let paged = null;
+    if (block) {
+      paged = { query: q, offset, size: block, more: rows.length > block };
+      rows = rows.slice(0, block);
+    }
+    return { kind: 'select', columns: vars, rows, index: at, paged };
   }
   return { kind: 'construct', columns: ['subject', 'predicate', 'object'], rows: parseTriples(await resp.text(), pm), index: at };
+}
+
+// block fetches another block of the last paged SPARQL answer, at its
+// log index.
+async function block(offset) {
+  const p = result && result.paged;
+  if (!p) return;
+  setStatus($('query-status'), 'running…', 'busy');
+  const t0 = performance.now();
+  try {
+    const res = await runSPARQL(p.query, Math.max(0, offset), result.index);
+    res.ms = performance.now() - t0;
+    show(res);
+  } catch (e) {
+    setStatus($('query-status'), e.message, 'error');
+  }
 }
 
 // runAkutan runs q in the Akutan language; with explain the answer also
@@ -178,8 +219,11 @@ export function show(res) {
   result = res;
   page = 0;
   const n = res.rows ? res.rows.length : 0;
-  const what = res.kind === 'construct' ? `${n} triple${n === 1 ? '' : 's'}` :
+  let what = res.kind === 'construct' ? `${n} triple${n === 1 ? '' : 's'}` :
     res.kind === 'select' ? `${n} row${n === 1 ? '' : 's'}` : res.kind === 'ask' ? 'ASK' : 'update';
+  if (res.paged && (res.paged.offset > 0 || res.paged.more)) {
+    what = `rows ${res.paged.offset + 1}–${res.paged.offset + n}${res.paged.more ? ' of more' : ''} (LIMIT/OFFSET blocks of ${res.paged.size})`;
+  }
   setStatus($('query-status'), `${what} · read at log index ${res.index ?? '?'} · ${Math.round(res.ms || 0)} ms`, 'ok');
   $('results').dataset.index = res.index ?? '';
   draw();
@@ -194,13 +238,19 @@ function draw() {
   const pages = Math.max(1, Math.ceil(res.rows.length / pageSize));
   const start = page * pageSize;
   const slice = res.rows.slice(start, start + pageSize);
+  const base = res.paged ? res.paged.offset : 0; // rows before this block
+  const blocks = res.paged && (res.paged.offset > 0 || res.paged.more) ? el('span', { class: 'blocks' },
+    el('button', { class: 'small', id: 'prev-block', disabled: res.paged.offset === 0, onclick: () => block(res.paged.offset - res.paged.size) }, '‹ previous block'),
+    el('button', { class: 'small', id: 'next-block', disabled: !res.paged.more, onclick: () => block(res.paged.offset + res.paged.size) }, 'next block ›'),
+    el('span', { class: 'muted', title: 'each block is a query with LIMIT and OFFSET at the same log index; without ORDER BY the order is the engine\'s' }, ` at index ${res.index}`)) : null;
   const bar = el('div', { class: 'pager' },
     el('button', { class: 'small', disabled: page === 0, onclick: () => { page = 0; draw(); } }, '«'),
     el('button', { class: 'small', disabled: page === 0, onclick: () => { page--; draw(); } }, '‹'),
-    el('span', { class: 'pageinfo' }, res.rows.length ? `rows ${start + 1}–${start + slice.length} of ${res.rows.length}` : 'no rows'),
+    el('span', { class: 'pageinfo' }, res.rows.length ? `rows ${base + start + 1}–${base + start + slice.length} of ${res.paged && res.paged.more ? 'more' : base + res.rows.length}` : 'no rows'),
     el('button', { class: 'small', disabled: page >= pages - 1, onclick: () => { page++; draw(); } }, '›'),
     el('button', { class: 'small', disabled: page >= pages - 1, onclick: () => { page = pages - 1; draw(); } }, '»'),
     sizeSelect(),
+    blocks,
     el('span', { class: 'spacer' }),
     'download ',
     el('button', { class: 'small', onclick: () => download('csv') }, 'CSV'),
@@ -209,7 +259,7 @@ function draw() {
   const table = el('table', { class: 'results' + (res.kind === 'construct' ? ' triples' : '') },
     el('thead', {}, el('tr', {}, el('th', { class: 'rownum' }, '#'), res.columns.map((c) => el('th', {}, res.kind === 'construct' ? c : '?' + c)))),
     el('tbody', {}, slice.map((row, i) => el('tr', {},
-      el('td', { class: 'rownum' }, start + i + 1),
+      el('td', { class: 'rownum' }, base + start + i + 1),
       row.map((c) => c === null ? el('td', { class: 'unbound' }, '') :
         el('td', { class: 'term ' + c.kind, title: c.raw }, c.text))))));
   out.append(bar, el('div', { class: 'table-wrap' }, table));
