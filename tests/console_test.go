@@ -358,6 +358,13 @@ func TestConsole(t *testing.T) {
 		t.Errorf("CONSTRUCT in the console: %q, status %q; want %q", rows, status, want)
 	}
 
+	// A SPARQL query's plan: the algebra, its patterns with estimates.
+	b.setQuery("sparql", sparql, "")
+	b.do("explaining SPARQL", chromedp.Click("#explain"))
+	b.waitTrue("the SPARQL plan", 30*time.Second, `[...document.querySelectorAll('#plan-out .plan-node .op')].some(e => e.textContent === 'bgp') &&
+		document.querySelectorAll('#plan-out .stat.est').length >= 2`)
+	b.screenshot("plan-sparql.png", false)
+
 	// The cluster: 8 views, 3 log replicas, the verdict.
 	b.do("opening the cluster page", chromedp.Click(`#tabs button[data-tab="cluster"]`))
 	b.waitTrue("8 up-to-date views and 3 log replicas", 60*time.Second, `

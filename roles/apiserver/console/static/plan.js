@@ -60,7 +60,7 @@ function maxTime(nodes) {
 }
 
 function drawNode(n, max) {
-  const op = (/^[A-Za-z_]\w*/.exec(n.label) || [n.label])[0];
+  const op = (/^[A-Za-z_]\w*/.exec(n.label) || [''])[0]; // a triple pattern has none
   const args = n.label.slice(op.length).trim();
   const s = n.stats;
   const stats = el('span', { class: 'stats' });
@@ -79,7 +79,7 @@ function drawNode(n, max) {
   const bar = el('span', { class: 'timebar' });
   if (max > 0 && s && s.time) bar.style.width = `${Math.round(100 * seconds(s.time) / max)}%`;
   return el('li', { class: 'plan-node' },
-    el('div', { class: 'node' }, el('span', { class: 'op' }, op), ' ', el('span', { class: 'args' }, args), stats, el('span', { class: 'timetrack' }, bar)),
+    el('div', { class: 'node' }, el('span', { class: 'op' }, op), ' ', el('span', { class: 'args' }, args), stats, max > 0 ? el('span', { class: 'timetrack' }, bar) : null),
     n.children.length ? el('ul', {}, n.children.map((c) => drawNode(c, max))) : null);
 }
 
