@@ -2,10 +2,11 @@ package loader
 
 import (
 	"bufio"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Input is a load's input text. It decompresses gzip (found by its magic

@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/akutan-dev/akutan/internal/ctxsleep"
 	"github.com/akutan-dev/akutan/internal/tokens"

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -12,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/akutan-dev/akutan/storage/viewstore"
 )

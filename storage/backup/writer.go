@@ -2,7 +2,6 @@ package backup
 
 import (
 	"bufio"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -15,6 +14,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/akutan-dev/akutan/storage/viewstore"
 )
