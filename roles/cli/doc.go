@@ -45,5 +45,8 @@
 //     and ctl token make the certificates and tokens.
 //
 // Every flag of a subcommand that takes --config may also come from that
-// TOML file, under the same key; flags win over the file.
+// TOML file, under the same key; flags win over the file. A key that is
+// not a flag of that subcommand is an error naming the key and the file
+// (config.go): one file per role (deploy/config), so that a typo or
+// another role's setting is never dropped silently.
 package cli
