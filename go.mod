@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/hashicorp/memberlist v0.7.0
 	github.com/lni/dragonboat/v3 v3.3.8
 	github.com/prometheus/client_golang v1.25.0
@@ -17,7 +18,7 @@ require (
 require github.com/anishathalye/porcupine v1.3.1 // indirect
 
 require (
-	github.com/BurntSushi/toml v1.6.0 // indirect
+	github.com/BurntSushi/toml v1.6.0
 	github.com/Shopify/toxiproxy/v2 v2.5.0
 	github.com/VictoriaMetrics/metrics v1.6.2 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
