@@ -308,8 +308,8 @@ func TestSystemdUnitsServeAndNotify(t *testing.T) {
 			raft := s.addr("10.0.1.1:7100")
 			return regexp.MustCompile(`(?m)^initial-members = .*$`).ReplaceAllString(text, `initial-members = "1=`+raft+`"`)
 		})
-		s.installConfig(t, "view", "view-hashsp.toml", nil)
-		s.installConfig(t, "api", "api-1.toml", nil)
+		s.installConfig(t, "view", "view-dc1-hashsp.toml", nil)
+		s.installConfig(t, "api", "api-dc1.toml", nil)
 
 		logNS := listenNotify(t, s.root, true) // an abstract socket
 		logP := s.startUnit(t, units["log"], "1", logNS)
@@ -328,7 +328,7 @@ func TestSystemdUnitsServeAndNotify(t *testing.T) {
 			t.Fatal(err)
 		}
 		viewNS := listenNotify(t, viewDir, false)
-		viewP := s.startUnit(t, units["view"], "hashsp", viewNS)
+		viewP := s.startUnit(t, units["view"], "dc1-hashsp", viewNS)
 		viewNS.await(t, "READY=1", 60*time.Second, viewP)
 
 		apiDir := filepath.Join(s.root, "api")
@@ -336,7 +336,7 @@ func TestSystemdUnitsServeAndNotify(t *testing.T) {
 			t.Fatal(err)
 		}
 		apiNS := listenNotify(t, apiDir, false)
-		apiP := s.startUnit(t, units["api"], "1", apiNS)
+		apiP := s.startUnit(t, units["api"], "dc1", apiNS)
 		apiNS.await(t, "READY=1", 60*time.Second, apiP)
 		api := s.addr("10.0.1.1:9987")
 		testutil.Eventually(t, 30*time.Second, 250*time.Millisecond, func() error {
