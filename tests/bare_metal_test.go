@@ -239,3 +239,19 @@ func killServices(t *testing.T, dir string) {
 		}
 	}
 }
+
+// TestBareMetalDocBlocks checks, without running them, that every command
+// of docs/bare-metal.md is in a ```sh block TestBareMetalDoc runs, and
+// that the per-machine blocks are there.
+func TestBareMetalDocBlocks(t *testing.T) {
+	blocks := shellBlocks(t, filepath.Join("..", "docs", "bare-metal.md"))
+	perMachine := 0
+	for _, b := range blocks {
+		if b.perMachine {
+			perMachine++
+		}
+	}
+	if len(blocks) < 5 || perMachine < 3 {
+		t.Fatalf("%d sh blocks, %d per machine", len(blocks), perMachine)
+	}
+}

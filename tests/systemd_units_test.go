@@ -408,3 +408,59 @@ func TestSystemdUnitsVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemdUnitDirectives checks (without running anything) that every
+// unit of deploy/systemd runs its role with its config file the way
+// docs/bare-metal.md says, and keeps the settings the deployment relies
+// on: readiness, restarts, the user, the hardening, the limits and the
+// graceful stop.
+func TestSystemdUnitDirectives(t *testing.T) {
+	units, err := filepath.Glob(filepath.Join("..", "deploy", "systemd", "*.service"))
+	if err != nil || len(units) == 0 {
+		t.Fatalf("no units: %v", err)
+	}
+	want := []string{"Type=notify", "Restart=on-failure", "User=akutan", "Group=akutan",
+		"WorkingDirectory=/var/lib/akutan", "ProtectSystem=strict", "ReadWritePaths=/var/lib/akutan",
+		"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes", "LimitNOFILE=65536", "KillSignal=SIGTERM"}
+	execLine := regexp.MustCompile(`^ExecStart=/usr/local/bin/akutan (log|view|api|local) --config /etc/akutan/(log|view|api|local)(-%i)?\.toml$`)
+	for _, path := range units {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := map[string]bool{}
+		var execStart []string
+		timeoutStop := false
+		for _, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			lines[line] = true
+			if strings.HasPrefix(line, "ExecStart=") {
+				execStart = append(execStart, line)
+			}
+			timeoutStop = timeoutStop || strings.HasPrefix(line, "TimeoutStopSec=")
+		}
+		name := filepath.Base(path)
+		for _, w := range want {
+			if !lines[w] {
+				t.Errorf("%s lacks %s", name, w)
+			}
+		}
+		if !timeoutStop {
+			t.Errorf("%s lacks TimeoutStopSec=", name)
+		}
+		if len(execStart) != 1 {
+			t.Errorf("%s has %d ExecStart lines, want 1", name, len(execStart))
+			continue
+		}
+		m := execLine.FindStringSubmatch(execStart[0])
+		templated := strings.Contains(name, "@")
+		switch {
+		case m == nil || m[1] != m[2]:
+			t.Errorf("%s: %s does not run a role with its own config", name, execStart[0])
+		case name != "akutan-"+m[1]+map[bool]string{true: "@", false: ""}[templated]+".service":
+			t.Errorf("%s runs akutan %s", name, m[1])
+		case templated != (m[3] == "-%i"):
+			t.Errorf("%s: %s: the config file must be per instance exactly when the unit is a template", name, execStart[0])
+		}
+	}
+}

@@ -156,7 +156,8 @@ func flagText(v interface{}) (string, error) {
 }
 
 // checkConfigKeys refuses every key that is not a flag of cmd, naming the
-// file, the key, the nearest flag name, or the commands the key belongs to.
+// file, the key, and the commands the key belongs to, or else the nearest
+// flag name (a likely typo).
 func checkConfigKeys(path string, app *cli.App, cmd *cli.Command, values map[string]string) error {
 	var problems []string
 	for _, key := range sortedKeys(values) {
@@ -168,10 +169,10 @@ func checkConfigKeys(path string, app *cli.App, cmd *cli.Command, values map[str
 			continue
 		}
 		msg := fmt.Sprintf("unknown key %q for akutan %s", key, cmd.FullName())
-		if near := nearestFlag(cmd.Flags, key); near != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", near)
-		} else if others := commandsWithFlag(app, key); len(others) > 0 {
+		if others := commandsWithFlag(app, key); len(others) > 0 {
 			msg += fmt.Sprintf(" (it is a flag of akutan %s: each command reads its own config file)", strings.Join(others, ", akutan "))
+		} else if near := nearestFlag(cmd.Flags, key); near != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
 		}
 		problems = append(problems, msg)
 	}

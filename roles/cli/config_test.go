@@ -11,7 +11,7 @@ import (
 )
 
 // configApp is an app with one command "srv" taking --config, and a
-// second command "other" whose flag "space" srv does not have. run records
+// second command "other" whose flags "space" and "logs" srv does not have. run records
 // the context srv's action saw.
 func configApp(got **cli.Context) *cli.App {
 	srv := withConfig(&cli.Command{
@@ -26,7 +26,7 @@ func configApp(got **cli.Context) *cli.App {
 		},
 		Action: func(c *cli.Context) error { *got = c; return nil },
 	})
-	other := withConfig(&cli.Command{Name: "other", Flags: []cli.Flag{str("space", "", "usage")},
+	other := withConfig(&cli.Command{Name: "other", Flags: []cli.Flag{str("space", "", "usage"), str("logs", "", "near srv's --log")},
 		Action: func(*cli.Context) error { return nil }})
 	return &cli.App{Name: "akutan", Commands: []*cli.Command{srv, other}}
 }
@@ -85,6 +85,8 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{`unknown key "http-adress" for akutan srv (did you mean "http-addr"?)`}},
 		{name: "OtherCommandsKey", text: "space = \"hashsp\"\nbatch = 1",
 			want: []string{`unknown key "space" for akutan srv`, "flag of akutan other"}},
+		{name: "OtherCommandsKeyNearOwn", text: `logs = "x"`, // another command's flag, not a typo of --log
+			want: []string{`unknown key "logs" for akutan srv (it is a flag of akutan other`}, not: []string{"did you mean"}},
 		{name: "UnknownTable", text: "[gossip]\naddr = \"x\"",
 			want: []string{`unknown key "gossip.addr"`}},
 		{name: "Several", text: "aa = 1\nzz = 2",
@@ -110,6 +112,11 @@ func TestConfigErrors(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(msg, w) {
+					t.Errorf("error %q has %q", msg, w)
 				}
 			}
 			if c != nil {
