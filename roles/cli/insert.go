@@ -21,7 +21,8 @@ import (
 
 func insertCommand() *cli.Command {
 	flags := append(clientFlags(),
-		str("format", "", "input `FORMAT`: tsv, ntriples or turtle (default: from the file's extension .tsv, .nt or .ttl, each optionally .gz; else tsv)"),
+		str("format", "", "input `FORMAT`: tsv, ntriples or turtle (default: from the file's extension .tsv, .nt or .ttl, each optionally .gz; else tsv); "+
+			"from a --config file, only for inputs whose extension names no format"),
 		num("skip", 0, "skip the first `N` facts (RDF only): resume a load that stopped after N facts"),
 		str("load-id", "", "blank node scope `ID` of an RDF load (default: random); pass the ID a stopped load printed to resume it"),
 		num("batch", loader.DefaultBatchFacts, "facts per request for RDF loads (`N`)"),
