@@ -3,7 +3,9 @@ module github.com/akutan-dev/akutan
 go 1.26.8
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/cespare/xxhash/v2 v2.3.0
+	github.com/chromedp/chromedp v0.23.1
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/hashicorp/memberlist v0.7.0
 	github.com/lni/dragonboat/v3 v3.3.8
@@ -15,7 +17,10 @@ require (
 	google.golang.org/protobuf v1.36.12
 )
 
-require github.com/anishathalye/porcupine v1.3.1 // indirect
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	github.com/BurntSushi/toml v1.6.0

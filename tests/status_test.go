@@ -143,6 +143,7 @@ type statusClusterProcs struct {
 	views   map[string]*harness.Process // by name, e.g. hashpo-2-r1
 	api     *harness.Process
 	apiAddr string
+	apiHTTP string // the API's HTTP address
 	seed    string // the API's gossip address, which everyone joins
 	logList string
 }
@@ -158,7 +159,7 @@ func startStatusCluster(t *testing.T) *statusClusterProcs {
 	t.Helper()
 	dir := t.TempDir()
 	addrs := harness.FreeAddrs(t, 9+12+3)
-	c := &statusClusterProcs{views: map[string]*harness.Process{}, apiAddr: addrs[21], seed: addrs[23]}
+	c := &statusClusterProcs{views: map[string]*harness.Process{}, apiAddr: addrs[21], apiHTTP: addrs[22], seed: addrs[23]}
 	c.logList = strings.Join(addrs[3:6], ",")
 	members := fmt.Sprintf("1=%s,2=%s,3=%s", addrs[0], addrs[1], addrs[2])
 	for i := range 3 {
@@ -179,7 +180,7 @@ func startStatusCluster(t *testing.T) *statusClusterProcs {
 		c.views[name] = harness.Start(t, bin, name, args...)
 		next += 2
 	}
-	c.api = harness.Start(t, bin, "api", append([]string{"api", "--grpc-addr", c.apiAddr, "--http-addr", addrs[22],
+	c.api = harness.Start(t, bin, "api", append([]string{"api", "--grpc-addr", c.apiAddr, "--http-addr", c.apiHTTP,
 		"--log", c.logList}, gossipArgs(c.seed, addrs[6], statusKey)...)...)
 	return c
 }

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"net/http"
+	"strings"
 
 	"google.golang.org/grpc"
 
@@ -12,11 +13,12 @@ import (
 // The role each request needs when the server has a tokens file
 // (Config.Tokens; see internal/tokens and docs/security.md): read for what
 // only reads (queries, SPARQL queries, status, members, export, the change
-// feed), write for what changes the graph (insert, delete, update, SPARQL
-// update), admin for everything else (forgetting a lost server, and any
-// method added later until it is classified here). /healthz and /metrics
-// stay open, and so does the CORS preflight of /sparql, which reads
-// nothing.
+// feed, the log floors), write for what changes the graph (insert, delete,
+// update, SPARQL update), admin for everything else (forgetting a lost
+// server, and any method added later until it is classified here).
+// /healthz, /metrics, the web console's static files (/ and /console/...;
+// the page sends the user's token with its own requests) and the CORS
+// preflight of /sparql stay open: they read nothing.
 
 // grpcRole is the role a gRPC method of the API server needs.
 func grpcRole(method string) tokens.Role {
@@ -37,13 +39,15 @@ func httpRole(r *http.Request) tokens.Role {
 	switch {
 	case r.URL.Path == "/healthz" || r.URL.Path == "/metrics":
 		return tokens.None
+	case get && (r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/console/")):
+		return tokens.None // the console's static files; it sends the user's token itself
 	case r.URL.Path == "/sparql" && r.Method == http.MethodOptions:
 		return tokens.None
 	case r.URL.Path == "/sparql":
 		return tokens.Read
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/query":
 		return tokens.Read
-	case get && (r.URL.Path == "/v1/export" || r.URL.Path == "/v1/changes" || r.URL.Path == "/v1/members" || r.URL.Path == "/v1/status"):
+	case get && (r.URL.Path == "/v1/export" || r.URL.Path == "/v1/changes" || r.URL.Path == "/v1/members" || r.URL.Path == "/v1/status" || r.URL.Path == "/v1/floors"):
 		return tokens.Read
 	case r.Method == http.MethodPost && (r.URL.Path == "/v1/insert" || r.URL.Path == "/v1/delete" || r.URL.Path == "/v1/update"):
 		return tokens.Write

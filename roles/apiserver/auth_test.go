@@ -34,6 +34,10 @@ func TestRoles(t *testing.T) {
 		{"POST", "/sparql", tokens.Read}, // an update checks write itself
 		{"POST", "/v1/query", tokens.Read},
 		{"GET", "/v1/status", tokens.Read},
+		{"GET", "/v1/floors", tokens.Read},
+		{"GET", "/", tokens.None},
+		{"GET", "/console/app.js", tokens.None},
+		{"POST", "/", tokens.Admin},
 		{"GET", "/v1/export", tokens.Read},
 		{"GET", "/v1/changes", tokens.Read},
 		{"POST", "/v1/insert", tokens.Write},

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/akutan-dev/akutan/query/engine"
+	"github.com/akutan-dev/akutan/roles/apiserver/console"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -25,6 +26,11 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("GET /v1/changes", s.handleChanges)
 	mux.HandleFunc("GET /v1/members", s.handleMembers)
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
+	mux.HandleFunc("GET /v1/floors", s.handleFloors)
+	// The web console: the page at / exactly, its assets under /console/.
+	page := console.Handler()
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET /console/", page)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -164,3 +164,31 @@ func TestHTTPCutsOffSlowBody(t *testing.T) {
 		t.Fatalf("a half-sent body was answered %s, want 400", resp.Status)
 	}
 }
+
+// TestConsoleShadowsNothing checks that the web console at / leaves every
+// other path to its handler, and unknown paths 404.
+func TestConsoleShadowsNothing(t *testing.T) {
+	s := &Server{cfg: Config{Registry: prometheus.NewRegistry()}}
+	h := s.httpHandler()
+	for _, c := range []struct {
+		method, path string
+		want         int
+		body         string
+	}{
+		{"GET", "/", http.StatusOK, "<html"},
+		{"HEAD", "/", http.StatusOK, ""},
+		{"GET", "/console/app.js", http.StatusOK, "import"},
+		{"GET", "/healthz", http.StatusOK, `"ok"`},
+		{"GET", "/nope", http.StatusNotFound, ""},
+		{"GET", "/v1/nope", http.StatusNotFound, ""},
+		{"GET", "/console/nope.js", http.StatusNotFound, ""},
+		{"POST", "/", http.StatusMethodNotAllowed, ""},
+		{"GET", "/v1/query", http.StatusMethodNotAllowed, ""},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(c.method, c.path, nil))
+		if w.Code != c.want || !strings.Contains(w.Body.String(), c.body) {
+			t.Errorf("%s %s: %d %.80q; want %d with %q", c.method, c.path, w.Code, w.Body.String(), c.want, c.body)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/query/planner"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -19,30 +20,89 @@ const (
 	statsRefresh = 30 * time.Second
 	statsRetry   = 2 * time.Second
 	statsTimeout = 5 * time.Second
+	// statsQueryWait bounds how long a query waits for statistics while
+	// they are incomplete; statsQueryRetry is how often queries fetch them
+	// then.
+	statsQueryWait  = time.Second
+	statsQueryRetry = 250 * time.Millisecond
 )
 
 // statsCache fetches the views' statistics in the background and keeps
-// the merged result for the planner.
+// the merged result for the planner. Until it has statistics for every
+// range that gossip shows, it refreshes every statsRetry, and a query
+// planned meanwhile fetches them first (at most one such fetch runs, and
+// at most one per statsQueryRetry): right after a restart the first
+// queries are planned like the ones a minute later, not blind or on half
+// the ranges. Views serve their last saved statistics from the moment
+// they start.
 type statsCache struct {
 	s      *Server
-	cur    atomic.Pointer[planner.Stats]
+	cur    atomic.Pointer[fetchedStats]
+	ctx    context.Context
 	cancel context.CancelFunc
 
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn
+
+	fetchMu   sync.Mutex // held by the one fetch a query waits for
+	lastFetch time.Time  // when that fetch last ran; guarded by fetchMu
+}
+
+// fetchedStats is one fetch's merged statistics, and whether every range
+// in gossip answered.
+type fetchedStats struct {
+	st       *planner.Stats
+	complete bool
 }
 
 // startStats starts the refresh loop, owned by the server: close stops it
 // and Stop waits for it.
 func (s *Server) startStats() *statsCache {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &statsCache{s: s, cancel: cancel, conns: map[string]*grpc.ClientConn{}}
+	c := &statsCache{s: s, ctx: ctx, cancel: cancel, conns: map[string]*grpc.ClientConn{}}
 	s.goRun(func() { c.run(ctx) })
 	return c
 }
 
-// get returns the latest statistics, or nil.
-func (c *statsCache) get() *planner.Stats { return c.cur.Load() }
+// get returns the latest statistics, or nil. While they are incomplete,
+// it fetches them first (see statsCache).
+func (c *statsCache) get() *planner.Stats {
+	if f := c.cur.Load(); f != nil && f.complete {
+		return f.st
+	}
+	c.fetchMu.Lock()
+	defer c.fetchMu.Unlock()
+	if f := c.cur.Load(); f != nil && (f.complete || time.Since(c.lastFetch) < statsQueryRetry) {
+		return f.st
+	} else if f == nil && time.Since(c.lastFetch) < statsQueryRetry {
+		return nil
+	}
+	c.lastFetch = time.Now()
+	ctx, cancel := context.WithTimeout(c.ctx, statsQueryWait)
+	defer cancel()
+	c.store(c.fetch(ctx))
+	if f := c.cur.Load(); f != nil {
+		return f.st
+	}
+	return nil
+}
+
+// store keeps st unless it is nil, or incomplete while complete
+// statistics are kept.
+func (c *statsCache) store(st *planner.Stats, complete bool) {
+	if st == nil {
+		return
+	}
+	for {
+		old := c.cur.Load()
+		if old != nil && old.complete && !complete {
+			return
+		}
+		if c.cur.CompareAndSwap(old, &fetchedStats{st: st, complete: complete}) {
+			return
+		}
+	}
+}
 
 func (c *statsCache) close() {
 	c.cancel()
@@ -57,9 +117,11 @@ func (c *statsCache) close() {
 func (c *statsCache) run(ctx context.Context) {
 	for {
 		wait := statsRefresh
-		if st := c.fetch(ctx); st != nil {
-			c.cur.Store(st)
-		} else if c.get() == nil {
+		st, complete := c.fetch(ctx)
+		if st != nil && complete {
+			c.cur.Store(&fetchedStats{st: st, complete: true})
+		} else {
+			c.store(st, complete)
 			wait = statsRetry
 		}
 		select {
@@ -71,11 +133,20 @@ func (c *statsCache) run(ctx context.Context) {
 }
 
 // fetch asks every serving view for its statistics; views that fail are
-// skipped (the merge needs only one replica per range).
-func (c *statsCache) fetch(ctx context.Context) *planner.Stats {
+// skipped (the merge needs only one replica per range). complete reports
+// whether the views that answered cover the whole hash space of each
+// space that has views in gossip.
+func (c *statsCache) fetch(ctx context.Context) (st *planner.Stats, complete bool) {
 	var replies []*wire.StatsReply
+	answered := map[string][]space.Range{}
 	for _, m := range c.s.gossip.Members() {
-		if m.Meta.Role != "view" || !m.Meta.Serving {
+		if m.Meta.Role != "view" {
+			continue
+		}
+		if _, ok := answered[m.Meta.Space]; !ok {
+			answered[m.Meta.Space] = nil
+		}
+		if !m.Meta.Serving {
 			continue
 		}
 		reply, err := c.ask(ctx, m.Meta.GRPCAddr)
@@ -83,9 +154,16 @@ func (c *statsCache) fetch(ctx context.Context) *planner.Stats {
 			c.s.log.Debug().Err(err).Str("view", m.Meta.GRPCAddr).Msg("fetching view statistics")
 			continue
 		}
+		if reply.Ready {
+			answered[reply.Space] = append(answered[reply.Space], space.Range{Start: reply.RangeStart, End: reply.RangeEnd})
+		}
 		replies = append(replies, reply)
 	}
-	return planner.NewStats(replies)
+	complete = len(answered) > 0
+	for _, ranges := range answered {
+		complete = complete && len(space.Uncovered(ranges)) == 0
+	}
+	return planner.NewStats(replies), complete
 }
 
 func (c *statsCache) ask(ctx context.Context, addr string) (*wire.StatsReply, error) {

@@ -72,3 +72,34 @@ func (st *statusService) ForgetLost(_ context.Context, req *wire.ForgetLostReque
 	}
 	return &wire.ForgetLostReply{Forgotten: st.s.lost.Forget(req.GetName())}, nil
 }
+
+// FloorsResponse is the answer to GET /v1/floors: the log's extent and the
+// floor each cluster registered (see package cluster/floor).
+type FloorsResponse struct {
+	FirstIndex uint64       `json:"first_index"`
+	LastIndex  uint64       `json:"last_index"`
+	Floors     []FloorEntry `json:"floors"`
+}
+
+// FloorEntry is one cluster's registered log floor.
+type FloorEntry struct {
+	Cluster string `json:"cluster"`
+	Index   uint64 `json:"index"`
+}
+
+// handleFloors serves GET /v1/floors: the log's registered floors, as
+// `akutan ctl log floors` lists them, for the web console.
+func (s *Server) handleFloors(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), statusLogTimeout)
+	defer cancel()
+	reply, err := s.logc.Floors(ctx)
+	if err != nil {
+		writeError(w, fmt.Errorf("reading the log floors: %w", err))
+		return
+	}
+	out := FloorsResponse{FirstIndex: reply.FirstIndex, LastIndex: reply.LastIndex, Floors: []FloorEntry{}}
+	for _, f := range reply.Floors {
+		out.Floors = append(out.Floors, FloorEntry{Cluster: f.Cluster, Index: f.Index})
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -2,8 +2,13 @@ package viewserver
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/akutan-dev/akutan/storage/viewstore"
 	"github.com/akutan-dev/akutan/wire"
@@ -25,6 +30,13 @@ const (
 	statsPredicates = 5000
 )
 
+// statsFile is where a view keeps its last scan's statistics, in its
+// store's directory (so that a wiped store takes them along), as the
+// encoded wire.StatsReply. A restarted view serves them at once, before
+// its first scan of the store finishes: without them the API servers'
+// planners would pick plans blind for the first seconds after a restart.
+const statsFile = "akutan-stats.pb"
+
 // statsService serves wire.ViewStats from the last finished scan.
 type statsService struct {
 	wire.UnimplementedViewStatsServer
@@ -36,8 +48,53 @@ type statsService struct {
 // ctx, waited for by Stop), and returns the service to register.
 func (s *Server) startStats(ctx context.Context) *statsService {
 	svc := &statsService{s: s}
+	if last, err := svc.load(); err != nil {
+		s.log.Info().Err(err).Msg("no saved statistics to serve until the first scan")
+	} else if last != nil {
+		svc.last.Store(last)
+		s.log.Info().Uint64("as_of_index", last.AsOfIndex).Msg("serving the statistics saved by the last run until the first scan")
+	}
 	s.goRun(func() { svc.refresh(ctx) })
 	return svc
+}
+
+// load reads the statistics saved by an earlier run, if any, for this
+// view's space and range.
+func (v *statsService) load() (*wire.StatsReply, error) {
+	b, err := os.ReadFile(filepath.Join(v.s.cfg.Dir, statsFile))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading saved statistics: %w", err)
+	}
+	var r wire.StatsReply
+	if err := proto.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decoding saved statistics %s: %w", filepath.Join(v.s.cfg.Dir, statsFile), err)
+	}
+	cfg := v.s.store.Config()
+	if r.Space != string(v.s.cfg.Space) || r.RangeStart != cfg.RangeStart || r.RangeEnd != cfg.RangeEnd || !r.Ready {
+		return nil, nil // another layout's: the store was rebuilt since
+	}
+	return &r, nil
+}
+
+// save writes r for the next run, replacing the file whole (a crash
+// leaves the old file or the new one, never half of one).
+func (v *statsService) save(r *wire.StatsReply) error {
+	b, err := proto.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encoding statistics: %w", err)
+	}
+	path := filepath.Join(v.s.cfg.Dir, statsFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("saving statistics: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("saving statistics: %w", err)
+	}
+	return nil
 }
 
 func (v *statsService) refresh(ctx context.Context) {
@@ -70,7 +127,11 @@ func (v *statsService) scan(ctx context.Context, index uint64) error {
 	if err != nil {
 		return err
 	}
-	v.last.Store(v.reply(st))
+	r := v.reply(st)
+	v.last.Store(r)
+	if err := v.save(r); err != nil {
+		v.s.log.Info().Err(err).Msg("statistics not saved for the next start")
+	}
 	return nil
 }
 

@@ -21,6 +21,14 @@ var ErrBadKey = errors.New("bad key")
 // at once (one per source); Finish makes the load durable and complete.
 // Until then the store is marked as loading: if the process stops, the
 // next Open reports Loading and the store must be discarded.
+//
+// A Loader writes through LevelDB transactions rather than the journal:
+// a transaction's keys go from memory straight to table files, so each key
+// is written to disk once rather than twice, and a crash mid-load leaves
+// nothing that matters (the store is discarded anyway). A transaction
+// holds LevelDB's write lock, so nothing else writes to the store until
+// Finish; it is committed every loadCommitBytes so that LevelDB compacts
+// the tables of a large load as it goes rather than all at the end.
 type Loader struct {
 	s      *Store
 	index  uint64
@@ -29,7 +37,16 @@ type Loader struct {
 	// batches are reused: growing a fresh batch to tens of megabytes costs
 	// more than checking its keys.
 	batches sync.Pool
+
+	mu      sync.Mutex // guards tr and pending
+	tr      *leveldb.Transaction
+	pending int // bytes written to tr
 }
+
+// loadCommitBytes is how much a Loader writes to one transaction before
+// committing it: a few memtables' worth, so that each commit adds a few
+// level-0 tables, below LevelDB's write slowdown trigger.
+const loadCommitBytes = 48 << 20
 
 // BeginLoad starts loading the store as of index. The store must be empty:
 // no applied entries and no fact keys.
@@ -104,12 +121,47 @@ func (l *Loader) Add(keys, values [][]byte, start, end uint64) (uint64, error) {
 		batch.Put(k, v)
 		sum += EntryDigest(k, v)
 	}
-	if err := l.s.db.Write(batch, nil); err != nil {
+	if err := l.write(batch); err != nil {
 		return 0, fmt.Errorf("writing %d loaded keys: %w", len(keys), classify(err))
 	}
 	l.digest.Add(sum)
 	l.keys.Add(uint64(len(keys)))
 	return sum, nil
+}
+
+// write writes batch to the current transaction, opening one if needed
+// and committing it once it holds loadCommitBytes.
+func (l *Loader) write(batch *leveldb.Batch) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tr == nil {
+		tr, err := l.s.db.OpenTransaction()
+		if err != nil {
+			return err
+		}
+		l.tr = tr
+	}
+	if err := l.tr.Write(batch, nil); err != nil {
+		return err
+	}
+	if l.pending += len(batch.Dump()); l.pending >= loadCommitBytes {
+		return l.commitLocked()
+	}
+	return nil
+}
+
+// commitLocked commits the current transaction, if any. l.mu is held.
+func (l *Loader) commitLocked() error {
+	if l.tr == nil {
+		return nil
+	}
+	tr := l.tr
+	l.tr, l.pending = nil, 0
+	if err := tr.Commit(); err != nil {
+		tr.Discard()
+		return err
+	}
+	return nil
 }
 
 // check validates one key and its value, using buf for the key's
@@ -146,6 +198,12 @@ func (l *Loader) check(buf, k, v []byte, start, end uint64) ([]byte, error) {
 // otherwise the store meets the switch when it follows the log.
 func (l *Loader) Finish(sources LogVersion) error {
 	s := l.s
+	l.mu.Lock()
+	err := l.commitLocked()
+	l.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("finishing the load as of %d: committing its last keys: %w", l.index, classify(err))
+	}
 	digest := l.digest.Load()
 	batch := new(leveldb.Batch)
 	batch.Put(keyApplied, u64(l.index))
