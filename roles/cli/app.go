@@ -30,13 +30,14 @@ func NewApp() *cli.App {
 }
 
 // withConfig adds --config and --log-level to a command's flags and loads
-// the TOML file into every flag the command line did not set.
+// the TOML file into every flag the command line did not set; a key that
+// is not one of the command's flags is an error (see config.go).
 func withConfig(cmd *cli.Command) *cli.Command {
 	cmd.Flags = append(cmd.Flags,
-		&cli.StringFlag{Name: "config", Usage: "read flags from this TOML `FILE` (same key names; flags win)"},
+		&cli.StringFlag{Name: "config", Usage: "read flags from this TOML `FILE` (keys are this command's flag names; flags win)"},
 		str("log-level", "info", "log level: debug, info, warn, error"),
 	)
-	cmd.Before = altsrc.InitInputSourceWithContext(cmd.Flags, altsrc.NewTomlSourceFromFlagFunc("config"))
+	cmd.Before = applyConfigFile
 	return cmd
 }
 

@@ -6,7 +6,10 @@
 //     as --gossip-addr, --cluster and --metrics-addr, become the fields
 //     those servers hand to rolekit), and local runs a whole cluster in one
 //     process (package local). Each prints where it serves and runs until
-//     Ctrl-C or SIGTERM; a view that fails for good exits non-zero.
+//     Ctrl-C or SIGTERM; a view that fails for good exits non-zero. Under
+//     systemd (the Type=notify units of deploy/systemd) each sends READY=1
+//     once it serves, a view once it serves lookups, and STOPPING=1 when
+//     it begins a graceful stop (notify.go).
 //   - Clients of an API server (--api): insert, delete, update, query and
 //     status. insert sends a TSV file as one atomic request, and streams
 //     N-Triples and Turtle through the bulk loader (package
@@ -45,5 +48,8 @@
 //     and ctl token make the certificates and tokens.
 //
 // Every flag of a subcommand that takes --config may also come from that
-// TOML file, under the same key; flags win over the file.
+// TOML file, under the same key; flags win over the file. A key that is
+// not a flag of that subcommand is an error naming the key and the file
+// (config.go): one file per role (deploy/config), so that a typo or
+// another role's setting is never dropped silently.
 package cli

@@ -21,7 +21,8 @@ import (
 
 func insertCommand() *cli.Command {
 	flags := append(clientFlags(),
-		str("format", "", "input `FORMAT`: tsv, ntriples or turtle (default: from the file's extension .tsv, .nt or .ttl, each optionally .gz; else tsv)"),
+		str("format", "", "input `FORMAT`: tsv, ntriples or turtle (default: from the file's extension .tsv, .nt or .ttl, each optionally .gz; else tsv); "+
+			"from a --config file, only for inputs whose extension names no format"),
 		num("skip", 0, "skip the first `N` facts (RDF only): resume a load that stopped after N facts"),
 		str("load-id", "", "blank node scope `ID` of an RDF load (default: random); pass the ID a stopped load printed to resume it"),
 		num("batch", loader.DefaultBatchFacts, "facts per request for RDF loads (`N`)"),
@@ -51,10 +52,7 @@ func runInsert(c *cli.Context) error {
 		return fmt.Errorf("insert takes one FILE (or - for standard input)")
 	}
 	name := c.Args().First()
-	format := c.String("format")
-	if format == "" {
-		format = guessFormat(name)
-	}
+	format := inputFormat(c, name)
 	switch format {
 	case "tsv":
 		if c.Uint64("skip") != 0 {
@@ -67,15 +65,39 @@ func runInsert(c *cli.Context) error {
 	return fmt.Errorf("--format %q: want tsv, ntriples or turtle", format)
 }
 
-// guessFormat picks a format from the file name, looking through .gz.
-func guessFormat(name string) string {
+// inputFormat is --format, or else the format the file's extension names
+// (tsv when it names none). A format from the --config file is only a
+// default, for inputs whose name says nothing (standard input, x.txt):
+// when the extension names another format, the extension wins, with a
+// warning, because a file named x.nt parsed as TSV would be refused or,
+// worse, load as garbage. --format typed on the command line still wins
+// over the extension: the operator said so for this very input.
+func inputFormat(c *cli.Context, name string) string {
+	ext, known := extFormat(name)
+	format := c.String("format")
+	if format == "" {
+		return ext
+	}
+	if path, ok := fromConfigFile(c, "format"); ok && known && format != ext {
+		fmt.Fprintf(os.Stderr, "akutan: warning: %s is %s by its extension: ignoring format = %q from config %s\n",
+			name, ext, format, path)
+		return ext
+	}
+	return format
+}
+
+// extFormat is the format the file name's extension names (looking
+// through .gz), and whether it names one; tsv if not.
+func extFormat(name string) (format string, known bool) {
 	switch filepath.Ext(strings.TrimSuffix(strings.ToLower(name), ".gz")) {
 	case ".nt":
-		return "ntriples"
+		return "ntriples", true
 	case ".ttl":
-		return "turtle"
+		return "turtle", true
+	case ".tsv":
+		return "tsv", true
 	}
-	return "tsv"
+	return "tsv", false
 }
 
 // openInput opens the named file, or standard input for "-", as a load's

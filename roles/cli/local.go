@@ -86,6 +86,7 @@ func runLocal(c *cli.Context) error {
 	fmt.Printf("Akutan is running: API gRPC on %s, HTTP on %s (%d log replicas, %d views)\n",
 		cl.API.GRPCAddr(), cl.API.HTTPAddr(), len(cl.Logs), len(cl.Views))
 	fmt.Println("try: akutan insert FILE.tsv, then akutan query -e 'SELECT * WHERE { ?s rdf:type ?type }'. Ctrl-C stops.")
+	notifyReady(log, fmt.Sprintf("local cluster serving: API gRPC on %s, HTTP on %s", cl.API.GRPCAddr(), cl.API.HTTPAddr()))
 	runUntilSignal(log, cl.Stop)
 	return nil
 }

@@ -140,6 +140,7 @@ func runUntilSignalOrFailure(log zerolog.Logger, failed <-chan error, stop func(
 	case err = <-failed:
 		log.Error().Err(err).Msg("stopping: the server failed for good")
 	}
+	notifyStopping(log)
 	stop()
 	return err
 }
@@ -229,6 +230,7 @@ func runLog(c *cli.Context) error {
 			return err
 		}
 	}
+	notifyReady(log, fmt.Sprintf("log replica %d serving gRPC on %s", c.Uint64("id"), srv.GRPCAddr()))
 	runUntilSignal(log, func() { stop(); srv.Stop() })
 	return nil
 }
@@ -365,6 +367,9 @@ func runView(c *cli.Context) error {
 		return err
 	}
 	fmt.Printf("view %s %s serving gRPC on %s\n", sp, rg, srv.GRPCAddr())
+	done := make(chan struct{})
+	defer close(done)
+	go notifyWhenServing(log, srv.Serving, srv.Applied, fmt.Sprintf("view %s %s serving on %s", sp, rg, srv.GRPCAddr()), done)
 	return runUntilSignalOrFailure(log, srv.Failed(), srv.Stop)
 }
 
@@ -488,6 +493,7 @@ func runAPI(c *cli.Context) error {
 		return err
 	}
 	fmt.Printf("api serving gRPC on %s, HTTP on %s\n", srv.GRPCAddr(), srv.HTTPAddr())
+	notifyReady(log, fmt.Sprintf("api serving gRPC on %s, HTTP on %s", srv.GRPCAddr(), srv.HTTPAddr()))
 	runUntilSignal(log, srv.Stop)
 	return nil
 }
