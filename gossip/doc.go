@@ -11,9 +11,12 @@
 // Gossip pools are separated by the cluster name (memberlist's Label) and,
 // optionally, encrypted with a shared key (memberlist's SecretKey). A node
 // with the wrong label or key is refused, and both sides log a warning that
-// names --cluster and --gossip-key (and TLS, see below). Servers may start in any order: Start
-// keeps retrying the configured join addresses in the background until one
-// answers.
+// names --cluster and --gossip-key (and TLS, see below). Servers may start
+// in any order: Start keeps retrying the configured join addresses in the
+// background until one answers.
+//
+// A node that calls Leave before Stop is dropped by the others at once; a
+// crashed one within seconds (typically 4-8, see config.go).
 //
 // # Mutual TLS
 //
@@ -39,7 +42,4 @@
 // tlsTransport.refused and logWriter); so do certificate refusals
 // (another CA, expired), on the side that refused with crypto/tls's
 // reason and on the joining side in its join error.
-//
-// A node that calls Leave before Stop is dropped by the others at once; a
-// crashed one within seconds (typically 4-8, see config.go).
 package gossip

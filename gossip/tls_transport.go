@@ -1,6 +1,7 @@
 package gossip
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
@@ -63,8 +64,11 @@ type tlsTransport struct {
 
 	draining chan struct{} // closed by Shutdown: senders flush and exit
 	done     chan struct{} // closed by Shutdown after the flush
-	senders  sync.WaitGroup
-	wg       sync.WaitGroup // the accept loop and the accepted connections
+	// ctx ends with done, cutting short the dials still under way.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	senders sync.WaitGroup
+	wg      sync.WaitGroup // the accept loop and the accepted connections
 }
 
 // Limits and timeouts of tlsTransport.
@@ -121,6 +125,7 @@ func newTLSTransport(ip net.IP, port int, src *tlsconfig.Source, log zerolog.Log
 		draining: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.wg.Add(1)
 	go t.acceptLoop()
 	return t, nil
@@ -308,14 +313,16 @@ func (t *tlsTransport) dialPackets(addr string) (net.Conn, error) {
 
 // dial opens a TLS connection to addr and sends preamble, within timeout.
 func (t *tlsTransport) dial(addr string, timeout time.Duration, preamble []byte) (net.Conn, error) {
-	deadline := time.Now().Add(timeout)
-	raw, err := (&net.Dialer{Deadline: deadline}).Dial("tcp", addr)
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	conn := tls.Client(raw, t.client)
+	deadline, _ := ctx.Deadline()
 	_ = conn.SetDeadline(deadline)
-	if err := conn.Handshake(); err != nil {
+	if err := conn.HandshakeContext(ctx); err != nil {
 		_ = raw.Close()
 		return nil, fmt.Errorf("TLS handshake with gossip peer %s failed (does it gossip without TLS, "+
 			"or with a certificate expired or of another CA?): %w", addr, err)
@@ -367,6 +374,7 @@ func (t *tlsTransport) Shutdown() error {
 	case <-time.After(shutdownFlush):
 	}
 	close(t.done)
+	t.cancel()
 	_ = t.ln.Close()
 	t.mu.Lock()
 	for c := range t.conns {
