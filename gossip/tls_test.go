@@ -256,3 +256,48 @@ func TestTLSTransportHandshakes(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSGossipRotation: a certificate replaced on disk is what the gossip
+// listener shows on the next connection, without a restart, and a node
+// joining afterwards is accepted.
+func TestTLSGossipRotation(t *testing.T) {
+	ca := newTestCA(t, "gossip CA")
+	src := ca.valid(t, "n0")
+	n0 := start(t, Config{Name: "n0", TLS: src}, Meta{Role: "api"})
+	serial := func() string {
+		conn, err := tls.Dial("tcp", n0.Addr(), &tls.Config{InsecureSkipVerify: true,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return src.Certificate(), nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	before := serial()
+	now := time.Now()
+	c, k, err := ca.ca.Issue("n0 (rotated)", nil, now.Add(-time.Minute), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := src.Files()
+	for path, data := range map[string][]byte{files.Cert: c, files.Key: k} {
+		tmp := path + ".new"
+		if err := os.WriteFile(tmp, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.Eventually(t, 5*time.Second, 100*time.Millisecond, func() error {
+		if serial() == before {
+			return errors.New("the gossip listener still shows the old certificate")
+		}
+		return nil
+	})
+	n1 := start(t, Config{Name: "n1", TLS: ca.valid(t, "n1"), Join: []string{n0.Addr()}}, Meta{Role: "view"})
+	want := map[string]Meta{"n0": {Role: "api"}, "n1": {Role: "view"}}
+	for _, n := range []*Node{n0, n1} {
+		testutil.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error { return sees(n, want) })
+	}
+}
