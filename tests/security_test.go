@@ -395,6 +395,18 @@ func TestSecureMultiProcessCluster(t *testing.T) {
 		}
 		return nil
 	})
+
+	// An operator command that joins gossip (ctl log upgrade
+	// --gossip-join) does so over mutual TLS with its certificate, and
+	// without one is refused, naming TLS among the causes.
+	upgrade := []string{"ctl", "log", "upgrade", "--to", "2", "--log", logList, "--gossip-join", apiGossip, "--gossip-wait", "2s"}
+	_, errOut, err := harness.Run(t, bin, append(upgrade, "--timeout", "5s")...)
+	if err == nil || !strings.Contains(errOut, "no peer answered") || !strings.Contains(errOut, "--tls-cert") {
+		t.Fatalf("ctl log upgrade --gossip-join without a certificate: %v, stderr %q; want the join refused, naming TLS", err, errOut)
+	}
+	if out := akutan(t, append(upgrade, s.tls...)...); !strings.Contains(out, "seen in gossip support log version 2") {
+		t.Fatalf("ctl log upgrade --gossip-join with the certificate printed %q", out)
+	}
 }
 
 func lastLines(s string, n int) string {
