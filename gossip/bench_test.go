@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
 )
 
 // BenchmarkMetaSpread measures how long a meta change takes to reach one
@@ -18,11 +20,22 @@ import (
 // broadcast was lost and a push/pull repaired it.
 //
 //	go test ./gossip -run '^$' -bench MetaSpread -benchtime 40x
-func BenchmarkMetaSpread(b *testing.B) {
+func BenchmarkMetaSpread(b *testing.B) { benchMetaSpread(b, nil) }
+
+// BenchmarkMetaSpreadTLS is BenchmarkMetaSpread with gossip over mutual
+// TLS.
+//
+//	go test ./gossip -run '^$' -bench MetaSpreadTLS -benchtime 40x
+func BenchmarkMetaSpreadTLS(b *testing.B) { benchMetaSpread(b, newTestCA(b, "bench CA")) }
+
+func benchMetaSpread(b *testing.B, ca *testCA) {
 	const n = 10
 	nodes := make([]*Node, n)
 	for i := range nodes {
 		cfg := Config{Name: fmt.Sprintf("node-%d", i), BindAddr: freeAddr(b), Logger: zerolog.Nop()}
+		if ca != nil {
+			cfg.TLS = ca.valid(b, cfg.Name)
+		}
 		if i > 0 {
 			cfg.Join = []string{nodes[0].Addr()}
 		}
@@ -82,4 +95,62 @@ func waitApplied(b *testing.B, observer *Node, others int, applied uint64) []tim
 		out = append(out, d)
 	}
 	return out
+}
+
+// BenchmarkConvergence measures how long 5 new nodes, all told to join the
+// first, take until every one of them sees all 5, without TLS and with
+// gossip over mutual TLS. Each iteration starts and stops a new pool.
+//
+//	go test ./gossip -run '^$' -bench Convergence -benchtime 20x
+func BenchmarkConvergence(b *testing.B) {
+	const n = 5
+	ca := newTestCA(b, "bench CA")
+	sources := make([]*tlsconfig.Source, n)
+	for i := range sources {
+		sources[i] = ca.valid(b, fmt.Sprintf("node-%d", i))
+	}
+	for _, withTLS := range []bool{false, true} {
+		name := "plain"
+		if withTLS {
+			name = "tls"
+		}
+		b.Run(name, func(b *testing.B) {
+			var times []time.Duration
+			for range b.N {
+				began := time.Now()
+				nodes := make([]*Node, n)
+				for i := range nodes {
+					cfg := Config{Name: fmt.Sprintf("node-%d", i), BindAddr: "127.0.0.1:0", Logger: zerolog.Nop()}
+					if i > 0 {
+						cfg.Join = []string{nodes[0].Addr()}
+					}
+					if withTLS {
+						cfg.TLS = sources[i]
+					}
+					node, err := Start(context.Background(), cfg, Meta{Role: "view"})
+					if err != nil {
+						b.Fatal(err)
+					}
+					nodes[i] = node
+				}
+				for _, node := range nodes {
+					for len(node.Members()) < n {
+						if time.Since(began) > 30*time.Second {
+							b.Fatalf("%s sees %d of %d members after 30 s", node.Name(), len(node.Members()), n)
+						}
+						time.Sleep(time.Millisecond)
+					}
+				}
+				times = append(times, time.Since(began))
+				b.StopTimer()
+				for _, node := range nodes {
+					_ = node.Stop()
+				}
+				b.StartTimer()
+			}
+			slices.Sort(times)
+			b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(times[len(times)-1].Microseconds())/1000, "max-ms")
+		})
+	}
 }

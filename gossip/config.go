@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/rs/zerolog"
+
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
 )
 
 // DefaultBindAddr is used when Config.BindAddr is empty.
@@ -34,6 +36,12 @@ type Config struct {
 	// SecretKey, when set, encrypts and authenticates all gossip. It must be
 	// 16, 24 or 32 bytes (AES-128, -192 or -256), the same on every node.
 	SecretKey []byte
+	// TLS, when set, carries all gossip over mutual TLS with certificates
+	// signed by its CA, on the TCP port of BindAddr alone (no UDP): see
+	// doc.go. Every node of the pool must have it, or none: a node with
+	// TLS and one without refuse each other. SecretKey and Cluster still
+	// apply, inside TLS.
+	TLS *tlsconfig.Source
 	// Logger receives this package's logs, and memberlist's at debug level.
 	Logger zerolog.Logger
 }
@@ -138,8 +146,7 @@ func listen(ip net.IP, port int, logger *log.Logger) (*memberlist.NetTransport, 
 }
 
 // memberlistConfig builds memberlist's configuration from cfg.
-func memberlistConfig(cfg Config, name string, t *memberlist.NetTransport, bindIP net.IP, logger *log.Logger) *memberlist.Config {
-	bindPort := t.GetAutoBindPort()
+func memberlistConfig(cfg Config, name string, t memberlist.NodeAwareTransport, bindIP net.IP, bindPort int, logger *log.Logger) *memberlist.Config {
 	mc := memberlist.DefaultLANConfig()
 	mc.Name = name
 	mc.Transport = t

@@ -300,7 +300,7 @@ func TestSetMetaUnchangedIsNoOp(t *testing.T) {
 
 func TestLogWriter(t *testing.T) {
 	logs := &syncBuffer{}
-	l := newStdLogger(zerolog.New(logs))
+	l := newStdLogger(zerolog.New(logs), false)
 	l.Printf("[WARN] memberlist: something odd")
 	if got := logs.String(); !strings.Contains(got, `"level":"debug"`) ||
 		!strings.Contains(got, `"memberlist_level":"WARN"`) ||

@@ -79,9 +79,16 @@ func (n *Node) joinOnce(ctx context.Context, peers []string) error {
 			continue
 		}
 		if _, err := n.ml.Join([]string{peer}); err != nil {
-			errs = appendErr(errs, fmt.Errorf("%s is reachable but refused the join "+
-				"(a different --cluster label or --gossip-key on either side?): %w",
-				peer, unwrapSingle(err)))
+			var why string
+			if n.tls {
+				why = "a different --cluster label or --gossip-key on either side, or the peer " +
+					"gossips without TLS or refuses this node's certificate (expired, or of another CA)?"
+			} else {
+				why = "a different --cluster label or --gossip-key on either side, " +
+					"or the peer gossips over TLS (--tls-cert, --tls-key, --tls-ca) and this node does not?"
+			}
+			errs = appendErr(errs, fmt.Errorf("%s is reachable but refused the join (%s): %w",
+				peer, why, unwrapSingle(err)))
 			continue
 		}
 		return nil

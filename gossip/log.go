@@ -18,16 +18,24 @@ import (
 // knows why (the other often sees a bare EOF), so it is raised to a
 // warning here, at most once per joinWarnInterval since a misconfigured
 // peer retries every second.
+//
+// A node without TLS cannot tell a TLS handshake from a message of another
+// pool (memberlist sees its first byte, 22, as a message type, a missing
+// label or a missing encryption), so its warning names TLS as a possible
+// cause too; a node with TLS never sees such bytes (its transport refuses
+// them, see tlsTransport.refused).
 type logWriter struct {
 	log zerolog.Logger
+	tls bool
 
 	mu       sync.Mutex
 	lastWarn time.Time
 }
 
-// newStdLogger returns a *log.Logger for memberlist that writes to zl.
-func newStdLogger(zl zerolog.Logger) *log.Logger {
-	return log.New(&logWriter{log: zl}, "", 0)
+// newStdLogger returns a *log.Logger for memberlist that writes to zl, of
+// a node gossiping over TLS or not.
+func newStdLogger(zl zerolog.Logger, tls bool) *log.Logger {
+	return log.New(&logWriter{log: zl, tls: tls}, "", 0)
 }
 
 func (w *logWriter) Write(p []byte) (int, error) {
@@ -40,8 +48,11 @@ func (w *logWriter) Write(p []byte) (int, error) {
 		}
 	}
 	if isRefusal(string(line)) && w.warnNow() {
-		w.log.Warn().Str("memberlist", string(line)).
-			Msg("gossip: refusing to talk to a node of another pool: its --cluster label or --gossip-key differs from ours")
+		msg := "gossip: refusing to talk to a node of another pool: its --cluster label or --gossip-key differs from ours"
+		if !w.tls {
+			msg += ", or it gossips over TLS (--tls-cert, --tls-key, --tls-ca) and this node does not"
+		}
+		w.log.Warn().Str("memberlist", string(line)).Msg(msg)
 		return len(p), nil
 	}
 	w.log.Debug().Str("memberlist_level", level).Msg(string(line))
@@ -70,6 +81,7 @@ func isRefusal(line string) bool {
 		"remote state is encrypted and encryption is not configured",
 		"encryption is configured but remote state is not encrypted",
 		"decrypt packet failed",
+		"invalid msgtype (22)", // a TLS handshake record, to a node without a label or key
 	} {
 		if strings.Contains(line, mark) {
 			return true

@@ -33,6 +33,7 @@ type Node struct {
 	ml   *memberlist.Memberlist
 	name string
 	addr string
+	tls  bool // gossip over mutual TLS (Config.TLS)
 
 	mu          sync.Mutex
 	meta        Meta
@@ -75,10 +76,20 @@ func Start(ctx context.Context, cfg Config, meta Meta) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	stdLog := newStdLogger(cfg.Logger)
-	transport, err := listen(bindIP, bindPort, stdLog)
-	if err != nil {
-		return nil, err
+	stdLog := newStdLogger(cfg.Logger, cfg.TLS != nil)
+	var transport memberlist.NodeAwareTransport
+	if cfg.TLS != nil {
+		var t *tlsTransport
+		if t, err = newTLSTransport(bindIP, bindPort, cfg.TLS, cfg.Logger); err != nil {
+			return nil, err
+		}
+		transport, bindPort = t, t.port()
+	} else {
+		var t *memberlist.NetTransport
+		if t, err = listen(bindIP, bindPort, stdLog); err != nil {
+			return nil, err
+		}
+		transport, bindPort = t, t.GetAutoBindPort()
 	}
 	n := &Node{
 		meta:      meta,
@@ -89,12 +100,12 @@ func Start(ctx context.Context, cfg Config, meta Meta) (*Node, error) {
 		pushNow:   make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
-	n.name = cfg.Name
+	n.name, n.tls = cfg.Name, cfg.TLS != nil
 	if n.name == "" {
-		n.name = defaultName(bindIP, transport.GetAutoBindPort())
+		n.name = defaultName(bindIP, bindPort)
 	}
 	n.log = cfg.Logger.With().Str("gossip_node", n.name).Logger()
-	mc := memberlistConfig(cfg, n.name, transport, bindIP, stdLog)
+	mc := memberlistConfig(cfg, n.name, transport, bindIP, bindPort, stdLog)
 	mc.Delegate = delegate{n}
 	mc.Events = events{n}
 	n.ml, err = memberlist.Create(mc)
@@ -104,7 +115,7 @@ func Start(ctx context.Context, cfg Config, meta Meta) (*Node, error) {
 	}
 	n.addr = n.ml.LocalNode().Address()
 	n.log.Info().Str("addr", n.addr).Str("cluster", cfg.Cluster).
-		Bool("encrypted", len(cfg.SecretKey) > 0).Msg("gossip started")
+		Bool("encrypted", len(cfg.SecretKey) > 0).Bool("tls", cfg.TLS != nil).Msg("gossip started")
 
 	joinCtx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel

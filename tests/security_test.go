@@ -176,13 +176,42 @@ func TestSecureLocalTokensAndRoles(t *testing.T) {
 	probe := newProbeCerts(t, s.certs)
 	probe.check(t, "local API gRPC", s.api)
 	probe.check(t, "local API HTTP", s.http)
+	// The in-process gossip is over mutual TLS too: one member of each role.
+	req, _ := http.NewRequest(http.MethodGet, "https://"+s.http+"/v1/members", nil)
+	req.Header.Set("Authorization", "Bearer "+s.readTok)
+	if resp, err = hc.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	var members struct {
+		Members []struct {
+			Addr string `json:"addr"`
+			Meta struct {
+				Role string `json:"role"`
+			} `json:"meta"`
+		} `json:"members"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&members)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probed := map[string]bool{}
+	for _, m := range members.Members {
+		if !probed[m.Meta.Role] {
+			probed[m.Meta.Role] = true
+			probe.check(t, "local "+m.Meta.Role+" gossip", m.Addr)
+		}
+	}
+	if len(probed) != 3 {
+		t.Errorf("probed the gossip of roles %v, want log, view and api", probed)
+	}
 
 	// Read: queries, cannot insert (gRPC, HTTP, SPARQL update).
 	if got := ask(s.read, "ASK WHERE { <Alice> <knows> <Bob> }"); got != "result\nfalse\n" {
 		t.Fatalf("read-token query = %q", got)
 	}
 	s.refused(t, "needs the write role", s.args("insert", s.read, data)...)
-	req, _ := http.NewRequest(http.MethodPost, "https://"+s.http+"/v1/insert", strings.NewReader("<Carol> <knows> <Dan>\n"))
+	req, _ = http.NewRequest(http.MethodPost, "https://"+s.http+"/v1/insert", strings.NewReader("<Carol> <knows> <Dan>\n"))
 	req.Header.Set("Authorization", "Bearer "+s.readTok)
 	if resp, err = hc.Do(req); err != nil {
 		t.Fatal(err)
@@ -236,7 +265,7 @@ func TestSecureLocalTokensAndRoles(t *testing.T) {
 }
 
 // TestSecureMultiProcessCluster: every role with mutual TLS (log gRPC and
-// Raft, views, API) and the API with tokens: insert and query, kill -9 of
+// Raft, views, API, gossip) and the API with tokens: insert and query, kill -9 of
 // the log leader, and a new view booting from its peer after the log was
 // truncated, all over TLS; a client without a certificate is refused by
 // the log and the views.
@@ -297,7 +326,9 @@ func TestSecureMultiProcessCluster(t *testing.T) {
 	}
 	for i := range 4 {
 		probe.check(t, fmt.Sprintf("view %d gRPC", i+1), viewGRPC[i])
+		probe.check(t, fmt.Sprintf("view %d gossip", i+1), viewGossip[i])
 	}
+	probe.check(t, "API gossip", apiGossip)
 
 	// The log and the views refuse a client without a certificate.
 	if _, _, err := harness.Run(t, bin, "ctl", "log", "info", "--log", logList, "--timeout", "3s"); err == nil {
@@ -364,6 +395,18 @@ func TestSecureMultiProcessCluster(t *testing.T) {
 		}
 		return nil
 	})
+
+	// An operator command that joins gossip (ctl log upgrade
+	// --gossip-join) does so over mutual TLS with its certificate, and
+	// without one is refused, naming TLS among the causes.
+	upgrade := []string{"ctl", "log", "upgrade", "--to", "2", "--log", logList, "--gossip-join", apiGossip, "--gossip-wait", "2s"}
+	_, errOut, err := harness.Run(t, bin, append(upgrade, "--timeout", "5s")...)
+	if err == nil || !strings.Contains(errOut, "no peer answered") || !strings.Contains(errOut, "--tls-cert") {
+		t.Fatalf("ctl log upgrade --gossip-join without a certificate: %v, stderr %q; want the join refused, naming TLS", err, errOut)
+	}
+	if out := akutan(t, append(upgrade, s.tls...)...); !strings.Contains(out, "seen in gossip support log version 2") {
+		t.Fatalf("ctl log upgrade --gossip-join with the certificate printed %q", out)
+	}
 }
 
 func lastLines(s string, n int) string {
@@ -377,7 +420,7 @@ func lastLines(s string, n int) string {
 // probeTLS handshakes with addr presenting cert (nil: none) and trusting
 // ca, then reads for a moment. It reports whether the server accepted the
 // connection: the read returned data (gRPC sends its settings) or timed
-// out (HTTP and Raft wait for the client), rather than failing with the
+// out (HTTP, Raft and gossip wait for the client), rather than failing with the
 // server's alert or a closed connection.
 func probeTLS(addr string, cert *tls.Certificate, ca *x509.CertPool) (bool, error) {
 	cfg := &tls.Config{RootCAs: ca, NextProtos: []string{"h2", "http/1.1"}}

@@ -76,6 +76,9 @@ type Config struct {
 	// replicas and the views; nil: plaintext (akutan local secures only
 	// the client-facing listeners, so it sets TLS and not PeerTLS).
 	PeerTLS *tlsconfig.Source
+	// GossipTLS, when set, carries gossip over mutual TLS; nil: PeerTLS
+	// (gossip is a link between servers).
+	GossipTLS *tlsconfig.Source
 	// Tokens, when set, requires a bearer token with the right role on
 	// every request (see auth.go); nil: no authentication.
 	Tokens *tokens.Store
@@ -175,7 +178,8 @@ func (s *Server) kitConfig() rolekit.Config {
 		},
 		HTTPAddr: s.cfg.HTTPAddr, HTTPShutdown: 5 * time.Second,
 		GossipAddr: cmp.Or(s.cfg.GossipAddr, gossip.DefaultBindAddr), GossipJoin: s.cfg.GossipJoin, GossipKey: s.cfg.GossipKey,
-		Cluster: s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta,
+		GossipTLS: cmp.Or(s.cfg.GossipTLS, s.cfg.PeerTLS),
+		Cluster:   s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta,
 		Logger: s.log,
 	}
 	if s.cfg.HTTPAddr != "" {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -493,10 +494,17 @@ func gossipMembers(c *cli.Context) ([]gossip.Member, error) {
 	if err != nil {
 		return nil, err
 	}
+	// With --tls-*, the pool gossips over mutual TLS: so does this node.
+	var tlsSrc *tlsconfig.Source
+	if files := (tlsconfig.Files{Cert: c.String("tls-cert"), Key: c.String("tls-key"), CA: c.String("tls-ca")}); files.Enabled() {
+		if tlsSrc, err = tlsconfig.Load(files, zerolog.Nop()); err != nil {
+			return nil, fmt.Errorf("client TLS: %w", err)
+		}
+	}
 	host, _ := os.Hostname()
 	node, err := gossip.Start(c.Context, gossip.Config{
 		Name: fmt.Sprintf("ctl-%s-%d", host, os.Getpid()), BindAddr: c.String("gossip-addr"),
-		Join: list(c.String("gossip-join")), Cluster: c.String("cluster"), SecretKey: key, Logger: zerolog.Nop(),
+		Join: list(c.String("gossip-join")), Cluster: c.String("cluster"), SecretKey: key, TLS: tlsSrc, Logger: zerolog.Nop(),
 	}, gossip.Meta{Role: "ctl", Cluster: c.String("cluster")})
 	if err != nil {
 		return nil, fmt.Errorf("joining gossip: %w", err)
@@ -528,7 +536,9 @@ func waitJoined(c *cli.Context, node *gossip.Node) error {
 	select {
 	case <-node.Joined():
 	case <-ctx.Done():
-		return fmt.Errorf("joining gossip through %s: no peer answered within %v", c.String("gossip-join"), c.Duration("timeout"))
+		return fmt.Errorf("joining gossip through %s: no peer answered within %v (is it down, or do its --cluster, "+
+			"--gossip-key or TLS (--tls-cert, --tls-key, --tls-ca: gossip is over mutual TLS when they are set) differ from these?)",
+			c.String("gossip-join"), c.Duration("timeout"))
 	}
 	select {
 	case <-time.After(c.Duration("gossip-wait")):

@@ -36,7 +36,7 @@ func gossipFlags() []cli.Flag {
 	return []cli.Flag{
 		str("dc", "", "`NAME` of this server's datacenter"),
 		str("cluster", "", "Akutan cluster `NAME` (default: the --dc): gossip pools with different names do not mix"),
-		str("gossip-addr", "", "`HOST:PORT` for gossip (memberlist, TCP and UDP)"),
+		str("gossip-addr", "", "`HOST:PORT` for gossip (memberlist, TCP and UDP; TCP only, mutual TLS, with --tls-cert)"),
 		str("gossip-join", "", "gossip peers to join, `HOST:PORT,...`"),
 		str("gossip-key-file", "", "`FILE` holding the base64 AES key (16, 24 or 32 bytes) encrypting gossip"),
 		str("gossip-key", "", "the gossip key itself (visible in ps: prefer --gossip-key-file)"),

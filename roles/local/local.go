@@ -47,8 +47,11 @@ type Config struct {
 	// TxTimeout is the API server's transaction timeout (0: its default).
 	TxTimeout time.Duration
 	// TLS and Tokens secure the client-facing API listeners (gRPC and
-	// HTTP): see apiserver.Config. The links inside the process (log,
-	// views, gossip) stay on loopback, in plaintext. nil: as before.
+	// HTTP): see apiserver.Config. TLS also carries the gossip of the
+	// log replicas, the views and the API server (a gossip port is open
+	// to every user of the host, and gossip tells the API server where to
+	// send queries); the other links inside the process (gRPC to the log
+	// and views, Raft) stay on loopback, in plaintext. nil: as before.
 	TLS    *tlsconfig.Source
 	Tokens *tokens.Store
 	// RestoreFrom are backup directories (see storage/backup: a full
@@ -158,7 +161,7 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	c.API, err = apiserver.Start(ctx, apiserver.Config{
 		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
 		GossipAddr: "127.0.0.1:0", GossipJoin: []string{c.Logs[0].GossipAddr()}, Logger: cfg.Logger, Registry: reg, DisableHedging: cfg.DisableHedging, TxTimeout: cfg.TxTimeout,
-		TLS: cfg.TLS, Tokens: cfg.Tokens,
+		TLS: cfg.TLS, GossipTLS: cfg.TLS, Tokens: cfg.Tokens,
 	})
 	if err != nil {
 		return err
@@ -261,7 +264,7 @@ func startLog(ctx context.Context, cfg Config, lay layout, id uint64, gossipJoin
 		ReplicaID: id, Dir: filepath.Join(cfg.Dir, "log-"+strconv.FormatUint(id, 10)),
 		RaftAddr: lay.RaftAddrs[id], GRPCAddr: "127.0.0.1:0", InitialMembers: lay.RaftAddrs,
 		Logger: cfg.Logger, Registry: prometheus.NewRegistry(),
-		GossipAddr: "127.0.0.1:0", GossipJoin: gossipJoin,
+		GossipAddr: "127.0.0.1:0", GossipJoin: gossipJoin, GossipTLS: cfg.TLS,
 	})
 }
 
@@ -277,7 +280,7 @@ func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserv
 				v, err := viewserver.Start(ctx, viewserver.Config{
 					Space: sp, Range: rg, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("view-%s-p%dof%d-r%d", sp, p, Partitions, r)),
 					GRPCAddr: "127.0.0.1:0", LogAddrs: logAddrs, GossipAddr: "127.0.0.1:0",
-					GossipJoin: []string{api.GossipAddr()}, Logger: cfg.Logger, Registry: reg,
+					GossipJoin: []string{api.GossipAddr()}, GossipTLS: cfg.TLS, Logger: cfg.Logger, Registry: reg,
 					RestoreFrom: cfg.RestoreFrom,
 				})
 				if err != nil {

@@ -82,6 +82,8 @@ type Config struct {
 	// files once at start, so a rotated certificate reaches Raft only at
 	// the next restart; gRPC picks it up at once. nil: plaintext.
 	TLS *tlsconfig.Source
+	// GossipTLS, when set, carries gossip over mutual TLS; nil: TLS.
+	GossipTLS *tlsconfig.Source
 
 	// MetricsAddr, when set, serves Registry at GET /metrics.
 	MetricsAddr string
@@ -351,7 +353,8 @@ func (s *Server) startServing(ctx context.Context) error {
 		},
 		HTTPAddr: s.cfg.MetricsAddr, Registry: s.cfg.Registry,
 		GossipAddr: s.cfg.GossipAddr, GossipJoin: s.cfg.GossipJoin, GossipKey: s.cfg.GossipKey,
-		Cluster: s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta, AdvertiseEvery: logAdvertInterval,
+		GossipTLS: cmp.Or(s.cfg.GossipTLS, s.cfg.TLS),
+		Cluster:   s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta, AdvertiseEvery: logAdvertInterval,
 		// RPCs all watch stopc, so they end soon; force them after a while.
 		GracePeriod: 2 * time.Second,
 		Logger:      s.logger,

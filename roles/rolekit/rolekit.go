@@ -47,8 +47,11 @@ type Config struct {
 	GossipAddr string
 	GossipJoin []string
 	GossipKey  []byte
-	Cluster    string
-	DC         string
+	// GossipTLS, when set, carries gossip over mutual TLS with its
+	// certificate and CA (gossip.Config.TLS); nil: plaintext.
+	GossipTLS *tlsconfig.Source
+	Cluster   string
+	DC        string
 	// Meta is what the server advertises, with Role, Cluster and DC set
 	// from here, and GRPCAddr and HTTPAddr (the latter only for a role's
 	// own HTTP server, not /metrics alone), when Meta leaves them empty,
@@ -121,7 +124,7 @@ func (s *Server) listen(ctx context.Context) error {
 	}
 	s.gossip, err = gossip.Start(ctx, gossip.Config{
 		Name: s.cfg.Role + "-" + s.GRPCAddr(), BindAddr: s.cfg.GossipAddr, Join: s.cfg.GossipJoin,
-		Cluster: s.cfg.Cluster, SecretKey: s.cfg.GossipKey, Logger: s.cfg.Logger,
+		Cluster: s.cfg.Cluster, SecretKey: s.cfg.GossipKey, TLS: s.cfg.GossipTLS, Logger: s.cfg.Logger,
 	}, s.meta(ctx))
 	return err
 }

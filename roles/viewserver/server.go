@@ -44,6 +44,8 @@ type Config struct {
 	// only cluster members (certificates signed by its CA) are served.
 	// nil: plaintext.
 	TLS *tlsconfig.Source
+	// GossipTLS, when set, carries gossip over mutual TLS; nil: TLS.
+	GossipTLS *tlsconfig.Source
 	// MetricsAddr, when set, serves Registry at GET /metrics.
 	MetricsAddr string
 	// PeerWait bounds how long a view with an empty store waits to join
@@ -197,7 +199,8 @@ func (s *Server) startNetwork(ctx context.Context) error {
 		},
 		HTTPAddr: s.cfg.MetricsAddr, Registry: s.cfg.Registry,
 		GossipAddr: s.cfg.GossipAddr, GossipJoin: s.cfg.GossipJoin, GossipKey: s.cfg.GossipKey,
-		Cluster: s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta, AdvertiseEvery: viewAdvertInterval,
+		GossipTLS: cmp.Or(s.cfg.GossipTLS, s.cfg.TLS),
+		Cluster:   s.cfg.Cluster, DC: s.cfg.DC, Meta: s.meta, AdvertiseEvery: viewAdvertInterval,
 		Logger: s.log,
 	})
 	if err != nil {
