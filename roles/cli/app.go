@@ -19,13 +19,16 @@ const DefaultAPIAddr = "127.0.0.1:9987"
 // NewApp returns the akutan command line.
 func NewApp() *cli.App {
 	return &cli.App{
-		Name:  "akutan",
-		Usage: "a distributed knowledge graph store",
+		Name:    "akutan",
+		Usage:   "a distributed knowledge graph store",
+		Version: Build().Version,
 		Commands: []*cli.Command{
 			logCommand(), viewCommand(), apiCommand(), localCommand(),
 			insertCommand(), deleteCommand(), updateCommand(), queryCommand(), sparqlCommand(), sparqlUpdateCommand(), statusCommand(), exportCommand(), changesCommand(), ctlCommand(),
+			versionCommand(), completionCommand(),
 		},
-		HideHelpCommand: true,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
 	}
 }
 
@@ -34,7 +37,7 @@ func NewApp() *cli.App {
 func withConfig(cmd *cli.Command) *cli.Command {
 	cmd.Flags = append(cmd.Flags,
 		&cli.StringFlag{Name: "config", Usage: "read flags from this TOML `FILE` (same key names; flags win)"},
-		str("log-level", "info", "log level: debug, info, warn, error"),
+		str("log-level", "info", "log `LEVEL`: debug, info, warn, error"),
 	)
 	cmd.Before = altsrc.InitInputSourceWithContext(cmd.Flags, altsrc.NewTomlSourceFromFlagFunc("config"))
 	return cmd

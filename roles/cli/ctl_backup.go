@@ -34,7 +34,7 @@ func ctlBackupCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "index", Usage: "back up as of this log `INDEX` (0: the log's last index)"},
 			&cli.StringFlag{Name: "since", Usage: "an incremental backup: only the entries after the index of the backup in `DIR` (full or incremental)"},
 			&cli.StringFlag{Name: "log", Usage: "log replicas' gRPC addresses, `HOST:PORT,...`, if the API server's members name none"},
-			dur("timeout", 24*time.Hour, "give up after this long"),
+			dur("timeout", 24*time.Hour, "give up after this `DURATION`"),
 		}, clientSecurityFlags()...),
 		Action: runBackup,
 	}

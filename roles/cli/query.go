@@ -22,7 +22,7 @@ func queryCommand() *cli.Command {
 		Flags: append(clientFlags(),
 			str("format", "table", "output `FORMAT`: table, tsv or json"),
 			num("index", 0, "read the graph as of this log `INDEX` (default: chosen by --consistency)"),
-			str("consistency", "linearizable", "without --index, read at the log's last index (`linearizable`) or at the newest index every view has applied (recent)"),
+			str("consistency", "linearizable", "`MODE`: without --index, read at the log's last index (linearizable) or at the newest index every view has applied (recent)"),
 			&cli.BoolFlag{Name: "explain", Usage: "print the chosen plan with estimates, and what each operator did"},
 			&cli.StringFlag{Name: "e", Usage: "the `QUERY` text itself"},
 		),

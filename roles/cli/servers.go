@@ -39,7 +39,7 @@ func gossipFlags() []cli.Flag {
 		str("gossip-addr", "", "`HOST:PORT` for gossip (memberlist, TCP and UDP)"),
 		str("gossip-join", "", "gossip peers to join, `HOST:PORT,...`"),
 		str("gossip-key-file", "", "`FILE` holding the base64 AES key (16, 24 or 32 bytes) encrypting gossip"),
-		str("gossip-key", "", "the gossip key itself (visible in ps: prefer --gossip-key-file)"),
+		str("gossip-key", "", "the gossip `KEY` itself (visible in ps: prefer --gossip-key-file)"),
 		str("metrics-addr", "", "`HOST:PORT` serving Prometheus /metrics (api: use --http-addr)"),
 		maxLogVersionFlag(),
 		insecureFlag(),
@@ -154,9 +154,9 @@ func logCommand() *cli.Command {
 			str("raft-addr", "", "`HOST:PORT` for Raft traffic"),
 			str("grpc-addr", "", "`HOST:PORT` serving the Log gRPC service"),
 			str("initial-members", "", "replicas creating the log: `ID=HOST:PORT,...` (Raft addresses)"),
-			&cli.BoolFlag{Name: "join", Usage: "join an existing log (after `akutan ctl log add`) instead of creating one"},
-			dur("auto-truncate-every", 0, "while leading, this often discard the log prefix below every cluster's floor (0: never)"),
-			dur("auto-truncate-lag", DefaultAutoTruncateLag, "with --auto-truncate-every: stay this far behind the floors"),
+			&cli.BoolFlag{Name: "join", Usage: "join an existing log (after akutan ctl log add) instead of creating one"},
+			dur("auto-truncate-every", 0, "while leading, every `DURATION` discard the log prefix below every cluster's floor (0: never)"),
+			dur("auto-truncate-lag", DefaultAutoTruncateLag, "with --auto-truncate-every: stay this `DURATION` behind the floors"),
 			str("restore-from", "", "a new log continues after the index of the backup in `DIR[,INCR,...]` (akutan ctl backup; the last "+
 				"one's index): its first entry is that index + 1; give it to every initial replica, and start API servers once it is done"),
 			// Hidden: tests make the replicas snapshot and compact the
@@ -164,7 +164,7 @@ func logCommand() *cli.Command {
 			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "snapshot-entries", Hidden: true,
 				Usage: "snapshot and compact the Raft log every `N` proposals (default 1000)"}),
 			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "compaction-overhead", Hidden: true,
-				Usage: "Raft proposals kept after a compaction (default 500)"}),
+				Usage: "`N` Raft proposals kept after a compaction (default: 500)"}),
 		}, append(serverTLSFlags(), gossipFlags()...)...),
 		Action: runLog,
 	})
@@ -276,7 +276,7 @@ func viewCommand() *cli.Command {
 		Name:  "view",
 		Usage: "run a Disk View serving one hash range of one space",
 		Flags: append([]cli.Flag{
-			str("space", "", "`hashsp` or hashpo"),
+			str("space", "", "the `SPACE` to serve: hashsp or hashpo"),
 			str("partition", "", "serve partition `I/N` (I counts from 1)"),
 			str("range", "", "serve hashes `0xSTART-0xEND` (inclusive)"),
 			str("dir", "", "data `DIR`"),
@@ -392,7 +392,7 @@ func apiCommand() *cli.Command {
 			str("log", "", "log replicas' gRPC addresses, `HOST:PORT,...`"),
 			hedgeFlag(),
 			txTimeoutFlag(),
-			dur("floor-every", DefaultFloorEvery, "register this cluster's log floor this often (0: never)"),
+			dur("floor-every", DefaultFloorEvery, "register this cluster's log floor every `DURATION` (0: never)"),
 			num("floor-views", floor.DefaultCopies, "the floor passes an entry once `K` views of every range hold it durably"),
 			str("log-archive", "", "the log archive `DIR` (`akutan ctl log archive`), named to change-feed clients that ask for truncated entries"),
 		}, append(serverSecurityFlags(), gossipFlags()...)...),
@@ -506,7 +506,7 @@ const DefaultFloorEvery = 30 * time.Second
 // txTimeoutFlag is --tx-timeout: how long a transaction may stay
 // undecided (its client gone) before the API server aborts it.
 func txTimeoutFlag() cli.Flag {
-	return dur("tx-timeout", apiserver.DefaultTxTimeout, "abort transactions left undecided this long (their client went away)")
+	return dur("tx-timeout", apiserver.DefaultTxTimeout, "abort transactions left undecided this `DURATION` (their client went away)")
 }
 
 // hedgeFlag is --hedge, on by default: --hedge=false stops the API server
