@@ -61,6 +61,13 @@ func logger(c *cli.Context) (zerolog.Logger, error) {
 	if err != nil {
 		return zerolog.Nop(), fmt.Errorf("--log-level: %w", err)
 	}
+	switch c.String("log-format") {
+	case "json":
+		return zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger(), nil
+	case "", "console":
+	default:
+		return zerolog.Nop(), fmt.Errorf("--log-format %q: want console or json", c.String("log-format"))
+	}
 	// Colour codes only help on a terminal; in a log file they are noise.
 	plain := !term.IsTerminal(int(os.Stderr.Fd()))
 	out := zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.RFC3339, NoColor: plain}

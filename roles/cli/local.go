@@ -18,7 +18,7 @@ import (
 )
 
 func localCommand() *cli.Command {
-	cmd := withConfig(&cli.Command{
+	cmd := withConfig(withLogFormat(&cli.Command{
 		Name:  "local",
 		Usage: "run a whole cluster in this process (3 log replicas, 8 views, 1 API)",
 		Flags: append([]cli.Flag{
@@ -40,7 +40,7 @@ func localCommand() *cli.Command {
 				Usage: "`HOST:PORT` serving net/http/pprof; empty for none"}),
 		}, serverSecurityFlags()...),
 		Action: runLocal,
-	})
+	}))
 	return cmd
 }
 

@@ -145,7 +145,7 @@ func runUntilSignalOrFailure(log zerolog.Logger, failed <-chan error, stop func(
 }
 
 func logCommand() *cli.Command {
-	return withConfig(&cli.Command{
+	return withConfig(withLogFormat(&cli.Command{
 		Name:  "log",
 		Usage: "run one replica of the central log",
 		Flags: append([]cli.Flag{
@@ -167,7 +167,7 @@ func logCommand() *cli.Command {
 				Usage: "`N` Raft proposals kept after a compaction (default: 500)"}),
 		}, append(serverTLSFlags(), gossipFlags()...)...),
 		Action: runLog,
-	})
+	}))
 }
 
 func runLog(c *cli.Context) error {
@@ -272,7 +272,7 @@ func startLogAfterBackup(log zerolog.Logger, srv *logserver.Server, dirs []strin
 }
 
 func viewCommand() *cli.Command {
-	return withConfig(&cli.Command{
+	return withConfig(withLogFormat(&cli.Command{
 		Name:  "view",
 		Usage: "run a Disk View serving one hash range of one space",
 		Flags: append([]cli.Flag{
@@ -290,7 +290,7 @@ func viewCommand() *cli.Command {
 				"incremental ones on top of it), then follow the log from the last one's index + 1; ignored while the store holds data"),
 		}, append(serverTLSFlags(), gossipFlags()...)...),
 		Action: runView,
-	})
+	}))
 }
 
 func viewRange(c *cli.Context) (space.Range, error) {
@@ -383,7 +383,7 @@ func checkBootFrom(from string, seeds []string, own string) error {
 }
 
 func apiCommand() *cli.Command {
-	return withConfig(&cli.Command{
+	return withConfig(withLogFormat(&cli.Command{
 		Name:  "api",
 		Usage: "run a stateless API server",
 		Flags: append([]cli.Flag{
@@ -397,7 +397,7 @@ func apiCommand() *cli.Command {
 			str("log-archive", "", "the log archive `DIR` (`akutan ctl log archive`), named to change-feed clients that ask for truncated entries"),
 		}, append(serverSecurityFlags(), gossipFlags()...)...),
 		Action: runAPI,
-	})
+	}))
 }
 
 // serverTLSFlags are every server role's mutual TLS flags
@@ -514,4 +514,12 @@ func txTimeoutFlag() cli.Flag {
 func hedgeFlag() cli.Flag {
 	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: "hedge", Value: true,
 		Usage: "race another view replica when one is slow (--hedge=false: never)"})
+}
+
+// withLogFormat adds --log-format to a server command's flags (before
+// withConfig, so that a config file can set it too).
+func withLogFormat(cmd *cli.Command) *cli.Command {
+	cmd.Flags = append(cmd.Flags, str("log-format", "console",
+		"log `FORMAT`: console (one line of text an event) or json (one JSON object a line, for log collectors)"))
+	return cmd
 }

@@ -447,6 +447,9 @@ func (c *Cluster) Stop() {
 	for _, v := range c.Views {
 		v.Stop()
 	}
+	// The replicas stop one by one: the others' failed sends to the
+	// stopped ones are expected, not errors worth logging.
+	logserver.QuietRaftForStop()
 	for _, l := range c.Logs {
 		l.Stop()
 	}
