@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
@@ -26,6 +25,7 @@ import (
 	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
+	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/roles/viewserver"
 	"github.com/akutan-dev/akutan/storage/backup"
 	"github.com/akutan-dev/akutan/storage/logentry"
@@ -212,7 +212,7 @@ func runLog(c *cli.Context) error {
 		TLS:       tlsSrc,
 		ReplicaID: c.Uint64("id"), Dir: c.String("dir"), RaftAddr: c.String("raft-addr"),
 		GRPCAddr: c.String("grpc-addr"), InitialMembers: members, DC: c.String("dc"),
-		Logger: log, Registry: prometheus.NewRegistry(), Join: c.Bool("join"),
+		Logger: log, Registry: rolekit.NewProcessRegistry(), Join: c.Bool("join"),
 		SnapshotEntries: c.Uint64("snapshot-entries"), CompactionOverhead: c.Uint64("compaction-overhead"),
 		MetricsAddr: c.String("metrics-addr"), GossipAddr: c.String("gossip-addr"), GossipJoin: list(c.String("gossip-join")),
 		GossipKey: key, Cluster: c.String("cluster"), MaxLogVersion: version,
@@ -357,7 +357,7 @@ func runView(c *cli.Context) error {
 		TLS:   tlsSrc,
 		Space: sp, Range: rg, Dir: c.String("dir"), GRPCAddr: c.String("grpc-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
-		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: prometheus.NewRegistry(),
+		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: rolekit.NewProcessRegistry(),
 		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version, MetricsAddr: c.String("metrics-addr"),
 		BootFromCluster: c.String("boot-from-cluster"), BootSeeds: bootSeeds, RestoreFrom: list(c.String("restore-from")),
 	})
@@ -479,7 +479,7 @@ func runAPI(c *cli.Context) error {
 	srv, err := apiserver.Start(c.Context, apiserver.Config{
 		GRPCAddr: c.String("grpc-addr"), HTTPAddr: c.String("http-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
-		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
+		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: rolekit.NewProcessRegistry(),
 		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
 		FloorEvery: c.Duration("floor-every"), FloorViews: int(c.Uint64("floor-views")),
 		LogArchive: c.String("log-archive"), TLS: tlsSrc, PeerTLS: tlsSrc, Tokens: toks,

@@ -402,6 +402,15 @@ func (s *Server) ReplicaID() uint64 {
 	return s.cfg.ReplicaID
 }
 
+// Registry holds the replica's metrics (Config.Registry; an empty one
+// without).
+func (s *Server) Registry() *prometheus.Registry {
+	if s.cfg.Registry == nil {
+		return prometheus.NewRegistry()
+	}
+	return s.cfg.Registry
+}
+
 // NodeHost returns the Dragonboat NodeHost, for tests and tools.
 func (s *Server) NodeHost() *dragonboat.NodeHost {
 	return s.nh
