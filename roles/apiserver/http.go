@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/akutan-dev/akutan/internal/jsontext"
 	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/wire"
 )
@@ -34,7 +35,8 @@ func (s *Server) httpHandler() http.Handler {
 	return mux
 }
 
-// QueryRequest is the body of POST /v1/query. A body that is not JSON is
+// QueryRequest is the body of POST /v1/query. A body that is not JSON (by
+// its Content-Type, or, without one, by starting with "{") is
 // taken as the query text.
 type QueryRequest struct {
 	Query string `json:"query"`
@@ -174,7 +176,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string))
 		writeError(w, err)
 		return false
 	}
-	if isJSON {
+	if isJSON || sniffJSON(r.Header.Get("Content-Type"), body) {
 		if err := json.Unmarshal(body, v); err != nil {
 			writeError(w, fmt.Errorf("%w: decoding JSON body: %v", ErrInvalid, err))
 			return false
@@ -203,7 +205,5 @@ func writeError(w http.ResponseWriter, err error) {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_ = jsontext.Encode(w, v, true)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/akutan-dev/akutan/internal/jsontext"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -187,9 +187,7 @@ func printJSON(w io.Writer, res *wire.QueryChunk) error {
 // writeIndentedJSON writes v as JSON indented by two spaces, the form
 // every `--json` output of the CLI takes.
 func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return jsontext.Encode(w, v, true)
 }
 
 // printTable prints the aligned table query.md shows, then the index.
