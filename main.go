@@ -11,7 +11,8 @@ import (
 )
 
 func main() {
-	if err := cli.NewApp().Run(os.Args); err != nil {
+	app := cli.NewApp()
+	if err := app.Run(cli.Interspersed(app, os.Args)); err != nil {
 		fmt.Fprintf(os.Stderr, "akutan: %v\n", err)
 		os.Exit(1)
 	}

@@ -2,7 +2,6 @@ package gossip
 
 import (
 	"github.com/hashicorp/memberlist"
-	"github.com/rs/zerolog"
 )
 
 // delegate hands memberlist this node's meta. Only NodeMeta is used.
@@ -36,21 +35,22 @@ var _ memberlist.EventDelegate = events{}
 
 func (e events) NotifyJoin(node *memberlist.Node) {
 	e.n.putMember(node)
-	// The members learned while joining are summed up by "gossip joined";
-	// one line each would repeat the whole membership on every start.
-	level := zerolog.InfoLevel
-	select {
-	case <-e.n.joined:
-	default:
-		level = zerolog.DebugLevel
-	}
-	e.n.log.WithLevel(level).Str("member", node.Name).Str("addr", node.Address()).Msg("gossip member joined")
+	// One line per member at debug level; "gossip membership settled" sums
+	// them up (see summary.go).
+	e.n.log.Debug().Str("member", node.Name).Str("addr", node.Address()).Msg("gossip member joined")
+	e.n.noteChange(node.Name, true)
 	e.n.notifyChanged()
 }
 
 func (e events) NotifyLeave(node *memberlist.Node) {
 	e.n.dropMember(node.Name)
-	e.n.log.Info().Str("member", node.Name).Str("addr", node.Address()).Msg("gossip member left or failed")
+	if node.State == memberlist.StateDead {
+		// Not a graceful leave: worth a line of its own, now.
+		e.n.log.Info().Str("member", node.Name).Str("addr", node.Address()).Msg("gossip member failed")
+	} else {
+		e.n.log.Debug().Str("member", node.Name).Str("addr", node.Address()).Msg("gossip member left")
+	}
+	e.n.noteChange(node.Name, false)
 	e.n.notifyChanged()
 }
 

@@ -43,7 +43,13 @@ func (n *Node) joinLoop(ctx context.Context, peers []string) {
 	for attempt := 1; ; attempt++ {
 		err := n.joinOnce(ctx, peers)
 		if err == nil {
-			n.log.Info().Int("members", n.ml.NumMembers()).Int("attempts", attempt).Msg("gossip joined")
+			// After failed attempts (warned about), say so; otherwise the
+			// membership summary tells.
+			ev := n.log.Debug()
+			if attempt > 1 {
+				ev = n.log.Info()
+			}
+			ev.Int("members", n.ml.NumMembers()).Int("attempts", attempt).Msg("gossip joined")
 			close(n.joined)
 			return
 		}

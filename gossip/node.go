@@ -54,6 +54,8 @@ type Node struct {
 	// for: they are bounded by memberlist's TCP timeout.
 	leaveWG sync.WaitGroup
 
+	summary summary // membership changes not yet logged
+
 	lifeMu  sync.Mutex // guards left and stopped, and orders Leave/Stop
 	left    bool
 	stopped bool
@@ -371,6 +373,7 @@ func (n *Node) MarkLeaving(timeout time.Duration) {
 // halt stops the background goroutines and waits for them.
 func (n *Node) halt() {
 	n.haltOnce.Do(func() {
+		n.stopSummary()
 		n.cancel()
 		close(n.done)
 		n.wg.Wait()
@@ -392,7 +395,7 @@ func (n *Node) Leave(timeout time.Duration) error {
 	if err := n.ml.Leave(timeout); err != nil {
 		return fmt.Errorf("gossip: leave: %w", err)
 	}
-	n.log.Info().Msg("gossip left")
+	n.log.Debug().Msg("gossip left")
 	return nil
 }
 

@@ -160,7 +160,7 @@ func membersFromAnswers(replicas []logclient.ReplicaInfo) []LogReplica {
 			continue
 		}
 		for _, m := range r.Info.Members {
-			out = append(out, LogReplica{ID: m.Id, RaftAddr: m.RaftAddr})
+			out = append(out, LogReplica{ID: m.Id, RaftAddr: m.RaftAddr, GRPCAddr: m.GrpcAddr})
 		}
 		return out
 	}
@@ -180,7 +180,7 @@ func raftState(info *wire.InfoReply, err error) Log {
 	}
 	l.LeaderID, l.FirstIndex, l.LastIndex = info.LeaderId, info.FirstIndex, info.LastIndex
 	for _, m := range info.Members {
-		l.Replicas = append(l.Replicas, LogReplica{ID: m.Id, RaftAddr: m.RaftAddr, Leader: m.Id == info.LeaderId})
+		l.Replicas = append(l.Replicas, LogReplica{ID: m.Id, RaftAddr: m.RaftAddr, GRPCAddr: m.GrpcAddr, Leader: m.Id == info.LeaderId})
 	}
 	l.Available = info.LeaderId != 0
 	if !l.Available {
@@ -201,8 +201,12 @@ func markSilent(l *Log, replicas []logclient.ReplicaInfo, seen map[string]SeenRe
 	}
 	answered := make(map[uint64]bool)
 	dcs := make(map[uint64]string)
-	for _, s := range seen {
+	addrs := make(map[uint64]string) // gRPC addresses, by replica ID
+	for addr, s := range seen {
 		dcs[s.ID] = s.DC
+		if prev, ok := addrs[s.ID]; !ok || addr < prev { // one, whatever the map's order
+			addrs[s.ID] = addr
+		}
 	}
 	silentOf := make(map[uint64]SilentReplica)
 	for _, r := range replicas {
@@ -218,10 +222,18 @@ func markSilent(l *Log, replicas []logclient.ReplicaInfo, seen map[string]SeenRe
 			dcs[r.Info.ReplicaId] = r.Info.Dc
 		}
 	}
+	for _, r := range replicas { // an answer wins over what was seen
+		if r.Err == nil {
+			addrs[r.Info.ReplicaId] = r.Addr
+		}
+	}
 	var unmatched []*LogReplica
 	for i := range l.Replicas {
 		rep := &l.Replicas[i]
 		rep.DC = dcs[rep.ID]
+		if a := addrs[rep.ID]; a != "" {
+			rep.GRPCAddr = a
+		}
 		if answered[rep.ID] {
 			rep.Up = true
 			continue
@@ -247,6 +259,7 @@ func markSilent(l *Log, replicas []logclient.ReplicaInfo, seen map[string]SeenRe
 		}
 		if len(unmatched) == 1 && len(l.Silent) == 1 && l.Silent[0].ID == 0 {
 			l.Silent[0].ID = rep.ID
+			rep.GRPCAddr = l.Silent[0].GRPCAddr
 			rep.Unreachable = fmt.Sprintf("%s did not answer Info: %s", l.Silent[0].GRPCAddr, l.Silent[0].Error)
 		}
 	}

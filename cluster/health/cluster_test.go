@@ -176,7 +176,7 @@ func TestWriteTextPerCluster(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"replica 2  raft a:2  leader  dc dc2  NOT ANSWERING: g:2 did not answer Info: connection refused\n",
+		"replica 2  raft a:2  grpc g:2  leader  dc dc2  NOT ANSWERING: g:2 did not answer Info: connection refused\n",
 		"== cluster dc1 ==\n",
 		"== cluster dc2 ==\n",
 		"== database (the log and 2 clusters) ==\ndatabase verdict: fully available, not healthy\n",

@@ -386,8 +386,12 @@ func TestSilentLogReplica(t *testing.T) {
 		t.Fatalf("replicas %+v", r.Log.Replicas)
 	}
 	var text strings.Builder
-	if err := WriteText(&text, r); err != nil || !strings.Contains(text.String(), "replica 2  raft a:2  leader  NOT ANSWERING: g:2") {
+	if err := WriteText(&text, r); err != nil || !strings.Contains(text.String(), "replica 2  raft a:2  grpc g:2  leader  NOT ANSWERING: g:2") {
 		t.Fatalf("text (%v):\n%s", err, text.String())
+	}
+	// Every replica is listed with its gRPC address (akutan ctl log --log).
+	if !strings.Contains(text.String(), "replica 1  raft a:1  grpc g:1\n") || r.Log.Replicas[0].GRPCAddr != "g:1" {
+		t.Errorf("replica 1 without its gRPC address:\n%s", text.String())
 	}
 
 	in.Replicas = answers(1, 2)

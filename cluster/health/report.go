@@ -130,6 +130,10 @@ type LogReplica struct {
 	ID       uint64 `json:"id"`
 	DC       string `json:"dc"`
 	RaftAddr string `json:"raft_addr"`
+	// GRPCAddr is where the replica serves gRPC (what akutan ctl log
+	// --log takes): the address it answered Info at, else the one the
+	// log's directory records; empty when neither is known.
+	GRPCAddr string `json:"grpc_addr,omitempty"`
 	Leader   bool   `json:"leader"`
 	// Up is true when the replica answered its own Info in this check; a
 	// crashed, frozen or partitioned replica is down.

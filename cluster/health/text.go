@@ -69,7 +69,11 @@ func writeLog(b *strings.Builder, l Log) {
 		if rep.Unreachable != "" {
 			silent = "  NOT ANSWERING: " + rep.Unreachable
 		}
-		fmt.Fprintf(b, "  replica %d  raft %s%s%s%s\n", rep.ID, rep.RaftAddr, leader, dc(rep.DC), silent)
+		grpc := ""
+		if rep.GRPCAddr != "" {
+			grpc = "  grpc " + rep.GRPCAddr
+		}
+		fmt.Fprintf(b, "  replica %d  raft %s%s%s%s%s\n", rep.ID, rep.RaftAddr, grpc, leader, dc(rep.DC), silent)
 	}
 	for _, s := range l.Silent {
 		if s.ID != 0 {

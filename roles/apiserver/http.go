@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/akutan-dev/akutan/internal/jsontext"
 	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/roles/apiserver/console"
 	"github.com/akutan-dev/akutan/wire"
@@ -34,11 +36,13 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	gatherers := append(prometheus.Gatherers{s.cfg.Registry}, s.cfg.Gatherers...)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}))
 	return mux
 }
 
-// QueryRequest is the body of POST /v1/query. A body that is not JSON is
+// QueryRequest is the body of POST /v1/query. A body that is not JSON (by
+// its Content-Type, or, without one, by starting with "{") is
 // taken as the query text.
 type QueryRequest struct {
 	Query string `json:"query"`
@@ -178,7 +182,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, raw func(string))
 		writeError(w, err)
 		return false
 	}
-	if isJSON {
+	if isJSON || sniffJSON(r.Header.Get("Content-Type"), body) {
 		if err := json.Unmarshal(body, v); err != nil {
 			writeError(w, fmt.Errorf("%w: decoding JSON body: %v", ErrInvalid, err))
 			return false
@@ -207,7 +211,5 @@ func writeError(w http.ResponseWriter, err error) {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_ = jsontext.Encode(w, v, true)
 }

@@ -54,9 +54,20 @@ func TestContentTypeIsMatchedByMediaType(t *testing.T) {
 			t.Errorf("Content-Type %q: %+v; want the body decoded as JSON", ct, d)
 		}
 	}
-	for _, ct := range []string{"", "application/jsonx", "text/plain", "application/x-www-form-urlencoded"} {
+	for _, ct := range []string{"application/jsonx", "text/plain"} {
 		if d := decode(t, ct, body); d.json || d.raw != body {
 			t.Errorf("Content-Type %q: %+v; want the body taken as text", ct, d)
+		}
+	}
+	// No Content-Type, or curl -d's default: the body tells. A JSON object
+	// is JSON; anything else is text.
+	for _, ct := range []string{"", "application/x-www-form-urlencoded"} {
+		if d := decode(t, ct, "\n  "+body); !d.json || d.req.Query != "SELECT * WHERE { ?s ?p ?o }" {
+			t.Errorf("Content-Type %q, a JSON object: %+v; want the body decoded as JSON", ct, d)
+		}
+		const text = "SELECT * WHERE { ?s ?p ?o }"
+		if d := decode(t, ct, text); d.json || d.raw != text {
+			t.Errorf("Content-Type %q, text: %+v; want the body taken as text", ct, d)
 		}
 	}
 	for ct, want := range map[string]string{

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"fmt"
 	"mime"
 	"strings"
@@ -11,7 +12,8 @@ import (
 // jsonContent reports whether a Content-Type header names a JSON body: the
 // media type application/json, in any letter case and with any
 // parameters, except a charset other than UTF-8 (JSON is UTF-8, RFC 8259).
-// No header is not JSON: the body is then text.
+// No header is not JSON: the body is then text, unless it is a JSON object
+// (see sniffJSON).
 func jsonContent(header string) (bool, error) {
 	if header == "" {
 		return false, nil
@@ -27,6 +29,20 @@ func jsonContent(header string) (bool, error) {
 		return false, fmt.Errorf("%w: Content-Type %q: a JSON body must be UTF-8", ErrInvalid, header)
 	}
 	return true, nil
+}
+
+// sniffJSON reports whether a body sent without a JSON Content-Type is a
+// JSON object all the same: one sent with no Content-Type, or with curl
+// -d's default (application/x-www-form-urlencoded, which no endpoint
+// takes as a form), whose first character other than white space is "{".
+// No query, update or insert data starts with "{".
+func sniffJSON(header string, body []byte) bool {
+	mediaType, _, _ := mime.ParseMediaType(header)
+	if header != "" && mediaType != "application/x-www-form-urlencoded" {
+		return false
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '{'
 }
 
 // checkUTF8 refuses a body that is not UTF-8, naming the first bad byte.

@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"google.golang.org/grpc/codes"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/akutan-dev/akutan/cluster/members"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/jsontext"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -42,7 +42,7 @@ func (s *Server) membersResponse() MembersResponse {
 
 // GossipMembers implements wire.StatusServer.
 func (st *statusService) GossipMembers(context.Context, *wire.GossipMembersRequest) (*wire.GossipMembersReply, error) {
-	b, err := json.Marshal(st.s.membersResponse())
+	b, err := jsontext.Marshal(st.s.membersResponse())
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "encoding members: %v", err)
 	}

@@ -43,6 +43,9 @@ type Config struct {
 	GossipKey  []byte
 	Logger     zerolog.Logger
 	Registry   *prometheus.Registry // nil: a private one
+	// Gatherers are more metrics served at GET /metrics with Registry's
+	// (akutan local: its log replicas', each labelled with its replica).
+	Gatherers []prometheus.Gatherer
 	// TxTimeout is how long a transaction may stay undecided before this
 	// server's timer aborts it; 0 means DefaultTxTimeout.
 	TxTimeout time.Duration

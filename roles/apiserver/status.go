@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/cluster/health"
+	"github.com/akutan-dev/akutan/internal/jsontext"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -41,7 +41,7 @@ func (st *statusService) Status(ctx context.Context, req *wire.StatusRequest) (*
 	if req.MaxLag != nil {
 		maxLag = req.GetMaxLag()
 	}
-	b, err := json.Marshal(st.s.Status(ctx, maxLag))
+	b, err := jsontext.Marshal(st.s.Status(ctx, maxLag))
 	if err != nil {
 		return nil, status.Error(codes.Internal, fmt.Sprintf("encoding status: %v", err))
 	}

@@ -19,13 +19,16 @@ const DefaultAPIAddr = "127.0.0.1:9987"
 // NewApp returns the akutan command line.
 func NewApp() *cli.App {
 	return &cli.App{
-		Name:  "akutan",
-		Usage: "a distributed knowledge graph store",
+		Name:    "akutan",
+		Usage:   "a distributed knowledge graph store",
+		Version: Build().Version,
 		Commands: []*cli.Command{
 			logCommand(), viewCommand(), apiCommand(), localCommand(),
 			insertCommand(), deleteCommand(), updateCommand(), queryCommand(), sparqlCommand(), sparqlUpdateCommand(), statusCommand(), exportCommand(), changesCommand(), ctlCommand(),
+			versionCommand(), completionCommand(),
 		},
-		HideHelpCommand: true,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
 	}
 }
 
@@ -35,7 +38,7 @@ func NewApp() *cli.App {
 func withConfig(cmd *cli.Command) *cli.Command {
 	cmd.Flags = append(cmd.Flags,
 		&cli.StringFlag{Name: "config", Usage: "read flags from this TOML `FILE` (keys are this command's flag names; flags win)"},
-		str("log-level", "info", "log level: debug, info, warn, error"),
+		str("log-level", "info", "log `LEVEL`: debug, info, warn, error"),
 	)
 	cmd.Before = applyConfigFile
 	return cmd
@@ -58,6 +61,13 @@ func logger(c *cli.Context) (zerolog.Logger, error) {
 	level, err := zerolog.ParseLevel(c.String("log-level"))
 	if err != nil {
 		return zerolog.Nop(), fmt.Errorf("--log-level: %w", err)
+	}
+	switch c.String("log-format") {
+	case "json":
+		return zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger(), nil
+	case "", "console":
+	default:
+		return zerolog.Nop(), fmt.Errorf("--log-format %q: want console or json", c.String("log-format"))
 	}
 	// Colour codes only help on a terminal; in a log file they are noise.
 	plain := !term.IsTerminal(int(os.Stderr.Fd()))

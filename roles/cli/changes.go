@@ -31,7 +31,7 @@ func changesCommand() *cli.Command {
 			httpFlag(),
 			num("from-index", 0, "print the transactions after this log `INDEX` (0: the whole log)"),
 			&cli.BoolFlag{Name: "follow", Usage: "keep printing new transactions as they commit"},
-			dur("timeout", 0, "give up after this long (default: no limit)"),
+			dur("timeout", 0, "give up after this `DURATION` (default: no limit)"),
 		}, clientSecurityFlags()...),
 		Action: runChanges,
 	})

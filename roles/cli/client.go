@@ -24,7 +24,7 @@ import (
 func clientFlags() []cli.Flag {
 	return append([]cli.Flag{
 		str("api", DefaultAPIAddr, "API server's gRPC `HOST:PORT`"),
-		dur("timeout", 60*time.Second, "give up after this long"),
+		dur("timeout", 60*time.Second, "give up after this `DURATION`"),
 	}, clientSecurityFlags()...)
 }
 

@@ -30,11 +30,11 @@ func ctlBackupCommand() *cli.Command {
 			"--restore-from FULL,INCR1,INCR2,...",
 		Flags: append([]cli.Flag{
 			str("api", DefaultAPIAddr, "API server's gRPC `HOST:PORT`"),
-			&cli.StringFlag{Name: "to", Required: true, Usage: "new backup `DIR`ectory (must not exist or be empty)"},
+			&cli.StringFlag{Name: "to", Required: true, Usage: "the new backup's `DIR` (must not exist, or be empty)"},
 			&cli.Uint64Flag{Name: "index", Usage: "back up as of this log `INDEX` (0: the log's last index)"},
 			&cli.StringFlag{Name: "since", Usage: "an incremental backup: only the entries after the index of the backup in `DIR` (full or incremental)"},
 			&cli.StringFlag{Name: "log", Usage: "log replicas' gRPC addresses, `HOST:PORT,...`, if the API server's members name none"},
-			dur("timeout", 24*time.Hour, "give up after this long"),
+			dur("timeout", 24*time.Hour, "give up after this `DURATION`"),
 		}, clientSecurityFlags()...),
 		Action: runBackup,
 	}

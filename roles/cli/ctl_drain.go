@@ -34,7 +34,7 @@ func ctlDrainCommand() *cli.Command {
 		Flags: append(clientFlags(),
 			str("view", "", "the view's gRPC `HOST:PORT`"),
 			&cli.BoolFlag{Name: "undo", Usage: "clear the draining mark instead"},
-			dur("settle", 10*time.Second, "wait at most this long for every API server to see the change"),
+			dur("settle", 10*time.Second, "wait at most this `DURATION` for every API server to see the change"),
 		),
 		Action: runDrain,
 	}

@@ -43,7 +43,7 @@ func ctlLogCommand() *cli.Command {
 func ctlLogFlags(extra ...cli.Flag) []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "log", Required: true, Usage: "log replicas' gRPC addresses, `HOST:PORT,...`"},
-		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up after this long"},
+		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "give up after this `DURATION`"},
 	}, append(peerTLSFlags(), extra...)...)
 }
 
@@ -445,8 +445,8 @@ func ctlLogUpgradeCommand() *cli.Command {
 			&cli.StringFlag{Name: "gossip-join", Usage: "also check the servers of this gossip pool, `HOST:PORT,...`"},
 			&cli.StringFlag{Name: "gossip-addr", Value: "127.0.0.1:0", Usage: "`HOST:PORT` to gossip from (port 0: any)"},
 			&cli.StringFlag{Name: "cluster", Usage: "the gossip pool's cluster `NAME`"},
-			&cli.StringFlag{Name: "gossip-key", Usage: "base64 AES key of the gossip pool"},
-			&cli.DurationFlag{Name: "gossip-wait", Value: upgradeGossipWait, Usage: "how long to listen to gossip before judging"},
+			&cli.StringFlag{Name: "gossip-key", Usage: "base64 AES `KEY` of the gossip pool"},
+			&cli.DurationFlag{Name: "gossip-wait", Value: upgradeGossipWait, Usage: "listen to gossip this `DURATION` before judging"},
 		),
 		Action: runLogUpgrade,
 	}

@@ -36,7 +36,7 @@ func ctlLogArchiveCommand() *cli.Command {
 			&cli.StringFlag{Name: "to", Required: true, Usage: "the archive `DIR`"},
 			&cli.Uint64Flag{Name: "through", Usage: "archive up to this log `INDEX` (default: the log's last index)"},
 			&cli.Uint64Flag{Name: "segment-entries", Value: defaultSegmentEntries, Usage: "at most `N` entries per segment file"},
-			&cli.DurationFlag{Name: "timeout", Usage: "give up after this long (default: no limit)"},
+			&cli.DurationFlag{Name: "timeout", Usage: "give up after this `DURATION` (default: no limit)"},
 		}, peerTLSFlags()...),
 		Action: runLogArchive,
 	}

@@ -30,7 +30,7 @@ func ctlLogReplayCommand() *cli.Command {
 			&cli.StringFlag{Name: "restore-from", Required: true, Usage: "the backup `DIR[,INCR,...]` the log was restored from"},
 			&cli.StringFlag{Name: "log-archive", Required: true, Usage: "the log archive `DIR` (akutan ctl log archive)"},
 			&cli.Uint64Flag{Name: "to-index", Usage: "stop at log `INDEX` (default: the archive's last)"},
-			&cli.DurationFlag{Name: "timeout", Usage: "give up after this long (default: no limit)"},
+			&cli.DurationFlag{Name: "timeout", Usage: "give up after this `DURATION` (default: no limit)"},
 		},
 		Action: func(c *cli.Context) error {
 			p, err := logreplay.CheckBackup(list(c.String("restore-from")), c.String("log-archive"), c.Uint64("to-index"))

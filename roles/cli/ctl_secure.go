@@ -38,7 +38,7 @@ func ctlTokenCommand() *cli.Command {
 		Name:  "token",
 		Usage: "print a new API token (line 1) and the line to append to the API server's --tokens file (line 2)",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "role", Usage: "the token's role: `read`, write or admin", Required: true},
+			&cli.StringFlag{Name: "role", Usage: "the token's `ROLE`: read, write or admin", Required: true},
 			&cli.StringFlag{Name: "name", Usage: "a `NAME` for the token, in logs and errors (no spaces)"},
 		},
 		Action: func(c *cli.Context) error {

@@ -29,7 +29,7 @@ func exportCommand() *cli.Command {
 			httpFlag(),
 			str("format", "ntriples", "output `FORMAT`: ntriples or turtle"),
 			num("index", 0, "export the graph as of this log `INDEX` (default: the log's last index)"),
-			dur("timeout", 0, "give up after this long (default: no limit)"),
+			dur("timeout", 0, "give up after this `DURATION` (default: no limit)"),
 		}, clientSecurityFlags()...),
 		Action: runExport,
 	})

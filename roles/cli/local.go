@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -18,7 +21,7 @@ import (
 )
 
 func localCommand() *cli.Command {
-	cmd := withConfig(&cli.Command{
+	cmd := withConfig(withLogFormat(&cli.Command{
 		Name:  "local",
 		Usage: "run a whole cluster in this process (3 log replicas, 8 views, 1 API)",
 		Flags: append([]cli.Flag{
@@ -40,7 +43,7 @@ func localCommand() *cli.Command {
 				Usage: "`HOST:PORT` serving net/http/pprof; empty for none"}),
 		}, serverSecurityFlags()...),
 		Action: runLocal,
-	})
+	}))
 	return cmd
 }
 
@@ -65,12 +68,21 @@ func runLocal(c *cli.Context) error {
 	}
 	logserver.RouteDragonboatLogs(log.With().Str("role", "log").Logger())
 	fmt.Printf("starting a local Akutan cluster in %s ...\n", c.String("dir"))
-	cl, err := local.Start(c.Context, local.Config{
+	// Ctrl-C or SIGTERM from now on, even while the cluster starts, stops
+	// it cleanly: one during the start cancels it (Start stops what it
+	// started).
+	ctx, cancel := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	cl, err := local.Start(ctx, local.Config{
 		Dir: c.String("dir"), APIAddr: c.String("api-addr"), HTTPAddr: c.String("http-addr"), Logger: log,
 		DisableHedging: !c.Bool("hedge"), TxTimeout: c.Duration("tx-timeout"),
 		RestoreFrom: list(c.String("restore-from")), LogArchive: c.String("log-archive"), ToIndex: c.Uint64("to-index"),
 		TLS: tlsSrc, Tokens: toks,
 	})
+	if err != nil && ctx.Err() != nil && c.Context.Err() == nil {
+		log.Info().Msg("stopped while starting")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -87,7 +99,10 @@ func runLocal(c *cli.Context) error {
 		cl.API.GRPCAddr(), cl.API.HTTPAddr(), len(cl.Logs), len(cl.Views))
 	fmt.Println("try: akutan insert FILE.tsv, then akutan query -e 'SELECT * WHERE { ?s rdf:type ?type }'. Ctrl-C stops.")
 	notifyReady(log, fmt.Sprintf("local cluster serving: API gRPC on %s, HTTP on %s", cl.API.GRPCAddr(), cl.API.HTTPAddr()))
-	runUntilSignal(log, cl.Stop)
+	<-ctx.Done()
+	notifyStopping(log)
+	log.Info().Msg("stopping")
+	cl.Stop()
 	return nil
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/akutan-dev/akutan/internal/jsontext"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -22,7 +22,7 @@ func queryCommand() *cli.Command {
 		Flags: append(clientFlags(),
 			str("format", "table", "output `FORMAT`: table, tsv or json"),
 			num("index", 0, "read the graph as of this log `INDEX` (default: chosen by --consistency)"),
-			str("consistency", "linearizable", "without --index, read at the log's last index (`linearizable`) or at the newest index every view has applied (recent)"),
+			str("consistency", "linearizable", "`MODE`: without --index, read at the log's last index (linearizable) or at the newest index every view has applied (recent)"),
 			&cli.BoolFlag{Name: "explain", Usage: "print the chosen plan with estimates, and what each operator did"},
 			&cli.StringFlag{Name: "e", Usage: "the `QUERY` text itself"},
 		),
@@ -187,9 +187,7 @@ func printJSON(w io.Writer, res *wire.QueryChunk) error {
 // writeIndentedJSON writes v as JSON indented by two spaces, the form
 // every `--json` output of the CLI takes.
 func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return jsontext.Encode(w, v, true)
 }
 
 // printTable prints the aligned table query.md shows, then the index.

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
@@ -26,6 +25,7 @@ import (
 	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
+	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/roles/viewserver"
 	"github.com/akutan-dev/akutan/storage/backup"
 	"github.com/akutan-dev/akutan/storage/logentry"
@@ -39,7 +39,7 @@ func gossipFlags() []cli.Flag {
 		str("gossip-addr", "", "`HOST:PORT` for gossip (memberlist, TCP and UDP; TCP only, mutual TLS, with --tls-cert)"),
 		str("gossip-join", "", "gossip peers to join, `HOST:PORT,...`"),
 		str("gossip-key-file", "", "`FILE` holding the base64 AES key (16, 24 or 32 bytes) encrypting gossip"),
-		str("gossip-key", "", "the gossip key itself (visible in ps: prefer --gossip-key-file)"),
+		str("gossip-key", "", "the gossip `KEY` itself (visible in ps: prefer --gossip-key-file)"),
 		str("metrics-addr", "", "`HOST:PORT` serving Prometheus /metrics (api: use --http-addr)"),
 		maxLogVersionFlag(),
 		insecureFlag(),
@@ -146,7 +146,7 @@ func runUntilSignalOrFailure(log zerolog.Logger, failed <-chan error, stop func(
 }
 
 func logCommand() *cli.Command {
-	return withConfig(&cli.Command{
+	return withConfig(withLogFormat(&cli.Command{
 		Name:  "log",
 		Usage: "run one replica of the central log",
 		Flags: append([]cli.Flag{
@@ -155,9 +155,9 @@ func logCommand() *cli.Command {
 			str("raft-addr", "", "`HOST:PORT` for Raft traffic"),
 			str("grpc-addr", "", "`HOST:PORT` serving the Log gRPC service"),
 			str("initial-members", "", "replicas creating the log: `ID=HOST:PORT,...` (Raft addresses)"),
-			&cli.BoolFlag{Name: "join", Usage: "join an existing log (after `akutan ctl log add`) instead of creating one"},
-			dur("auto-truncate-every", 0, "while leading, this often discard the log prefix below every cluster's floor (0: never)"),
-			dur("auto-truncate-lag", DefaultAutoTruncateLag, "with --auto-truncate-every: stay this far behind the floors"),
+			&cli.BoolFlag{Name: "join", Usage: "join an existing log (after akutan ctl log add) instead of creating one"},
+			dur("auto-truncate-every", 0, "while leading, every `DURATION` discard the log prefix below every cluster's floor (0: never)"),
+			dur("auto-truncate-lag", DefaultAutoTruncateLag, "with --auto-truncate-every: stay this `DURATION` behind the floors"),
 			str("restore-from", "", "a new log continues after the index of the backup in `DIR[,INCR,...]` (akutan ctl backup; the last "+
 				"one's index): its first entry is that index + 1; give it to every initial replica, and start API servers once it is done"),
 			// Hidden: tests make the replicas snapshot and compact the
@@ -165,10 +165,10 @@ func logCommand() *cli.Command {
 			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "snapshot-entries", Hidden: true,
 				Usage: "snapshot and compact the Raft log every `N` proposals (default 1000)"}),
 			altsrc.NewUint64Flag(&cli.Uint64Flag{Name: "compaction-overhead", Hidden: true,
-				Usage: "Raft proposals kept after a compaction (default 500)"}),
+				Usage: "`N` Raft proposals kept after a compaction (default: 500)"}),
 		}, append(serverTLSFlags(), gossipFlags()...)...),
 		Action: runLog,
-	})
+	}))
 }
 
 func runLog(c *cli.Context) error {
@@ -213,7 +213,7 @@ func runLog(c *cli.Context) error {
 		TLS:       tlsSrc,
 		ReplicaID: c.Uint64("id"), Dir: c.String("dir"), RaftAddr: c.String("raft-addr"),
 		GRPCAddr: c.String("grpc-addr"), InitialMembers: members, DC: c.String("dc"),
-		Logger: log, Registry: prometheus.NewRegistry(), Join: c.Bool("join"),
+		Logger: log, Registry: rolekit.NewProcessRegistry(), Join: c.Bool("join"),
 		SnapshotEntries: c.Uint64("snapshot-entries"), CompactionOverhead: c.Uint64("compaction-overhead"),
 		MetricsAddr: c.String("metrics-addr"), GossipAddr: c.String("gossip-addr"), GossipJoin: list(c.String("gossip-join")),
 		GossipKey: key, Cluster: c.String("cluster"), MaxLogVersion: version,
@@ -274,11 +274,11 @@ func startLogAfterBackup(log zerolog.Logger, srv *logserver.Server, dirs []strin
 }
 
 func viewCommand() *cli.Command {
-	return withConfig(&cli.Command{
+	return withConfig(withLogFormat(&cli.Command{
 		Name:  "view",
 		Usage: "run a Disk View serving one hash range of one space",
 		Flags: append([]cli.Flag{
-			str("space", "", "`hashsp` or hashpo"),
+			str("space", "", "the `SPACE` to serve: hashsp or hashpo"),
 			str("partition", "", "serve partition `I/N` (I counts from 1)"),
 			str("range", "", "serve hashes `0xSTART-0xEND` (inclusive)"),
 			str("dir", "", "data `DIR`"),
@@ -292,7 +292,7 @@ func viewCommand() *cli.Command {
 				"incremental ones on top of it), then follow the log from the last one's index + 1; ignored while the store holds data"),
 		}, append(serverTLSFlags(), gossipFlags()...)...),
 		Action: runView,
-	})
+	}))
 }
 
 func viewRange(c *cli.Context) (space.Range, error) {
@@ -359,7 +359,7 @@ func runView(c *cli.Context) error {
 		TLS:   tlsSrc,
 		Space: sp, Range: rg, Dir: c.String("dir"), GRPCAddr: c.String("grpc-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
-		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: prometheus.NewRegistry(),
+		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: rolekit.NewProcessRegistry(),
 		AdvertiseAddr: c.String("advertise-addr"), MaxLogVersion: version, MetricsAddr: c.String("metrics-addr"),
 		BootFromCluster: c.String("boot-from-cluster"), BootSeeds: bootSeeds, RestoreFrom: list(c.String("restore-from")),
 	})
@@ -388,7 +388,7 @@ func checkBootFrom(from string, seeds []string, own string) error {
 }
 
 func apiCommand() *cli.Command {
-	return withConfig(&cli.Command{
+	return withConfig(withLogFormat(&cli.Command{
 		Name:  "api",
 		Usage: "run a stateless API server",
 		Flags: append([]cli.Flag{
@@ -397,12 +397,12 @@ func apiCommand() *cli.Command {
 			str("log", "", "log replicas' gRPC addresses, `HOST:PORT,...`"),
 			hedgeFlag(),
 			txTimeoutFlag(),
-			dur("floor-every", DefaultFloorEvery, "register this cluster's log floor this often (0: never)"),
+			dur("floor-every", DefaultFloorEvery, "register this cluster's log floor every `DURATION` (0: never)"),
 			num("floor-views", floor.DefaultCopies, "the floor passes an entry once `K` views of every range hold it durably"),
 			str("log-archive", "", "the log archive `DIR` (`akutan ctl log archive`), named to change-feed clients that ask for truncated entries"),
 		}, append(serverSecurityFlags(), gossipFlags()...)...),
 		Action: runAPI,
-	})
+	}))
 }
 
 // serverTLSFlags are every server role's mutual TLS flags
@@ -484,7 +484,7 @@ func runAPI(c *cli.Context) error {
 	srv, err := apiserver.Start(c.Context, apiserver.Config{
 		GRPCAddr: c.String("grpc-addr"), HTTPAddr: c.String("http-addr"), LogAddrs: list(c.String("log")),
 		DC: c.String("dc"), Cluster: clusterName(c), GossipAddr: c.String("gossip-addr"),
-		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log,
+		GossipJoin: list(c.String("gossip-join")), GossipKey: key, Logger: log, Registry: rolekit.NewProcessRegistry(),
 		DisableHedging: !c.Bool("hedge"), MaxLogVersion: version, TxTimeout: c.Duration("tx-timeout"),
 		FloorEvery: c.Duration("floor-every"), FloorViews: int(c.Uint64("floor-views")),
 		LogArchive: c.String("log-archive"), TLS: tlsSrc, PeerTLS: tlsSrc, Tokens: toks,
@@ -512,7 +512,7 @@ const DefaultFloorEvery = 30 * time.Second
 // txTimeoutFlag is --tx-timeout: how long a transaction may stay
 // undecided (its client gone) before the API server aborts it.
 func txTimeoutFlag() cli.Flag {
-	return dur("tx-timeout", apiserver.DefaultTxTimeout, "abort transactions left undecided this long (their client went away)")
+	return dur("tx-timeout", apiserver.DefaultTxTimeout, "abort transactions left undecided this `DURATION` (their client went away)")
 }
 
 // hedgeFlag is --hedge, on by default: --hedge=false stops the API server
@@ -520,4 +520,12 @@ func txTimeoutFlag() cli.Flag {
 func hedgeFlag() cli.Flag {
 	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: "hedge", Value: true,
 		Usage: "race another view replica when one is slow (--hedge=false: never)"})
+}
+
+// withLogFormat adds --log-format to a server command's flags (before
+// withConfig, so that a config file can set it too).
+func withLogFormat(cmd *cli.Command) *cli.Command {
+	cmd.Flags = append(cmd.Flags, str("log-format", "console",
+		"log `FORMAT`: console (one line of text an event) or json (one JSON object a line, for log collectors)"))
+	return cmd
 }

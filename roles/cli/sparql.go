@@ -43,7 +43,7 @@ func sparqlCommand() *cli.Command {
 		Flags: append(clientFlags(), httpFlag(),
 			str("format", "table", "output `FORMAT`: table, tsv, csv, json, xml (SELECT, ASK); table, ntriples, turtle (CONSTRUCT, DESCRIBE)"),
 			num("index", 0, "read the graph as of this log `INDEX` (default: chosen by --consistency)"),
-			str("consistency", "linearizable", "without --index, read at the log's last index (`linearizable`) or at the newest index every view has applied (recent)"),
+			str("consistency", "linearizable", "`MODE`: without --index, read at the log's last index (linearizable) or at the newest index every view has applied (recent)"),
 			&cli.BoolFlag{Name: "explain", Usage: "print the query's plan first (its SPARQL algebra, each basic graph pattern in the order the views' statistics give, with estimates)"},
 			&cli.StringFlag{Name: "e", Usage: "the `QUERY` text itself"},
 		),

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/akutan-dev/akutan/cluster/health"
+	"github.com/akutan-dev/akutan/internal/jsontext"
 	"github.com/akutan-dev/akutan/wire"
 )
 
@@ -129,7 +130,7 @@ func fetchStatuses(ctx context.Context, apis []string, clients []wire.StatusClie
 		}
 	}
 	rep := health.Merge(reps...)
-	raw, err := json.Marshal(rep)
+	raw, err := jsontext.Marshal(rep)
 	if err != nil {
 		return nil, rep, fmt.Errorf("encoding the merged status: %w", err)
 	}
@@ -152,7 +153,7 @@ func selectCluster(name string, raw []byte, rep health.Report) ([]byte, health.R
 			"an API server judges only the clusters of its own gossip pool: ask one in cluster %q",
 			name, strings.Join(seen, ", "), name)
 	}
-	b, err := json.Marshal(one)
+	b, err := jsontext.Marshal(one)
 	if err != nil {
 		return nil, rep, fmt.Errorf("encoding the status of cluster %q: %w", name, err)
 	}

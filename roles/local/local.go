@@ -24,6 +24,7 @@ import (
 	"github.com/akutan-dev/akutan/internal/tokens"
 	"github.com/akutan-dev/akutan/roles/apiserver"
 	"github.com/akutan-dev/akutan/roles/logserver"
+	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/roles/viewserver"
 	"github.com/akutan-dev/akutan/storage/backup"
 	"github.com/akutan-dev/akutan/storage/logentry"
@@ -155,12 +156,20 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	if c.Replayed, err = replayArchive(ctx, cfg, lc); err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
+	// One HTTP port serves every component's metrics: the API server's
+	// and the views' (labelled by space, range and directory) in one
+	// registry, with the process's Go and process collectors, and each log
+	// replica's own registry, labelled with its replica ID.
+	reg := rolekit.NewProcessRegistry()
+	var logMetrics []prometheus.Gatherer
+	for _, l := range c.Logs {
+		logMetrics = append(logMetrics, rolekit.Labelled(l.Registry(), prometheus.Labels{"replica": strconv.FormatUint(l.ReplicaID(), 10)}))
+	}
 	// The log replicas, the API server and the views gossip in one pool,
 	// as in production: the others join the first log replica's.
 	c.API, err = apiserver.Start(ctx, apiserver.Config{
 		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
-		GossipAddr: "127.0.0.1:0", GossipJoin: []string{c.Logs[0].GossipAddr()}, Logger: cfg.Logger, Registry: reg, DisableHedging: cfg.DisableHedging, TxTimeout: cfg.TxTimeout,
+		GossipAddr: "127.0.0.1:0", GossipJoin: []string{c.Logs[0].GossipAddr()}, Logger: cfg.Logger, Registry: reg, Gatherers: logMetrics, DisableHedging: cfg.DisableHedging, TxTimeout: cfg.TxTimeout,
 		TLS: cfg.TLS, GossipTLS: cfg.TLS, Tokens: cfg.Tokens,
 	})
 	if err != nil {
@@ -450,6 +459,9 @@ func (c *Cluster) Stop() {
 	for _, v := range c.Views {
 		v.Stop()
 	}
+	// The replicas stop one by one: the others' failed sends to the
+	// stopped ones are expected, not errors worth logging.
+	logserver.QuietRaftForStop()
 	for _, l := range c.Logs {
 		l.Stop()
 	}

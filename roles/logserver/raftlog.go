@@ -3,6 +3,7 @@ package logserver
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	dblogger "github.com/lni/dragonboat/v3/logger"
 	"github.com/rs/zerolog"
@@ -15,9 +16,28 @@ import (
 // NodeHost starts: the akutan command does it when it starts log replicas.
 // Without it, Dragonboat writes its own format to stderr.
 func RouteDragonboatLogs(logger zerolog.Logger) {
+	routed.Store(true)
 	dblogger.SetLoggerFactory(func(pkg string) dblogger.ILogger {
 		return &raftLogger{base: logger.With().Str("raft_pkg", pkg).Logger(), level: zerolog.InfoLevel}
 	})
+}
+
+// routed is set once RouteDragonboatLogs has routed Dragonboat's loggers
+// to raftLogger, whose level may be changed while it logs.
+var routed atomic.Bool
+
+// QuietRaftForStop turns Dragonboat's logging down to critical errors for
+// the rest of the process's life, when a process stops every log replica
+// it runs (akutan local): each replica's transport would otherwise log an
+// error for every batch it fails to send to the replicas stopped before
+// it. It does nothing unless RouteDragonboatLogs routed them.
+func QuietRaftForStop() {
+	if !routed.Load() {
+		return
+	}
+	for _, name := range append(dragonboatLoggers, "raft") {
+		dblogger.GetLogger(name).SetLevel(dblogger.CRITICAL)
+	}
 }
 
 // raftLogger adapts zerolog to Dragonboat's ILogger. Dragonboat sets its
@@ -34,7 +54,9 @@ func (l *raftLogger) SetLevel(level dblogger.LogLevel) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch level {
-	case dblogger.CRITICAL, dblogger.ERROR:
+	case dblogger.CRITICAL:
+		l.level = zerolog.PanicLevel // only Panicf, which always logs
+	case dblogger.ERROR:
 		l.level = zerolog.ErrorLevel
 	case dblogger.WARNING:
 		l.level = zerolog.WarnLevel

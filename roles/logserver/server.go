@@ -237,14 +237,17 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // process, before the first NodeHost starts.
 var quietOnce sync.Once
 
+// dragonboatLoggers are Dragonboat's packages' loggers, but for "raft".
+var dragonboatLoggers = []string{"dragonboat", "rsm", "transport", "logdb",
+	"LogDB", "raftpb", "config", "settings", "grpc", "server", "pebblekv", "tools", "raft-mt"}
+
 // quietDragonboat turns Dragonboat's loggers down to warnings, and its
 // Raft package to errors: it warns of every election step and of every
 // read refused while there is no leader, dozens of lines per election
 // (the replica logs leader changes itself).
 func quietDragonboat() {
 	quietOnce.Do(func() {
-		for _, name := range []string{"dragonboat", "rsm", "transport", "logdb",
-			"LogDB", "raftpb", "config", "settings", "grpc", "server", "pebblekv", "tools", "raft-mt"} {
+		for _, name := range dragonboatLoggers {
 			dblogger.GetLogger(name).SetLevel(dblogger.WARNING)
 		}
 		dblogger.GetLogger("raft").SetLevel(dblogger.ERROR)
@@ -400,6 +403,15 @@ func (s *Server) GossipAddr() string {
 // ReplicaID returns this replica's Raft node ID.
 func (s *Server) ReplicaID() uint64 {
 	return s.cfg.ReplicaID
+}
+
+// Registry holds the replica's metrics (Config.Registry; an empty one
+// without).
+func (s *Server) Registry() *prometheus.Registry {
+	if s.cfg.Registry == nil {
+		return prometheus.NewRegistry()
+	}
+	return s.cfg.Registry
 }
 
 // NodeHost returns the Dragonboat NodeHost, for tests and tools.

@@ -56,7 +56,8 @@ func (s *Server) bootEmpty(ctx context.Context, st *viewstore.Store, info *wire.
 			return s.load(ctx, st, plan, reason, own)
 		}
 		if info.FirstIndex <= 1 {
-			s.log.Info().Err(err).Msg("not loading from peers: replaying the log from its start")
+			// Not a failure: a new cluster's views all start empty.
+			s.log.Info().Str("reason", err.Error()).Msg("no peers to boot from yet: replaying the log from its start")
 			return nil
 		}
 		err = fmt.Errorf("cluster %s (own): %w", own, err)

@@ -103,6 +103,9 @@ type Server struct {
 	metrics  *metrics
 
 	applied atomic.Uint64
+	// logLast is the log's last index as last polled (watchLogEnd), for
+	// the lag gauge; 0 until known.
+	logLast atomic.Uint64
 	// durable is the applied index last made durable (SyncApplied) in the
 	// store being followed; 0 until the first sync of each cycle.
 	durable atomic.Uint64
@@ -207,8 +210,12 @@ func (s *Server) startNetwork(ctx context.Context) error {
 		return fmt.Errorf("starting view: %w", err)
 	}
 	s.gossip = s.kit.Gossip()
+	if err := s.registerLag(); err != nil {
+		return fmt.Errorf("starting view: registering metrics: %w", err)
+	}
 	s.kit.Serve()
 	s.goRun(func() { s.run(runCtx) })
+	s.goRun(func() { s.watchLogEnd(runCtx) })
 	s.goRun(func() {
 		s.logc.KeepServerRecorded(runCtx, &wire.ServerRecord{Role: "view", GrpcAddr: logclient.ServerName(cmp.Or(s.cfg.AdvertiseAddr, s.GRPCAddr())),
 			Cluster: s.cfg.Cluster, Dc: s.cfg.DC, MaxLogVersion: s.maxLogVersion()}, func(err error) {
