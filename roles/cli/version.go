@@ -60,7 +60,9 @@ func Build() BuildInfo {
 		b.Version = "dev"
 	}
 	if b.Commit == "" {
-		b.Commit = "unknown"
+		// GOFLAGS=-buildvcs=false (set on some machines), go run, and
+		// builds outside a Git checkout record no revision.
+		b.Commit = "unknown (built without VCS stamping: go build -buildvcs=true, or -ldflags -X ...cli.Commit=REV)"
 	}
 	return b
 }
