@@ -2,6 +2,9 @@ package logserver
 
 import (
 	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
@@ -11,7 +14,11 @@ import (
 const gcBatch = 4096
 
 // collector deletes truncated entries in the background and then compacts
-// their key range, so that truncation gives the disk space back. It works
+// their key range, so that truncation gives the disk space back. It also
+// flushes LevelDB's memtable once the state machine has written nothing
+// for idleFlushAfter: until then the latest entries' only copy is the
+// journal, at their raw size (up to the write buffer) rather than
+// compressed in a table, and a restart would replay them. It works
 // outside the serialized state machine methods because readers never look
 // below the first retained index: deleting there changes nothing anyone
 // can see, and a deletion that a crash undoes is redone after the next
@@ -24,6 +31,32 @@ type collector struct {
 	wake chan struct{} // capacity 1
 	quit chan struct{}
 	done chan struct{}
+
+	lastWrite atomic.Int64 // unix nanoseconds of the last Update's write
+	dirty     atomic.Bool  // written since the last flush
+}
+
+// idleFlushAfter is how long the state machine writes nothing before the
+// collector flushes its memtable.
+const idleFlushAfter = 10 * time.Second
+
+// wrote records an Update's write, for the idle flush.
+func (c *collector) wrote() {
+	c.lastWrite.Store(time.Now().UnixNano())
+	c.dirty.Store(true)
+}
+
+// flushIfIdle flushes the memtable if something was written, and nothing
+// for idleFlushAfter. Every Update writes keyApplied, so compacting that
+// key's range flushes a memtable holding any of them.
+func (c *collector) flushIfIdle() {
+	if !c.dirty.Load() || time.Since(time.Unix(0, c.lastWrite.Load())) < idleFlushAfter || !c.dirty.CompareAndSwap(true, false) {
+		return
+	}
+	if err := c.db.CompactRange(util.Range{Start: keyApplied, Limit: append(slices.Clip(keyApplied), 0)}); err != nil {
+		c.dirty.Store(true)
+		c.s.logger.Warn().Err(err).Msg("flushing the log state machine's memtable failed; retrying later")
+	}
 }
 
 func startCollector(s *logSM, db *leveldb.DB, from uint64) *collector {
@@ -51,9 +84,14 @@ func (c *collector) stop() {
 
 func (c *collector) run() {
 	defer close(c.done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case <-c.wake:
+		case <-tick.C:
+			c.flushIfIdle()
+			continue
 		case <-c.quit:
 			return
 		}

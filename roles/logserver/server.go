@@ -283,9 +283,22 @@ func (s *Server) startRaft(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) nodeHostConfig() config.NodeHostConfig {
-	logdb := config.GetSmallMemLogDBConfig()
+// logDBConfig is the configuration of Dragonboat's LogDB (the Raft log,
+// in Pebble). Every entry is also in the state machine's own store, and
+// the Raft log is compacted after each snapshot (see compact.go), so the
+// Raft log needs to hold only the entries since: small memtables (the
+// entries sit in Pebble's write-ahead log until their memtable is flushed)
+// and an early level-0 compaction (which drops what compaction deleted)
+// keep it to tens of megabytes rather than hundreds.
+func logDBConfig() config.LogDBConfig {
+	logdb := config.GetTinyMemLogDBConfig() // 4 MB memtables, at most 4
 	logdb.Shards = 1
+	logdb.KVLevel0FileNumCompactionTrigger = 4
+	return logdb
+}
+
+func (s *Server) nodeHostConfig() config.NodeHostConfig {
+	logdb := logDBConfig()
 	var mtls bool
 	var files tlsconfig.Files
 	if s.cfg.TLS != nil {

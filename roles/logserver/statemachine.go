@@ -314,6 +314,7 @@ func (s *logSM) Update(ents []sm.Entry) ([]sm.Entry, error) {
 		return nil, fmt.Errorf("writing %d proposals up to raft index %d: %w", len(ents), ext.applied, err)
 	}
 	s.publish(ext, a.admin)
+	s.gc.wrote()
 	if ext.first > firstBefore {
 		s.gc.poke()
 	}

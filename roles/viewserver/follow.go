@@ -123,6 +123,7 @@ func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan 
 	}
 	tick := time.NewTicker(s.durableEvery())
 	defer tick.Stop()
+	lastApply, flushed := time.Now(), true
 	for {
 		select {
 		case first, ok := <-entries:
@@ -132,14 +133,28 @@ func (s *Server) apply(ctx context.Context, st *viewstore.Store, entries <-chan 
 			if err := s.applyBatch(st, gather(first, entries)); err != nil {
 				return err
 			}
+			lastApply, flushed = time.Now(), false
 			serve()
 		case <-tick.C:
 			if err := s.syncDurable(st); err != nil {
 				return err
 			}
+			if !flushed && time.Since(lastApply) >= idleFlushAfter {
+				if err := st.Flush(); err != nil {
+					if !errors.Is(err, viewstore.ErrCorrupt) {
+						err = fmt.Errorf("%w: %w", errStoreWrite, err)
+					}
+					return err
+				}
+				flushed = true
+			}
 		}
 	}
 }
+
+// idleFlushAfter is how long a view applies nothing before it flushes its
+// store's memtable (see viewstore.Store.Flush).
+const idleFlushAfter = 10 * time.Second
 
 // applyBatch applies one batch of entries to the store and announces it.
 func (s *Server) applyBatch(st *viewstore.Store, batch []rawEntry) error {
