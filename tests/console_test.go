@@ -389,16 +389,7 @@ func TestConsoleShowsUncoveredRange(t *testing.T) {
 	harness.SkipIfShort(t)
 	chrome := needChromium(t)
 	c := startStatusCluster(t)
-	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
-		rep, err := tryStatusJSON(t, c.apiAddr)
-		if err != nil {
-			return err
-		}
-		if upToDate(rep.Views) != 6 {
-			return fmt.Errorf("%d views up to date, want 6", upToDate(rep.Views))
-		}
-		return nil
-	})
+	waitViewsUpToDate(t, c.apiAddr, 6)
 	b := newBrowser(t, chrome)
 	b.do("opening the cluster page", chromedp.Navigate("http://"+c.apiHTTP+"/#cluster"))
 	seg := fmt.Sprintf(`document.querySelector('#cluster-out .seg[data-space="hashpo"][data-range=%q]')`, lowerHalf)

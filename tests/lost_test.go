@@ -32,16 +32,7 @@ func lostOf(rep health.Report, space, rng string) (health.Lost, bool) {
 func TestStatusListsLostViews(t *testing.T) {
 	harness.SkipIfShort(t)
 	c := startStatusCluster(t)
-	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
-		rep, err := tryStatusJSON(t, c.apiAddr)
-		if err != nil {
-			return err
-		}
-		if upToDate(rep.Views) != 6 {
-			return fmt.Errorf("%d views up to date, want 6", upToDate(rep.Views))
-		}
-		return nil
-	})
+	waitViewsUpToDate(t, c.apiAddr, 6)
 	killed := time.Now()
 	c.views["hashpo-2-r1"].Kill()
 	c.views["hashpo-1-r2"].Kill()

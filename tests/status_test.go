@@ -122,6 +122,22 @@ func upToDate(views []health.View) int {
 	return n
 }
 
+// waitViewsUpToDate waits until status through api counts n views up to
+// date.
+func waitViewsUpToDate(t *testing.T, api string, n int) {
+	t.Helper()
+	testutil.Eventually(t, 60*time.Second, 250*time.Millisecond, func() error {
+		rep, err := tryStatusJSON(t, api)
+		if err != nil {
+			return err
+		}
+		if got := upToDate(rep.Views); got != n {
+			return fmt.Errorf("%d views up to date, want %d", got, n)
+		}
+		return nil
+	})
+}
+
 func httpGet(t *testing.T, url string) []byte {
 	t.Helper()
 	resp, err := http.Get(url)
