@@ -3,8 +3,9 @@
 // on a loopback address (127.0.0.0/8, ::1, localhost) is private to the
 // machine; any other address, including a wildcard (0.0.0.0, ::, an empty
 // host), reaches a network. Such a listener needs mutual TLS, and gossip
-// (which has no TLS) needs its encryption key, unless the operator says
-// --insecure, which is then logged as a warning on every start.
+// needs either mutual TLS (a server with --tls-* gossips over it) or its
+// encryption key, unless the operator says --insecure, which is then
+// logged as a warning on every start.
 package exposure
 
 import (
@@ -17,14 +18,14 @@ import (
 type Listener struct {
 	Flag string // e.g. "--grpc-addr"
 	Addr string // host:port; empty: not listening
-	// Gossip marks the gossip listener, protected by its key rather than
-	// by TLS.
+	// Gossip marks the gossip listener, protected by mutual TLS or by its
+	// key.
 	Gossip bool
 }
 
 // Protection is what the server has to protect its listeners.
 type Protection struct {
-	TLS       bool // mutual TLS on gRPC, HTTP and Raft
+	TLS       bool // mutual TLS on gRPC, HTTP, Raft and gossip
 	GossipKey bool // gossip encrypted with a key
 }
 
@@ -52,8 +53,8 @@ func Exposed(ls []Listener, p Protection) []string {
 			continue
 		}
 		switch {
-		case l.Gossip && !p.GossipKey:
-			out = append(out, fmt.Sprintf("%s %s is not loopback and gossip is not encrypted (give --gossip-key-file)", l.Flag, l.Addr))
+		case l.Gossip && !p.GossipKey && !p.TLS:
+			out = append(out, fmt.Sprintf("%s %s is not loopback and gossip is not encrypted (give --tls-cert, --tls-key and --tls-ca, or --gossip-key-file)", l.Flag, l.Addr))
 		case !l.Gossip && !p.TLS:
 			out = append(out, fmt.Sprintf("%s %s is not loopback and serves without TLS (give --tls-cert, --tls-key and --tls-ca)", l.Flag, l.Addr))
 		}

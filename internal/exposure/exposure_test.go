@@ -32,8 +32,11 @@ func TestCheck(t *testing.T) {
 	if w, err := Check(ls, Protection{}, true); err != nil || len(w) != 2 {
 		t.Fatalf("--insecure: warnings %q, %v; want 2 warnings", w, err)
 	}
-	if _, err := Check(ls, Protection{TLS: true}, false); err == nil || !strings.Contains(err.Error(), "gossip") {
-		t.Fatalf("TLS without a gossip key: %v", err)
+	if w, err := Check(ls, Protection{GossipKey: true}, false); err == nil || strings.Contains(err.Error(), "gossip") || w != nil {
+		t.Fatalf("a gossip key without TLS: %v", err)
+	}
+	if w, err := Check(ls, Protection{TLS: true}, false); err != nil || w != nil {
+		t.Fatalf("TLS without a gossip key (gossip goes over mutual TLS): %q, %v", w, err)
 	}
 	if w, err := Check(ls, Protection{TLS: true, GossipKey: true}, false); err != nil || w != nil {
 		t.Fatalf("fully protected: %q, %v", w, err)

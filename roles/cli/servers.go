@@ -50,7 +50,7 @@ func gossipFlags() []cli.Flag {
 // TLS (or gossip without its key), which is refused otherwise.
 func insecureFlag() cli.Flag {
 	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: "insecure",
-		Usage: "serve on non-loopback addresses without TLS (and gossip without a key); refused otherwise"})
+		Usage: "serve on non-loopback addresses without TLS (and gossip without TLS or a key); refused otherwise"})
 }
 
 // checkExposure refuses to start a server whose listeners reach a network
