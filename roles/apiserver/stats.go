@@ -67,25 +67,31 @@ func (s *Server) startStats() *statsCache {
 // get returns the latest statistics, or nil. While they are incomplete,
 // it fetches them first (see statsCache).
 func (c *statsCache) get() *planner.Stats {
-	if f := c.cur.Load(); f != nil && f.complete {
-		return f.st
+	if f := c.cur.Load(); f.isComplete() {
+		return f.stats()
 	}
 	c.fetchMu.Lock()
 	defer c.fetchMu.Unlock()
-	if f := c.cur.Load(); f != nil && (f.complete || time.Since(c.lastFetch) < statsQueryRetry) {
-		return f.st
-	} else if f == nil && time.Since(c.lastFetch) < statsQueryRetry {
-		return nil
+	if f := c.cur.Load(); f.isComplete() || time.Since(c.lastFetch) < statsQueryRetry {
+		return f.stats()
 	}
 	c.lastFetch = time.Now()
 	ctx, cancel := context.WithTimeout(c.ctx, statsQueryWait)
 	defer cancel()
 	c.store(c.fetch(ctx))
-	if f := c.cur.Load(); f != nil {
-		return f.st
-	}
-	return nil
+	return c.cur.Load().stats()
 }
+
+// stats returns f's statistics; nil for a nil f.
+func (f *fetchedStats) stats() *planner.Stats {
+	if f == nil {
+		return nil
+	}
+	return f.st
+}
+
+// isComplete reports whether f covers every range; false for a nil f.
+func (f *fetchedStats) isComplete() bool { return f != nil && f.complete }
 
 // store keeps st unless it is nil, or incomplete while complete
 // statistics are kept.
@@ -95,7 +101,7 @@ func (c *statsCache) store(st *planner.Stats, complete bool) {
 	}
 	for {
 		old := c.cur.Load()
-		if old != nil && old.complete && !complete {
+		if old.isComplete() && !complete {
 			return
 		}
 		if c.cur.CompareAndSwap(old, &fetchedStats{st: st, complete: complete}) {
@@ -118,10 +124,8 @@ func (c *statsCache) run(ctx context.Context) {
 	for {
 		wait := statsRefresh
 		st, complete := c.fetch(ctx)
-		if st != nil && complete {
-			c.cur.Store(&fetchedStats{st: st, complete: true})
-		} else {
-			c.store(st, complete)
+		c.store(st, complete)
+		if !complete {
 			wait = statsRetry
 		}
 		select {
