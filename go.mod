@@ -19,8 +19,11 @@ require (
 )
 
 require (
+	github.com/bufbuild/protocompile v0.9.0 // indirect
 	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/fullstorydev/grpchan v1.1.2 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/jhump/protoreflect v1.15.6 // indirect
 )
 
 require (

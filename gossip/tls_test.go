@@ -101,7 +101,7 @@ func TestTLSGossip(t *testing.T) {
 		testutil.Eventually(t, 5*time.Second, 50*time.Millisecond, func() error { return sees(n, want) })
 	}
 
-	nodes[0].MarkLeaving(time.Second)
+	nodes[0].MarkLeaving(5 * time.Second) // returns as soon as every member has it; long for a loaded machine
 	for _, m := range first.Members() {
 		if m.Name == "n1" && m.Meta.State != StateLeaving {
 			t.Errorf("when MarkLeaving returned, n0 had n1's state %q, want %q", m.Meta.State, StateLeaving)

@@ -41,7 +41,11 @@
 //
 // A query runs entirely at one log index: the log's last index, the one
 // the client names, or (consistency "recent") the newest index every
-// serving view has applied, as gossip reports it. The planner's statistics
+// serving view has applied, as gossip reports it. The log's last index
+// costs a Raft ReadIndex round, so a linearizable query starts at once
+// at the highest index this server has seen the log reach and holds its
+// answer until the log confirms that index; a different confirmed index
+// runs it again there (readindex.go: indexChooser). The planner's statistics
 // come from the views, refreshed in the background. A query whose lookups
 // fail (no view covers a hash range, the deadline passes) fails whole:
 // over HTTP the answer is a 503 carrying only the error; over gRPC the

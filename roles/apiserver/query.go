@@ -41,11 +41,13 @@ func (s *Server) queryStream(ctx context.Context, p QueryParams, send func(*engi
 	}
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
-	index, err := s.readIndex(ctx, p)
-	if err != nil {
-		return err
-	}
-	err = s.engine.Stream(ctx, q, index, engine.Options{Explain: p.Explain}, send)
+	err = s.reads.run(ctx, p, func(ctx context.Context, index uint64, gate *readGate) error {
+		hold, flush := gatedSend(ctx, gate, send)
+		if err := s.engine.Stream(ctx, q, index, engine.Options{Explain: p.Explain}, hold); err != nil {
+			return err
+		}
+		return flush()
+	})
 	if errors.Is(err, engine.ErrInvalidQuery) {
 		return invalid{err}
 	}

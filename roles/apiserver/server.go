@@ -51,6 +51,13 @@ type Config struct {
 	TxTimeout time.Duration
 	// DisableHedging stops racing a second view replica when one is slow.
 	DisableHedging bool
+	// InProcessViews returns a connection that does not leave the process
+	// to the view serving at a gRPC address, nil for views elsewhere
+	// (`akutan local`; see viewclient.WithInProcess). nil: none.
+	InProcessViews func(addr string) grpc.ClientConnInterface
+	// InProcessLog does the same for log replicas (see
+	// logclient.WithInProcess). nil: none.
+	InProcessLog func(addr string) grpc.ClientConnInterface
 	// LogArchive is the log archive directory (storage/logarchive), if
 	// this server can see one: a change feed asked for entries truncated
 	// from the log names it and the range it holds. "": none.
@@ -107,6 +114,7 @@ type Server struct {
 	views  *viewclient.Client
 	engine *engine.Engine
 	stats  *statsCache // the views' statistics, for the planner
+	reads  *indexChooser
 	// inserter keeps concurrent inserts from creating a name twice.
 	inserter *update.Inserter
 	metrics  *metrics
@@ -146,9 +154,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 func (s *Server) start(ctx context.Context) error {
 	var err error
-	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithDialOptions(s.cfg.PeerTLS.DialOptions()...)); err != nil {
+	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithDialOptions(s.cfg.PeerTLS.DialOptions()...),
+		logclient.WithInProcess(s.cfg.InProcessLog)); err != nil {
 		return fmt.Errorf("connecting to the log: %w", err)
 	}
+	s.reads = &indexChooser{readIndex: s.readIndex, known: s.logc.KnownIndex}
 	if s.kit, err = rolekit.Listen(ctx, s.kitConfig()); err != nil {
 		return err
 	}
@@ -156,7 +166,7 @@ func (s *Server) start(ctx context.Context) error {
 	s.gossip.OnDepart(s.lost.Depart)
 	s.views, err = viewclient.New(s.gossip.Members, viewclient.WithLocalDC(s.cfg.DC),
 		viewclient.WithHedging(!s.cfg.DisableHedging), viewclient.WithRegisterer(s.cfg.Registry),
-		viewclient.WithDialOptions(s.cfg.PeerTLS.DialOptions()...))
+		viewclient.WithDialOptions(s.cfg.PeerTLS.DialOptions()...), viewclient.WithInProcess(s.cfg.InProcessViews))
 	if err != nil {
 		return err
 	}

@@ -36,9 +36,8 @@ type sparqlEndpoint struct {
 	// stats returns the views' statistics for ordering patterns; nil, or
 	// returning nil: defaults.
 	stats func() *planner.Stats
-	// readIndex chooses the log index a query reads at (see
-	// Server.readIndex).
-	readIndex func(ctx context.Context, p QueryParams) (uint64, error)
+	// reads chooses the log index a query reads at (see indexChooser).
+	reads *indexChooser
 	// apply applies one transaction through the log; the error of a
 	// request the client must fix wraps ErrInvalid.
 	apply func(ctx context.Context, req update.Request) (update.Result, error)
@@ -51,12 +50,12 @@ type sparqlEndpoint struct {
 // newSPARQLEndpoint is the Server's /sparql.
 func (s *Server) newSPARQLEndpoint() *sparqlEndpoint {
 	return &sparqlEndpoint{
-		views:     func() engine.Views { return s.views },
-		stats:     func() *planner.Stats { return s.stats.get() },
-		readIndex: s.readIndex,
-		apply:     s.applyTx,
-		observe:   s.metrics.observe,
-		load:      loadFile,
+		views:   func() engine.Views { return s.views },
+		stats:   func() *planner.Stats { return s.stats.get() },
+		reads:   s.reads,
+		apply:   s.applyTx,
+		observe: s.metrics.observe,
+		load:    loadFile,
 	}
 }
 

@@ -44,25 +44,33 @@ func (e *sparqlEndpoint) runQuery(ctx context.Context, req *sparqlRequest, out *
 	if req.explain {
 		return e.explainQuery(ctx, q, req, out)
 	}
-	output, finish, err := queryOutput(q, req, out)
-	if err != nil {
+	// Chosen before the read so that a format the client cannot accept
+	// costs nothing.
+	if _, _, _, err := queryOutput(q, req, io.Discard); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, req.timeout)
 	defer cancel()
-	index, err := e.readIndex(ctx, req.params)
-	if err != nil {
-		return err
-	}
-	out.index = index
-	if err := eval.Run(ctx, q, e.graph(e.views(), index), output, eval.Options{}); err != nil {
-		return fmt.Errorf("evaluating the query at log index %d: %w", index, err)
-	}
-	if err := finish(); err != nil {
-		return err
-	}
-	out.start() // an answer with no bytes (an empty graph) is still a 200
-	return nil
+	return e.reads.run(ctx, req.params, func(ctx context.Context, index uint64, gate *readGate) error {
+		out.index = index
+		held := &gatedWriter{ctx: ctx, gate: gate, w: out}
+		contentType, output, finish, err := queryOutput(q, req, held)
+		if err != nil {
+			return err
+		}
+		out.contentType = contentType
+		if err := eval.Run(ctx, q, e.graph(e.views(), index), output, eval.Options{}); err != nil {
+			return fmt.Errorf("evaluating the query at log index %d: %w", index, err)
+		}
+		if err := finish(); err != nil {
+			return err
+		}
+		if err := held.release(); err != nil {
+			return err
+		}
+		out.start() // an answer with no bytes (an empty graph) is still a 200
+		return nil
+	})
 }
 
 // explainQuery answers the plan of q at the index the query would read at,
@@ -71,7 +79,7 @@ func (e *sparqlEndpoint) runQuery(ctx context.Context, req *sparqlRequest, out *
 func (e *sparqlEndpoint) explainQuery(ctx context.Context, q *sparql.Query, req *sparqlRequest, out *lazyResponse) error {
 	ctx, cancel := context.WithTimeout(ctx, req.timeout)
 	defer cancel()
-	index, err := e.readIndex(ctx, req.params)
+	index, err := e.reads.readIndex(ctx, req.params)
 	if err != nil {
 		return err
 	}
@@ -83,20 +91,18 @@ func (e *sparqlEndpoint) explainQuery(ctx context.Context, q *sparql.Query, req 
 
 // queryOutput picks the answer's format for the query's form and returns
 // the writer to evaluate into and what ends it.
-func queryOutput(q *sparql.Query, req *sparqlRequest, out *lazyResponse) (eval.Output, func() error, error) {
+func queryOutput(q *sparql.Query, req *sparqlRequest, out io.Writer) (contentType string, _ eval.Output, finish func() error, _ error) {
 	if q.Form == sparql.Select || q.Form == sparql.Ask {
 		f, err := results.Choose(req.format, req.accept)
 		if err != nil {
-			return eval.Output{}, nil, err
+			return "", eval.Output{}, nil, err
 		}
-		out.contentType = f.ContentType()
-		return eval.Output{Solutions: f.NewWriter(out)}, func() error { return nil }, nil
+		return f.ContentType(), eval.Output{Solutions: f.NewWriter(out)}, func() error { return nil }, nil
 	}
 	mediaType, err := chooseGraphFormat(req.format, req.accept)
 	if err != nil {
-		return eval.Output{}, nil, err
+		return "", eval.Output{}, nil, err
 	}
-	out.contentType = mediaType + "; charset=utf-8"
 	bw := bufio.NewWriter(out)
 	var line []byte
 	write := func(t rdf.Triple) error {
@@ -104,7 +110,7 @@ func queryOutput(q *sparql.Query, req *sparqlRequest, out *lazyResponse) (eval.O
 		_, err := bw.Write(line)
 		return err
 	}
-	return eval.Output{Triples: write}, bw.Flush, nil
+	return mediaType + "; charset=utf-8", eval.Output{Triples: write}, bw.Flush, nil
 }
 
 // The graph formats of CONSTRUCT and DESCRIBE answers. Both are written

@@ -59,7 +59,7 @@ func newFakeSPARQL(t *testing.T, data string) *fakeSPARQL {
 	}
 	f.ep = &sparqlEndpoint{
 		views: func() engine.Views { return f.views },
-		readIndex: func(_ context.Context, p QueryParams) (uint64, error) {
+		reads: &indexChooser{readIndex: func(_ context.Context, p QueryParams) (uint64, error) {
 			last := f.views.Index()
 			if p.Index > last {
 				return 0, fmt.Errorf("%w: index %d is beyond the log's last index %d", ErrInvalid, p.Index, last)
@@ -68,7 +68,7 @@ func newFakeSPARQL(t *testing.T, data string) *fakeSPARQL {
 				return p.Index, nil
 			}
 			return last, nil
-		},
+		}},
 		apply: func(ctx context.Context, req update.Request) (update.Result, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()

@@ -88,7 +88,7 @@ func (e *sparqlEndpoint) runUpdate(ctx context.Context, text string) (update.Res
 // updateOnce evaluates the update at the log's last index and applies its
 // change, valid as long as evaluating it again gives the same change.
 func (e *sparqlEndpoint) updateOnce(ctx context.Context, u *sparql.Update, opts eval.Options) (update.Result, error) {
-	index, err := e.readIndex(ctx, QueryParams{})
+	index, err := e.reads.readIndex(ctx, QueryParams{})
 	if err != nil {
 		return update.Result{}, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/logreplay"
@@ -167,7 +168,15 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	}
 	// The log replicas, the API server and the views gossip in one pool,
 	// as in production: the others join the first log replica's.
+	// The API server calls the views in this process directly
+	// (viewclient.WithInProcess): they still serve gRPC for everyone else.
+	views := &inProcessServers{byAddr: map[string]grpc.ClientConnInterface{}}
+	logs := &inProcessServers{byAddr: map[string]grpc.ClientConnInterface{}}
+	for _, l := range c.Logs {
+		logs.add(l.GRPCAddr(), l.InProcess())
+	}
 	c.API, err = apiserver.Start(ctx, apiserver.Config{
+		InProcessViews: views.get, InProcessLog: logs.get,
 		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
 		GossipAddr: "127.0.0.1:0", GossipJoin: []string{c.Logs[0].GossipAddr()}, Logger: cfg.Logger, Registry: reg, Gatherers: logMetrics, DisableHedging: cfg.DisableHedging, TxTimeout: cfg.TxTimeout,
 		TLS: cfg.TLS, GossipTLS: cfg.TLS, Tokens: cfg.Tokens,
@@ -175,7 +184,7 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	if err != nil {
 		return err
 	}
-	if c.Views, err = startViews(ctx, cfg, logAddrs, c.API, reg); err != nil {
+	if c.Views, err = startViews(ctx, cfg, logAddrs, c.API, reg, views, logs); err != nil {
 		return err
 	}
 	return c.waitReady(ctx, lc)
@@ -277,7 +286,26 @@ func startLog(ctx context.Context, cfg Config, lay layout, id uint64, gossipJoin
 	})
 }
 
-func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserver.Server, reg *prometheus.Registry) ([]*viewserver.Server, error) {
+// inProcessServers are servers of this process by gRPC address, for
+// calls that need not leave it.
+type inProcessServers struct {
+	mu     sync.RWMutex
+	byAddr map[string]grpc.ClientConnInterface
+}
+
+func (v *inProcessServers) add(addr string, conn grpc.ClientConnInterface) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.byAddr[addr] = conn
+}
+
+func (v *inProcessServers) get(addr string) grpc.ClientConnInterface {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.byAddr[addr]
+}
+
+func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserver.Server, reg *prometheus.Registry, inProcess, logs *inProcessServers) ([]*viewserver.Server, error) {
 	var views []*viewserver.Server
 	for _, sp := range []space.Space{space.HashSP, space.HashPO} {
 		for p := 1; p <= Partitions; p++ {
@@ -290,11 +318,12 @@ func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserv
 					Space: sp, Range: rg, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("view-%s-p%dof%d-r%d", sp, p, Partitions, r)),
 					GRPCAddr: "127.0.0.1:0", LogAddrs: logAddrs, GossipAddr: "127.0.0.1:0",
 					GossipJoin: []string{api.GossipAddr()}, GossipTLS: cfg.TLS, Logger: cfg.Logger, Registry: reg,
-					RestoreFrom: cfg.RestoreFrom,
+					RestoreFrom: cfg.RestoreFrom, InProcessLog: logs.get,
 				})
 				if err != nil {
 					return views, err
 				}
+				inProcess.add(v.GRPCAddr(), v.InProcess())
 				views = append(views, v)
 			}
 		}

@@ -275,16 +275,12 @@ func (s *Server) linearizableInfo(ctx context.Context) (extent, map[uint64]strin
 	if !ok {
 		return extent{}, nil, fmt.Errorf("unexpected lookup result %T", v)
 	}
-	var m *dragonboat.Membership
-	err = retryRaft(ctx, func(ctx context.Context) error {
-		var err error
-		m, err = s.nh.SyncGetClusterMembership(ctx, clusterID)
-		return err
-	})
-	if err != nil {
-		return extent{}, nil, err
-	}
-	return ext, m.Nodes, nil
+	// The read returned once this replica had applied the confirmed
+	// index, and a membership change takes effect when it is applied, so
+	// the local membership is at least as new as the read: asking Raft
+	// for it (SyncGetClusterMembership) would cost a second ReadIndex
+	// round on every linearizable query.
+	return ext, s.localMembers(), nil
 }
 
 // localMembers is this replica's view of the membership.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/cluster/boot"
 	"github.com/akutan-dev/akutan/cluster/logclient"
@@ -26,18 +29,22 @@ import (
 
 // Config configures one view instance.
 type Config struct {
-	Space      space.Space
-	Range      space.Range
-	Dir        string
-	GRPCAddr   string // host:port; port 0 picks a free port
-	LogAddrs   []string
-	DC         string
-	Cluster    string
-	GossipAddr string // empty: no gossip
-	GossipJoin []string
-	GossipKey  []byte
-	Logger     zerolog.Logger
-	Registry   *prometheus.Registry // nil: no metrics
+	Space    space.Space
+	Range    space.Range
+	Dir      string
+	GRPCAddr string // host:port; port 0 picks a free port
+	LogAddrs []string
+	// InProcessLog returns a connection that does not leave the process
+	// to the log replica serving at a gRPC address, nil for replicas
+	// elsewhere (`akutan local`; see logclient.WithInProcess). nil: none.
+	InProcessLog func(addr string) grpc.ClientConnInterface
+	DC           string
+	Cluster      string
+	GossipAddr   string // empty: no gossip
+	GossipJoin   []string
+	GossipKey    []byte
+	Logger       zerolog.Logger
+	Registry     *prometheus.Registry // nil: no metrics
 	// TLS, when set, puts the view's gRPC (View, ViewBoot, ViewStats) and
 	// metrics listeners behind mutual TLS, and is the client side of
 	// mutual TLS toward the log, peer views it boots from and boot seeds:
@@ -99,8 +106,13 @@ type Server struct {
 	carousel *boot.Carousel // serves loads to booting peers
 	logc     *logclient.Client
 	kit      *rolekit.Server // gRPC, metrics and gossip
-	gossip   *gossip.Node    // the kit's; nil without gossip
-	metrics  *metrics
+	// inProcess serves the View service to callers in this process
+	// (InProcess); stopping refuses its new calls as a stopped gRPC
+	// server would.
+	inProcess *inprocgrpc.Channel
+	stopping  atomic.Bool
+	gossip    *gossip.Node // the kit's; nil without gossip
+	metrics   *metrics
 
 	applied atomic.Uint64
 	// logLast is the log's last index as last polled (watchLogEnd), for
@@ -188,7 +200,7 @@ const viewAdvertInterval = 500 * time.Millisecond
 func (s *Server) startNetwork(ctx context.Context) error {
 	var err error
 	if s.logc, err = logclient.New(s.cfg.LogAddrs, logclient.WithPreferredDC(s.cfg.DC),
-		logclient.WithDialOptions(s.cfg.TLS.DialOptions()...)); err != nil {
+		logclient.WithDialOptions(s.cfg.TLS.DialOptions()...), logclient.WithInProcess(s.cfg.InProcessLog)); err != nil {
 		return fmt.Errorf("starting view: connecting to the log: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -209,6 +221,20 @@ func (s *Server) startNetwork(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting view: %w", err)
 	}
+	s.inProcess = (&inprocgrpc.Channel{}).
+		WithServerUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if s.stopping.Load() {
+				return nil, errStopping
+			}
+			return h(ctx, req)
+		}).
+		WithServerStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			if s.stopping.Load() {
+				return errStopping
+			}
+			return h(srv, ss)
+		})
+	wire.RegisterViewServer(s.inProcess, &service{s: s})
 	s.gossip = s.kit.Gossip()
 	if err := s.registerLag(); err != nil {
 		return fmt.Errorf("starting view: registering metrics: %w", err)
@@ -274,6 +300,20 @@ func (s *Server) pendingTxs() []uint64 {
 	return out
 }
 
+// errStopping refuses an in-process call to a stopping view, as a
+// connection to a stopped one is refused.
+var errStopping = status.Error(codes.Unavailable, "view is stopping")
+
+// InProcess returns a connection to this view's View service that does
+// not leave the process (see viewclient.WithInProcess); nil before the
+// view serves.
+func (s *Server) InProcess() grpc.ClientConnInterface {
+	if s.inProcess == nil {
+		return nil
+	}
+	return s.inProcess
+}
+
 // GRPCAddr is the address the view serves lookups on.
 func (s *Server) GRPCAddr() string {
 	if s.kit == nil {
@@ -288,6 +328,7 @@ func (s *Server) Applied() uint64 { return s.applied.Load() }
 // Stop leaves gossip, stops serving and following, and closes the store.
 func (s *Server) Stop() {
 	s.once.Do(func() {
+		s.stopping.Store(true)
 		if s.kit != nil {
 			s.kit.Stop() // leaves gossip, stops serving
 		}
