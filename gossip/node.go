@@ -343,7 +343,10 @@ func (n *Node) MarkLeaving(timeout time.Duration) {
 	// which memberlist queues behind it but may send first or in the same
 	// packet; a member that learns of the leave first records a crash.
 	// A push-pull with each live member hands it this node's state
-	// directly, the leaving meta included, and returns once it has it.
+	// directly, the leaving meta included. The member merges that state
+	// just after answering the push-pull, so the answer may come back
+	// first: a short pause after the answers (pushPullSettle) lets the
+	// merges finish before the leave is sent.
 	var members []Member
 	for _, m := range n.Members() {
 		if m.Name != n.name {
@@ -368,7 +371,16 @@ func (n *Node) MarkLeaving(timeout time.Duration) {
 			return
 		}
 	}
+	select {
+	case <-time.After(min(pushPullSettle, time.Until(deadline))):
+	case <-n.done:
+	}
 }
+
+// pushPullSettle is how long MarkLeaving waits, after its push-pulls are
+// answered, for the members to merge the state they were handed (memberlist
+// merges after answering): microseconds on a quiet machine.
+const pushPullSettle = 50 * time.Millisecond
 
 // halt stops the background goroutines and waits for them.
 func (n *Node) halt() {

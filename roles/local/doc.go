@@ -9,9 +9,9 @@
 // calls that stay inside the process (the API server's and the views' to
 // the log, the API server's lookups to the views) skip the network: the
 // servers hand their gRPC services to the clients as in-process
-// connections (grpchan's inprocgrpc: the same handlers and messages,
-// without HTTP/2, system calls or serialization), found by gRPC address
-// (logclient.WithInProcess, viewclient.WithInProcess). Over loopback gRPC
+// connections (package internal/inprocess: the same handlers and
+// messages, without HTTP/2, system calls or serialization), found by gRPC
+// address (logclient.WithInProcess, viewclient.WithInProcess). Over loopback gRPC
 // a small query spent more time in that transport than in the servers;
 // it answers 1.2-1.7x as many queries a second without it, and a load
 // runs 10-17% faster (docs/benchmarks.md). Everything outside the process

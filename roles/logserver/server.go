@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fullstorydev/grpchan/inprocgrpc"
+	"github.com/akutan-dev/akutan/internal/inprocess"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,9 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/status"
 )
 
 const (
@@ -166,7 +164,7 @@ type Server struct {
 	kit     *rolekit.Server // gRPC, metrics and gossip
 	// inProcess serves the Log service to callers in this process
 	// (InProcess).
-	inProcess *inprocgrpc.Channel
+	inProcess grpc.ClientConnInterface
 
 	// founder is true when this replica started a new log (an initial
 	// member on an empty directory): see directoryEnabled.
@@ -387,26 +385,12 @@ func (s *Server) startServing(ctx context.Context) error {
 	s.kit = kit
 	// Calls in this process are refused once the replica stops, as a
 	// stopped gRPC server refuses them.
-	s.inProcess = (&inprocgrpc.Channel{}).
-		WithServerUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-			if s.stopped() {
-				return nil, errStopped
-			}
-			return h(ctx, req)
-		}).
-		WithServerStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-			if s.stopped() {
-				return errStopped
-			}
-			return h(srv, ss)
-		})
-	wire.RegisterLogServer(s.inProcess, s)
+	ch := inprocess.NewChannel(s.stopped, "log replica is stopping", &wire.AppendRequest{})
+	wire.RegisterLogServer(ch, s)
+	s.inProcess = ch
 	kit.Serve()
 	return nil
 }
-
-// errStopped refuses an in-process call to a stopped replica.
-var errStopped = status.Error(codes.Unavailable, "log replica is stopping")
 
 func (s *Server) stopped() bool {
 	select {
@@ -421,9 +405,6 @@ func (s *Server) stopped() bool {
 // not leave the process (see logclient.WithInProcess); nil before it
 // serves.
 func (s *Server) InProcess() grpc.ClientConnInterface {
-	if s.inProcess == nil {
-		return nil
-	}
 	return s.inProcess
 }
 

@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/fullstorydev/grpchan/inprocgrpc"
+	"github.com/akutan-dev/akutan/internal/inprocess"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,8 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/akutan-dev/akutan/cluster/boot"
 	"github.com/akutan-dev/akutan/cluster/logclient"
@@ -109,7 +107,7 @@ type Server struct {
 	// inProcess serves the View service to callers in this process
 	// (InProcess); stopping refuses its new calls as a stopped gRPC
 	// server would.
-	inProcess *inprocgrpc.Channel
+	inProcess grpc.ClientConnInterface
 	stopping  atomic.Bool
 	gossip    *gossip.Node // the kit's; nil without gossip
 	metrics   *metrics
@@ -221,20 +219,9 @@ func (s *Server) startNetwork(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting view: %w", err)
 	}
-	s.inProcess = (&inprocgrpc.Channel{}).
-		WithServerUnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-			if s.stopping.Load() {
-				return nil, errStopping
-			}
-			return h(ctx, req)
-		}).
-		WithServerStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-			if s.stopping.Load() {
-				return errStopping
-			}
-			return h(srv, ss)
-		})
-	wire.RegisterViewServer(s.inProcess, &service{s: s})
+	ch := inprocess.NewChannel(s.stopping.Load, "view is stopping")
+	wire.RegisterViewServer(ch, &service{s: s})
+	s.inProcess = ch
 	s.gossip = s.kit.Gossip()
 	if err := s.registerLag(); err != nil {
 		return fmt.Errorf("starting view: registering metrics: %w", err)
@@ -300,17 +287,10 @@ func (s *Server) pendingTxs() []uint64 {
 	return out
 }
 
-// errStopping refuses an in-process call to a stopping view, as a
-// connection to a stopped one is refused.
-var errStopping = status.Error(codes.Unavailable, "view is stopping")
-
 // InProcess returns a connection to this view's View service that does
 // not leave the process (see viewclient.WithInProcess); nil before the
 // view serves.
 func (s *Server) InProcess() grpc.ClientConnInterface {
-	if s.inProcess == nil {
-		return nil
-	}
 	return s.inProcess
 }
 
