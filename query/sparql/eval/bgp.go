@@ -202,15 +202,92 @@ func (e *evaluator) estimate(ctx context.Context) costFn {
 	}
 }
 
-// orderTriples picks the evaluation order of a BGP greedily. With
-// estimates (cost), next is the pattern that matches the fewest triples
-// given what earlier patterns bind: each solution so far looks it up once,
-// so that is the cheapest step and the fewest solutions after it. Ties, and
-// every choice without estimates, go to the pattern with the most positions
-// already known (constants, or variables bound by the seed or by earlier
-// patterns), property paths after plain patterns of the same score, then
-// to written order.
+// orderTriples picks the evaluation order of a BGP. With estimates (cost)
+// and at most maxOrderedTriples patterns, it is the order of least
+// estimated work (cheapestOrder). Otherwise it is greedy: with estimates,
+// next is the pattern that matches the fewest triples given what earlier
+// patterns bind. Ties, and every choice without estimates, go to the
+// pattern with the most positions already known (constants, or variables
+// bound by the seed or by earlier patterns), property paths after plain
+// patterns of the same score, then to written order.
 func orderTriples(triples []sparql.TriplePattern, known map[string]bool, cost costFn) []sparql.TriplePattern {
+	if cost != nil && len(triples) > 1 && len(triples) <= maxOrderedTriples {
+		return cheapestOrder(triples, known, cost)
+	}
+	return greedyOrder(triples, known, cost)
+}
+
+// maxOrderedTriples bounds the BGPs whose every order cheapestOrder
+// weighs: it estimates each pattern once per subset of the others
+// (n * 2^(n-1) estimates: 1,024 for 8 patterns).
+const maxOrderedTriples = 8
+
+// cheapestOrder returns the order of triples with the least estimated
+// work, found by dynamic programming over the subsets of patterns
+// evaluated so far. Each solution so far looks the next pattern up once
+// and gets its estimate's worth of matches, so a step costs the solutions
+// before it plus the solutions after it, and the solutions after a
+// pattern are those before it times its estimate given the variables
+// bound by then. The greedy order can be far worse: for LUBM's Q2 it
+// joined every department of a university with every alumnus of it
+// before checking either (4,500 solutions where 300 do).
+func cheapestOrder(triples []sparql.TriplePattern, known map[string]bool, cost costFn) []sparql.TriplePattern {
+	n := len(triples)
+	type state struct {
+		work, rows float64
+		last       int // the pattern added last; -1 for the empty set
+		set        bool
+	}
+	best := make([]state, 1<<n)
+	best[0] = state{rows: 1, last: -1, set: true}
+	vars := make([][]string, n)
+	for i, t := range triples {
+		for _, x := range []sparql.Term{t.Subject, t.Predicate, t.Object} {
+			if v, ok := patternVar(x); ok {
+				vars[i] = append(vars[i], v)
+			}
+		}
+	}
+	bound := map[string]bool{}
+	for subset := 0; subset < 1<<n; subset++ {
+		from := best[subset]
+		if !from.set {
+			continue
+		}
+		clear(bound)
+		for v := range known {
+			bound[v] = true
+		}
+		for i := 0; i < n; i++ {
+			if subset&(1<<i) != 0 {
+				for _, v := range vars[i] {
+					bound[v] = true
+				}
+			}
+		}
+		for i := 0; i < n; i++ {
+			if subset&(1<<i) != 0 {
+				continue
+			}
+			rows := from.rows * cost(triples[i], bound)
+			work := from.work + from.rows + rows
+			next := &best[subset|1<<i]
+			if !next.set || work < next.work {
+				*next = state{work: work, rows: rows, last: i, set: true}
+			}
+		}
+	}
+	out := make([]sparql.TriplePattern, n)
+	subset := 1<<n - 1
+	for k := n - 1; k >= 0; k-- {
+		i := best[subset].last
+		out[k] = triples[i]
+		subset &^= 1 << i
+	}
+	return out
+}
+
+func greedyOrder(triples []sparql.TriplePattern, known map[string]bool, cost costFn) []sparql.TriplePattern {
 	bound := map[string]bool{}
 	for v := range known {
 		bound[v] = true

@@ -36,11 +36,14 @@
 // with LIMIT keeps a heap of the best OFFSET+LIMIT. LIMIT and ASK stop
 // evaluation through an error value of their own.
 //
-// A BGP (bgp.go) is an index nested loop join. Its order is chosen
-// greedily: when the Graph is also an Estimator, the next pattern is the
-// one estimated to match the fewest triples given what earlier patterns
-// bind; otherwise (and on ties) a heuristic of known positions, then
-// written order. Explain, which has no graph, shows the heuristic order;
+// A BGP (bgp.go) is an index nested loop join. When the Graph is also an
+// Estimator, its order is the one of least estimated work for BGPs of up
+// to 8 patterns (a step costs the solutions before it and after it; the
+// dynamic program of cheapestOrder weighs every order), and greedy for
+// longer ones: the next pattern is the one estimated to match the fewest
+// triples given what earlier patterns bind. Without estimates (and on
+// greedy ties) a heuristic of known positions decides, then written
+// order. Explain, which has no graph, shows the heuristic order;
 // ExplainOver shows the order over a graph, with its estimates.
 // Solutions wait before each pattern until Options.Batch of them have come, and one
 // Graph.Match call then carries one pattern per solution. A BGP on the
