@@ -49,6 +49,10 @@ type Meta struct {
 	MaxLogVersion uint32 `json:"max_log_version,omitempty"`
 	// HTTPAddr is where the server serves HTTP (metrics, debug), if anywhere.
 	HTTPAddr string `json:"http_addr,omitempty"`
+	// StatsIndex is the applied index a view's planner statistics were
+	// computed at (0: none yet): an API server fetches statistics again
+	// when it changes.
+	StatsIndex uint64 `json:"stats_index,omitempty"`
 }
 
 // StateDraining is the State of a serving view that is about to be

@@ -14,11 +14,13 @@ import (
 	"github.com/akutan-dev/akutan/wire"
 )
 
-// Statistics refresh: every statsRefresh once some are known; every
-// statsRetry until then (views may still be starting).
+// Statistics refresh: every statsRefresh, and within statsPoll of a view
+// advertising new statistics (gossip.Meta.StatsIndex: views rescan after
+// a burst of writes) or while some range has none (views may still be
+// starting).
 const (
 	statsRefresh = 30 * time.Second
-	statsRetry   = 2 * time.Second
+	statsPoll    = time.Second
 	statsTimeout = 5 * time.Second
 	// statsQueryWait bounds how long a query waits for statistics while
 	// they are incomplete; statsQueryRetry is how often queries fetch them
@@ -29,7 +31,7 @@ const (
 
 // statsCache fetches the views' statistics in the background and keeps
 // the merged result for the planner. Until it has statistics for every
-// range that gossip shows, it refreshes every statsRetry, and a query
+// range that gossip shows, it refreshes every statsPoll, and a query
 // planned meanwhile fetches them first (at most one such fetch runs, and
 // at most one per statsQueryRetry): right after a restart the first
 // queries are planned like the ones a minute later, not blind or on half
@@ -121,19 +123,34 @@ func (c *statsCache) close() {
 }
 
 func (c *statsCache) run(ctx context.Context) {
+	var (
+		fetched time.Time
+		version uint64
+	)
 	for {
-		wait := statsRefresh
-		st, complete := c.fetch(ctx)
-		c.store(st, complete)
-		if !complete {
-			wait = statsRetry
+		if v := c.viewStatsVersion(); !c.cur.Load().isComplete() || v != version || time.Since(fetched) >= statsRefresh {
+			st, complete := c.fetch(ctx)
+			c.store(st, complete)
+			fetched, version = time.Now(), v
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-time.After(statsPoll):
 		}
 	}
+}
+
+// viewStatsVersion changes whenever a serving view advertises new
+// statistics (or views come and go): the sum of their StatsIndex.
+func (c *statsCache) viewStatsVersion() uint64 {
+	var v uint64
+	for _, m := range c.s.gossip.Members() {
+		if m.Meta.Role == "view" && m.Meta.Serving {
+			v += m.Meta.StatsIndex
+		}
+	}
+	return v
 }
 
 // fetch asks every serving view for its statistics; views that fail are

@@ -168,6 +168,11 @@ func (s *Server) applyBatch(st *viewstore.Store, batch []rawEntry) error {
 		}
 		return err
 	}
+	var changed uint64
+	for _, c := range changes {
+		changed += uint64(len(c.Inserts) + len(c.Deletes))
+	}
+	s.changedFacts.Add(changed)
 	last := batch[len(batch)-1].index
 	s.metrics.applied(len(batch), last)
 	s.announce(last)

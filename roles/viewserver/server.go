@@ -113,6 +113,12 @@ type Server struct {
 	metrics   *metrics
 
 	applied atomic.Uint64
+	// changedFacts counts the facts inserted or deleted since the view
+	// started; statsIndex is the applied index its served statistics were
+	// computed at (0: none), advertised so that API servers fetch new
+	// ones soon (see stats.go).
+	changedFacts atomic.Uint64
+	statsIndex   atomic.Uint64
 	// logLast is the log's last index as last polled (watchLogEnd), for
 	// the lag gauge; 0 until known.
 	logLast atomic.Uint64
@@ -265,6 +271,7 @@ func (s *Server) meta(context.Context) gossip.Meta {
 		State:         state,
 		MaxLogVersion: s.maxLogVersion(),
 		PendingTxs:    s.pendingTxs(),
+		StatsIndex:    s.statsIndex.Load(),
 	}
 }
 
