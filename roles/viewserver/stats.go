@@ -15,8 +15,8 @@ import (
 )
 
 // Statistics refresh: a scan reads the whole store, so it runs once per
-// statsInterval, and never more than about 1/statsDutyCycle of the time
-// however long scans take. A view whose applied index has not moved skips
+// statsInterval, and (but for the scans after bursts, below) never more
+// than about 1/statsDutyCycle of the time however long scans take. A view whose applied index has not moved skips
 // the scan. Sooner than statsInterval, a view rescans once a burst of
 // writes has ended (nothing applied for statsPoll) if the burst changed at
 // least a tenth of the facts the last scan counted (and statsMinChange):
@@ -124,7 +124,12 @@ func (v *statsService) refresh(ctx context.Context) {
 		}
 		burstEnded := quiet && changed-changedThen >= max(statsMinChange, facts/10)
 		due := first || applied != scanned && (time.Since(scannedAt) >= statsInterval || burstEnded)
-		if due && time.Since(scannedAt) >= gap {
+		// The duty cycle bounds the scans of a store that keeps changing a
+		// little; a burst's scan is bounded by the burst itself (a tenth of
+		// the store at least), so it does not wait for the duty cycle,
+		// which an earlier scan in the middle of a load would otherwise
+		// stretch to many seconds after it.
+		if due && (burstEnded || time.Since(scannedAt) >= gap) {
 			start := time.Now()
 			if err := v.scan(ctx, applied); err != nil {
 				if ctx.Err() != nil {
