@@ -39,6 +39,9 @@ func (e *evaluator) newChain(ctx context.Context, triples []sparql.TriplePattern
 	for v := range bound {
 		known[v] = true
 	}
+	if p, ok := e.g.(Preparer); ok && len(triples) > 1 {
+		p.Prepare(ctx, constantTerms(triples))
+	}
 	steps := orderTriples(triples, known, e.estimate(ctx))
 	return &chain{e: e, steps: steps, bufs: make([][]tagged, len(steps)), out: out}
 }
@@ -101,6 +104,26 @@ func (c *chain) flush(ctx context.Context, k int) error {
 		}
 		return c.push(ctx, k+1, tagged{tag: buf[i].tag, b: b})
 	})
+}
+
+// constantTerms returns triples as Patterns of their constant terms (a
+// property path's predicate is left out).
+func constantTerms(triples []sparql.TriplePattern) []Pattern {
+	out := make([]Pattern, len(triples))
+	constant := func(x sparql.Term) *rdf.Term {
+		if _, ok := patternVar(x); ok {
+			return nil
+		}
+		t := x.RDF()
+		return &t
+	}
+	for i, t := range triples {
+		out[i] = Pattern{S: constant(t.Subject), O: constant(t.Object)}
+		if t.Path == nil {
+			out[i].P = constant(t.Predicate)
+		}
+	}
+	return out
 }
 
 // patternVar is the variable a pattern term stands for: a variable, or a

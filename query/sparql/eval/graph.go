@@ -38,6 +38,15 @@ type Estimator interface {
 	Estimate(ctx context.Context, p Pattern, bound Bound) float64
 }
 
+// Preparer is what an Estimator may also be: Prepare is called with the
+// constant terms of a BGP's patterns (variables nil) before they are
+// estimated, so that the graph can look up everything they name at once
+// rather than one pattern at a time (a viewgraph.Graph resolves names
+// with a round trip to the views per call).
+type Preparer interface {
+	Prepare(ctx context.Context, patterns []Pattern)
+}
+
 // Bound marks the positions of a Pattern that earlier patterns fill.
 type Bound struct{ S, P, O bool }
 

@@ -58,6 +58,12 @@ func New(views engine.Views, index uint64, opts ...Option) *Graph {
 	return g
 }
 
+// Prepare implements eval.Preparer: it resolves every entity the
+// patterns name in one batch, for Estimate and Match to find cached.
+func (g *Graph) Prepare(ctx context.Context, patterns []eval.Pattern) {
+	_, _ = g.resolve(ctx, patterns) // a failure shows again where it matters
+}
+
 // Estimate implements eval.Estimator from the views' statistics
 // (planner.Stats.Matches). A pattern naming something that is not stored
 // matches nothing; one whose names cannot be resolved now is estimated as

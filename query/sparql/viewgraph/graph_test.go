@@ -126,6 +126,26 @@ func TestOneLookupPerKind(t *testing.T) {
 	}
 }
 
+// TestPrepareResolvesOnce: Prepare resolves the names of all patterns in
+// one batch, and estimating them afterwards asks the views nothing.
+func TestPrepareResolvesOnce(t *testing.T) {
+	a, b, p, q := iri("a"), iri("b"), iri("p"), iri("q")
+	v := load(t, rdf.Mapper{}, rdf.Triple{S: a, P: p, O: b}, rdf.Triple{S: b, P: q, O: a})
+	c := &calls{Views: v}
+	g := viewgraph.New(c, v.Index())
+	patterns := []eval.Pattern{{P: &p, O: &b}, {S: &b, P: &q}, {P: &q, O: &a}}
+	g.Prepare(context.Background(), patterns)
+	if calls := c.take(); !slices.Equal(calls, []string{"PO ++++"}) {
+		t.Fatalf("Prepare's lookups: %q, want one batch of the 4 names", calls)
+	}
+	for _, pt := range patterns {
+		g.Estimate(context.Background(), pt, eval.Bound{})
+	}
+	if calls := c.take(); len(calls) != 0 {
+		t.Fatalf("estimates after Prepare asked the views %q, want nothing", calls)
+	}
+}
+
 // TestBlankNodes: an entity without a name is the blank node b<KID>, and a
 // pattern with that label finds it; a load's blank node is its label, and
 // the label of an unnamed entity's KID does not name an entity that has a
