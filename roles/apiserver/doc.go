@@ -46,7 +46,9 @@
 // at the highest index this server has seen the log reach and holds its
 // answer until the log confirms that index; a different confirmed index
 // runs it again there (readindex.go: indexChooser). The planner's statistics
-// come from the views, refreshed in the background. A query whose lookups
+// come from the views (stats.go): fetched every 30 s, within a second of
+// a view advertising new ones (views rescan after a burst of writes), and
+// before planning while some range has none. A query whose lookups
 // fail (no view covers a hash range, the deadline passes) fails whole:
 // over HTTP the answer is a 503 carrying only the error; over gRPC the
 // stream ends in an error status, and the rows of a long SELECT it may
