@@ -166,15 +166,16 @@ func (c *Cluster) start(ctx context.Context, cfg Config, lay layout) error {
 	for _, l := range c.Logs {
 		logMetrics = append(logMetrics, rolekit.Labelled(l.Registry(), prometheus.Labels{"replica": strconv.FormatUint(l.ReplicaID(), 10)}))
 	}
-	// The log replicas, the API server and the views gossip in one pool,
-	// as in production: the others join the first log replica's.
-	// The API server calls the views in this process directly
-	// (viewclient.WithInProcess): they still serve gRPC for everyone else.
+	// The API server and the views call the log replicas and views of this
+	// process directly (logclient.WithInProcess, viewclient.WithInProcess);
+	// those still serve gRPC for everyone else.
 	views := &inProcessServers{byAddr: map[string]grpc.ClientConnInterface{}}
 	logs := &inProcessServers{byAddr: map[string]grpc.ClientConnInterface{}}
 	for _, l := range c.Logs {
 		logs.add(l.GRPCAddr(), l.InProcess())
 	}
+	// The log replicas, the API server and the views gossip in one pool,
+	// as in production: the others join the first log replica's.
 	c.API, err = apiserver.Start(ctx, apiserver.Config{
 		InProcessViews: views.get, InProcessLog: logs.get,
 		GRPCAddr: cfg.APIAddr, HTTPAddr: cfg.HTTPAddr, LogAddrs: logAddrs,
@@ -305,7 +306,7 @@ func (v *inProcessServers) get(addr string) grpc.ClientConnInterface {
 	return v.byAddr[addr]
 }
 
-func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserver.Server, reg *prometheus.Registry, inProcess, logs *inProcessServers) ([]*viewserver.Server, error) {
+func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserver.Server, reg *prometheus.Registry, inProcessViews, inProcessLogs *inProcessServers) ([]*viewserver.Server, error) {
 	var views []*viewserver.Server
 	for _, sp := range []space.Space{space.HashSP, space.HashPO} {
 		for p := 1; p <= Partitions; p++ {
@@ -318,12 +319,12 @@ func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserv
 					Space: sp, Range: rg, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("view-%s-p%dof%d-r%d", sp, p, Partitions, r)),
 					GRPCAddr: "127.0.0.1:0", LogAddrs: logAddrs, GossipAddr: "127.0.0.1:0",
 					GossipJoin: []string{api.GossipAddr()}, GossipTLS: cfg.TLS, Logger: cfg.Logger, Registry: reg,
-					RestoreFrom: cfg.RestoreFrom, InProcessLog: logs.get,
+					RestoreFrom: cfg.RestoreFrom, InProcessLog: inProcessLogs.get,
 				})
 				if err != nil {
 					return views, err
 				}
-				inProcess.add(v.GRPCAddr(), v.InProcess())
+				inProcessViews.add(v.GRPCAddr(), v.InProcess())
 				views = append(views, v)
 			}
 		}

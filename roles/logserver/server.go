@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/akutan-dev/akutan/internal/inprocess"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/internal/dirlock"
+	"github.com/akutan-dev/akutan/internal/inprocess"
 	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/storage/logentry"

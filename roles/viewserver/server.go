@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/akutan-dev/akutan/internal/inprocess"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/akutan-dev/akutan/cluster/logclient"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/gossip"
+	"github.com/akutan-dev/akutan/internal/inprocess"
 	"github.com/akutan-dev/akutan/internal/tlsconfig"
 	"github.com/akutan-dev/akutan/roles/rolekit"
 	"github.com/akutan-dev/akutan/storage"
@@ -27,22 +27,22 @@ import (
 
 // Config configures one view instance.
 type Config struct {
-	Space    space.Space
-	Range    space.Range
-	Dir      string
-	GRPCAddr string // host:port; port 0 picks a free port
-	LogAddrs []string
+	Space      space.Space
+	Range      space.Range
+	Dir        string
+	GRPCAddr   string // host:port; port 0 picks a free port
+	LogAddrs   []string
+	DC         string
+	Cluster    string
+	GossipAddr string // empty: no gossip
+	GossipJoin []string
+	GossipKey  []byte
+	Logger     zerolog.Logger
+	Registry   *prometheus.Registry // nil: no metrics
 	// InProcessLog returns a connection that does not leave the process
 	// to the log replica serving at a gRPC address, nil for replicas
 	// elsewhere (`akutan local`; see logclient.WithInProcess). nil: none.
 	InProcessLog func(addr string) grpc.ClientConnInterface
-	DC           string
-	Cluster      string
-	GossipAddr   string // empty: no gossip
-	GossipJoin   []string
-	GossipKey    []byte
-	Logger       zerolog.Logger
-	Registry     *prometheus.Registry // nil: no metrics
 	// TLS, when set, puts the view's gRPC (View, ViewBoot, ViewStats) and
 	// metrics listeners behind mutual TLS, and is the client side of
 	// mutual TLS toward the log, peer views it boots from and boot seeds:

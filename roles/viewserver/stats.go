@@ -16,8 +16,8 @@ import (
 
 // Statistics refresh: a scan reads the whole store, so it runs once per
 // statsInterval, and (but for the scans after bursts, below) never more
-// than about 1/statsDutyCycle of the time however long scans take. A view whose applied index has not moved skips
-// the scan. Sooner than statsInterval, a view rescans once a burst of
+// than about 1/statsDutyCycle of the time however long scans take. A
+// view whose applied index has not moved skips the scan. Sooner than statsInterval, a view rescans once a burst of
 // writes has ended (nothing applied for statsPoll) if the burst changed at
 // least a tenth of the facts the last scan counted (and statsMinChange):
 // after a bulk load the planner sees the loaded data within seconds, not
