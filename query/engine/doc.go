@@ -3,7 +3,9 @@
 // A query goes through four steps. Names in the query are resolved to
 // KIDs as of the index (resolve.go, compile.go). The planner (package
 // planner) chooses the cheapest tree of physical operators using the
-// views' statistics. The executor (exec.go, join.go) runs that tree: every
+// views' statistics; the Engine keeps the plans it chose, keyed by the
+// compiled query, and reuses one while the statistics are the same
+// (plancache.go). The executor (exec.go, join.go) runs that tree: every
 // operator is a goroutine that streams batches of rows to its parent over
 // a bounded channel, so a slow consumer holds its producers back; a loop
 // join turns each large batch of left rows into one batched lookup call

@@ -13,12 +13,13 @@ import (
 // the message says where and why.
 var ErrInvalidQuery = errors.New("invalid query")
 
-// Engine answers queries from the views. It holds no mutable state and is
-// safe for concurrent use.
+// Engine answers queries from the views. It is safe for concurrent use;
+// its only mutable state is a cache of plans (planCache).
 type Engine struct {
 	views     Views
 	stats     func() *planner.Stats
 	loopBatch int
+	plans     *planCache
 }
 
 // Option configures an Engine.
@@ -35,7 +36,7 @@ func WithLoopBatch(n int) Option { return func(e *Engine) { e.loopBatch = max(1,
 
 // New returns an engine reading from views.
 func New(views Views, opts ...Option) *Engine {
-	e := &Engine{views: views, stats: func() *planner.Stats { return nil }, loopBatch: planner.LoopBatch}
+	e := &Engine{views: views, stats: func() *planner.Stats { return nil }, loopBatch: planner.LoopBatch, plans: newPlanCache()}
 	for _, o := range opts {
 		o(e)
 	}
@@ -89,7 +90,7 @@ func (en *Engine) Stream(ctx context.Context, q *parser.Query, index uint64, opt
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidQuery, err)
 	}
-	root, err := planner.Plan(c.pq, en.stats())
+	root, err := en.plans.plan(c.pq, en.stats())
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidQuery, err)
 	}
