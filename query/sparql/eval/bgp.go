@@ -82,6 +82,9 @@ func (c *chain) flush(ctx context.Context, k int) error {
 	if step.Path != nil {
 		return c.e.pathStep(ctx, step, buf, func(t tagged) error { return c.push(ctx, k+1, t) })
 	}
+	if sv, open := c.chooseOpen(ctx, step, buf); open != 0 {
+		return c.flushOpen(ctx, k, buf, sv, open)
+	}
 	patterns := make([]Pattern, len(buf))
 	hint := objectFilter(step, c.filters)
 	for i, in := range buf {

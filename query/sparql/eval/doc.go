@@ -46,7 +46,11 @@
 // order. Explain, which has no graph, shows the heuristic order;
 // ExplainOver shows the order over a graph, with its estimates.
 // Solutions wait before each pattern until Options.Batch of them have come, and one
-// Graph.Match call then carries one pattern per solution. A BGP on the
+// Graph.Match call then carries one pattern per solution. With estimates,
+// a step may instead leave some of the variables its solutions bind out
+// of its lookups and join their matches with the solutions through a
+// hash (openstep.go): one lookup of all 189 departments, say, rather than
+// one per department to check. A BGP on the
 // right of a join or an OPTIONAL is fed the left's solutions the same
 // way. Property paths (path.go) walk many start nodes per Match call;
 // ?, * and + visit each node once per start, so they end on cycles.
