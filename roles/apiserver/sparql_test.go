@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -310,8 +311,14 @@ func TestSPARQLFailureIsNeverAnAnswer(t *testing.T) {
 		t.Fatalf("failing at once: %d %q; want 503 naming the cause", a.code, a.body)
 	}
 
-	// Failing after rows went out: the transfer breaks.
-	cv = &countingViews{Views: f.views, ok: 4}
+	// Failing at the last lookup, after rows went out: the transfer
+	// breaks. (A full answer counts the lookups.)
+	cv = &countingViews{Views: f.views, ok: math.MaxInt64}
+	f.ep.views = func() engine.Views { return cv }
+	if a := f.do(t, "GET", q, "", "", "text/csv"); a.code != http.StatusOK {
+		t.Fatalf("not failing: %d %q", a.code, a.body)
+	}
+	cv = &countingViews{Views: f.views, ok: cv.calls.Load() - 1}
 	f.ep.views = func() engine.Views { return cv }
 	resp, err := f.srv.Client().Get(f.srv.URL + "/sparql?" + q)
 	if err != nil {

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/akutan-dev/akutan/query/rdf"
@@ -27,6 +28,11 @@ type chain struct {
 	// filters are the FILTER conjuncts over the BGP that its lookups may
 	// use as hints (Pattern.ObjectFilter), by variable; nil: none.
 	filters map[string][]pushedCmp
+	// namer is the graph when it can match without naming (a Namer): then
+	// the steps bind stand-ins, and solutions are named in batches on
+	// their way out (unnamed holds them until then).
+	namer   Namer
+	unnamed []tagged
 }
 
 // newChain orders triples for evaluation given the variables bound in
@@ -43,13 +49,21 @@ func (e *evaluator) newChain(ctx context.Context, triples []sparql.TriplePattern
 		p.Prepare(ctx, constantTerms(triples))
 	}
 	steps := orderTriples(triples, known, e.estimate(ctx))
-	return &chain{e: e, steps: steps, bufs: make([][]tagged, len(steps)), out: out}
+	namer, _ := e.g.(Namer)
+	return &chain{e: e, steps: steps, bufs: make([][]tagged, len(steps)), out: out, namer: namer}
 }
 
 // push hands t to step k.
 func (c *chain) push(ctx context.Context, k int, t tagged) error {
 	if k == len(c.steps) {
-		return c.out(t.tag, t.b)
+		if c.namer == nil {
+			return c.out(t.tag, t.b)
+		}
+		c.unnamed = append(c.unnamed, t)
+		if len(c.unnamed) >= max(c.e.batch, nameBatch) {
+			return c.sendUnnamed(ctx)
+		}
+		return nil
 	}
 	c.bufs[k] = append(c.bufs[k], t)
 	if len(c.bufs[k]) >= c.e.batch {
@@ -66,7 +80,7 @@ func (c *chain) close(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return c.sendUnnamed(ctx)
 }
 
 func (c *chain) flush(ctx context.Context, k int) error {
@@ -80,7 +94,17 @@ func (c *chain) flush(ctx context.Context, k int) error {
 	}
 	step := c.steps[k]
 	if step.Path != nil {
+		// Paths walk named terms: they compare the nodes they reach.
+		if err := c.name(ctx, buf); err != nil {
+			return err
+		}
 		return c.e.pathStep(ctx, step, buf, func(t tagged) error { return c.push(ctx, k+1, t) })
+	}
+	if c.namer != nil {
+		var err error
+		if buf, err = c.standIns(ctx, step, buf); err != nil {
+			return err
+		}
 	}
 	if sv, open := c.chooseOpen(ctx, step, buf); open != 0 {
 		return c.flushOpen(ctx, k, buf, sv, open)
@@ -97,7 +121,7 @@ func (c *chain) flush(ctx context.Context, k int) error {
 			patterns[i].ObjectFilter = hint
 		}
 	}
-	return c.e.g.Match(ctx, patterns, func(i int, t rdf.Triple) error {
+	return c.match(ctx, patterns, func(i int, t rdf.Triple) error {
 		if i < 0 || i >= len(buf) {
 			return nil
 		}
@@ -107,6 +131,115 @@ func (c *chain) flush(ctx context.Context, k int) error {
 		}
 		return c.push(ctx, k+1, tagged{tag: buf[i].tag, b: b})
 	})
+}
+
+// nameBatch is the fewest solutions a chain names at once on their way
+// out (a Namer's Name costs a round of lookups per call); a Graph names
+// the matches of one Match call in chunks of about as many.
+const nameBatch = 1024
+
+// match is the graph's Match, or its MatchUnnamed when it is a Namer.
+func (c *chain) match(ctx context.Context, patterns []Pattern, emit func(int, rdf.Triple) error) error {
+	if c.namer != nil {
+		return c.namer.MatchUnnamed(ctx, patterns, emit)
+	}
+	return c.e.g.Match(ctx, patterns, emit)
+}
+
+// isRDF reports whether t is an RDF term rather than a Namer's stand-in.
+func isRDF(t rdf.Term) bool { return t.Kind == rdf.IRI || t.Kind == rdf.Blank || t.Kind == rdf.Literal }
+
+// standIns returns buf with the IRIs and blank nodes that the solutions
+// give step's variables replaced by their stand-ins, resolved in one
+// batch, so that they compare equal to what MatchUnnamed returns. (They
+// come from outside the chain: a seed, the left side of a join, a path.)
+// A changed solution is copied: the original may be its caller's.
+func (c *chain) standIns(ctx context.Context, step sparql.TriplePattern, buf []tagged) ([]tagged, error) {
+	type at struct {
+		sol int
+		v   string
+	}
+	var where []at
+	var terms []rdf.Term
+	for i, in := range buf {
+		for _, pt := range [3]sparql.Term{step.Subject, step.Predicate, step.Object} {
+			v, ok := patternVar(pt)
+			if !ok {
+				continue
+			}
+			if t, ok := in.b[v]; ok && (t.Kind == rdf.IRI || t.Kind == rdf.Blank) {
+				where = append(where, at{i, v})
+				terms = append(terms, t)
+			}
+		}
+	}
+	if len(terms) == 0 {
+		return buf, nil
+	}
+	replaced, err := c.namer.StandIns(ctx, terms)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(buf)
+	copied := make([]bool, len(buf))
+	for j, w := range where {
+		if !copied[w.sol] {
+			out[w.sol].b = clone(out[w.sol].b)
+			copied[w.sol] = true
+		}
+		out[w.sol].b[w.v] = replaced[j]
+	}
+	return out, nil
+}
+
+// name replaces the stand-ins in the solutions of buf with the terms they
+// stand for, in one batch. Only solutions the chain made hold stand-ins,
+// so they are changed in place.
+func (c *chain) name(ctx context.Context, buf []tagged) error {
+	if c.namer == nil {
+		return nil
+	}
+	type at struct {
+		sol int
+		v   string
+	}
+	var where []at
+	var terms []rdf.Term
+	for i, in := range buf {
+		for v, t := range in.b {
+			if !isRDF(t) {
+				where = append(where, at{i, v})
+				terms = append(terms, t)
+			}
+		}
+	}
+	if len(terms) == 0 {
+		return nil
+	}
+	named, err := c.namer.Name(ctx, terms)
+	if err != nil {
+		return err
+	}
+	for j, w := range where {
+		buf[w.sol].b[w.v] = named[j]
+	}
+	return nil
+}
+
+// sendUnnamed names the solutions waiting to leave the chain and sends
+// them out.
+func (c *chain) sendUnnamed(ctx context.Context) error {
+	out := c.unnamed
+	c.unnamed = nil
+	if err := c.name(ctx, out); err != nil {
+		return err
+	}
+	for _, t := range out {
+		if err := c.out(t.tag, t.b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // constantTerms returns triples as Patterns of their constant terms (a

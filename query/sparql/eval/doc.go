@@ -50,7 +50,13 @@
 // a step may instead leave some of the variables its solutions bind out
 // of its lookups and join their matches with the solutions through a
 // hash (openstep.go): one lookup of all 189 departments, say, rather than
-// one per department to check. A BGP on the
+// one per department to check. When the Graph is a Namer, a BGP works on
+// its stand-ins for entities (MatchUnnamed) and names only the solutions
+// that leave it, in batches (Name), rather than every entity every step
+// finds; IRIs and blank nodes that come in (a seed, a join's left side)
+// become stand-ins where a step uses them (StandIns), and a property
+// path step, which compares the nodes it reaches, gets named solutions.
+// A BGP on the
 // right of a join or an OPTIONAL is fed the left's solutions the same
 // way. Property paths (path.go) walk many start nodes per Match call;
 // ?, * and + visit each node once per start, so they end on cycles.

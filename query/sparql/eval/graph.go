@@ -60,3 +60,22 @@ type Graph interface {
 	// time; an error from it stops Match and is returned.
 	Match(ctx context.Context, patterns []Pattern, emit func(i int, t rdf.Triple) error) error
 }
+
+// Namer is what a Graph may also be: one that can match without naming
+// the entities it finds, so that a BGP names only the entities of its
+// solutions, not those of every step on the way (naming an entity may
+// cost a lookup of its own).
+type Namer interface {
+	// MatchUnnamed is Match, except that an entity at a position a
+	// pattern leaves open may come back as a stand-in: a term of no RDF
+	// kind that denotes the entity to this Graph, in the patterns of
+	// later calls too. A position a pattern fixes comes back as the
+	// pattern's own term.
+	MatchUnnamed(ctx context.Context, patterns []Pattern, emit func(i int, t rdf.Triple) error) error
+	// StandIns returns terms with each IRI or blank node that denotes an
+	// entity replaced by its stand-in; other terms are left as they are.
+	StandIns(ctx context.Context, terms []rdf.Term) ([]rdf.Term, error)
+	// Name returns terms with each stand-in replaced by the term of its
+	// entity; other terms are left as they are.
+	Name(ctx context.Context, terms []rdf.Term) ([]rdf.Term, error)
+}

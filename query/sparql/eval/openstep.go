@@ -175,7 +175,7 @@ func (c *chain) flushOpen(ctx context.Context, k int, buf []tagged, sv *stepValu
 		gk := groupKey{lookup: [3]int32{int32(g), -1, -1}, open: key(sv.rows[i], open)}
 		members[gk] = append(members[gk], i)
 	}
-	return c.e.g.Match(ctx, patterns, func(g int, t rdf.Triple) error {
+	return c.match(ctx, patterns, func(g int, t rdf.Triple) error {
 		if g < 0 || g >= len(patterns) {
 			return nil
 		}

@@ -72,6 +72,15 @@
 // back the same ways. A Graph serves one query at one log index, where
 // names do not change, so it caches what it resolves, both ways.
 //
+// Graph is also an eval.Namer (standin.go): MatchUnnamed returns an
+// entity a pattern leaves open as a stand-in, a term of a kind of its own
+// whose value is the KID, without naming it; a stand-in in a pattern
+// means its entity; Name names stand-ins in one batch through the cache,
+// and StandIns turns IRIs and blank nodes into them. A BGP evaluated over
+// a Graph so names the entities of its answer only: LUBM's Q2 named 496
+// entities on its way to 28 solutions, and now 60 (624 lookups in all,
+// from 1,060).
+//
 // A literal in a pattern is looked up by its value (rdf.LiteralObject),
 // and only facts whose object is exactly the pattern's term match
 // (storage.SameTerm: value and annotation): RDF term equality, not value

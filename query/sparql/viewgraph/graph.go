@@ -124,6 +124,12 @@ const matchChunk = 1024
 // many facts it finds. emit may call Match again: a lookup waiting to
 // hand over a chunk holds nothing a nested Match needs.
 func (g *Graph) Match(ctx context.Context, patterns []eval.Pattern, emit func(i int, t rdf.Triple) error) error {
+	return g.match(ctx, patterns, func(hits []hit) error { return g.emitHits(ctx, hits, emit) })
+}
+
+// match runs the lookups of patterns and hands their matches to handle,
+// a chunk at a time, in the calling goroutine (see Match).
+func (g *Graph) match(ctx context.Context, patterns []eval.Pattern, handle func([]hit) error) error {
 	pts, err := g.resolve(ctx, patterns)
 	if err != nil {
 		return err
@@ -145,7 +151,7 @@ func (g *Graph) Match(ctx context.Context, patterns []eval.Pattern, emit func(i 
 		if st.failed() {
 			continue
 		}
-		if err := g.emitHits(ctx, hits, emit); err != nil {
+		if err := handle(hits); err != nil {
 			st.fail(err)
 		}
 	}
@@ -220,7 +226,7 @@ func (g *Graph) resolve(ctx context.Context, patterns []eval.Pattern) ([]*patter
 			switch part.t.Kind {
 			case rdf.IRI, rdf.Blank:
 				entities = append(entities, *part.t)
-			case rdf.Literal:
+			case rdf.Literal, standInKind:
 			default:
 				return nil, fmt.Errorf("pattern %d: %s: a term of unknown kind %d", i, part.what, part.t.Kind)
 			}
@@ -233,6 +239,9 @@ func (g *Graph) resolve(ctx context.Context, patterns []eval.Pattern) ([]*patter
 	entity := func(t *rdf.Term) (uint64, bool) {
 		if t.Kind == rdf.Literal {
 			return 0, false
+		}
+		if kid, ok := standInKID(*t); ok {
+			return kid, true
 		}
 		kid := kids[*t]
 		return kid, kid != 0
