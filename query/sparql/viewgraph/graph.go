@@ -403,9 +403,8 @@ type sink struct {
 }
 
 func (s *sink) add(h hit) {
-	if s.buf == nil {
-		s.buf = make([]hit, 0, matchChunk)
-	}
+	// The buffer grows as matches come (up to matchChunk): most lookups
+	// of a join step find a few, and a full chunk is ~200 KB to clear.
 	s.buf = append(s.buf, h)
 	if len(s.buf) >= matchChunk {
 		s.flush()

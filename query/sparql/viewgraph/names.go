@@ -53,7 +53,7 @@ func unnamedKID(label string) (uint64, bool) {
 // ones the cache lacks in one batch (two when a blank node could be an
 // unnamed entity). Terms that denote no entity map to 0.
 func (g *Graph) kidsOf(ctx context.Context, terms []rdf.Term) (map[rdf.Term]uint64, error) {
-	out := make(map[rdf.Term]uint64, len(terms))
+	out := map[rdf.Term]uint64{} // terms repeat: one constant per pattern of a batch
 	var names []string
 	byName := map[string]rdf.Term{}
 	g.mu.Lock()
