@@ -149,30 +149,51 @@ func (c *chain) match(ctx context.Context, patterns []Pattern, emit func(int, rd
 // isRDF reports whether t is an RDF term rather than a Namer's stand-in.
 func isRDF(t rdf.Term) bool { return t.Kind == rdf.IRI || t.Kind == rdf.Blank || t.Kind == rdf.Literal }
 
+// termAt is where a term of a batch of solutions is: the solution and
+// the variable.
+type termAt struct {
+	sol int
+	v   string
+}
+
+// solutionTerms lists the values that buf's solutions give vars (nil:
+// every variable) and that pick keeps, with where each is.
+func solutionTerms(buf []tagged, vars []string, pick func(rdf.Term) bool) ([]termAt, []rdf.Term) {
+	var where []termAt
+	var terms []rdf.Term
+	for i, in := range buf {
+		if vars == nil {
+			for v, t := range in.b {
+				if pick(t) {
+					where = append(where, termAt{i, v})
+					terms = append(terms, t)
+				}
+			}
+			continue
+		}
+		for _, v := range vars {
+			if t, ok := in.b[v]; ok && pick(t) {
+				where = append(where, termAt{i, v})
+				terms = append(terms, t)
+			}
+		}
+	}
+	return where, terms
+}
+
 // standIns returns buf with the IRIs and blank nodes that the solutions
 // give step's variables replaced by their stand-ins, resolved in one
 // batch, so that they compare equal to what MatchUnnamed returns. (They
 // come from outside the chain: a seed, the left side of a join, a path.)
 // A changed solution is copied: the original may be its caller's.
 func (c *chain) standIns(ctx context.Context, step sparql.TriplePattern, buf []tagged) ([]tagged, error) {
-	type at struct {
-		sol int
-		v   string
-	}
-	var where []at
-	var terms []rdf.Term
-	for i, in := range buf {
-		for _, pt := range [3]sparql.Term{step.Subject, step.Predicate, step.Object} {
-			v, ok := patternVar(pt)
-			if !ok {
-				continue
-			}
-			if t, ok := in.b[v]; ok && (t.Kind == rdf.IRI || t.Kind == rdf.Blank) {
-				where = append(where, at{i, v})
-				terms = append(terms, t)
-			}
+	var vars []string
+	for _, pt := range [3]sparql.Term{step.Subject, step.Predicate, step.Object} {
+		if v, ok := patternVar(pt); ok && !slices.Contains(vars, v) {
+			vars = append(vars, v)
 		}
 	}
+	where, terms := solutionTerms(buf, vars, func(t rdf.Term) bool { return t.Kind == rdf.IRI || t.Kind == rdf.Blank })
 	if len(terms) == 0 {
 		return buf, nil
 	}
@@ -199,20 +220,7 @@ func (c *chain) name(ctx context.Context, buf []tagged) error {
 	if c.namer == nil {
 		return nil
 	}
-	type at struct {
-		sol int
-		v   string
-	}
-	var where []at
-	var terms []rdf.Term
-	for i, in := range buf {
-		for v, t := range in.b {
-			if !isRDF(t) {
-				where = append(where, at{i, v})
-				terms = append(terms, t)
-			}
-		}
-	}
+	where, terms := solutionTerms(buf, nil, func(t rdf.Term) bool { return !isRDF(t) })
 	if len(terms) == 0 {
 		return nil
 	}

@@ -79,14 +79,10 @@ func (g *Graph) StandIns(ctx context.Context, terms []rdf.Term) ([]rdf.Term, err
 	if err != nil {
 		return nil, fmt.Errorf("resolving %d IRIs and blank nodes: %w", len(entities), err)
 	}
-	out := make([]rdf.Term, len(terms))
-	for i, t := range terms {
-		out[i] = t
-		if kid := kids[t]; kid != 0 && (t.Kind == rdf.IRI || t.Kind == rdf.Blank) {
-			out[i] = standIn(kid)
-		}
-	}
-	return out, nil
+	return replaced(terms, func(t rdf.Term) (rdf.Term, bool) {
+		kid := kids[t]
+		return standIn(kid), kid != 0 && (t.Kind == rdf.IRI || t.Kind == rdf.Blank)
+	}), nil
 }
 
 // Name implements eval.Namer: the stand-ins among terms become the terms
@@ -105,12 +101,21 @@ func (g *Graph) Name(ctx context.Context, terms []rdf.Term) ([]rdf.Term, error) 
 	if err != nil {
 		return nil, fmt.Errorf("naming %d entities: %w", len(kids), err)
 	}
+	return replaced(terms, func(t rdf.Term) (rdf.Term, bool) {
+		kid, ok := standInKID(t)
+		return named[kid], ok
+	}), nil
+}
+
+// replaced returns a copy of terms with each term that by gives a
+// replacement for replaced by it.
+func replaced(terms []rdf.Term, by func(rdf.Term) (rdf.Term, bool)) []rdf.Term {
 	out := make([]rdf.Term, len(terms))
 	for i, t := range terms {
 		out[i] = t
-		if kid, ok := standInKID(t); ok {
-			out[i] = named[kid]
+		if r, ok := by(t); ok {
+			out[i] = r
 		}
 	}
-	return out, nil
+	return out
 }
