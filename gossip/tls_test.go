@@ -47,7 +47,10 @@ func (c *testCA) source(t testing.TB, name string, notBefore, notAfter time.Time
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := tlsconfig.Files{Cert: filepath.Join(c.dir, name+".pem"), Key: filepath.Join(c.dir, name+"-key.pem"), CA: c.pem}
+	// The calling test's own directory: parallel subtests issue
+	// certificates of the same name, and must not overwrite each other's.
+	dir := t.TempDir()
+	files := tlsconfig.Files{Cert: filepath.Join(dir, name+".pem"), Key: filepath.Join(dir, name+"-key.pem"), CA: c.pem}
 	if err := os.WriteFile(files.Cert, cert, 0o644); err != nil {
 		t.Fatal(err)
 	}
