@@ -8,10 +8,12 @@ import (
 	"github.com/akutan-dev/akutan/internal/testutil"
 )
 
-// ports are the harness's: 26000-31999, apart from logtest's range
-// (20000-25999), which test binaries of other packages use at the same
-// time. One PortRange per test process, so no port is handed out twice.
-var ports = testutil.PortRange{Base: 26000, Span: 6000}
+// ports are the harness's: 15000-19999, apart from logtest's range
+// (10000-14999), which test binaries of other packages use at the same
+// time, and below the Raft ports `akutan local` picks for itself
+// (20000-32767, roles/local), which once took a port handed out here. One
+// PortRange per test process, so no port is handed out twice.
+var ports = testutil.PortRange{Base: 15000, Span: 5000}
 
 // FreePort returns a loopback port that is free for both TCP and UDP (gossip
 // uses both) and that no earlier call in this process returned. It is free

@@ -77,10 +77,11 @@ func WithLogger(l zerolog.Logger) Option {
 	return func(c *logserver.Config) { c.Logger = l }
 }
 
-// ports are logtest's: 20000-25999, apart from tests/harness's range. One
-// PortRange per test process, so that no address is handed out twice
-// (Raft refuses a member list with two replicas on one address).
-var ports = testutil.PortRange{Base: 20000, Span: 6000}
+// ports are logtest's: 10000-14999, apart from tests/harness's range and
+// from the Raft ports `akutan local` picks (20000-32767). One PortRange per
+// test process, so that no address is handed out twice (Raft refuses a
+// member list with two replicas on one address).
+var ports = testutil.PortRange{Base: 10000, Span: 5000}
 
 // FreeAddr returns a 127.0.0.1 address with a port that was free a moment
 // ago and that no earlier call in this process returned.
