@@ -193,6 +193,9 @@ func (c *chain) standIns(ctx context.Context, step sparql.TriplePattern, buf []t
 			vars = append(vars, v)
 		}
 	}
+	if len(vars) == 0 {
+		return buf, nil
+	}
 	where, terms := solutionTerms(buf, vars, func(t rdf.Term) bool { return t.Kind == rdf.IRI || t.Kind == rdf.Blank })
 	if len(terms) == 0 {
 		return buf, nil

@@ -107,7 +107,7 @@ func (sv *stepValues) distinct(mask int) int {
 // 0: none (substitute all).
 func (c *chain) chooseOpen(ctx context.Context, step sparql.TriplePattern, buf []tagged) (sv *stepValues, open int) {
 	est, ok := c.e.g.(Estimator)
-	if !ok || len(buf) < 2 || step.Path != nil {
+	if !ok || len(buf) < 2 {
 		return nil, 0
 	}
 	if sv = newStepValues(step, buf); sv == nil {
@@ -140,7 +140,10 @@ func (c *chain) flushOpen(ctx context.Context, k int, buf []tagged, sv *stepValu
 	all := 1<<len(sv.bound) - 1
 	// groupKey is a lookup (its substituted values) and the values of the
 	// open variables.
-	type groupKey struct{ lookup, open [3]int32 }
+	type groupKey struct {
+		lookup int
+		open   [3]int32
+	}
 	lookupOf := map[[3]int32]int{}
 	members := map[groupKey][]int{}
 	var patterns []Pattern
@@ -172,14 +175,14 @@ func (c *chain) flushOpen(ctx context.Context, k int, buf []tagged, sv *stepValu
 			}
 			patterns = append(patterns, p)
 		}
-		gk := groupKey{lookup: [3]int32{int32(g), -1, -1}, open: key(sv.rows[i], open)}
+		gk := groupKey{lookup: g, open: key(sv.rows[i], open)}
 		members[gk] = append(members[gk], i)
 	}
 	return c.match(ctx, patterns, func(g int, t rdf.Triple) error {
 		if g < 0 || g >= len(patterns) {
 			return nil
 		}
-		gk := groupKey{lookup: [3]int32{int32(g), -1, -1}, open: [3]int32{-1, -1, -1}}
+		gk := groupKey{lookup: g, open: [3]int32{-1, -1, -1}}
 		matched := [3]rdf.Term{t.S, t.P, t.O}
 		for pos, pt := range sv.terms {
 			v, ok := patternVar(pt)
