@@ -1,8 +1,13 @@
 package engine
 
 import (
+	"context"
+	"fmt"
+	"sync"
 	"testing"
 
+	"github.com/akutan-dev/akutan/query/engine/enginetest"
+	"github.com/akutan-dev/akutan/query/parser"
 	"github.com/akutan-dev/akutan/query/planner"
 	"github.com/akutan-dev/akutan/storage"
 )
@@ -72,5 +77,51 @@ func TestPlanKeyTellsTermsApart(t *testing.T) {
 	}
 	if planKey(str(`a`)) != planKey(str(`a`)) {
 		t.Errorf("equal queries gave different keys")
+	}
+}
+
+// TestCachedPlanRunsConcurrently runs one query from several goroutines
+// through one Engine, so that they share its cached plan; run with -race,
+// it shows the executor never writes to a plan.
+func TestCachedPlanRunsConcurrently(t *testing.T) {
+	v := enginetest.New()
+	if err := v.Insert(`
+<a> <knows> <b>
+<b> <knows> <c>
+<c> <livesIn> <Paris>
+<b> <livesIn> <Rome>
+`); err != nil {
+		t.Fatal(err)
+	}
+	q, err := parser.ParseQuery("SELECT ?x ?z WHERE { ?x <knows> ?y . ?y <livesIn> ?z }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := New(v)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				res, err := en.Run(context.Background(), q, v.Index())
+				if err == nil && len(res.Rows) != 3 {
+					err = fmt.Errorf("%d rows, want 3", len(res.Rows))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := len(en.plans.plans); n != 1 {
+		t.Errorf("%d cached plans, want 1", n)
 	}
 }
