@@ -39,7 +39,7 @@ func (g *Graph) MatchUnnamed(ctx context.Context, patterns []eval.Pattern, emit 
 	return g.match(ctx, patterns, func(hits []hit) error {
 		for _, h := range hits {
 			p := patterns[h.pattern]
-			t := rdf.Triple{S: fixedOr(p.S, standIn(h.f.Subject)), P: fixedOr(p.P, standIn(h.f.Predicate))}
+			t := rdf.Triple{S: fixedOr(p.S, h.f.Subject), P: fixedOr(p.P, h.f.Predicate)}
 			switch {
 			case p.O != nil:
 				t.O = *p.O
@@ -56,11 +56,14 @@ func (g *Graph) MatchUnnamed(ctx context.Context, patterns []eval.Pattern, emit 
 	})
 }
 
-func fixedOr(fixed *rdf.Term, open rdf.Term) rdf.Term {
+// fixedOr is the pattern's term at a position it fixes, else the
+// stand-in of the entity found there (made only then: most steps of a
+// join fix the subject and predicate of every match).
+func fixedOr(fixed *rdf.Term, found uint64) rdf.Term {
 	if fixed != nil {
 		return *fixed
 	}
-	return open
+	return standIn(found)
 }
 
 // StandIns implements eval.Namer: the IRIs and blank nodes among terms
