@@ -22,6 +22,8 @@ type Graph struct {
 	stats func() *planner.Stats // nil: estimates from defaults
 	// cacheLimit bounds the name cache (WithNameCacheLimit); 0: none.
 	cacheLimit int
+	// shared is the names cache of many queries (WithNames); nil: none.
+	shared *Names
 
 	mu    sync.Mutex
 	terms map[uint64]rdf.Term // entity KID -> its term

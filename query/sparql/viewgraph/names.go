@@ -82,12 +82,54 @@ func (g *Graph) kidsOf(ctx context.Context, terms []rdf.Term) (map[rdf.Term]uint
 		}
 	}
 	g.mu.Unlock()
-	if len(names) == 0 {
-		return out, nil
+	names = g.sharedKIDs(names, byName, out)
+	if len(names) > 0 {
+		if err := g.resolveNames(ctx, names, byName, out); err != nil {
+			return nil, err
+		}
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, t := range byName {
+		g.kids[t] = out[t]
+		if kid := out[t]; kid != 0 {
+			if _, known := g.terms[kid]; !known {
+				g.terms[kid] = t
+			}
+		}
+	}
+	return out, nil
+}
+
+// sharedKIDs sets out for the names whose terms (byName) the shared
+// cache knows (WithNames) and returns the other names.
+func (g *Graph) sharedKIDs(names []string, byName map[string]rdf.Term, out map[rdf.Term]uint64) []string {
+	if g.shared == nil || len(names) == 0 {
+		return names
+	}
+	terms := make([]rdf.Term, len(names))
+	for i, name := range names {
+		terms[i] = byName[name]
+	}
+	missing := g.shared.knownKIDs(g.index, terms, func(t rdf.Term, kid uint64) { out[t] = kid })
+	if len(missing) == len(names) {
+		return names
+	}
+	left := names[:0]
+	for _, name := range names {
+		if _, ok := out[byName[name]]; !ok {
+			left = append(left, name)
+		}
+	}
+	return left
+}
+
+// resolveNames sets out for the terms of names (byName) from the views,
+// and adds them to the shared cache.
+func (g *Graph) resolveNames(ctx context.Context, names []string, byName map[string]rdf.Term, out map[rdf.Term]uint64) error {
 	found, err := engine.ResolveNames(ctx, g.views, g.index, names)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// A blank node no entity is named for may be an unnamed entity; it is
 	// one only if that entity really has no name.
@@ -106,7 +148,7 @@ func (g *Graph) kidsOf(ctx context.Context, terms []rdf.Term) (map[rdf.Term]uint
 	if len(unnamed) > 0 {
 		named, err := engine.ResolveKIDs(ctx, g.views, g.index, unnamed)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, kid := range unnamed {
 			if name, ok := named[kid]; ok {
@@ -116,18 +158,13 @@ func (g *Graph) kidsOf(ctx context.Context, terms []rdf.Term) (map[rdf.Term]uint
 			}
 		}
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	resolved := make(map[rdf.Term]uint64, len(names))
 	for _, name := range names {
 		t := byName[name]
-		g.kids[t] = out[t]
-		if kid := out[t]; kid != 0 {
-			if _, known := g.terms[kid]; !known {
-				g.terms[kid] = t
-			}
-		}
+		resolved[t] = out[t]
 	}
-	return out, nil
+	g.shared.addKIDs(g.index, resolved)
+	return nil
 }
 
 // termsOf returns the term of every KID, from the cache or resolving the
@@ -146,6 +183,10 @@ func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) (map[uint64]r
 		}
 	}
 	g.mu.Unlock()
+	missing = g.shared.knownTerms(g.index, missing, func(kid uint64, t rdf.Term) {
+		out[kid] = t
+		g.remember(kid, t)
+	})
 	if len(missing) == 0 {
 		return out, nil
 	}
@@ -154,12 +195,15 @@ func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) (map[uint64]r
 		return nil, err
 	}
 	g.trimCache(len(missing))
+	resolved := make(map[uint64]rdf.Term, len(missing))
 	for _, kid := range missing {
 		name, named := names[kid]
 		t := entityTerm(kid, name, named)
 		out[kid] = t
+		resolved[kid] = t
 		g.remember(kid, t)
 	}
+	g.shared.addTerms(g.index, resolved)
 	return out, nil
 }
 
