@@ -42,6 +42,8 @@ const (
 // encoded wire.StatsReply. A restarted view serves them at once, before
 // its first scan of the store finishes: without them the API servers'
 // planners would pick plans blind for the first seconds after a restart.
+// If the store is still at the index they were taken at, they are exact,
+// and the view does not scan it until it changes.
 const statsFile = "akutan-stats.pb"
 
 // statsService serves wire.ViewStats from the last finished scan.
@@ -114,6 +116,13 @@ func (v *statsService) refresh(ctx context.Context) {
 		seen        = v.s.applied.Load()
 		first       = true
 	)
+	// Statistics saved at the index the store is still at describe it
+	// exactly: a restart that finds them does not scan the store again
+	// (each view of akutan local scanned its whole store in the first
+	// seconds after a restart, slowing the first queries).
+	if last := v.last.Load(); last != nil && last.AsOfIndex == seen {
+		scanned, scannedAt, first = seen, time.Now(), false
+	}
 	for {
 		applied, changed := v.s.applied.Load(), v.s.changedFacts.Load()
 		quiet := applied == seen // nothing applied since the last poll
