@@ -33,6 +33,9 @@ type chain struct {
 	// their way out (unnamed holds them until then).
 	namer   Namer
 	unnamed []tagged
+	// settled marks the steps that have decided whether to move to the
+	// end of the chain (deferCheck); it moves with them.
+	settled []bool
 }
 
 // newChain orders triples for evaluation given the variables bound in
@@ -50,7 +53,7 @@ func (e *evaluator) newChain(ctx context.Context, triples []sparql.TriplePattern
 	}
 	steps := orderTriples(triples, known, e.estimate(ctx))
 	namer, _ := e.g.(Namer)
-	return &chain{e: e, steps: steps, bufs: make([][]tagged, len(steps)), out: out, namer: namer}
+	return &chain{e: e, steps: steps, bufs: make([][]tagged, len(steps)), out: out, namer: namer, settled: make([]bool, len(steps))}
 }
 
 // push hands t to step k.
@@ -108,6 +111,12 @@ func (c *chain) flush(ctx context.Context, k int) error {
 	}
 	if sv, open := c.chooseOpen(ctx, step, buf); open != 0 {
 		return c.flushOpen(ctx, k, buf, sv, open)
+	}
+	if deferred, err := c.deferCheck(ctx, k, buf); err != nil {
+		return err
+	} else if deferred { // another step is at k now
+		c.bufs[k] = buf
+		return c.flush(ctx, k)
 	}
 	patterns := make([]Pattern, len(buf))
 	hint := objectFilter(step, c.filters)

@@ -50,7 +50,12 @@
 // a step may instead leave some of the variables its solutions bind out
 // of its lookups and join their matches with the solutions through a
 // hash (openstep.go): one lookup of all 189 departments, say, rather than
-// one per department to check. When the Graph is a Namer, a BGP works on
+// one per department to check. A check (a step whose every variable is
+// bound, which only keeps solutions) that keeps most of a sample of its
+// first batch moves to the end of the BGP when the steps after it are
+// estimated not to fan out (deferstep.go): the estimates cannot tell how
+// many solutions a check keeps, and one that keeps most of them is
+// cheaper after the steps that keep few. When the Graph is a Namer, a BGP works on
 // its stand-ins for entities (MatchUnnamed) and names only the solutions
 // that leave it, in batches (Name), rather than every entity every step
 // finds; IRIs and blank nodes that come in (a seed, a join's left side)
