@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/akutan-dev/akutan/query/rdf"
@@ -26,6 +27,8 @@ import (
 // the end of the chain: it then looks up only the solutions that the
 // other steps keep. Moving a step that binds nothing changes no answer;
 // it moves only on its first run, when no solution has gone past it yet.
+// A Graph that is a Memo keeps the decision for the next run of the same
+// BGP, which then moves the check, or not, without a sample.
 
 const (
 	// deferSample is how many distinct lookups of a check its sample
@@ -89,9 +92,27 @@ func (c *chain) deferCheck(ctx context.Context, k int, buf []tagged) (bool, erro
 	if fanOut > deferFanOut {
 		return false, nil
 	}
-	kept, sampled, err := c.sampleCheck(ctx, step, buf)
-	if err != nil || sampled == 0 || float64(kept) < deferKeep*float64(sampled) {
-		return false, err
+	memo, _ := c.e.g.(Memo)
+	key := ""
+	if memo != nil {
+		key = fmt.Sprintf("defer %d of %v", k, c.steps)
+	}
+	move, known := false, false
+	if memo != nil {
+		move, known = memo.Recall(key)
+	}
+	if !known {
+		kept, sampled, err := c.sampleCheck(ctx, step, buf)
+		if err != nil {
+			return false, err
+		}
+		move = sampled > 0 && float64(kept) >= deferKeep*float64(sampled)
+		if memo != nil {
+			memo.Remember(key, move)
+		}
+	}
+	if !move {
+		return false, nil
 	}
 	steps := slices.Clone(c.steps) // the order may be shared
 	copy(steps[k:], steps[k+1:])

@@ -79,3 +79,14 @@ type Namer interface {
 	// entity; other terms are left as they are.
 	Name(ctx context.Context, terms []rdf.Term) ([]rdf.Term, error)
 }
+
+// Memo is what a Graph may also offer: a place to keep the evaluator's
+// decisions about the data it serves, for later queries over the same
+// data, which then skip making them again. The only decision kept is
+// whether a check moved to the end of its BGP (deferstep.go), which
+// costs a sample's round of lookups to make and changes no answer, only
+// what the answer costs.
+type Memo interface {
+	Recall(key string) (value, ok bool)
+	Remember(key string, value bool)
+}

@@ -280,3 +280,54 @@ func TestCheckMovesToTheEnd(t *testing.T) {
 		t.Errorf("%d lookups check a student's type, want at most 56 (a sample of 16, then the 40 in their university's departments)", typeChecks)
 	}
 }
+
+// memoChecks is a checksAtOne graph that is also a Memo.
+type memoChecks struct {
+	checksAtOne
+	kept map[string]bool
+}
+
+func (g *memoChecks) Recall(key string) (bool, bool) { v, ok := g.kept[key]; return v, ok }
+func (g *memoChecks) Remember(key string, v bool)    { g.kept[key] = v }
+
+// TestCheckMoveRemembered: over a Memo, the second run of a query moves
+// its check as the first did, without a sample.
+func TestCheckMoveRemembered(t *testing.T) {
+	var data strings.Builder
+	for s := range 200 {
+		fmt.Fprintf(&data, ":s%d :degreeFrom :u%d .\n:s%d :memberOf :d%d .\n:s%d a :Grad .\n", s, s%10, s, (s*7)%20, s)
+	}
+	for d := range 20 {
+		fmt.Fprintf(&data, ":d%d :in :u%d .\n", d, d%10)
+	}
+	for u := range 10 {
+		fmt.Fprintf(&data, ":u%d a :Univ .\n", u)
+	}
+	for s := range 3000 {
+		fmt.Fprintf(&data, ":g%d a :Grad .\n", s)
+	}
+	g := &memoChecks{checksAtOne: checksAtOne{recording{estimating: estimating{MemGraph: NewMemGraph(mustTurtle(t, data.String()))}}}, kept: map[string]bool{}}
+	q := "SELECT ?s WHERE { ?u a :Univ . ?s :degreeFrom ?u . ?s a :Grad . ?s :memberOf ?d . ?d :in ?u }"
+	typeChecks := func() int {
+		n := 0
+		for _, call := range g.calls {
+			for _, p := range call {
+				if strings.HasSuffix(p, "#type http://ex/Grad") {
+					n++
+				}
+			}
+		}
+		g.calls = nil
+		return n
+	}
+	first := rows(runQueryBatch(t, g, q, 1000))
+	if n := typeChecks(); n != 16+40 {
+		t.Errorf("first run: %d type lookups, want 56 (a sample, then the 40 left)", n)
+	}
+	if second := rows(runQueryBatch(t, g, q, 1000)); !slices.Equal(first, second) || len(first) != 40 {
+		t.Fatalf("second run %d rows, first %d, want 40 both", len(second), len(first))
+	}
+	if n := typeChecks(); n != 40 {
+		t.Errorf("second run: %d type lookups, want 40 (no sample)", n)
+	}
+}

@@ -22,6 +22,10 @@ import (
 // its own names for its query (which an update needs, see KID); Names
 // only answers what the Graph would otherwise ask the views.
 //
+// It also keeps, for the same index, the evaluator's decisions about the
+// data (eval.Memo, through Graph's Recall and Remember): whether a check
+// of a BGP moves to its end, which a query otherwise samples to decide.
+//
 // It assumes the log an index names is the one it saw there: a process
 // serving queries must be restarted when its cluster is restored from a
 // backup (akutan local always is: the restore starts a new one).
@@ -32,6 +36,9 @@ type Names struct {
 	index uint64
 	terms map[uint64]rdf.Term // entity KID -> its term
 	kids  map[rdf.Term]uint64 // IRI or blank node -> its KID; 0: none
+	// memo holds the evaluator's decisions about the data at index
+	// (eval.Memo), which the Graphs that share these names share too.
+	memo map[string]bool
 }
 
 // NewNames returns an empty cache of at most limit names each way.
@@ -48,8 +55,46 @@ func (n *Names) atLocked(index uint64) {
 		n.index = index
 		n.terms = map[uint64]rdf.Term{}
 		n.kids = map[rdf.Term]uint64{}
+		n.memo = map[string]bool{}
 	}
 }
+
+// recall returns the decision kept under key at index, if any.
+func (n *Names) recall(index uint64, key string) (value, ok bool) {
+	if n == nil {
+		return false, false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.atLocked(index)
+	value, ok = n.memo[key]
+	return value, ok
+}
+
+// remember keeps a decision under key at index (a bounded number: when
+// full, the decisions are dropped).
+func (n *Names) remember(index uint64, key string, value bool) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.atLocked(index)
+	if len(n.memo) >= maxMemo {
+		clear(n.memo)
+	}
+	n.memo[key] = value
+}
+
+// maxMemo bounds the decisions Names keeps.
+const maxMemo = 10_000
+
+// Recall implements eval.Memo through the Graph's shared names (WithNames):
+// the decisions of queries at the Graph's index; none without them.
+func (g *Graph) Recall(key string) (value, ok bool) { return g.shared.recall(g.index, key) }
+
+// Remember implements eval.Memo (see Recall).
+func (g *Graph) Remember(key string, value bool) { g.shared.remember(g.index, key, value) }
 
 // knownKIDs calls found for each term whose KID the cache holds at index
 // and returns the others.

@@ -106,3 +106,20 @@ func TestSharedNamesConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestSharedMemoFollowsTheIndex: Graphs sharing names share the
+// evaluator's decisions (eval.Memo) at their index, and only there.
+func TestSharedMemoFollowsTheIndex(t *testing.T) {
+	v := load(t, rdf.Mapper{}, rdf.Triple{S: iri("a"), P: iri("p"), O: iri("b")})
+	names := viewgraph.NewNames(100)
+	viewgraph.New(v, v.Index(), viewgraph.WithNames(names)).Remember("k", true)
+	if got, ok := viewgraph.New(v, v.Index(), viewgraph.WithNames(names)).Recall("k"); !ok || !got {
+		t.Errorf("at the same index: %v, %v; want true, true", got, ok)
+	}
+	if _, ok := viewgraph.New(v, v.Index()+1, viewgraph.WithNames(names)).Recall("k"); ok {
+		t.Error("a decision at another index recalled")
+	}
+	if _, ok := viewgraph.New(v, v.Index()).Recall("k"); ok {
+		t.Error("a Graph without shared names recalled a decision")
+	}
+}
