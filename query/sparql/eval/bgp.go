@@ -96,6 +96,10 @@ func (c *chain) flush(ctx context.Context, k int) error {
 		return err
 	}
 	step := c.steps[k]
+	// Only a step's first flush may move it (deferCheck): after that,
+	// solutions have gone past it, whichever way it ran.
+	first := !c.settled[k]
+	c.settled[k] = true
 	if step.Path != nil {
 		// Paths walk named terms: they compare the nodes they reach.
 		if err := c.name(ctx, buf); err != nil {
@@ -112,7 +116,7 @@ func (c *chain) flush(ctx context.Context, k int) error {
 	if sv, open := c.chooseOpen(ctx, step, buf); open != 0 {
 		return c.flushOpen(ctx, k, buf, sv, open)
 	}
-	if deferred, err := c.deferCheck(ctx, k, buf); err != nil {
+	if deferred, err := c.deferCheck(ctx, k, buf, first); err != nil {
 		return err
 	} else if deferred { // another step is at k now
 		c.bufs[k] = buf

@@ -19,9 +19,10 @@ import (
 // student (238 are), then finds their departments, and only 28 of those
 // belong to the university they graduated from.
 //
-// So the first time a check runs as a lookup per solution (not as an
-// open step, whose lookups do not grow with the solutions), on a batch of
-// enough solutions, it first runs on a sample of them. If the sample keeps at least
+// So when a check first runs (on its first batch, as a lookup per
+// solution: not as an open step, whose lookups do not grow with the
+// solutions), on a batch of enough solutions, it first runs on a sample of
+// them. If the sample keeps at least
 // deferKeep of its solutions and the estimates say the steps after it
 // make no more solutions than they get (deferFanOut), the check moves to
 // the end of the chain: it then looks up only the solutions that the
@@ -47,12 +48,12 @@ const (
 
 // deferCheck moves step k to the end of the chain if it is a check that
 // keeps most of a sample of buf and the steps after it do not fan out,
-// and reports whether it did. It decides once per step.
-func (c *chain) deferCheck(ctx context.Context, k int, buf []tagged) (bool, error) {
-	if c.settled[k] {
+// and reports whether it did. It decides on the step's first flush only
+// (first), when no solution has gone past it yet.
+func (c *chain) deferCheck(ctx context.Context, k int, buf []tagged, first bool) (bool, error) {
+	if !first {
 		return false, nil
 	}
-	c.settled[k] = true
 	est, ok := c.e.g.(Estimator)
 	step := c.steps[k]
 	if !ok || k == len(c.steps)-1 || step.Path != nil || len(buf) < min(deferMinSolutions, c.e.batch) {
