@@ -373,8 +373,10 @@ func Explain(q *sparql.Query) string {
 }
 
 // ExplainOver is Explain with each BGP's patterns in the order evaluation
-// over g takes: by g's estimates when g is an Estimator, each pattern
-// followed by its estimate (per solution of what comes before it).
+// over g starts with: by g's estimates when g is an Estimator, each
+// pattern followed by its estimate (per solution of what comes before
+// it). At run time a check may then move to the end of its BGP, by what a
+// sample of its first solutions finds (deferstep.go).
 func ExplainOver(ctx context.Context, q *sparql.Query, g Graph) string {
 	return explain(q, (&evaluator{g: g}).estimate(ctx))
 }
