@@ -158,12 +158,12 @@ func (g *Graph) resolveNames(ctx context.Context, names []string, byName map[str
 			}
 		}
 	}
-	resolved := make(map[rdf.Term]uint64, len(names))
-	for _, name := range names {
+	resolved := make([]entityName, len(names))
+	for i, name := range names {
 		t := byName[name]
-		resolved[t] = out[t]
+		resolved[i] = entityName{out[t], t}
 	}
-	g.shared.addKIDs(g.index, resolved)
+	g.shared.add(g.index, resolved)
 	return nil
 }
 
@@ -195,15 +195,15 @@ func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) (map[uint64]r
 		return nil, err
 	}
 	g.trimCache(len(missing))
-	resolved := make(map[uint64]rdf.Term, len(missing))
-	for _, kid := range missing {
+	resolved := make([]entityName, len(missing))
+	for i, kid := range missing {
 		name, named := names[kid]
 		t := entityTerm(kid, name, named)
 		out[kid] = t
-		resolved[kid] = t
+		resolved[i] = entityName{kid, t}
 		g.remember(kid, t)
 	}
-	g.shared.addTerms(g.index, resolved)
+	g.shared.add(g.index, resolved)
 	return out, nil
 }
 

@@ -99,70 +99,53 @@ func (g *Graph) Remember(key string, value bool) { g.shared.remember(g.index, ke
 // knownKIDs calls found for each term whose KID the cache holds at index
 // and returns the others.
 func (n *Names) knownKIDs(index uint64, terms []rdf.Term, found func(rdf.Term, uint64)) []rdf.Term {
-	if n == nil {
-		return terms
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.atLocked(index)
-	var missing []rdf.Term
-	for _, t := range terms {
-		if kid, ok := n.kids[t]; ok {
-			found(t, kid)
-		} else {
-			missing = append(missing, t)
-		}
-	}
-	return missing
+	return known(n, index, terms, func() map[rdf.Term]uint64 { return n.kids }, found)
 }
 
 // knownTerms calls found for each KID whose term the cache holds at index
 // and returns the others.
 func (n *Names) knownTerms(index uint64, kids []uint64, found func(uint64, rdf.Term)) []uint64 {
+	return known(n, index, kids, func() map[uint64]rdf.Term { return n.terms }, found)
+}
+
+// known calls found for each of keys that the map of n at index (table,
+// called under n's lock) holds, and returns the others.
+func known[K comparable, V any](n *Names, index uint64, keys []K, table func() map[K]V, found func(K, V)) []K {
 	if n == nil {
-		return kids
+		return keys
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.atLocked(index)
-	var missing []uint64
-	for _, kid := range kids {
-		if t, ok := n.terms[kid]; ok {
-			found(kid, t)
+	m := table()
+	var missing []K
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			found(k, v)
 		} else {
-			missing = append(missing, kid)
+			missing = append(missing, k)
 		}
 	}
 	return missing
 }
 
-// addKIDs records that each term of kids denotes its KID (0: nothing) at
-// index.
-func (n *Names) addKIDs(index uint64, kids map[rdf.Term]uint64) {
-	if n == nil || len(kids) == 0 {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.atLocked(index)
-	n.makeRoomLocked(len(kids))
-	for t, kid := range kids {
-		n.rememberLocked(kid, t)
-	}
+// entityName is an entity and its term (kid 0: the term denotes none).
+type entityName struct {
+	kid uint64
+	t   rdf.Term
 }
 
-// addTerms records that each KID of terms is the entity its term denotes
-// at index.
-func (n *Names) addTerms(index uint64, terms map[uint64]rdf.Term) {
-	if n == nil || len(terms) == 0 {
+// add records the names resolved at index.
+func (n *Names) add(index uint64, names []entityName) {
+	if n == nil || len(names) == 0 {
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.atLocked(index)
-	n.makeRoomLocked(len(terms))
-	for kid, t := range terms {
-		n.rememberLocked(kid, t)
+	n.makeRoomLocked(len(names))
+	for _, e := range names {
+		n.rememberLocked(e.kid, e.t)
 	}
 }
 
