@@ -19,17 +19,17 @@ import (
 // student (238 are), then finds their departments, and only 28 of those
 // belong to the university they graduated from.
 //
-// So when a check first runs (on its first batch, as a lookup per
-// solution: not as an open step, whose lookups do not grow with the
-// solutions), on a batch of enough solutions, it first runs on a sample of
-// them. If the sample keeps at least
-// deferKeep of its solutions and the estimates say the steps after it
-// make no more solutions than they get (deferFanOut), the check moves to
-// the end of the chain: it then looks up only the solutions that the
+// So when a check first runs on a batch of enough solutions, as a lookup
+// per solution (not as an open step, whose lookups do not grow with the
+// solutions), it first runs on a sample of them. If the sample keeps at
+// least deferKeep of its solutions and the estimates say the steps after
+// it make no more solutions than they get (deferFanOut), the check moves
+// to the end of the chain: it then looks up only the solutions that the
 // other steps keep. Moving a step that binds nothing changes no answer;
-// it moves only on its first run, when no solution has gone past it yet.
-// A Graph that is a Memo keeps the decision for the next run of the same
-// BGP, which then moves the check, or not, without a sample.
+// it moves only on its first flush, when no solution has gone past it
+// yet. A Graph that is a Memo keeps the decision for the next run of the
+// same BGP at its index, which then moves the check, or not, without a
+// sample.
 
 const (
 	// deferSample is how many distinct lookups of a check its sample
