@@ -125,11 +125,7 @@ func (c *chain) flush(ctx context.Context, k int) error {
 	patterns := make([]Pattern, len(buf))
 	hint := objectFilter(step, c.filters)
 	for i, in := range buf {
-		patterns[i] = Pattern{
-			S: substitute(step.Subject, in.b),
-			P: substitute(step.Predicate, in.b),
-			O: substitute(step.Object, in.b),
-		}
+		patterns[i] = substituted(step, in.b)
 		if patterns[i].O == nil {
 			patterns[i].ObjectFilter = hint
 		}
@@ -200,12 +196,7 @@ func solutionTerms(buf []tagged, vars []string, pick func(rdf.Term) bool) ([]ter
 // come from outside the chain: a seed, the left side of a join, a path.)
 // A changed solution is copied: the original may be its caller's.
 func (c *chain) standIns(ctx context.Context, step sparql.TriplePattern, buf []tagged) ([]tagged, error) {
-	var vars []string
-	for _, pt := range [3]sparql.Term{step.Subject, step.Predicate, step.Object} {
-		if v, ok := patternVar(pt); ok && !slices.Contains(vars, v) {
-			vars = append(vars, v)
-		}
-	}
+	vars := stepVars(step)
 	if len(vars) == 0 {
 		return buf, nil
 	}
@@ -227,6 +218,18 @@ func (c *chain) standIns(ctx context.Context, step sparql.TriplePattern, buf []t
 		out[w.sol].b[w.v] = replaced[j]
 	}
 	return out, nil
+}
+
+// stepVars lists step's variables, each once, in the order of its
+// positions.
+func stepVars(step sparql.TriplePattern) []string {
+	var vars []string
+	for _, t := range [3]sparql.Term{step.Subject, step.Predicate, step.Object} {
+		if v, ok := patternVar(t); ok && !slices.Contains(vars, v) {
+			vars = append(vars, v)
+		}
+	}
+	return vars
 }
 
 // name replaces the stand-ins in the solutions of buf with the terms they
@@ -296,6 +299,11 @@ func patternVar(t sparql.Term) (string, bool) {
 		return blankVar(t.Value), true
 	}
 	return "", false
+}
+
+// substituted is step's lookup for the solution b.
+func substituted(step sparql.TriplePattern, b binding) Pattern {
+	return Pattern{S: substitute(step.Subject, b), P: substitute(step.Predicate, b), O: substitute(step.Object, b)}
 }
 
 // substitute is the lookup term for t in b: nil when t is an unbound

@@ -59,12 +59,7 @@ func (c *chain) deferCheck(ctx context.Context, k int, buf []tagged, first bool)
 	if !ok || k == len(c.steps)-1 || step.Path != nil || len(buf) < min(deferMinSolutions, c.e.batch) {
 		return false, nil
 	}
-	var vars []string
-	for _, t := range [3]sparql.Term{step.Subject, step.Predicate, step.Object} {
-		if v, ok := patternVar(t); ok {
-			vars = append(vars, v)
-		}
-	}
+	vars := stepVars(step)
 	for _, in := range buf {
 		for _, v := range vars {
 			if _, ok := in.b[v]; !ok {
@@ -84,10 +79,8 @@ func (c *chain) deferCheck(ctx context.Context, k int, buf []tagged, first bool)
 	for i, p := range constantTerms(later) {
 		s := later[i]
 		fanOut *= est.Estimate(ctx, p, Bound{S: isBound(s.Subject, bound), P: isBound(s.Predicate, bound), O: isBound(s.Object, bound)})
-		for _, t := range [3]sparql.Term{s.Subject, s.Predicate, s.Object} {
-			if v, ok := patternVar(t); ok {
-				bound[v] = true
-			}
+		for _, v := range stepVars(s) {
+			bound[v] = true
 		}
 	}
 	if fanOut > deferFanOut {
@@ -130,7 +123,7 @@ func (c *chain) sampleCheck(ctx context.Context, step sparql.TriplePattern, buf 
 	seen := map[[3]rdf.Term]bool{}
 	var patterns []Pattern
 	for _, in := range buf {
-		p := Pattern{S: substitute(step.Subject, in.b), P: substitute(step.Predicate, in.b), O: substitute(step.Object, in.b)}
+		p := substituted(step, in.b)
 		key := [3]rdf.Term{*p.S, *p.P, *p.O}
 		if seen[key] {
 			continue

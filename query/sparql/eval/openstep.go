@@ -150,11 +150,9 @@ func (c *chain) chooseOpen(ctx context.Context, step sparql.TriplePattern, buf [
 // of the step's positions (as stepValues numbers them).
 func boundVars(step sparql.TriplePattern, b binding) []string {
 	var bound []string
-	for _, t := range [3]sparql.Term{step.Subject, step.Predicate, step.Object} {
-		if v, ok := patternVar(t); ok && !slices.Contains(bound, v) {
-			if _, ok := b[v]; ok {
-				bound = append(bound, v)
-			}
+	for _, v := range stepVars(step) {
+		if _, ok := b[v]; ok {
+			bound = append(bound, v)
 		}
 	}
 	return bound
