@@ -86,11 +86,8 @@ func (c *chain) deferCheck(ctx context.Context, k int, buf []tagged, first bool)
 	if fanOut > deferFanOut {
 		return false, nil
 	}
+	key := fmt.Sprintf("defer %d of %v", k, c.steps)
 	memo, _ := c.e.g.(Memo)
-	key := ""
-	if memo != nil {
-		key = fmt.Sprintf("defer %d of %v", k, c.steps)
-	}
 	move, known := false, false
 	if memo != nil {
 		move, known = memo.Recall(key)

@@ -40,11 +40,12 @@ type stepValues struct {
 	rows  [][3]int32 // per solution, the number of its value of bound[j]
 }
 
-// newStepValues returns the numbered values of buf for step, or nil when
-// no variable of step is bound or the solutions do not all bind the same
-// ones (the left side of an OPTIONAL may leave some unbound).
-func newStepValues(step sparql.TriplePattern, buf []tagged) *stepValues {
-	sv := &stepValues{terms: [3]sparql.Term{step.Subject, step.Predicate, step.Object}, bound: boundVars(step, buf[0].b)}
+// newStepValues returns the numbered values of buf for step, whose
+// variables the first solution binds are bound (boundVars), or nil when
+// there are none or the solutions do not all bind the same ones (the left
+// side of an OPTIONAL may leave some unbound).
+func newStepValues(step sparql.TriplePattern, buf []tagged, bound []string) *stepValues {
+	sv := &stepValues{terms: [3]sparql.Term{step.Subject, step.Predicate, step.Object}, bound: bound}
 	if len(sv.bound) == 0 {
 		return nil
 	}
@@ -118,12 +119,12 @@ func (c *chain) chooseOpen(ctx context.Context, step sparql.TriplePattern, buf [
 	constants := constantTerms([]sparql.TriplePattern{step})[0]
 	perLookup := make([]float64, all+1) // by mask of open variables
 	for open := range perLookup {
-		substituted := func(t sparql.Term) bool {
+		inLookup := func(t sparql.Term) bool {
 			v, ok := patternVar(t)
 			j := slices.Index(bound, v)
 			return ok && j >= 0 && open&(1<<j) == 0
 		}
-		b := Bound{S: substituted(step.Subject), P: substituted(step.Predicate), O: substituted(step.Object)}
+		b := Bound{S: inLookup(step.Subject), P: inLookup(step.Predicate), O: inLookup(step.Object)}
 		perLookup[open] = lookupCost + est.Estimate(ctx, constants, b)
 	}
 	// Numbering the values costs a map probe per solution: skip it when
@@ -133,7 +134,7 @@ func (c *chain) chooseOpen(ctx context.Context, step sparql.TriplePattern, buf [
 	if slices.Min(perLookup[1:]) >= float64(len(buf))*perLookup[0] {
 		return nil, 0
 	}
-	if sv = newStepValues(step, buf); sv == nil {
+	if sv = newStepValues(step, buf, bound); sv == nil {
 		return nil, 0
 	}
 	best, bestCost := 0, 0.0
