@@ -46,16 +46,33 @@ func hexVal(r rune) (rune, bool) {
 	return 0, false
 }
 
-// isIRIChar reports whether r may appear unescaped in an IRIREF.
+// isIRIChar reports whether r may appear unescaped in an IRIREF: any
+// character above the ASCII controls and space except <>"{}|^`\.
 func isIRIChar(r rune) bool {
-	if r <= 0x20 {
-		return false
-	}
-	switch r {
-	case '<', '>', '"', '{', '}', '|', '^', '`', '\\':
-		return false
+	if r < utf8.RuneSelf {
+		return asciiIRIChar(byte(r))
 	}
 	return true
+}
+
+// iriASCIILow and iriASCIIHigh hold a bit for each ASCII character
+// isIRIChar allows, so that
+// the scanners of long runs of plain IRI bytes (reading and writing every
+// IRI of a bulk load) test a byte with a shift instead of a switch.
+const (
+	// Characters 0x00-0x3F: all but the controls, space, '"' and '<', '>'.
+	iriASCIILow = ^uint64(0) &^ (1<<0x21 - 1) &^ (1 << '"') &^ (1 << '<') &^ (1 << '>')
+	// Characters 0x40-0x7F: all but '\\', '^', '`', '{', '|' and '}'.
+	iriASCIIHigh = ^uint64(0) &^ (1 << ('\\' - 0x40)) &^ (1 << ('^' - 0x40)) &^ (1 << ('`' - 0x40)) &^
+		(1 << ('{' - 0x40)) &^ (1 << ('|' - 0x40)) &^ (1 << ('}' - 0x40))
+)
+
+// asciiIRIChar is isIRIChar for an ASCII byte c (c < 0x80).
+func asciiIRIChar(c byte) bool {
+	if c < 0x40 {
+		return iriASCIILow&(1<<c) != 0
+	}
+	return iriASCIIHigh&(1<<(c-0x40)) != 0
 }
 
 // echar returns the character an ECHAR escape `\c` stands for.

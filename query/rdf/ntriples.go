@@ -227,7 +227,7 @@ func (l *ntLine) iriRef() (string, *Error) {
 			}
 			break
 		}
-		if c < utf8.RuneSelf && !isIRIChar(rune(c)) {
+		if c < utf8.RuneSelf && !asciiIRIChar(c) {
 			plain = false
 			break
 		}

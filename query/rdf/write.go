@@ -41,6 +41,16 @@ func appendTerm(b []byte, t Term) []byte {
 }
 
 func appendIRI(b []byte, iri string) []byte {
+	if plainIRI(iri) {
+		b = append(b, '<')
+		b = append(b, iri...)
+		return append(b, '>')
+	}
+	return appendIRIEach(b, iri)
+}
+
+// appendIRIEach is appendIRI character by character.
+func appendIRIEach(b []byte, iri string) []byte {
 	b = append(b, '<')
 	for _, r := range iri {
 		if isIRIChar(r) {
@@ -52,7 +62,28 @@ func appendIRI(b []byte, iri string) []byte {
 	return append(b, '>')
 }
 
+// plainIRI reports whether iri is ASCII that needs no escape, so that
+// appendIRI may copy it as it is: the IRIs of most data.
+func plainIRI(iri string) bool {
+	for i := 0; i < len(iri); i++ {
+		if c := iri[i]; c >= utf8.RuneSelf || !asciiIRIChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
 func appendString(b []byte, s string) []byte {
+	if plainString(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendStringEach(b, s)
+}
+
+// appendStringEach is appendString character by character.
+func appendStringEach(b []byte, s string) []byte {
 	b = append(b, '"')
 	for _, r := range s {
 		switch r {
@@ -69,6 +100,18 @@ func appendString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// plainString reports whether s is ASCII without a character
+// appendString escapes, so that it may be copied as it is.
+func plainString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == '"', c == '\\', c == '\n', c == '\r':
+			return false
+		}
+	}
+	return true
 }
 
 const hexDigits = "0123456789ABCDEF"
