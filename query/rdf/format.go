@@ -89,9 +89,19 @@ func ParseInsert(format, data string) (*parser.Insert, error) {
 	if err != nil {
 		return nil, err
 	}
-	triples, err := ReadAll(f.NewReader(strings.NewReader(data)))
-	if err != nil {
-		return nil, err
+	// Triples become quads as they are read, without a slice of triples
+	// in between: a bulk load's request holds ten thousand. N-Triples has
+	// a triple a line, so the lines are a good first capacity.
+	r, m := f.NewReader(strings.NewReader(data)), Mapper{LoadID: f.LoadID}
+	ins := &parser.Insert{Facts: make([]*parser.Quad, 0, strings.Count(data, "\n")+1)}
+	for {
+		t, err := r.Next()
+		if err == io.EOF {
+			return ins, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		ins.Facts = append(ins.Facts, m.Quad(t))
 	}
-	return Mapper{LoadID: f.LoadID}.Insert(triples), nil
 }
