@@ -7,9 +7,11 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0
 	github.com/chromedp/chromedp v0.23.1
 	github.com/coreos/go-systemd/v22 v22.7.0
+	github.com/fullstorydev/grpchan v1.1.2
 	github.com/hashicorp/memberlist v0.7.0
 	github.com/klauspost/compress v1.20.1
 	github.com/lni/dragonboat/v3 v3.3.8
+	github.com/planetscale/vtprotobuf v0.6.1-0.20240319094008-0393e58bdf10
 	github.com/prometheus/client_golang v1.25.0
 	github.com/rs/zerolog v1.35.1
 	github.com/syndtr/goleveldb v1.0.0
@@ -21,7 +23,6 @@ require (
 require (
 	github.com/bufbuild/protocompile v0.9.0 // indirect
 	github.com/chromedp/cdproto v0.160.1 // indirect
-	github.com/fullstorydev/grpchan v1.1.2 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/jhump/protoreflect v1.15.6 // indirect
 )

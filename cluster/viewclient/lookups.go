@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sync"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/akutan-dev/akutan/cluster/fanout"
 	"github.com/akutan-dev/akutan/cluster/space"
 	"github.com/akutan-dev/akutan/storage"
@@ -191,7 +189,7 @@ func deliverPoints(done []fanout.Unit, positions []int, matches []*wire.Match, f
 func (c *Client) LookupSP(ctx context.Context, index uint64, lookups []SP, emit Emit) error {
 	sp, points := Place(lookups)
 	size := func(p int) int {
-		return proto.Size(&wire.SP{Subject: lookups[p].Subject, Predicate: lookups[p].Predicate})
+		return (&wire.SP{Subject: lookups[p].Subject, Predicate: lookups[p].Predicate}).SizeVT()
 	}
 	return c.points(ctx, "LookupSP", sp, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupSPRequest{Index: index}
@@ -207,7 +205,7 @@ func (c *Client) LookupSPO(ctx context.Context, index uint64, lookups []SPO, emi
 	sp, points := Place(lookups)
 	size := func(p int) int {
 		l := lookups[p]
-		return proto.Size(&wire.SPO{Subject: l.Subject, Predicate: l.Predicate, Object: wire.FromObject(l.Object)})
+		return (&wire.SPO{Subject: l.Subject, Predicate: l.Predicate, Object: wire.FromObject(l.Object)}).SizeVT()
 	}
 	return c.points(ctx, "LookupSPO", sp, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupSPORequest{Index: index}
@@ -223,7 +221,7 @@ func (c *Client) LookupSPO(ctx context.Context, index uint64, lookups []SPO, emi
 func (c *Client) LookupPO(ctx context.Context, index uint64, lookups []PO, emit Emit) error {
 	sp, points := Place(lookups)
 	size := func(p int) int {
-		return proto.Size(&wire.PO{Predicate: lookups[p].Predicate, Object: wire.FromObject(lookups[p].Object)})
+		return (&wire.PO{Predicate: lookups[p].Predicate, Object: wire.FromObject(lookups[p].Object)}).SizeVT()
 	}
 	return c.points(ctx, "LookupPO", sp, points, size, emit, func(ctx context.Context, v wire.ViewClient, pos []int) ([]*wire.Match, error) {
 		req := &wire.LookupPORequest{Index: index}

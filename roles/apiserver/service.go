@@ -6,7 +6,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/wire"
@@ -61,7 +60,7 @@ func sendChunk(st chunkSender, c *engine.Chunk) error {
 	budget := wire.Chunker{MaxItems: rowsPerChunk}
 	for _, r := range c.Rows {
 		row := wireRow(r)
-		n := proto.Size(row)
+		n := row.SizeVT()
 		if !budget.Fits(n) {
 			if err := st.Send(out); err != nil {
 				return err

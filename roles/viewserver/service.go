@@ -7,7 +7,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/viewstore"
@@ -90,7 +89,7 @@ func newMatchChunks(st stream) *matchChunks {
 // add queues m, first sending the chunk it does not fit in, and sends the
 // chunk once it is full.
 func (c *matchChunks) add(m *wire.Match) error {
-	n := proto.Size(m)
+	n := m.SizeVT()
 	if !c.size.Fits(n) {
 		if err := c.flush(); err != nil {
 			return err

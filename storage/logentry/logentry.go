@@ -39,8 +39,19 @@ func EncodeVersionChange(version uint32) ([]byte, error) {
 	return Encode(&wire.LogEntry{Command: &wire.LogEntry_Version{Version: &wire.VersionChange{Version: version}}})
 }
 
-// Encode marshals an entry.
+// Encode marshals an entry. It gives proto.Marshal's bytes, with
+// vtprotobuf's generated code instead of reflection where it can: a bulk
+// load's entry holds ten thousand facts, and reflection took a quarter of
+// an insert request's CPU outside the views. vtprotobuf sizes a oneof
+// member message left nil one byte larger than it writes it (entries the
+// API builds never have one); such an entry, and any other whose written
+// length is not its size, is marshaled by proto.Marshal instead.
 func Encode(e *wire.LogEntry) ([]byte, error) {
+	size := e.SizeVT()
+	b := make([]byte, size)
+	if n, err := e.MarshalToSizedBufferVT(b); err == nil && n == size {
+		return b, nil
+	}
 	b, err := proto.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("encoding log entry: %w", err)
