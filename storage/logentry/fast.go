@@ -101,15 +101,15 @@ func decodeUpdate(index uint64, b []byte, keep func(storage.Fact) bool, in *Inse
 // must be all of b.
 func decodeFactList(index uint64, b []byte, field protowire.Number, keep func(storage.Fact) bool, in *Inserts) bool {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num != field || typ != protowire.BytesType {
+		num, typ, ok := shortTag(b[0])
+		if !ok || num != field || typ != protowire.BytesType {
 			return false
 		}
-		body, m := protowire.ConsumeBytes(b[n:])
+		body, m := consumeBytes(b[1:])
 		if m < 0 {
 			return false
 		}
-		b = b[n+m:]
+		b = b[1+m:]
 		f, ok := decodeFact(index, body)
 		if !ok {
 			return false
@@ -117,7 +117,7 @@ func decodeFactList(index uint64, b []byte, field protowire.Number, keep func(st
 		in.Annotated = in.Annotated || f.Object.Annotated()
 		if keep(f) {
 			if in.Facts == nil {
-				in.Facts = make([]storage.Fact, 0, capHint(n+m, len(b)))
+				in.Facts = make([]storage.Fact, 0, capHint(1+m, len(b)))
 			}
 			f.Object.Str = strings.Clone(f.Object.Str)
 			f.Object.Lang = strings.Clone(f.Object.Lang)
@@ -157,43 +157,56 @@ func (r *fieldReader) next() bool {
 	if len(r.b) == 0 {
 		return false
 	}
-	num, typ, n := protowire.ConsumeTag(r.b)
-	if n < 0 || num > 15 || r.seen&(1<<num) != 0 {
+	num, typ, ok := shortTag(r.b[0])
+	if !ok || r.seen&(1<<num) != 0 {
 		r.bad = true
 		return false
 	}
 	r.seen |= 1 << num
 	r.num, r.typ = num, typ
+	var m int
 	switch typ {
 	case protowire.VarintType:
-		var m int
-		r.v, m = protowire.ConsumeVarint(r.b[n:])
-		n = combine(n, m)
+		r.v, m = consumeVarint(r.b[1:])
 	case protowire.Fixed64Type:
-		var m int
-		r.v, m = protowire.ConsumeFixed64(r.b[n:])
-		n = combine(n, m)
+		r.v, m = protowire.ConsumeFixed64(r.b[1:])
 	case protowire.BytesType:
-		var m int
-		r.bytes, m = protowire.ConsumeBytes(r.b[n:])
-		n = combine(n, m)
+		r.bytes, m = consumeBytes(r.b[1:])
 	default:
-		n = -1
+		m = -1
 	}
-	if n < 0 {
+	if m < 0 {
 		r.bad = true
 		return false
 	}
-	r.b = r.b[n:]
+	r.b = r.b[1+m:]
 	return true
 }
 
-// combine adds a value's length to its tag's, keeping an error (negative).
-func combine(tag, value int) int {
-	if value < 0 {
-		return value
+// shortTag reads a one-byte tag: every field of the messages read here has
+// a number up to 15, whose tag takes one byte when encoded as writers do.
+// Anything else (a longer encoding of the tag) is for the slow path.
+func shortTag(c byte) (protowire.Number, protowire.Type, bool) {
+	num := protowire.Number(c >> 3)
+	return num, protowire.Type(c & 7), c < 0x80 && num != 0
+}
+
+// consumeVarint is protowire.ConsumeVarint with the one-byte case, most
+// lengths and small numbers, inline.
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
 	}
-	return tag + value
+	return protowire.ConsumeVarint(b)
+}
+
+// consumeBytes is protowire.ConsumeBytes through consumeVarint.
+func consumeBytes(b []byte) ([]byte, int) {
+	n, m := consumeVarint(b)
+	if m < 0 || n > uint64(len(b)-m) {
+		return nil, -1
+	}
+	return b[m : m+int(n)], m + int(n)
 }
 
 // ref is a decoded wire.Ref: which member is set, and its value.
@@ -208,16 +221,16 @@ type ref struct {
 func decodeRef(b []byte) (ref, bool) {
 	var r ref
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || typ != protowire.VarintType || r.set != 0 || (num != refKID && num != refOffset) {
+		num, typ, ok := shortTag(b[0])
+		if !ok || typ != protowire.VarintType || r.set != 0 || (num != refKID && num != refOffset) {
 			return r, false
 		}
-		v, m := protowire.ConsumeVarint(b[n:])
+		v, m := consumeVarint(b[1:])
 		if m < 0 {
 			return r, false
 		}
 		r.set, r.kid, r.offset = num, v, uint32(v)
-		b = b[n+m:]
+		b = b[1+m:]
 	}
 	return r, true
 }
