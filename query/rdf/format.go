@@ -94,14 +94,8 @@ func ParseInsert(format, data string) (*parser.Insert, error) {
 	// a triple a line, so the lines are a good first capacity.
 	r, m := f.NewReader(strings.NewReader(data)), Mapper{LoadID: f.LoadID}
 	ins := &parser.Insert{Facts: make([]*parser.Quad, 0, strings.Count(data, "\n")+1)}
-	for {
-		t, err := r.Next()
-		if err == io.EOF {
-			return ins, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		ins.Facts = append(ins.Facts, m.Quad(t))
+	if err := Each(r, func(t Triple) { ins.Facts = append(ins.Facts, m.Quad(t)) }); err != nil {
+		return nil, err
 	}
+	return ins, nil
 }

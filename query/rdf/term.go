@@ -92,14 +92,21 @@ type Reader interface {
 // ReadAll reads every triple of r.
 func ReadAll(r Reader) ([]Triple, error) {
 	var out []Triple
+	err := Each(r, func(t Triple) { out = append(out, t) })
+	return out, err
+}
+
+// Each calls fn with every triple of r, in order, until the end (nil) or
+// an error.
+func Each(r Reader, fn func(Triple)) error {
 	for {
 		t, err := r.Next()
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return out, err
+			return err
 		}
-		out = append(out, t)
+		fn(t)
 	}
 }
