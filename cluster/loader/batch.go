@@ -59,19 +59,22 @@ func (l *Loader) produce(ctx context.Context, turtle bool, out chan<- *batch) er
 			}
 			return err
 		}
-		line := rdf.AppendNTriples(nil, t)
-		if b.facts > 0 && len(b.data)+len(line) > l.cfg.MaxBatchBytes {
+		mark := len(b.data)
+		b.data = rdf.AppendNTriples(b.data, t)
+		if b.facts > 0 && len(b.data) > l.cfg.MaxBatchBytes {
+			// The line starts the next batch instead.
+			line := append([]byte(nil), b.data[mark:]...)
+			b.data = b.data[:mark]
 			b.read = l.in.BytesRead()
 			if !emit(ctx, b, out) {
 				return ctx.Err()
 			}
-			b = &batch{seq: b.seq + 1}
+			b = &batch{seq: b.seq + 1, data: line}
 		}
 		if b.facts == 0 {
 			b.start = t.Pos
 		}
 		b.end = t.Pos
-		b.data = append(b.data, line...)
 		if b.facts++; b.facts >= l.cfg.BatchFacts || len(b.data) >= l.cfg.MaxBatchBytes {
 			b.read = l.in.BytesRead()
 			held.add(b)

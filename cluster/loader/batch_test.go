@@ -82,7 +82,7 @@ func TestBatchesByCount(t *testing.T) {
 
 // TestBatchesByBytes: 2,200 facts with 5 KB literals go in batches of at
 // most MaxBatchBytes, and 1 MiB literals in batches of one or two, never
-// over the limit unless alone.
+// over the limit unless alone; the batches hold every fact once, in order.
 func TestBatchesByBytes(t *testing.T) {
 	small := make([]int, 2200)
 	for i := range small {
@@ -94,11 +94,16 @@ func TestBatchesByBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		facts := 0
+		var all []byte
 		for i, b := range bs {
 			if len(b.data) > DefaultMaxBatchBytes && b.facts > 1 {
 				t.Errorf("batch %d: %d facts in %d bytes, over %d", i, b.facts, len(b.data), DefaultMaxBatchBytes)
 			}
 			facts += b.facts
+			all = append(all, b.data...)
+		}
+		if string(all) != literalLines(sizes...) {
+			t.Errorf("the batches do not hold the input's facts once each, in order")
 		}
 		if facts != len(sizes) || len(bs) < 2 {
 			t.Errorf("%d facts in %d batches, want %d in several", facts, len(bs), len(sizes))
