@@ -89,7 +89,7 @@ func (l *Loader) produce(ctx context.Context, turtle bool, out chan<- *batch) er
 
 // nextBatch starts the batch after prev, with room for as many bytes as
 // prev holds and an eighth more: growing a megabyte by appends copied it
-// several times over, a tenth of the loader's CPU.
+// several times over, a fifth of the loader's CPU.
 func (l *Loader) nextBatch(prev *batch) *batch {
 	return &batch{seq: prev.seq + 1, data: make([]byte, 0, min(len(prev.data)+len(prev.data)/8, l.cfg.MaxBatchBytes))}
 }

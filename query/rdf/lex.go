@@ -56,9 +56,9 @@ func isIRIChar(r rune) bool {
 }
 
 // iriASCIILow and iriASCIIHigh hold a bit for each ASCII character
-// isIRIChar allows, so that
-// the scanners of long runs of plain IRI bytes (reading and writing every
-// IRI of a bulk load) test a byte with a shift instead of a switch.
+// isIRIChar allows, so that the scanners of long runs of plain IRI bytes
+// (reading and writing every IRI of a bulk load) test a byte with a shift
+// instead of a switch.
 const (
 	// Characters 0x00-0x3F: all but the controls, space, '"' and '<', '>'.
 	iriASCIILow = ^uint64(0) &^ (1<<0x21 - 1) &^ (1 << '"') &^ (1 << '<') &^ (1 << '>')
