@@ -19,7 +19,10 @@ package wire
 // bulk load's log entries, a lookup's matches). One difference: SizeVT
 // counts a oneof member message left nil one byte larger than it is
 // written, harmless for chunk budgets; storage/logentry.Encode checks for
-// it.
+// it. The plugins: protoc-gen-go and protoc-gen-go-grpc, and
+// `go install github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@V`
+// with V the vtprotobuf version in go.mod, so that the generated code
+// matches its runtime.
 //
 //go:generate sh -c "protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative *.proto"
 //go:generate protoc --go-vtproto_out=. --go-vtproto_opt=paths=source_relative,features=marshal+size akutan.proto
