@@ -82,7 +82,9 @@ func exportAt(t *testing.T, api string, index uint64) (map[string]bool, uint64) 
 // contendedWrites runs writers that all move one shared fact (so that
 // their transactions conflict and abort) and each record a marker of
 // their own, until stopped; acked holds the markers of acknowledged
-// updates.
+// updates. Markers are "w<writer>-<tag><n>": callers that start writers
+// more than once against one database give each start its own tag, so
+// that no marker is written twice.
 type contendedWrites struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -91,7 +93,7 @@ type contendedWrites struct {
 	failed int
 }
 
-func startContendedWrites(endpoint string, writers int) *contendedWrites {
+func startContendedWrites(endpoint string, writers int, tag string) *contendedWrites {
 	ctx, cancel := context.WithCancel(context.Background())
 	cw := &contendedWrites{cancel: cancel, acked: map[string]bool{}}
 	for w := range writers {
@@ -99,7 +101,7 @@ func startContendedWrites(endpoint string, writers int) *contendedWrites {
 		go func() {
 			defer cw.wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
-				marker := fmt.Sprintf("w%d-%d", w, i)
+				marker := fmt.Sprintf("w%d-%s%d", w, tag, i)
 				text := fmt.Sprintf(`DELETE { <http://t/c> <http://t/holder> ?x } INSERT { <http://t/c> <http://t/holder> %q . <http://t/w%d> <http://t/wrote> %q } WHERE { <http://t/c> <http://t/holder> ?x }`, marker, w, marker)
 				ok := postUpdate(ctx, endpoint, text)
 				cw.mu.Lock()
@@ -196,7 +198,7 @@ func TestChangesResumeExactlyOnce(t *testing.T) {
 		t.Fatalf("the seed is not in the export: %v", state)
 	}
 
-	writes := startContendedWrites("http://"+httpAddr+"/sparql", 8)
+	writes := startContendedWrites("http://"+httpAddr+"/sparql", 8, "")
 	defer writes.stop()
 	var patches []feedPatch
 	resume := start

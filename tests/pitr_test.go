@@ -385,7 +385,10 @@ func TestRestoreToIndexAbortsUndecided(t *testing.T) {
 	var tx, decision uint64
 	var marker string
 	for round := 1; ; round++ {
-		writes := startContendedWrites("http://"+httpAddr+"/sparql", 8)
+		// Each round's markers are its own: a marker a writer repeated in
+		// a later round would already exist, committed before the index
+		// the test restores to, and answer the query there.
+		writes := startContendedWrites("http://"+httpAddr+"/sparql", 8, fmt.Sprintf("r%d.", round))
 		testutil.Eventually(t, 60*time.Second, 50*time.Millisecond, func() error {
 			if n := writes.count(); n < 40 {
 				return fmt.Errorf("%d updates acknowledged", n)
