@@ -433,11 +433,7 @@ func cheapestOrder(triples []sparql.TriplePattern, known map[string]bool, cost c
 	best[0] = state{rows: 1, last: -1, set: true}
 	vars := make([][]string, n)
 	for i, t := range triples {
-		for _, x := range []sparql.Term{t.Subject, t.Predicate, t.Object} {
-			if v, ok := patternVar(x); ok {
-				vars[i] = append(vars[i], v)
-			}
-		}
+		vars[i] = stepVars(t)
 	}
 	bound := map[string]bool{}
 	for subset := 0; subset < 1<<n; subset++ {

@@ -54,9 +54,9 @@ func (c *chain) deferCheck(ctx context.Context, k int, buf []tagged, first bool)
 	if !first {
 		return false, nil
 	}
-	est, ok := c.e.g.(Estimator)
+	cost := c.e.estimate(ctx)
 	step := c.steps[k]
-	if !ok || k == len(c.steps)-1 || step.Path != nil || len(buf) < min(deferMinSolutions, c.e.batch) {
+	if cost == nil || k == len(c.steps)-1 || step.Path != nil || len(buf) < min(deferMinSolutions, c.e.batch) {
 		return false, nil
 	}
 	vars := stepVars(step)
@@ -76,9 +76,8 @@ func (c *chain) deferCheck(ctx context.Context, k int, buf []tagged, first bool)
 		return false, nil // a path's fan-out is not estimated
 	}
 	fanOut := 1.0
-	for i, p := range constantTerms(later) {
-		s := later[i]
-		fanOut *= est.Estimate(ctx, p, Bound{S: isBound(s.Subject, bound), P: isBound(s.Predicate, bound), O: isBound(s.Object, bound)})
+	for _, s := range later {
+		fanOut *= cost(s, bound)
 		for _, v := range stepVars(s) {
 			bound[v] = true
 		}
@@ -144,10 +143,4 @@ func (c *chain) sampleCheck(ctx context.Context, step sparql.TriplePattern, buf 
 		}
 	}
 	return kept, len(patterns), err
-}
-
-// isBound reports whether t is a variable in bound.
-func isBound(t sparql.Term, bound map[string]bool) bool {
-	v, ok := patternVar(t)
-	return ok && bound[v]
 }
