@@ -1,7 +1,9 @@
 // Package engine runs parsed queries against the views at one log index.
 //
 // A query goes through four steps. Names in the query are resolved to
-// KIDs as of the index (resolve.go, compile.go). The planner (package
+// KIDs as of the index (resolve.go, compile.go), through a cache of names
+// shared with the other queries at that index when the Engine has one
+// (WithNames, names.go; the SPARQL evaluator uses the same cache). The planner (package
 // planner) chooses the cheapest tree of physical operators using the
 // views' statistics; the Engine keeps the plans it chose, keyed by the
 // compiled query, and reuses one while the statistics are the same
@@ -14,7 +16,7 @@
 // breadth-first search with one batched lookup per level (infer.go), or a
 // range scan closed in memory when a comparison was pushed into it
 // (pushed.go). Finally the output stage (results.go) projects,
-// de-duplicates, windows and names the rows and streams them to the
+// de-duplicates, windows and names (through the same cache) the rows and streams them to the
 // caller; only ORDER BY, COUNT and ASK wait for all rows (ASK and LIMIT
 // stop the plan as soon as the answer is complete).
 //

@@ -14,12 +14,14 @@ import (
 var ErrInvalidQuery = errors.New("invalid query")
 
 // Engine answers queries from the views. It is safe for concurrent use;
-// its only mutable state is a cache of plans (planCache).
+// its only mutable state is a cache of plans (planCache) and the names it
+// may share with others (WithNames).
 type Engine struct {
 	views     Views
 	stats     func() *planner.Stats
 	loopBatch int
 	plans     *planCache
+	names     *Names // nil: each query resolves its own
 }
 
 // Option configures an Engine.
@@ -33,6 +35,10 @@ func WithStats(stats func() *planner.Stats) Option { return func(e *Engine) { e.
 // (default planner.LoopBatch; the fanout splits a call into one RPC per
 // view, so each RPC carries a share of them).
 func WithLoopBatch(n int) Option { return func(e *Engine) { e.loopBatch = max(1, n) } }
+
+// WithNames makes the engine resolve the names of its queries' constants
+// and answers through a cache it shares with other queries (see Names).
+func WithNames(n *Names) Option { return func(e *Engine) { e.names = n } }
 
 // New returns an engine reading from views.
 func New(views Views, opts ...Option) *Engine {
@@ -82,7 +88,7 @@ func (en *Engine) Run(ctx context.Context, q *parser.Query, index uint64) (*Resu
 // Stream answers q as of log index, sending rows as they are produced,
 // except where ORDER BY, COUNT or ASK need all of them first.
 func (en *Engine) Stream(ctx context.Context, q *parser.Query, index uint64, opts Options, send func(*Chunk) error) error {
-	names, err := ResolveNames(ctx, en.views, index, namesIn(q))
+	names, err := en.names.ResolveNames(ctx, en.views, index, namesIn(q))
 	if err != nil {
 		return err
 	}
@@ -94,7 +100,7 @@ func (en *Engine) Stream(ctx context.Context, q *parser.Query, index uint64, opt
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidQuery, err)
 	}
-	out := newOutput(q, c, en.views, index)
+	out := newOutput(q, c, en.views, en.names, index)
 	header := &Chunk{Index: index, Columns: out.cols}
 	if opts.Explain {
 		header.Plan = out.describe() + root.Explain(c.pq.Vars, c.namer())

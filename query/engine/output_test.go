@@ -28,7 +28,7 @@ func consumeAfterFailure(t *testing.T, text string, rows ...row) (sent []*Chunk,
 	ch := make(chan batch, 1)
 	ch <- rows
 	close(ch)
-	out := newOutput(q, c, enginetest.New(), 1)
+	out := newOutput(q, c, enginetest.New(), nil, 1)
 	err = out.consume(context.Background(), running{rows: ch, g: g}, func(c *Chunk) error {
 		sent = append(sent, c)
 		return nil

@@ -29,11 +29,12 @@ type Result struct {
 // de-duplicates and windows the solutions, names their entities and sends
 // them on.
 type output struct {
-	q     *parser.Query
-	views Views
-	index uint64
-	cols  []string
-	cells []planner.Term // per column: a variable or a constant
+	q      *parser.Query
+	views  Views
+	shared *Names // names shared with other queries; nil: none
+	index  uint64
+	cols   []string
+	cells  []planner.Term // per column: a variable or a constant
 	// visible are the variables a solution consists of (DISTINCT and
 	// COUNT(*) compare these).
 	visible  []int
@@ -44,10 +45,10 @@ type output struct {
 	sent     uint64          // rows sent, for LIMIT
 }
 
-func newOutput(q *parser.Query, c *compiled, views Views, index uint64) *output {
+func newOutput(q *parser.Query, c *compiled, views Views, shared *Names, index uint64) *output {
 	// cols is never nil, even with no column, so that the header chunk
 	// tells itself apart and answers "columns": [] (see Chunk).
-	o := &output{q: q, views: views, index: index, cols: []string{}, names: map[uint64]string{}, seen: map[string]bool{}}
+	o := &output{q: q, views: views, shared: shared, index: index, cols: []string{}, names: map[uint64]string{}, seen: map[string]bool{}}
 	vars := c.pq.Vars
 	o.varNames = vars
 	for i := range vars {
@@ -364,7 +365,7 @@ func (o *output) resolve(ctx context.Context, kids []uint64) error {
 	if len(need) == 0 {
 		return nil
 	}
-	got, err := ResolveKIDs(ctx, o.views, o.index, need)
+	got, err := o.shared.ResolveKIDs(ctx, o.views, o.index, need)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,10 @@ type Server struct {
 	views  *viewclient.Client
 	engine *engine.Engine
 	stats  *statsCache // the views' statistics, for the planner
-	reads  *indexChooser
+	// names are the entity names that the queries at the latest index
+	// share, in both languages.
+	names *engine.Names
+	reads *indexChooser
 	// inserter keeps concurrent inserts from creating a name twice.
 	inserter *update.Inserter
 	metrics  *metrics
@@ -143,7 +146,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With().Str("role", "api").Logger(), metrics: newMetrics(cfg.Registry)}
+	s := &Server{cfg: cfg, log: cfg.Logger.With().Str("role", "api").Logger(), metrics: newMetrics(cfg.Registry), names: engine.NewNames(sharedNames)}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	if err := s.start(ctx); err != nil {
 		s.Stop()
@@ -171,7 +174,7 @@ func (s *Server) start(ctx context.Context) error {
 		return err
 	}
 	s.stats = s.startStats()
-	s.engine = engine.New(s.views, engine.WithStats(s.stats.get))
+	s.engine = engine.New(s.views, engine.WithStats(s.stats.get), engine.WithNames(s.names))
 	s.inserter = update.NewInserter(s.views, s.logc)
 	s.kit.Serve()
 	s.startTimer()

@@ -47,13 +47,12 @@ type sparqlEndpoint struct {
 	load func(ctx context.Context, iri string) ([]rdf.Triple, error)
 	// names are the entity names the queries at the latest index share;
 	// nil: each query resolves its own.
-	names *viewgraph.Names
+	names *engine.Names
 }
 
-// sparqlNames bounds the entity names the SPARQL endpoint keeps between
-// queries (each way): about 40 MB of LUBM's IRIs, and room for the
-// 75,547 answers of its Q14.
-const sparqlNames = 200_000
+// sharedNames bounds the entity names the queries share (each way):
+// about 40 MB of LUBM's IRIs, and room for the 75,547 answers of its Q14.
+const sharedNames = 200_000
 
 // newSPARQLEndpoint is the Server's /sparql.
 func (s *Server) newSPARQLEndpoint() *sparqlEndpoint {
@@ -64,7 +63,7 @@ func (s *Server) newSPARQLEndpoint() *sparqlEndpoint {
 		apply:   s.applyTx,
 		observe: s.metrics.observe,
 		load:    loadFile,
-		names:   viewgraph.NewNames(sparqlNames),
+		names:   s.names,
 	}
 }
 

@@ -71,9 +71,10 @@
 // rdf.BlankName) is the blank node "X"; a blank node in a pattern maps
 // back the same ways. A Graph serves one query at one log index, where
 // names do not change, so it caches what it resolves, both ways; with
-// WithNames it also shares them with the other queries at that index
-// (Names: the SPARQL endpoint keeps one), which then skip the round trips
-// to the views that resolve their constants and name their answers.
+// WithNames it resolves them through a cache shared with the other
+// queries at that index (engine.Names: the API server keeps one for
+// SPARQL and its own language), which then skip the round trips to the
+// views that resolve their constants and name their answers.
 //
 // Graph is also an eval.Namer (standin.go): MatchUnnamed returns an
 // entity a pattern leaves open as a stand-in, a term of a kind of its own

@@ -23,7 +23,7 @@ type Graph struct {
 	// cacheLimit bounds the name cache (WithNameCacheLimit); 0: none.
 	cacheLimit int
 	// shared is the names cache of many queries (WithNames); nil: none.
-	shared *Names
+	shared *engine.Names
 
 	mu    sync.Mutex
 	terms map[uint64]rdf.Term // entity KID -> its term

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/storage"
 )
@@ -82,7 +81,6 @@ func (g *Graph) kidsOf(ctx context.Context, terms []rdf.Term) (map[rdf.Term]uint
 		}
 	}
 	g.mu.Unlock()
-	names = g.sharedKIDs(names, byName, out)
 	if len(names) > 0 {
 		if err := g.resolveNames(ctx, names, byName, out); err != nil {
 			return nil, err
@@ -101,33 +99,10 @@ func (g *Graph) kidsOf(ctx context.Context, terms []rdf.Term) (map[rdf.Term]uint
 	return out, nil
 }
 
-// sharedKIDs sets out for the names whose terms (byName) the shared
-// cache knows (WithNames) and returns the other names.
-func (g *Graph) sharedKIDs(names []string, byName map[string]rdf.Term, out map[rdf.Term]uint64) []string {
-	if g.shared == nil || len(names) == 0 {
-		return names
-	}
-	terms := make([]rdf.Term, len(names))
-	for i, name := range names {
-		terms[i] = byName[name]
-	}
-	missing := g.shared.knownKIDs(g.index, terms, func(t rdf.Term, kid uint64) { out[t] = kid })
-	if len(missing) == len(names) {
-		return names
-	}
-	left := names[:0]
-	for _, name := range names {
-		if _, ok := out[byName[name]]; !ok {
-			left = append(left, name)
-		}
-	}
-	return left
-}
-
-// resolveNames sets out for the terms of names (byName) from the views,
-// and adds them to the shared cache.
+// resolveNames sets out for the terms of names (byName), from the shared
+// cache (WithNames) or the views.
 func (g *Graph) resolveNames(ctx context.Context, names []string, byName map[string]rdf.Term, out map[rdf.Term]uint64) error {
-	found, err := engine.ResolveNames(ctx, g.views, g.index, names)
+	found, err := g.shared.ResolveNames(ctx, g.views, g.index, names)
 	if err != nil {
 		return err
 	}
@@ -146,7 +121,7 @@ func (g *Graph) resolveNames(ctx context.Context, names []string, byName map[str
 		}
 	}
 	if len(unnamed) > 0 {
-		named, err := engine.ResolveKIDs(ctx, g.views, g.index, unnamed)
+		named, err := g.shared.ResolveKIDs(ctx, g.views, g.index, unnamed)
 		if err != nil {
 			return err
 		}
@@ -158,17 +133,12 @@ func (g *Graph) resolveNames(ctx context.Context, names []string, byName map[str
 			}
 		}
 	}
-	resolved := make([]entityName, len(names))
-	for i, name := range names {
-		t := byName[name]
-		resolved[i] = entityName{out[t], t}
-	}
-	g.shared.add(g.index, resolved)
 	return nil
 }
 
-// termsOf returns the term of every KID, from the cache or resolving the
-// missing names in one batch (and caching them). The answer is the
+// termsOf returns the term of every KID, from the Graph's cache or
+// resolving the missing names in one batch, through the shared cache
+// (WithNames), and caching them. The answer is the
 // caller's own, so that a cache emptied meanwhile (WithNameCacheLimit)
 // loses it nothing.
 func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) (map[uint64]rdf.Term, error) {
@@ -183,27 +153,20 @@ func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) (map[uint64]r
 		}
 	}
 	g.mu.Unlock()
-	missing = g.shared.knownTerms(g.index, missing, func(kid uint64, t rdf.Term) {
-		out[kid] = t
-		g.remember(kid, t)
-	})
 	if len(missing) == 0 {
 		return out, nil
 	}
-	names, err := engine.ResolveKIDs(ctx, g.views, g.index, missing)
+	names, err := g.shared.ResolveKIDs(ctx, g.views, g.index, missing)
 	if err != nil {
 		return nil, err
 	}
 	g.trimCache(len(missing))
-	resolved := make([]entityName, len(missing))
-	for i, kid := range missing {
+	for _, kid := range missing {
 		name, named := names[kid]
 		t := entityTerm(kid, name, named)
 		out[kid] = t
-		resolved[i] = entityName{kid, t}
 		g.remember(kid, t)
 	}
-	g.shared.add(g.index, resolved)
 	return out, nil
 }
 

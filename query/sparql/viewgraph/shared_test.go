@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/akutan-dev/akutan/query/engine"
 	"github.com/akutan-dev/akutan/query/rdf"
 	"github.com/akutan-dev/akutan/query/sparql/eval"
 	"github.com/akutan-dev/akutan/query/sparql/viewgraph"
@@ -18,7 +19,7 @@ func TestSharedNamesSkipLookups(t *testing.T) {
 	a, b, p := iri("a"), iri("b"), iri("p")
 	v := load(t, rdf.Mapper{}, rdf.Triple{S: a, P: p, O: b})
 	c := &calls{Views: v}
-	names := viewgraph.NewNames(100)
+	names := engine.NewNames(100)
 	patterns := []eval.Pattern{{S: &a, P: &p}}
 	first := matchAll(t, viewgraph.New(c, v.Index(), viewgraph.WithNames(names)), patterns)
 	if calls := c.take(); !slices.Equal(calls, []string{"PO ++", "SP +", "SP +"}) {
@@ -47,7 +48,7 @@ func TestSharedNamesFollowTheIndex(t *testing.T) {
 	p, c := iri("p"), iri("c")
 	v := load(t, rdf.Mapper{}, rdf.Triple{S: iri("a"), P: p, O: iri("b")})
 	before := v.Index()
-	names := viewgraph.NewNames(100)
+	names := engine.NewNames(100)
 	patterns := []eval.Pattern{{S: &c}}
 	if got := matchAll(t, viewgraph.New(v, before, viewgraph.WithNames(names)), patterns); len(got) != 0 {
 		t.Fatalf("before c was written: %v", got)
@@ -84,7 +85,7 @@ func TestSharedNamesConcurrent(t *testing.T) {
 		want[index] = matchAll(t, viewgraph.New(v, index), patterns)
 		slices.Sort(want[index])
 	}
-	names := viewgraph.NewNames(50) // fewer than the names: it empties itself
+	names := engine.NewNames(50) // fewer than the names: it empties itself
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)
@@ -111,7 +112,7 @@ func TestSharedNamesConcurrent(t *testing.T) {
 // evaluator's decisions (eval.Memo) at their index, and only there.
 func TestSharedMemoFollowsTheIndex(t *testing.T) {
 	v := load(t, rdf.Mapper{}, rdf.Triple{S: iri("a"), P: iri("p"), O: iri("b")})
-	names := viewgraph.NewNames(100)
+	names := engine.NewNames(100)
 	viewgraph.New(v, v.Index(), viewgraph.WithNames(names)).Remember("k", true)
 	if got, ok := viewgraph.New(v, v.Index(), viewgraph.WithNames(names)).Recall("k"); !ok || !got {
 		t.Errorf("at the same index: %v, %v; want true, true", got, ok)
