@@ -100,6 +100,9 @@ func (n *Names) ResolveKIDs(ctx context.Context, v Views, index uint64, kids []u
 	n.mu.Lock()
 	n.atLocked(index)
 	for _, kid := range kids {
+		if kid == 0 {
+			continue // no entity: no name, as ResolveKIDs answers
+		}
 		if kn, ok := n.names[kid]; ok {
 			if kn.named {
 				out[kid] = kn.name
@@ -125,9 +128,7 @@ func (n *Names) ResolveKIDs(ctx context.Context, v Views, index uint64, kids []u
 		if named {
 			out[kid] = name
 		}
-		if kid != 0 {
-			n.rememberLocked(name, kid, named)
-		}
+		n.rememberLocked(name, kid, named)
 	}
 	return out, nil
 }
