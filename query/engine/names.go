@@ -54,39 +54,13 @@ func (n *Names) ResolveNames(ctx context.Context, v Views, index uint64, names [
 	if n == nil {
 		return ResolveNames(ctx, v, index, names)
 	}
-	out := make(map[string]uint64, len(names))
-	var missing []string
-	n.mu.Lock()
-	n.atLocked(index)
-	for _, name := range names {
-		if kid, ok := n.kids[name]; ok {
-			if kid != 0 {
-				out[name] = kid
-			}
-		} else {
-			missing = append(missing, name)
-		}
-	}
-	n.mu.Unlock()
-	if len(missing) == 0 {
-		return out, nil
-	}
-	found, err := ResolveNames(ctx, v, index, missing)
-	if err != nil {
-		return nil, err
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.atLocked(index)
-	n.makeRoomLocked(len(missing))
-	for _, name := range missing {
-		kid, ok := found[name]
-		if ok {
-			out[name] = kid
-		}
-		n.rememberLocked(name, kid, ok)
-	}
-	return out, nil
+	return resolveThrough(n, index, names,
+		func(name string) (kid uint64, found, cached bool) {
+			kid, cached = n.kids[name]
+			return kid, kid != 0, cached
+		},
+		func(missing []string) (map[string]uint64, error) { return ResolveNames(ctx, v, index, missing) },
+		func(name string, kid uint64, found bool) { n.rememberLocked(name, kid, found) })
 }
 
 // ResolveKIDs is the package's ResolveKIDs, answering from the cache the
@@ -95,27 +69,45 @@ func (n *Names) ResolveKIDs(ctx context.Context, v Views, index uint64, kids []u
 	if n == nil {
 		return ResolveKIDs(ctx, v, index, kids)
 	}
-	out := make(map[uint64]string, len(kids))
-	var missing []uint64
+	return resolveThrough(n, index, kids,
+		func(kid uint64) (name string, found, cached bool) {
+			if kid == 0 {
+				return "", false, true // no entity: no name, as ResolveKIDs answers
+			}
+			kn, cached := n.names[kid]
+			return kn.name, kn.named, cached
+		},
+		func(missing []uint64) (map[uint64]string, error) { return ResolveKIDs(ctx, v, index, missing) },
+		func(kid uint64, name string, named bool) { n.rememberLocked(name, kid, named) })
+}
+
+// resolveThrough answers keys from n's cache at index, resolves the ones
+// it lacks in one call and records what that found. cached (called under
+// n's lock) reports whether the cache answers k, and with what: found is
+// false for a name without an entity or an entity without a name, which
+// the answer leaves out. record (under the lock too) keeps a resolution.
+func resolveThrough[K comparable, V any](n *Names, index uint64, keys []K,
+	cached func(k K) (v V, found, ok bool),
+	resolve func(missing []K) (map[K]V, error),
+	record func(k K, v V, found bool)) (map[K]V, error) {
+	out := make(map[K]V, len(keys))
+	var missing []K
 	n.mu.Lock()
 	n.atLocked(index)
-	for _, kid := range kids {
-		if kid == 0 {
-			continue // no entity: no name, as ResolveKIDs answers
-		}
-		if kn, ok := n.names[kid]; ok {
-			if kn.named {
-				out[kid] = kn.name
-			}
-		} else {
-			missing = append(missing, kid)
+	for _, k := range keys {
+		v, found, ok := cached(k)
+		switch {
+		case !ok:
+			missing = append(missing, k)
+		case found:
+			out[k] = v
 		}
 	}
 	n.mu.Unlock()
 	if len(missing) == 0 {
 		return out, nil
 	}
-	found, err := ResolveKIDs(ctx, v, index, missing)
+	got, err := resolve(missing)
 	if err != nil {
 		return nil, err
 	}
@@ -123,12 +115,12 @@ func (n *Names) ResolveKIDs(ctx context.Context, v Views, index uint64, kids []u
 	defer n.mu.Unlock()
 	n.atLocked(index)
 	n.makeRoomLocked(len(missing))
-	for _, kid := range missing {
-		name, named := found[kid]
-		if named {
-			out[kid] = name
+	for _, k := range missing {
+		v, found := got[k]
+		if found {
+			out[k] = v
 		}
-		n.rememberLocked(name, kid, named)
+		record(k, v, found)
 	}
 	return out, nil
 }
