@@ -137,10 +137,9 @@ func (g *Graph) resolveNames(ctx context.Context, names []string, byName map[str
 }
 
 // termsOf returns the term of every KID, from the Graph's cache or
-// resolving the missing names in one batch, through the shared cache
-// (WithNames), and caching them. The answer is the
-// caller's own, so that a cache emptied meanwhile (WithNameCacheLimit)
-// loses it nothing.
+// resolving the missing names in one batch (through the shared cache,
+// WithNames) and caching them. The answer is the caller's own, so that a
+// cache emptied meanwhile (WithNameCacheLimit) loses it nothing.
 func (g *Graph) termsOf(ctx context.Context, kids map[uint64]bool) (map[uint64]rdf.Term, error) {
 	out := make(map[uint64]rdf.Term, len(kids))
 	var missing []uint64
