@@ -22,7 +22,6 @@ import (
 
 	"github.com/akutan-dev/akutan/gossip"
 	"github.com/akutan-dev/akutan/internal/testutil"
-	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/tests/harness"
 )
 
@@ -192,19 +191,6 @@ func flat(rows [][]string) string {
 	return strings.Join(lines, "\n")
 }
 
-// namesInFirstHalf returns n entity names whose name lookups (HashPO of
-// HasExternalID and the name) fall in the first half of HashPO.
-func namesInFirstHalf(prefix string, n int) []string {
-	var out []string
-	for i := 0; len(out) < n; i++ {
-		name := fmt.Sprintf("%s%d", prefix, i)
-		if storage.HashPO(storage.KIDHasExternalID, storage.AString(name, "")) <= math.MaxUint64/2 {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
 // latencies runs query n times over clients concurrent clients against
 // httpAddr, checking every answer, and returns the sorted latencies.
 func latencies(t *testing.T, httpAddr, query, want string, n, clients int) []time.Duration {
@@ -246,21 +232,21 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[max(i, 0)]
 }
 
-// TestHedgingHidesSlowReplica (issue 5 part B, a): one replica of the
-// HashPO partition every query's name lookups land in answers only through
-// a proxy adding 500 ms. With hedging, a query's p99 stays under half the
-// delay; without, it reaches the delay.
+// TestHedgingHidesSlowReplica (issue 5 part B, a): one of the two
+// replicas of the HashSP partition every query's fact lookup lands in
+// answers only through a proxy adding 500 ms. (Not a replica its name
+// lookups land in: the API server keeps the names a query resolved for
+// the next ones at the same index.) With hedging, a query's p99 stays
+// under half the delay; without, it reaches the delay.
 func TestHedgingHidesSlowReplica(t *testing.T) {
 	harness.SkipIfShort(t)
 	const delay = 500 * time.Millisecond
 	c := startFanoutCluster(t, [][]string{nil, {"--hedge=false"}},
-		viewSpec{space: "hashsp", partition: "1/1"},
-		viewSpec{space: "hashpo", partition: "1/2"}, viewSpec{space: "hashpo", partition: "1/2", proxied: true},
-		viewSpec{space: "hashpo", partition: "2/2"}, viewSpec{space: "hashpo", partition: "2/2"})
-	names := namesInFirstHalf("slowtest", 4)
-	x, p, o1, o2 := names[0], names[1], names[2], names[3]
+		viewSpec{space: "hashsp", partition: "1/1"}, viewSpec{space: "hashsp", partition: "1/1", proxied: true},
+		viewSpec{space: "hashpo", partition: "1/2"}, viewSpec{space: "hashpo", partition: "2/2"})
+	x, p, o1, o2 := "slowtest-x", "slowtest-p", "slowtest-o1", "slowtest-o2"
 	c.insert(fmt.Sprintf("<%s> <%s> <%s>\n<%s> <%s> <%s>\n", x, p, o1, x, p, o2))
-	if _, err := c.views[2].proxy.Toxics.AddToxicJson(strings.NewReader(
+	if _, err := c.views[1].proxy.Toxics.AddToxicJson(strings.NewReader(
 		fmt.Sprintf(`{"type":"latency","stream":"downstream","attributes":{"latency":%d}}`, delay.Milliseconds()))); err != nil {
 		t.Fatal(err)
 	}
