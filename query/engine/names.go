@@ -10,7 +10,8 @@ import (
 // names the queries before it resolved: the constants of its patterns
 // (external name to KID) and the entities of its answers (KID to name).
 // On LUBM-10 that round trip was a quarter of a small query's time, and
-// naming the 75,547 answers of Q14 more than a third of it.
+// naming the 75,547 answers of Q14 in the Akutan language more than half
+// of it (docs/benchmarks.md).
 //
 // It holds the names as of one log index: what a name denotes is fixed
 // at an index, but not across indexes (a fact `<kid> <HasExternalID>
