@@ -105,6 +105,11 @@ const (
 	DefaultHTTPIdleTimeout       = 2 * time.Minute
 )
 
+// sharedNames bounds the entity names the queries share (each way, both
+// languages): about 40 MB of LUBM's IRIs, and room for the 75,547 answers
+// of its Q14.
+const sharedNames = 200_000
+
 // Server is a running API server.
 type Server struct {
 	cfg    Config

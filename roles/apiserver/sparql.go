@@ -50,10 +50,6 @@ type sparqlEndpoint struct {
 	names *engine.Names
 }
 
-// sharedNames bounds the entity names the queries share (each way):
-// about 40 MB of LUBM's IRIs, and room for the 75,547 answers of its Q14.
-const sharedNames = 200_000
-
 // newSPARQLEndpoint is the Server's /sparql.
 func (s *Server) newSPARQLEndpoint() *sparqlEndpoint {
 	return &sparqlEndpoint{
