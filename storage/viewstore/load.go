@@ -107,6 +107,7 @@ func (l *Loader) Add(keys, values [][]byte, start, end uint64) (uint64, error) {
 	if err := l.s.db.Write(batch, nil); err != nil {
 		return 0, fmt.Errorf("writing %d loaded keys: %w", len(keys), classify(err))
 	}
+	l.s.rows.invalidate()
 	l.digest.Add(sum)
 	l.keys.Add(uint64(len(keys)))
 	return sum, nil
@@ -160,6 +161,7 @@ func (l *Loader) Finish(sources LogVersion) error {
 	if err := s.db.Write(batch, &opt.WriteOptions{Sync: true}); err != nil {
 		return fmt.Errorf("finishing the load as of %d: %w", l.index, classify(err))
 	}
+	s.rows.invalidate()
 	s.applied, s.digest, s.loading = l.index, digest, false
 	s.version.Store(&version)
 	s.hist.reset(l.index, digest)

@@ -16,6 +16,7 @@ type Reader struct {
 	s         *Store
 	it        iterator.Iterator
 	decisions uint64 // the store's decision count when it was opened
+	gen       uint64 // the row cache's generation when it was opened
 }
 
 // NewReader returns a Reader; Release it when done.
@@ -33,6 +34,7 @@ func (r *Reader) iterator() iterator.Iterator {
 	if d := r.s.decisions.Load(); r.it == nil || d != r.decisions {
 		r.Release()
 		r.decisions = d
+		r.gen = r.s.rows.generation()
 		r.it = r.s.db.NewIterator(nil, nil)
 	}
 	return r.it
@@ -46,7 +48,13 @@ func (r *Reader) scan(index uint64, start, limit []byte, keep func(storage.Fact)
 }
 
 func (r *Reader) prefixScan(index uint64, prefix []byte, fn func(storage.Fact) error) error {
-	return r.scan(index, prefix, storage.PrefixEnd(prefix), all, fn)
+	return r.s.lookupPrefix(index, prefix, r.open, fn)
+}
+
+// open is an openFunc over the Reader's iterator.
+func (r *Reader) open() (iterator.Iterator, uint64) {
+	it := r.iterator()
+	return it, r.gen
 }
 
 // LookupS is Store.LookupS.

@@ -106,6 +106,7 @@ type Store struct {
 	// decisions counts applied transaction decisions, so Readers know
 	// when their snapshot is stale.
 	decisions atomic.Uint64
+	rows      *rowCache // recent lookups' rows (see rowcache.go)
 }
 
 // ErrCorrupt marks a store whose files cannot be trusted.
@@ -150,7 +151,7 @@ func OpenWrapped(dir string, cfg Config, wrap Wrap) (*Store, error) {
 		files.Close()
 		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
 	}
-	s := &Store{db: db, files: files, cfg: cfg}
+	s := &Store{db: db, files: files, cfg: cfg, rows: newRowCache(defaultCachedRows)}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
@@ -337,6 +338,7 @@ func (s *Store) Apply(changes []Change) error {
 	if err := s.db.Write(batch, nil); err != nil {
 		return fmt.Errorf("applying entries %d..%d: %w", changes[0].Index, next, classify(err))
 	}
+	s.rows.invalidate() // before commitTx lets lookups past a decided transaction
 	s.applied, s.digest = next, digest
 	s.version.Store(&version)
 	s.commitTx(fx)
@@ -405,14 +407,16 @@ func (s *Store) scan(index uint64, start, limit []byte, keep func(storage.Fact) 
 
 // scanFrom is scan over an iterator that may cover more than the range.
 func (s *Store) scanFrom(it iterator.Iterator, index uint64, start, limit []byte, keep func(storage.Fact) bool, fn func(storage.Fact) error) error {
-	var pending storage.Fact
-	havePending, pendingDeleted := false, false
-	flush := func() error {
-		if havePending && !pendingDeleted && keep(pending) {
-			return fn(pending)
-		}
-		return nil
+	v := visibleRows{index: index, keep: keep, fn: fn}
+	if err := s.eachRow(it, start, limit, v.add); err != nil {
+		return err
 	}
+	return v.flush()
+}
+
+// eachRow calls fn with each key in [start, limit) of an iterator that may
+// cover more, decoded, in key order.
+func (s *Store) eachRow(it iterator.Iterator, start, limit []byte, fn func(row) error) error {
 	for ok := it.Seek(start); ok; ok = it.Next() {
 		if limit != nil && bytes.Compare(it.Key(), limit) >= 0 {
 			break
@@ -424,26 +428,74 @@ func (s *Store) scanFrom(it iterator.Iterator, index uint64, start, limit []byte
 		if err != nil {
 			return fmt.Errorf("%w: key %x: %v", ErrCorrupt, it.Key(), err)
 		}
-		if havePending && f.ID != pending.ID {
-			if err := flush(); err != nil {
-				return err
-			}
-			havePending = false
-		}
-		if f.Index <= index {
-			pending, pendingDeleted, havePending = f, deleted, true
+		if err := fn(row{fact: f, deleted: deleted}); err != nil {
+			return err
 		}
 	}
 	if err := it.Error(); err != nil {
 		return fmt.Errorf("scanning view store: %w", classify(err))
 	}
-	return flush()
+	return nil
 }
 
 func all(storage.Fact) bool { return true }
 
+// openFunc opens an iterator over the store for a lookup that missed the
+// row cache, and returns it with the cache generation taken just before
+// it was opened.
+type openFunc func() (iterator.Iterator, uint64)
+
+// lookupPrefix calls fn for each fact visible at index whose key starts
+// with prefix: from the row cache if it holds the prefix, and otherwise
+// from the iterator open gives, caching the rows if there are few.
+func (s *Store) lookupPrefix(index uint64, prefix []byte, open openFunc, fn func(storage.Fact) error) error {
+	limit := storage.PrefixEnd(prefix)
+	if tx := s.blockingTx(index, prefix, limit); tx != 0 {
+		return &PendingError{Tx: tx}
+	}
+	v := visibleRows{index: index, keep: all, fn: fn}
+	if rows, ok := s.rows.get(prefix); ok {
+		for _, r := range rows {
+			if err := v.add(r); err != nil {
+				return err
+			}
+		}
+		return v.flush()
+	}
+	it, gen := open()
+	var rows []row
+	cache := true
+	err := s.eachRow(it, prefix, limit, func(r row) error {
+		if cache {
+			if len(rows) < cachedRowsPerPrefix {
+				rows = append(rows, r)
+			} else {
+				cache, rows = false, nil
+			}
+		}
+		return v.add(r)
+	})
+	if err != nil {
+		return err
+	}
+	if cache {
+		s.rows.add(gen, prefix, rows)
+	}
+	return v.flush()
+}
+
 func prefixScan(s *Store, index uint64, prefix []byte, fn func(storage.Fact) error) error {
-	return s.scan(index, prefix, storage.PrefixEnd(prefix), all, fn)
+	var it iterator.Iterator
+	defer func() {
+		if it != nil {
+			it.Release()
+		}
+	}()
+	return s.lookupPrefix(index, prefix, func() (iterator.Iterator, uint64) {
+		gen := s.rows.generation()
+		it = s.db.NewIterator(&util.Range{Start: prefix, Limit: storage.PrefixEnd(prefix)}, nil)
+		return it, gen
+	}, fn)
 }
 
 // LookupS calls fn for each fact with the subject (HashSP stores).
