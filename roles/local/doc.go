@@ -20,6 +20,10 @@
 // recorded in the directory, because a log replica must keep its address
 // for life.
 //
+// The eight views share one logentry.SharedReplay: every view must apply
+// every entry, but one decode of each entry serves all of them (decoding
+// eight times was 18% of a bulk load's CPU).
+//
 // A fresh local cluster's log is switched to the newest log format version
 // as soon as it is up (before anything else is written), so that RDF
 // literals are kept losslessly out of the box (see storage/logentry's

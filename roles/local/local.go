@@ -308,6 +308,8 @@ func (v *inProcessServers) get(addr string) grpc.ClientConnInterface {
 
 func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserver.Server, reg *prometheus.Registry, inProcessViews, inProcessLogs *inProcessServers) ([]*viewserver.Server, error) {
 	var views []*viewserver.Server
+	// Every view reads every entry; one decode serves them all.
+	shared := logentry.NewSharedReplay(2*Partitions*ViewReplicas, logentry.MaxSupportedVersion, 0)
 	for _, sp := range []space.Space{space.HashSP, space.HashPO} {
 		for p := 1; p <= Partitions; p++ {
 			rg, err := space.Partition(p, Partitions)
@@ -319,7 +321,7 @@ func startViews(ctx context.Context, cfg Config, logAddrs []string, api *apiserv
 					Space: sp, Range: rg, Dir: filepath.Join(cfg.Dir, fmt.Sprintf("view-%s-p%dof%d-r%d", sp, p, Partitions, r)),
 					GRPCAddr: "127.0.0.1:0", LogAddrs: logAddrs, GossipAddr: "127.0.0.1:0",
 					GossipJoin: []string{api.GossipAddr()}, GossipTLS: cfg.TLS, Logger: cfg.Logger, Registry: reg,
-					RestoreFrom: cfg.RestoreFrom, InProcessLog: inProcessLogs.get,
+					RestoreFrom: cfg.RestoreFrom, InProcessLog: inProcessLogs.get, SharedReplay: shared,
 				})
 				if err != nil {
 					return views, err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/akutan-dev/akutan/cluster/logclient"
-	"github.com/akutan-dev/akutan/storage"
 	"github.com/akutan-dev/akutan/storage/logentry"
 	"github.com/akutan-dev/akutan/storage/viewstore"
 )
@@ -158,7 +157,7 @@ const idleFlushAfter = 10 * time.Second
 
 // applyBatch applies one batch of entries to the store and announces it.
 func (s *Server) applyBatch(st *viewstore.Store, batch []rawEntry) error {
-	changes, err := decodeBatch(batch, s.maxLogVersion(), st.Config().Holds)
+	changes, err := decodeBatch(batch, s.replayer(st))
 	if err != nil {
 		return err
 	}
@@ -223,16 +222,30 @@ func gather(first rawEntry, entries <-chan rawEntry) []rawEntry {
 	return batch
 }
 
+// replayer returns how the view reads an entry's Effect: alone, building
+// only the facts st holds (the store would skip the others anyway), or
+// through the SharedReplay of the views in its process.
+func (s *Server) replayer(st *viewstore.Store) func(index uint64, data []byte) (logentry.Effect, error) {
+	max := s.maxLogVersion()
+	if shared := s.cfg.SharedReplay; shared != nil {
+		return func(index uint64, data []byte) (logentry.Effect, error) {
+			return shared.Replay(index, data, max)
+		}
+	}
+	keep := st.Config().Holds
+	return func(index uint64, data []byte) (logentry.Effect, error) {
+		return logentry.Replay(index, data, max, keep)
+	}
+}
+
 // decodeBatch turns raw entries into store changes by the replay rule
 // every view applies identically (logentry.Replay): a malformed entry
 // changes nothing, and an entry that switches to a log format this server
-// cannot read stops the view. keep selects the facts the store holds; the
-// store ignores the others anyway, so dropping them early only saves
-// building them.
-func decodeBatch(batch []rawEntry, maxLogVersion uint32, keep func(storage.Fact) bool) ([]viewstore.Change, error) {
+// cannot read stops the view.
+func decodeBatch(batch []rawEntry, replay func(index uint64, data []byte) (logentry.Effect, error)) ([]viewstore.Change, error) {
 	changes := make([]viewstore.Change, 0, len(batch))
 	for _, e := range batch {
-		fx, err := logentry.Replay(e.index, e.data, maxLogVersion, keep)
+		fx, err := replay(e.index, e.data)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errFatal, err)
 		}

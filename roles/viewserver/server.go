@@ -94,6 +94,10 @@ type Config struct {
 	// entries, advertising what it synced as gossip.Meta.DurableIndex;
 	// 0 means one second.
 	DurableEvery time.Duration
+	// SharedReplay, when set, is shared by the views of one process
+	// (`akutan local`) so that each log entry is decoded once for all of
+	// them (see logentry.SharedReplay). nil: the view decodes alone.
+	SharedReplay *logentry.SharedReplay
 }
 
 // Server is a running view.
