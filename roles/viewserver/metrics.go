@@ -103,6 +103,17 @@ func (m *metrics) collectors() []prometheus.Collector {
 	}
 }
 
+// registerCachedLookups exports how many lookups the view's row cache
+// answered (compare akutan_view_lookup_items_total).
+func registerCachedLookups(reg prometheus.Registerer, h *storeHandle) error {
+	if reg == nil {
+		return nil
+	}
+	return reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "akutan_view_lookups_cached_total", Help: "Lookups answered from the view's row cache of recent lookups.",
+	}, func() float64 { return float64(h.cachedLookups()) }))
+}
+
 // registerCarousel exports the carousel's counters.
 func registerCarousel(reg prometheus.Registerer, c *boot.Carousel) error {
 	if reg == nil {

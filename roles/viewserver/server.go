@@ -3,6 +3,7 @@ package viewserver
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -177,7 +178,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, store: store, progress: make(chan struct{}), metrics: m, corrupt: make(chan corruption, 1), failed: make(chan error, 1)}
 	s.carousel = s.newCarousel()
-	if err := registerCarousel(viewRegisterer(cfg), s.carousel); err != nil {
+	if err := errors.Join(registerCarousel(viewRegisterer(cfg), s.carousel), registerCachedLookups(viewRegisterer(cfg), store)); err != nil {
 		store.close()
 		return nil, fmt.Errorf("starting view: registering metrics: %w", err)
 	}

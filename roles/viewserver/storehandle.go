@@ -40,6 +40,9 @@ type storeHandle struct {
 	// movedAside counts corrupt stores found by reopen (the metrics do not
 	// exist yet when the view first opens its store).
 	movedAside int
+	// cachedBefore sums the cached lookups of the stores closed so far,
+	// so that cachedLookups only grows.
+	cachedBefore uint64
 }
 
 // openStore opens the store in dir. A store that cannot be trusted
@@ -94,6 +97,9 @@ func (h *storeHandle) detach(why string) error {
 	h.mu.Lock()
 	old, readers := h.st, h.readers
 	h.st = nil
+	if old != nil {
+		h.cachedBefore += old.CachedLookups() // a late reader's hits are not counted
+	}
 	h.mu.Unlock()
 	if old == nil {
 		return nil
@@ -179,6 +185,18 @@ func (h *storeHandle) current() *viewstore.Store {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.st
+}
+
+// cachedLookups counts the lookups answered from the row caches of the
+// stores the view has had (see viewstore's rowcache.go).
+func (h *storeHandle) cachedLookups() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.cachedBefore
+	if h.st != nil {
+		n += h.st.CachedLookups()
+	}
+	return n
 }
 
 // generation identifies the current store.

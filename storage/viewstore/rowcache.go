@@ -100,6 +100,9 @@ func (c *rowCache) add(gen uint64, prefix []byte, rows []row) {
 	c.rows += len(rows)
 }
 
+// CachedLookups counts the lookups the store answered from its row cache.
+func (s *Store) CachedLookups() uint64 { return s.rows.hits.Load() }
+
 // invalidate empties the cache and starts a new generation; call it after
 // every write that lookups can see has reached LevelDB.
 func (c *rowCache) invalidate() {
