@@ -94,8 +94,10 @@ func TestDrainedViewsStopWithoutRetry(t *testing.T) {
 			t.Fatalf("view %d still runs", i)
 		}
 	}
-	// The control: killing a replica that was not drained does cost
-	// retries (gossip takes seconds to notice a kill -9).
+	// The control: killing a replica that was not drained does show in
+	// the counters checked above (gossip takes seconds to notice a kill
+	// -9): calls to it fail, and are retried unless a hedge to the other
+	// replica was already running (the failed call may be the hedge).
 	before = after
 	failures = runQueries(api.http, fanoutQueries(), n, 4, func(done int64) {
 		if done == n/5 {
@@ -109,8 +111,9 @@ func TestDrainedViewsStopWithoutRetry(t *testing.T) {
 		after["akutan_fanout_retries_total"]-before["akutan_fanout_retries_total"],
 		after["akutan_fanout_rpc_failures_total"]-before["akutan_fanout_rpc_failures_total"])
 	checkNoFailures(t, failures, n)
-	if after["akutan_fanout_retries_total"] == before["akutan_fanout_retries_total"] {
-		t.Errorf("killing an undrained view under load cost no retry: the check above proves nothing")
+	if after["akutan_fanout_retries_total"] == before["akutan_fanout_retries_total"] &&
+		after["akutan_fanout_rpc_failures_total"] == before["akutan_fanout_rpc_failures_total"] {
+		t.Errorf("killing an undrained view under load cost no retry and no failed view call: the check above proves nothing")
 	}
 	// Undo: the mark goes away everywhere.
 	out := akutan(t, "ctl", "drain", "--api", api.grpc, "--view", c.views[2].grpc)
