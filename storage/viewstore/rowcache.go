@@ -29,9 +29,10 @@ import (
 // the cache is for point lookups, not for a predicate's whole list.
 const cachedRowsPerPrefix = 256
 
-// defaultCachedRows bounds the rows in one store's cache: a row takes 184
-// bytes, so about 6 MB per view (50 MB for akutan local's eight), plus the
-// prefixes' strings.
+// defaultCachedRows bounds one store's cache, in slots: a slot per row
+// (184 bytes) and per prefix (its string and map entry, about 80 bytes).
+// That is 6 MB per view at most when the prefixes hold a row or more, 2.6
+// MB when they are all empty; 48 MB at most for akutan local's eight.
 const defaultCachedRows = 1 << 15
 
 // row is one decoded key: a version of a fact (its Index) and whether that
@@ -45,11 +46,16 @@ type row struct {
 type rowCache struct {
 	mu      sync.RWMutex
 	gen     uint64
-	rows    int
+	slots   int // held: a slot per prefix and per row (see slots)
 	max     int
 	byScope map[string][]row
 	hits    atomic.Uint64 // lookups answered from the cache
 }
+
+// slots is what caching a prefix with rows costs against the bound: a row
+// each, and one for the prefix itself, so that empty answers (the most
+// common kind, as a lookup of a name not yet created) are bounded too.
+func slots(rows []row) int { return len(rows) + 1 }
 
 func newRowCache(max int) *rowCache {
 	return &rowCache{max: max, byScope: map[string][]row{}}
@@ -78,7 +84,8 @@ func (c *rowCache) get(prefix []byte) ([]row, bool) {
 // has been written since. When full, it drops other prefixes (in map
 // order, which is random) to make room.
 func (c *rowCache) add(gen uint64, prefix []byte, rows []row) {
-	if len(rows) > c.max {
+	need := slots(rows)
+	if need > c.max {
 		return
 	}
 	c.mu.Lock()
@@ -90,14 +97,14 @@ func (c *rowCache) add(gen uint64, prefix []byte, rows []row) {
 		return
 	}
 	for scope, old := range c.byScope {
-		if c.rows+len(rows) <= c.max {
+		if c.slots+need <= c.max {
 			break
 		}
 		delete(c.byScope, scope)
-		c.rows -= len(old)
+		c.slots -= slots(old)
 	}
 	c.byScope[string(prefix)] = rows
-	c.rows += len(rows)
+	c.slots += need
 }
 
 // CachedLookups counts the lookups the store answered from its row cache.
@@ -112,7 +119,7 @@ func (c *rowCache) invalidate() {
 	if len(c.byScope) > 0 { // empty answers are cached too
 		// A new map: clearing one costs its size at its largest.
 		c.byScope = map[string][]row{}
-		c.rows = 0
+		c.slots = 0
 	}
 }
 

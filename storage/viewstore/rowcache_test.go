@@ -2,6 +2,7 @@ package viewstore
 
 import (
 	"errors"
+	"fmt"
 	"math/rand"
 	"reflect"
 	"testing"
@@ -143,5 +144,28 @@ func TestStaleReaderDoesNotFillCache(t *testing.T) {
 	}
 	if got := collect(t, func(fn func(storage.Fact) error) error { return st.LookupSP(2, 101, 200, fn) }); len(got) != 1 || got[0].ID != 11 {
 		t.Fatalf("lookup as of 2 after the stale reader's = %v, want fact 11", got)
+	}
+}
+
+// Empty answers count against the cache's bound like rows do: lookups of
+// names not yet created would otherwise grow it without end.
+func TestRowCacheBoundsEmptyAnswers(t *testing.T) {
+	c := newRowCache(100)
+	gen := c.generation()
+	for i := 0; i < 1000; i++ {
+		c.add(gen, []byte(fmt.Sprint("prefix ", i)), nil)
+		if i%3 == 0 {
+			c.add(gen, []byte(fmt.Sprint("rows ", i)), make([]row, 5))
+		}
+	}
+	if len(c.byScope) > 100 || c.slots > 100 {
+		t.Fatalf("cache holds %d prefixes in %d slots, want at most 100", len(c.byScope), c.slots)
+	}
+	held := 0
+	for _, rows := range c.byScope {
+		held += slots(rows)
+	}
+	if held != c.slots {
+		t.Fatalf("cache counts %d slots, holds %d", c.slots, held)
 	}
 }
