@@ -15,7 +15,7 @@ import (
 // was 18% of a bulk load's CPU in akutan local, eight decodes of every
 // fact.
 //
-// A shared Effect holds every inserted fact (Replay with no keep); a view
+// A shared Effect holds every inserted fact (Replay with keepEvery); a view
 // skips the facts outside its range when it applies them, as it would
 // skip them when decoding. Effects are read-only once shared.
 //

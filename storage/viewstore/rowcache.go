@@ -22,8 +22,9 @@ import (
 // (taken before its iterator was opened) is still the current one. Rows
 // hold every version of every key under the prefix, so a lookup at any
 // index up to Applied filters them exactly as a scan of the store would
-// (visibleRows). A bulk load therefore gains nothing from the cache, and
-// pays only for emptying an empty map per applied batch.
+// (visibleRows). A bulk load therefore gains nothing from the cache: it
+// pays a lock per applied batch, and its name lookups collect rows that
+// are seldom kept.
 
 // cachedRowsPerPrefix is the most rows a prefix may have and be cached:
 // the cache is for point lookups, not for a predicate's whole list.
