@@ -48,6 +48,12 @@ type sharedEntry struct {
 // 50 MB of facts, 26 entries of the 10,000 facts `akutan insert` sends.
 const DefaultSharedFacts = 1 << 18
 
+// sharedMaxEntries bounds the entries a SharedReplay holds, whatever
+// their facts: a view that never reads some entries (one that loaded its
+// store from peers past them) would otherwise leave the entries without
+// facts (decisions, version changes) held for good.
+const sharedMaxEntries = 1024
+
 // NewSharedReplay returns a SharedReplay for readers views that read
 // format versions up to maxVersion, holding at most maxFacts inserted
 // facts (0: DefaultSharedFacts).
@@ -80,7 +86,7 @@ func (s *SharedReplay) Replay(index uint64, data []byte, maxVersion uint32) (Eff
 }
 
 // taken records that a reader has had e, dropping it once all have, and
-// drops the oldest entries while too many facts are held.
+// drops the oldest entries while too many facts or entries are held.
 func (s *SharedReplay) taken(index uint64, e *sharedEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,7 +101,7 @@ func (s *SharedReplay) taken(index uint64, e *sharedEntry) {
 	if e.taken >= s.readers {
 		s.drop(index)
 	}
-	for s.facts > s.maxFacts && len(s.entries) > 1 {
+	for (s.facts > s.maxFacts || len(s.entries) > sharedMaxEntries) && len(s.entries) > 1 {
 		oldest := index
 		for i := range s.entries {
 			oldest = min(oldest, i)

@@ -75,3 +75,21 @@ func TestSharedReplayComparesBytes(t *testing.T) {
 		t.Fatal("a reader of other versions shared its decoding")
 	}
 }
+
+// Entries some reader never takes are let go once too many are held, even
+// entries without facts.
+func TestSharedReplayBoundsEntriesNotTaken(t *testing.T) {
+	data, err := EncodeDecision(1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := NewSharedReplay(2, MaxSupportedVersion, 0) // the second reader never comes
+	for i := uint64(2); i < 3*sharedMaxEntries; i++ {
+		if _, err := shared.Replay(i, data, MaxSupportedVersion); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(shared.entries); n > sharedMaxEntries {
+		t.Fatalf("%d entries held, want at most %d", n, sharedMaxEntries)
+	}
+}
