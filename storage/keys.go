@@ -86,6 +86,34 @@ func AppendPOGroupPrefix(dst []byte, predicate uint64, o Object) []byte {
 	return AppendObjectGroup(AppendPPrefix(dst, predicate), o)
 }
 
+// EachLookupPrefix calls fn with each prefix of the fact key k that a
+// point lookup of its space scans: the space alone, then S, SP and SPO
+// for an SP key, P and PO for a PO key (what AppendSPrefix,
+// AppendSPPrefix, AppendSPOPrefix, AppendPPrefix and AppendPOPrefix give
+// for its fact). A key too short to be a fact key gets none. The prefixes
+// alias k.
+func EachLookupPrefix(k []byte, fn func(prefix []byte)) {
+	const id = 8
+	const suffix = 2*id + 1 // fact ID, log index, deleted
+	if len(k) < 1+2*id+suffix {
+		return
+	}
+	switch k[0] {
+	case KeyPrefixSP: // S P O ID index deleted
+		fn(k[:1])
+		fn(k[:1+id])
+		fn(k[:1+2*id])
+		fn(k[:len(k)-suffix])
+	case KeyPrefixPO: // P O S ID index deleted
+		if len(k) < 1+2*id+suffix+1 {
+			return
+		}
+		fn(k[:1])
+		fn(k[:1+id])
+		fn(k[:len(k)-id-suffix])
+	}
+}
+
 // PrefixEnd returns the smallest key greater than every key with the given
 // prefix, for use as an exclusive iterator upper bound. It returns nil if no
 // such key exists (the prefix is empty or all 0xFF), meaning "no bound". The

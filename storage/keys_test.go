@@ -437,3 +437,35 @@ func BenchmarkHashPO(b *testing.B) {
 		HashPO(KIDOf(6, 2), o)
 	}
 }
+
+// A fact key's lookup prefixes are exactly the prefixes the lookups of its
+// fact build, in both spaces, for every sample object, live or deleted.
+func TestEachLookupPrefix(t *testing.T) {
+	for _, f := range sampleFacts() {
+		for _, deleted := range []bool{false, true} {
+			for _, c := range []struct {
+				key  []byte
+				want [][]byte
+			}{
+				{AppendSPKey(nil, f, deleted), [][]byte{{KeyPrefixSP}, AppendSPrefix(nil, f.Subject),
+					AppendSPPrefix(nil, f.Subject, f.Predicate), AppendSPOPrefix(nil, f.Subject, f.Predicate, f.Object)}},
+				{AppendPOKey(nil, f, deleted), [][]byte{{KeyPrefixPO}, AppendPPrefix(nil, f.Predicate),
+					AppendPOPrefix(nil, f.Predicate, f.Object)}},
+			} {
+				var got [][]byte
+				EachLookupPrefix(c.key, func(p []byte) { got = append(got, p) })
+				if len(got) != len(c.want) {
+					t.Fatalf("key %x: %d prefixes %x, want %x", c.key, len(got), got, c.want)
+				}
+				for i := range got {
+					if !bytes.Equal(got[i], c.want[i]) {
+						t.Fatalf("key %x: prefix %d is %x, want %x", c.key, i, got[i], c.want[i])
+					}
+				}
+			}
+		}
+	}
+	for _, k := range [][]byte{nil, {KeyPrefixSP}, []byte("\x00applied"), bytes.Repeat([]byte{KeyPrefixPO}, 20)} {
+		EachLookupPrefix(k, func(p []byte) { t.Fatalf("key %x gave prefix %x; want none", k, p) })
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/syndtr/goleveldb/leveldb"
+
 	"github.com/akutan-dev/akutan/storage"
 )
 
@@ -15,16 +17,17 @@ import (
 // Q2 makes hundreds of them: the views' seeks were 40% of its CPU.
 //
 // Correctness rests on one rule: the cache only ever holds rows read from
-// the store's current contents. Every write that lookups can see (Apply,
-// including transaction decisions, and a Loader's batches) empties the
-// cache and starts a new generation after it reaches LevelDB, and a
+// the store's current contents. Every write that lookups can see starts a
+// new generation after it reaches LevelDB and drops the prefixes it
+// changes: an Apply (including transaction decisions) drops the lookup
+// prefixes of each key it writes, a Loader's batch empties the cache. A
 // lookup that missed adds its rows only if the generation it read under
-// (taken before its iterator was opened) is still the current one. Rows
-// hold every version of every key under the prefix, so a lookup at any
-// index up to Applied filters them exactly as a scan of the store would
-// (visibleRows). A bulk load therefore gains nothing from the cache: it
-// pays a lock per applied batch, and its name lookups collect rows that
-// are seldom kept.
+// (taken before its iterator was opened) is still the current one, so no
+// rows read before a write are added after it. Rows hold every version of
+// every key under the prefix, so a lookup at any index up to Applied
+// filters them exactly as a scan of the store would (visibleRows). A bulk
+// load gains nothing from the cache: its batches hold more keys than the
+// cache holds prefixes, so each empties it.
 
 // cachedRowsPerPrefix is the most rows a prefix may have and be cached:
 // the cache is for point lookups, not for a predicate's whole list.
@@ -117,11 +120,50 @@ func (c *rowCache) invalidate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	c.reset()
+}
+
+// invalidateWrites is invalidate for a write of batch, but drops only the
+// prefixes whose lookups the batch's keys change (storage.EachLookupPrefix),
+// so that the cache stays useful while writes stream in. A batch of more
+// keys than the cache holds prefixes empties it instead: that is cheaper.
+func (c *rowCache) invalidateWrites(batch *leveldb.Batch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	switch {
+	case len(c.byScope) == 0:
+	case batch.Len() > len(c.byScope):
+		c.reset()
+	default:
+		if err := batch.Replay(prefixDropper{c}); err != nil {
+			c.reset() // cannot happen for a batch that was written
+		}
+	}
+}
+
+// reset empties the cache; c.mu must be held.
+func (c *rowCache) reset() {
 	if len(c.byScope) > 0 { // empty answers are cached too
 		// A new map: clearing one costs its size at its largest.
 		c.byScope = map[string][]row{}
 		c.slots = 0
 	}
+}
+
+// prefixDropper drops the cached prefixes of each key a batch writes;
+// the cache's mu must be held.
+type prefixDropper struct{ c *rowCache }
+
+func (d prefixDropper) Put(key, _ []byte) { d.Delete(key) }
+
+func (d prefixDropper) Delete(key []byte) {
+	storage.EachLookupPrefix(key, func(prefix []byte) {
+		if old, ok := d.c.byScope[string(prefix)]; ok {
+			delete(d.c.byScope, string(prefix))
+			d.c.slots -= slots(old)
+		}
+	})
 }
 
 // visibleRows turns rows in key order into the facts visible at index, as

@@ -10,8 +10,9 @@ import (
 	"github.com/akutan-dev/akutan/storage"
 )
 
-// Cached lookups answer exactly what a fresh scan of the store answers,
-// through inserts, deletes, pending transactions and their decisions, for
+// Cached lookups of every kind answer exactly what a fresh scan of the
+// store answers, through inserts, deletes, pending transactions and their
+// decisions (each write dropping only the prefixes it changes), for
 // lookups at every index, from new Readers and from one opened long before
 // (asked only as of indexes its snapshot covers, as a view's service
 // does).
@@ -68,16 +69,25 @@ func TestRowCacheAnswersAsTheStore(t *testing.T) {
 				s, p, o := uint64(1+rng.Intn(4)), uint64(1+rng.Intn(3)), storage.AEntity(uint64(1+rng.Intn(3)))
 				var prefix []byte
 				var lookup func(r *Reader, fn func(storage.Fact) error) error
-				switch {
-				case space == storage.KeyPrefixSP && look%2 == 0:
+				switch kind := look % 4; {
+				case kind == 3:
+					prefix = []byte{space}
+					lookup = func(r *Reader, fn func(storage.Fact) error) error { return r.Scan(at, fn) }
+				case space == storage.KeyPrefixSP && kind == 0:
 					prefix = storage.AppendSPPrefix(nil, s, p)
 					lookup = func(r *Reader, fn func(storage.Fact) error) error { return r.LookupSP(at, s, p, fn) }
-				case space == storage.KeyPrefixSP:
+				case space == storage.KeyPrefixSP && kind == 1:
 					prefix = storage.AppendSPrefix(nil, s)
 					lookup = func(r *Reader, fn func(storage.Fact) error) error { return r.LookupS(at, s, fn) }
-				default:
+				case space == storage.KeyPrefixSP:
+					prefix = storage.AppendSPOPrefix(nil, s, p, o)
+					lookup = func(r *Reader, fn func(storage.Fact) error) error { return r.LookupSPO(at, s, p, o, fn) }
+				case kind == 0 || kind == 1:
 					prefix = storage.AppendPOPrefix(nil, p, o)
 					lookup = func(r *Reader, fn func(storage.Fact) error) error { return r.LookupPO(at, p, o, fn) }
+				default:
+					prefix = storage.AppendPPrefix(nil, p)
+					lookup = func(r *Reader, fn func(storage.Fact) error) error { return r.LookupP(at, p, fn) }
 				}
 				want, wantErr := gather(func(fn func(storage.Fact) error) error {
 					return st.scan(at, prefix, storage.PrefixEnd(prefix), all, fn)

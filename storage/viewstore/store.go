@@ -338,7 +338,7 @@ func (s *Store) Apply(changes []Change) error {
 	if err := s.db.Write(batch, nil); err != nil {
 		return fmt.Errorf("applying entries %d..%d: %w", changes[0].Index, next, classify(err))
 	}
-	s.rows.invalidate() // before commitTx lets lookups past a decided transaction
+	s.rows.invalidateWrites(batch) // before commitTx lets lookups past a decided transaction
 	s.applied, s.digest = next, digest
 	s.version.Store(&version)
 	s.commitTx(fx)
