@@ -27,7 +27,8 @@
 // a digest that does not add up (Verify), are reported as ErrCorrupt.
 //
 // Point lookups (by S, SP, SPO, P or PO prefix) keep the decoded rows of
-// small prefixes in a row cache that every write empties (rowcache.go): a
-// LevelDB seek costs microseconds of CPU even when all its blocks are
-// cached, and a query repeats the same lookups for every solution.
+// small prefixes in a row cache, from which every write drops the
+// prefixes it changes (rowcache.go): a LevelDB seek costs microseconds of
+// CPU even when all its blocks are cached, and a query repeats the same
+// lookups for every solution.
 package viewstore
