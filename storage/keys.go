@@ -93,24 +93,22 @@ func AppendPOGroupPrefix(dst []byte, predicate uint64, o Object) []byte {
 // for its fact). A key too short to be a fact key gets none. The prefixes
 // alias k.
 func EachLookupPrefix(k []byte, fn func(prefix []byte)) {
-	const id = 8
-	const suffix = 2*id + 1 // fact ID, log index, deleted
-	if len(k) < 1+2*id+suffix {
+	if len(k) < 1+2*idLen+keySuffixLen {
 		return
 	}
 	switch k[0] {
 	case KeyPrefixSP: // S P O ID index deleted
 		fn(k[:1])
-		fn(k[:1+id])
-		fn(k[:1+2*id])
-		fn(k[:len(k)-suffix])
+		fn(k[:1+idLen])
+		fn(k[:1+2*idLen])
+		fn(k[:len(k)-keySuffixLen])
 	case KeyPrefixPO: // P O S ID index deleted
-		if len(k) < 1+2*id+suffix+1 {
+		if len(k) < 1+2*idLen+keySuffixLen+1 {
 			return
 		}
 		fn(k[:1])
-		fn(k[:1+id])
-		fn(k[:len(k)-id-suffix])
+		fn(k[:1+idLen])
+		fn(k[:len(k)-idLen-keySuffixLen])
 	}
 }
 
