@@ -33,11 +33,11 @@ import (
 // the cache is for point lookups, not for a predicate's whole list.
 const cachedRowsPerPrefix = 256
 
-// defaultCachedRows bounds one store's cache, in slots: a slot per row
+// defaultCacheSlots bounds one store's cache, in slots: a slot per row
 // (184 bytes) and per prefix (its string and map entry, about 80 bytes).
 // That is 6 MB per view at most when the prefixes hold a row or more, 2.6
 // MB when they are all empty; 48 MB at most for akutan local's eight.
-const defaultCachedRows = 1 << 15
+const defaultCacheSlots = 1 << 15
 
 // row is one decoded key: a version of a fact (its Index) and whether that
 // version is a deletion tombstone.
@@ -104,8 +104,7 @@ func (c *rowCache) add(gen uint64, prefix []byte, rows []row) {
 		if c.slots+need <= c.max {
 			break
 		}
-		delete(c.byScope, scope)
-		c.slots -= slots(old)
+		c.drop(scope, old)
 	}
 	c.byScope[string(prefix)] = rows
 	c.slots += need
@@ -142,6 +141,12 @@ func (c *rowCache) invalidateWrites(batch *leveldb.Batch) {
 	}
 }
 
+// drop forgets the cached rows of scope; c.mu must be held.
+func (c *rowCache) drop(scope string, rows []row) {
+	delete(c.byScope, scope)
+	c.slots -= slots(rows)
+}
+
 // reset empties the cache; c.mu must be held.
 func (c *rowCache) reset() {
 	if len(c.byScope) > 0 { // empty answers are cached too
@@ -160,8 +165,7 @@ func (d prefixDropper) Put(key, _ []byte) { d.Delete(key) }
 func (d prefixDropper) Delete(key []byte) {
 	storage.EachLookupPrefix(key, func(prefix []byte) {
 		if old, ok := d.c.byScope[string(prefix)]; ok {
-			delete(d.c.byScope, string(prefix))
-			d.c.slots -= slots(old)
+			d.c.drop(string(prefix), old)
 		}
 	})
 }

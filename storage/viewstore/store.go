@@ -151,7 +151,7 @@ func OpenWrapped(dir string, cfg Config, wrap Wrap) (*Store, error) {
 		files.Close()
 		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
 	}
-	s := &Store{db: db, files: files, cfg: cfg, rows: newRowCache(defaultCachedRows)}
+	s := &Store{db: db, files: files, cfg: cfg, rows: newRowCache(defaultCacheSlots)}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("opening view store %s: %w", dir, classify(err))
