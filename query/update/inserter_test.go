@@ -30,13 +30,23 @@ func TestNameClaims(t *testing.T) {
 		t.Fatal("A could not claim x and y")
 	}
 
-	// B read before A claimed (it took off earlier), so it cannot claim y.
+	// B took off before A claimed, so takeOff let it through; it must not
+	// read before A lands, since it could not claim y.
 	b := &flight{done: make(chan struct{})}
 	c.flights[b] = true
-	if _, _, ok, _ := c.readAndClaim(ctx, b, []string{"y", "z"}, readAt(5)); ok {
-		t.Fatal("B claimed y while A is creating it")
+	bClaimed := make(chan bool, 1)
+	go func() {
+		_, _, ok, err := c.readAndClaim(ctx, b, []string{"y", "z"}, readAt(7, "x", "y"))
+		if err != nil {
+			t.Error(err)
+		}
+		bClaimed <- ok
+	}()
+	select {
+	case <-bClaimed:
+		t.Fatal("B read while A was creating y")
+	case <-time.After(20 * time.Millisecond):
 	}
-	c.land(b, 0, false)
 
 	// C needs x: it waits until A lands.
 	took := make(chan *flight)
@@ -55,6 +65,10 @@ func TestNameClaims(t *testing.T) {
 	e, _ := c.takeOff(ctx, []string{"v"}) // in flight across A's landing
 	c.land(a, 7, true)
 	c.land(<-took, 0, false)
+	if !<-bClaimed || len(b.claimed) != 1 || b.claimed[0] != "z" {
+		t.Fatalf("after A landed, B claimed %v, want [z]", b.claimed)
+	}
+	c.land(b, 0, false)
 
 	// E read at 6, before A's entry at 7: x counts as created after its
 	// read, so E must read again.
