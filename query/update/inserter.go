@@ -68,11 +68,19 @@ func (c *nameClaims) takeOff(ctx context.Context, names []string) (*flight, erro
 			return f, nil
 		}
 		c.mu.Unlock()
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for a concurrent request creating the same names: %w", ctx.Err())
+		if err := waitFor(ctx, busy); err != nil {
+			return nil, err
 		}
+	}
+}
+
+// waitFor waits until the request whose done channel is busy ends.
+func waitFor(ctx context.Context, busy chan struct{}) error {
+	select {
+	case <-busy:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a concurrent request creating the same names: %w", ctx.Err())
 	}
 }
 
@@ -130,10 +138,8 @@ func (c *nameClaims) takeTurn(ctx context.Context, names []string) error {
 			return nil
 		}
 		<-c.turn
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for a concurrent request creating the same names: %w", ctx.Err())
+		if err := waitFor(ctx, busy); err != nil {
+			return err
 		}
 	}
 }
