@@ -93,7 +93,9 @@ func AppendPOGroupPrefix(dst []byte, predicate uint64, o Object) []byte {
 // for its fact). A key too short to be a fact key gets none. The prefixes
 // alias k.
 func EachLookupPrefix(k []byte, fn func(prefix []byte)) {
-	if len(k) < 1+2*idLen+keySuffixLen {
+	// Both spaces hold two IDs and an object (at least one byte) between
+	// the space byte and the suffix.
+	if len(k) < 1+2*idLen+1+keySuffixLen {
 		return
 	}
 	switch k[0] {
@@ -103,9 +105,6 @@ func EachLookupPrefix(k []byte, fn func(prefix []byte)) {
 		fn(k[:1+2*idLen])
 		fn(k[:len(k)-keySuffixLen])
 	case KeyPrefixPO: // P O S ID index deleted
-		if len(k) < 1+2*idLen+keySuffixLen+1 {
-			return
-		}
 		fn(k[:1])
 		fn(k[:1+idLen])
 		fn(k[:len(k)-idLen-keySuffixLen])
